@@ -1,0 +1,66 @@
+// A small streaming JSON writer: commas, escaping and number formatting done once, right.
+//
+//   JsonWriter w;                 // or JsonWriter w(/*pretty=*/true)
+//   w.BeginObject();
+//   w.Key("sessionId"); w.String(id);
+//   w.Key("spans");     w.Uint(n);
+//   w.EndObject();
+//   std::string json = w.Take();
+//
+// Strings are written as valid UTF-8 JSON: control characters are escaped and invalid UTF-8 sequences
+// become U+FFFD, so any bytes produce a document every parser accepts.
+#ifndef OTELRR_COMMON_JSON_WRITER_H_
+#define OTELRR_COMMON_JSON_WRITER_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace otelrr {
+
+class JsonWriter {
+ public:
+  explicit JsonWriter(bool pretty = false) : pretty_(pretty) {}
+  // Writes into `out` (appending) instead of an internal buffer.
+  explicit JsonWriter(std::string* out, bool pretty = false) : out_(out), pretty_(pretty) {}
+
+  void BeginObject() { Open('{'); }
+  void EndObject() { Close('}'); }
+  void BeginArray() { Open('['); }
+  void EndArray() { Close(']'); }
+  void Key(std::string_view key);
+  void String(std::string_view value);
+  void Int(int64_t value);
+  void Uint(uint64_t value);
+  // Finite values as the shortest decimal that reads back exactly; NaN and infinities as the
+  // strings "NaN", "Infinity", "-Infinity" (the proto3 JSON mapping).
+  void Double(double value);
+  void Bool(bool value);
+  void Null();
+  // A value already encoded as JSON, written as is.
+  void Raw(std::string_view json);
+
+  const std::string& str() const { return *out_; }
+  std::string Take() { return std::move(*out_); }
+
+  // Appends `value` as a quoted, escaped JSON string.
+  static void AppendQuoted(std::string* out, std::string_view value);
+
+ private:
+  void Open(char c);
+  void Close(char c);
+  void BeforeValue();
+  void Newline();
+
+  std::string own_;
+  std::string* out_ = &own_;
+  bool pretty_;
+  // One entry per open container: true once it holds an element.
+  std::vector<bool> has_element_;
+  bool after_key_ = false;
+};
+
+}  // namespace otelrr
+
+#endif  // OTELRR_COMMON_JSON_WRITER_H_

@@ -1,0 +1,156 @@
+#include "otlp/wire.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "fmt/format.h"
+
+namespace otelrr::otlp {
+namespace internal {
+
+absl::Status WireError(const uint8_t* base, const uint8_t* at, const MessageType& type, std::string_view what) {
+  std::string_view name = type.full_name.substr(type.full_name.rfind('.') + 1);
+  return absl::InvalidArgumentError(fmt::format("malformed OTLP protobuf at byte {} in {}: {}", at - base, name, what));
+}
+
+absl::Status FieldError(const uint8_t* base, const uint8_t* at, const MessageType& type, const Field& field,
+                        std::string_view what) {
+  std::string_view name = type.full_name.substr(type.full_name.rfind('.') + 1);
+  return absl::InvalidArgumentError(fmt::format("malformed OTLP protobuf at byte {}: field {}.{} ({}) {}", at - base,
+                                                name, field.name, field.number, what));
+}
+
+}  // namespace internal
+
+namespace {
+
+const uint8_t* Bytes(std::string_view s) { return reinterpret_cast<const uint8_t*>(s.data()); }
+
+struct NullVisitor {
+  bool Enter(const Field&, const MessageType&, const uint8_t*, const uint8_t*) { return true; }
+  void Leave(const Field&, const MessageType&) {}
+  void Value(const Field&, const uint8_t*, size_t, uint64_t) {}
+};
+
+class SummaryVisitor {
+ public:
+  explicit SummaryVisitor(RequestSummary* out) : out_(out) {}
+
+  bool Enter(const Field&, const MessageType& type, const uint8_t*, const uint8_t*) {
+    switch (type.item) {
+      case ItemKind::kResource: ++out_->resources; break;
+      case ItemKind::kSpan: ++out_->spans; break;
+      case ItemKind::kDataPoint: ++out_->data_points; break;
+      case ItemKind::kLogRecord: ++out_->log_records; break;
+      case ItemKind::kNone: break;
+    }
+    stack_.push_back(&type);
+    if (InResourceAttribute()) {
+      key_ = {};
+      string_value_ = {};
+      has_string_value_ = false;
+    }
+    return true;
+  }
+
+  void Leave(const Field&, const MessageType&) {
+    if (InResourceAttribute() && has_string_value_ && key_ == "service.name") {
+      if (std::find(out_->service_names.begin(), out_->service_names.end(), string_value_) ==
+          out_->service_names.end()) {
+        out_->service_names.emplace_back(string_value_);
+      }
+    }
+    stack_.pop_back();
+  }
+
+  void Value(const Field& field, const uint8_t* data, size_t size, uint64_t) {
+    if (field.role == FieldRole::kTimestamp) {
+      uint64_t t = LoadLE64(data);
+      if (t != 0) {
+        if (out_->min_time_unix_nano == 0 || t < out_->min_time_unix_nano) out_->min_time_unix_nano = t;
+        out_->max_time_unix_nano = std::max(out_->max_time_unix_nano, t);
+      }
+      return;
+    }
+    // Resource > KeyValue: the key. Resource > KeyValue > AnyValue: a string value.
+    size_t n = stack_.size();
+    if (n >= 2 && stack_[n - 2] == &ResourceType() && stack_[n - 1] == &KeyValueType() && field.number == 1) {
+      key_ = std::string_view(reinterpret_cast<const char*>(data), size);
+    } else if (n >= 3 && stack_[n - 3] == &ResourceType() && stack_[n - 2] == &KeyValueType() &&
+               stack_[n - 1] == &AnyValueType() && field.number == 1) {
+      string_value_ = std::string_view(reinterpret_cast<const char*>(data), size);
+      has_string_value_ = true;
+    }
+  }
+
+ private:
+  bool InResourceAttribute() const {
+    size_t n = stack_.size();
+    return n >= 2 && stack_[n - 2] == &ResourceType() && stack_[n - 1] == &KeyValueType();
+  }
+
+  RequestSummary* out_;
+  std::vector<const MessageType*> stack_;
+  std::string_view key_;
+  std::string_view string_value_;
+  bool has_string_value_ = false;
+};
+
+class LocateVisitor {
+ public:
+  LocateVisitor(const uint8_t* base, FieldLocations* out) : base_(base), out_(out) {}
+  bool Enter(const Field&, const MessageType&, const uint8_t*, const uint8_t*) { return true; }
+  void Leave(const Field&, const MessageType&) {}
+  void Value(const Field& field, const uint8_t* data, size_t size, uint64_t) {
+    switch (field.role) {
+      case FieldRole::kTimestamp: out_->timestamps.push_back(Offset(data)); break;
+      case FieldRole::kTraceId:
+        if (size != 0) out_->trace_ids.push_back(Offset(data));
+        break;
+      case FieldRole::kSpanId:
+        if (size != 0) out_->span_ids.push_back(Offset(data));
+        break;
+      case FieldRole::kNone: break;
+    }
+  }
+
+ private:
+  uint32_t Offset(const uint8_t* p) const { return static_cast<uint32_t>(p - base_); }
+  const uint8_t* base_;
+  FieldLocations* out_;
+};
+
+// Offsets are 32-bit: a request larger than 4 GiB cannot be located (nor accepted anywhere else).
+absl::Status CheckSize(std::string_view request) {
+  if (request.size() > 0xffffffffu) return absl::InvalidArgumentError("OTLP request larger than 4 GiB");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<RequestSummary> Summarize(Signal signal, std::string_view request) {
+  if (absl::Status s = CheckSize(request); !s.ok()) return s;
+  RequestSummary summary;
+  SummaryVisitor v(&summary);
+  const uint8_t* p = Bytes(request);
+  absl::Status s = internal::Walk(RequestType(signal), p, p + request.size(), p, 0, v);
+  if (!s.ok()) return s;
+  return summary;
+}
+
+absl::Status Validate(Signal signal, std::string_view request) {
+  if (absl::Status s = CheckSize(request); !s.ok()) return s;
+  NullVisitor v;
+  const uint8_t* p = Bytes(request);
+  return internal::Walk(RequestType(signal), p, p + request.size(), p, 0, v);
+}
+
+absl::Status Locate(Signal signal, std::string_view request, FieldLocations* out) {
+  if (absl::Status s = CheckSize(request); !s.ok()) return s;
+  out->clear();
+  const uint8_t* p = Bytes(request);
+  LocateVisitor v(p, out);
+  return internal::Walk(RequestType(signal), p, p + request.size(), p, 0, v);
+}
+
+}  // namespace otelrr::otlp
