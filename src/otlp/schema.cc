@@ -83,12 +83,16 @@ constexpr Field kAnyValueFields[] = {
     Msg(5, "array_value", "arrayValue", &kArrayValue, false, true),
     Msg(6, "kvlist_value", "kvlistValue", &kKeyValueList, false, true),
     Scalar(7, "bytes_value", "bytesValue", kBytes, false, true),
+    // An index into a profile's string table: used by the Profiles signal only, but part of the shared
+    // message, so we carry it through conversions unchanged.
+    Scalar(8, "string_value_strindex", "stringValueStrindex", kInt32, false, true),
 };
 constexpr Field kArrayValueFields[] = {Msg(1, "values", "values", &kAnyValue, kRepeated)};
 constexpr Field kKeyValueListFields[] = {Msg(1, "values", "values", &kKeyValue, kRepeated)};
 constexpr Field kKeyValueFields[] = {
     Scalar(1, "key", "key", kString),
     Msg(2, "value", "value", &kAnyValue),
+    Scalar(3, "key_strindex", "keyStrindex", kInt32),  // Profiles only, like string_value_strindex
 };
 constexpr Field kScopeFields[] = {
     Scalar(1, "name", "name", kString),

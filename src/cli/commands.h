@@ -1,0 +1,37 @@
+// The otelrr subcommands. Each Add*Command registers its flags on the CLI11 app and binds a handler;
+// handlers return the process exit code (0 success, 1 failure) and print a one-line error on failure.
+#ifndef OTELRR_CLI_COMMANDS_H_
+#define OTELRR_CLI_COMMANDS_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "store/object_store.h"
+
+namespace otelrr::cli {
+
+// The handler chosen by parsing; run after CLI11 returns.
+using Handler = std::function<int()>;
+
+// Options every command that touches sessions shares.
+struct StoreFlag {
+  std::string uri;  // --store; else OTELRR_STORE; else ./data
+  // The store the flags and environment select.
+  absl::StatusOr<std::unique_ptr<store::ObjectStore>> Open() const;
+  std::string Resolved() const;
+};
+
+void AddConvertCommand(CLI::App& app, Handler* handler);
+void AddSessionsCommand(CLI::App& app, StoreFlag* store, Handler* handler);
+
+// Prints "otelrr: <message>" to stderr and returns 1.
+int Fail(const absl::Status& status);
+int Fail(const std::string& message);
+
+}  // namespace otelrr::cli
+
+#endif  // OTELRR_CLI_COMMANDS_H_

@@ -1,0 +1,58 @@
+// otelrr: generate, capture and replay OpenTelemetry (OTLP) telemetry.
+#include <cstdio>
+#include <cstdlib>
+
+#include "CLI/CLI.hpp"
+#include "cli/commands.h"
+#include "common/status.h"
+#include "fmt/format.h"
+
+namespace otelrr::cli {
+
+absl::StatusOr<std::unique_ptr<store::ObjectStore>> StoreFlag::Open() const {
+  return store::OpenStore(Resolved());
+}
+
+std::string StoreFlag::Resolved() const {
+  if (!uri.empty()) return uri;
+  if (const char* env = std::getenv("OTELRR_STORE"); env != nullptr && *env != '\0') return env;
+  return "./data";
+}
+
+int Fail(const absl::Status& status) { return Fail(std::string(status.message())); }
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "otelrr: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace otelrr::cli
+
+int main(int argc, char** argv) {
+  using namespace otelrr::cli;
+  CLI::App app{"otelrr: generate, capture and replay OpenTelemetry (OTLP) telemetry", "otelrr"};
+  app.set_version_flag("--version", "otelrr 0.1.0");
+  app.require_subcommand(1);
+  app.footer(R"(Sessions live in a store: --store PATH (or OTELRR_STORE), default ./data.
+
+Examples:
+  otelrr sessions import traces.jsonl          record an OTLP file as a session
+  otelrr sessions list                         what the store holds
+  otelrr sessions verify SESSION_ID            check a session end to end
+  otelrr sessions export SESSION_ID --out x.jsonl
+  otelrr convert --signal traces --from json --to protobuf in.json out.pb
+Run 'otelrr COMMAND --help' for a command's flags.)");
+
+  StoreFlag store;
+  Handler handler;
+  AddSessionsCommand(app, &store, &handler);
+  AddConvertCommand(app, &handler);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (!handler) return Fail(std::string("no command given; run otelrr --help"));
+  return handler();
+}

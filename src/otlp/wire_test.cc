@@ -1,0 +1,415 @@
+#include "otlp/wire.h"
+
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "otlp/proto_writer.h"
+
+namespace otelrr::otlp {
+namespace {
+
+// Builds protobuf bytes by hand, field by field.
+class Proto {
+ public:
+  Proto& Varint(uint32_t n, uint64_t v) {
+    AppendTag(&s_, n, WireType::kVarint);
+    AppendVarint(&s_, v);
+    return *this;
+  }
+  Proto& Fixed64(uint32_t n, uint64_t v) {
+    AppendTag(&s_, n, WireType::kFixed64);
+    AppendFixed64(&s_, v);
+    return *this;
+  }
+  Proto& Fixed32(uint32_t n, uint32_t v) {
+    AppendTag(&s_, n, WireType::kFixed32);
+    AppendFixed32(&s_, v);
+    return *this;
+  }
+  Proto& Bytes(uint32_t n, std::string_view v) {
+    AppendTag(&s_, n, WireType::kLen);
+    AppendVarint(&s_, v.size());
+    s_.append(v);
+    return *this;
+  }
+  Proto& Msg(uint32_t n, const Proto& m) { return Bytes(n, m.str()); }
+  Proto& Raw(std::string_view bytes) {
+    s_.append(bytes);
+    return *this;
+  }
+  const std::string& str() const { return s_; }
+
+ private:
+  std::string s_;
+};
+
+std::string Id(int size, char fill) { return std::string(static_cast<size_t>(size), fill); }
+
+Proto Attribute(std::string_view key, std::string_view value) {
+  return Proto().Bytes(1, key).Msg(2, Proto().Bytes(1, value));
+}
+
+Proto Resource(std::string_view service) { return Proto().Msg(1, Attribute("service.name", service)); }
+
+// A traces request: two resources (services "a" and "b", and a third "a" again), spans with events and
+// links, unknown fields of every wire type sprinkled in.
+std::string TracesRequest() {
+  Proto span1;
+  span1.Bytes(1, Id(16, '\x01'))
+      .Bytes(2, Id(8, '\x02'))
+      .Bytes(4, Id(8, '\x03'))
+      .Bytes(5, "op")
+      .Fixed64(7, 1000)
+      .Fixed64(8, 2000)
+      .Msg(11, Proto().Fixed64(1, 1500).Bytes(2, "event"))
+      .Msg(13, Proto().Bytes(1, Id(16, '\x09')).Bytes(2, Id(8, '\x0a')))
+      .Varint(99, 7)
+      .Fixed32(98, 1)
+      .Fixed64(97, 1)
+      .Bytes(96, "unknown");
+  Proto span2;
+  span2.Bytes(1, Id(16, '\x04')).Bytes(2, "").Bytes(4, "").Fixed64(7, 0).Fixed64(8, 3000);
+  Proto request;
+  request.Msg(1, Proto().Msg(1, Resource("a")).Msg(2, Proto().Msg(2, span1).Msg(2, span2)))
+      .Msg(1, Proto().Msg(1, Resource("b").Msg(1, Attribute("host", "h"))).Msg(2, Proto().Msg(2, Proto())))
+      .Msg(1, Proto().Msg(1, Resource("a")));
+  return request.str();
+}
+
+TEST(SummarizeTest, CountsTracesRequest) {
+  absl::StatusOr<RequestSummary> s = Summarize(Signal::kTraces, TracesRequest());
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->resources, 3u);
+  EXPECT_EQ(s->spans, 3u);
+  EXPECT_EQ(s->data_points, 0u);
+  EXPECT_EQ(s->log_records, 0u);
+  EXPECT_EQ(s->items(), 3u);
+  EXPECT_EQ(s->service_names, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(s->min_time_unix_nano, 1000u);  // the zero start time is not a time
+  EXPECT_EQ(s->max_time_unix_nano, 3000u);
+}
+
+TEST(SummarizeTest, CountsEveryKindOfDataPoint) {
+  Proto exemplar;
+  exemplar.Fixed64(2, 50).Bytes(5, Id(16, '\x07')).Bytes(4, Id(8, '\x08'));
+  Proto scope;
+  scope.Msg(2, Proto().Msg(5, Proto().Msg(1, Proto().Fixed64(3, 100)).Msg(1, Proto().Fixed64(3, 200))))
+      .Msg(2, Proto().Msg(7, Proto().Msg(1, Proto().Fixed64(2, 90).Fixed64(3, 300).Msg(5, exemplar))))
+      .Msg(2, Proto().Msg(9, Proto().Msg(1, Proto().Fixed64(3, 400))))
+      .Msg(2, Proto().Msg(10, Proto().Msg(1, Proto().Fixed64(3, 500))))
+      .Msg(2, Proto().Msg(11, Proto().Msg(1, Proto().Fixed64(3, 600))))
+      .Msg(2, Proto().Bytes(1, "no data"));
+  std::string request = Proto().Msg(1, Proto().Msg(1, Resource("m")).Msg(2, scope)).str();
+  absl::StatusOr<RequestSummary> s = Summarize(Signal::kMetrics, request);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->data_points, 6u);
+  EXPECT_EQ(s->items(), 6u);
+  EXPECT_EQ(s->min_time_unix_nano, 50u);  // the exemplar's time counts
+  EXPECT_EQ(s->max_time_unix_nano, 600u);
+  EXPECT_EQ(s->service_names, std::vector<std::string>{"m"});
+}
+
+TEST(SummarizeTest, CountsLogRecords) {
+  Proto record;
+  record.Fixed64(1, 0).Fixed64(11, 77).Varint(2, 9).Msg(5, Proto().Bytes(1, "hello"));
+  std::string request =
+      Proto().Msg(1, Proto().Msg(2, Proto().Msg(2, record).Msg(2, Proto()).Msg(2, Proto().Fixed64(1, 88)))).str();
+  absl::StatusOr<RequestSummary> s = Summarize(Signal::kLogs, request);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->log_records, 3u);
+  EXPECT_EQ(s->resources, 0u);
+  EXPECT_TRUE(s->service_names.empty());
+  EXPECT_EQ(s->min_time_unix_nano, 77u);
+  EXPECT_EQ(s->max_time_unix_nano, 88u);
+}
+
+TEST(SummarizeTest, ServiceNameOnlyFromStringResourceAttributes) {
+  Proto resource;
+  resource.Msg(1, Proto().Bytes(1, "service.name").Msg(2, Proto().Varint(3, 5)))  // not a string
+      .Msg(1, Proto().Bytes(1, "other").Msg(2, Proto().Bytes(1, "x")))
+      .Msg(1, Proto().Msg(2, Proto().Bytes(1, "y")).Bytes(1, "service.name"));  // value before key
+  Proto span;
+  span.Msg(9, Attribute("service.name", "not-a-resource"));
+  std::string request = Proto().Msg(1, Proto().Msg(1, resource).Msg(2, Proto().Msg(2, span))).str();
+  absl::StatusOr<RequestSummary> s = Summarize(Signal::kTraces, request);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->service_names, std::vector<std::string>{"y"});
+}
+
+TEST(SummarizeTest, EmptyRequestIsValid) {
+  absl::StatusOr<RequestSummary> s = Summarize(Signal::kLogs, "");
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->items(), 0u);
+  EXPECT_EQ(s->min_time_unix_nano, 0u);
+  EXPECT_TRUE(Validate(Signal::kMetrics, "").ok());
+}
+
+TEST(SummarizeTest, SameBytesMeanDifferentThingsPerSignal) {
+  // A traces request is not a valid logs request when field types disagree.
+  std::string traces = TracesRequest();
+  EXPECT_TRUE(Validate(Signal::kTraces, traces).ok());
+  EXPECT_FALSE(Validate(Signal::kLogs, traces).ok());
+}
+
+TEST(LocateTest, FindsEveryTimestampAndIdOffset) {
+  std::string request = TracesRequest();
+  FieldLocations loc;
+  loc.timestamps.push_back(12345);  // Locate starts afresh
+  ASSERT_TRUE(Locate(Signal::kTraces, request, &loc).ok());
+  const auto* base = reinterpret_cast<const uint8_t*>(request.data());
+  std::vector<uint64_t> times;
+  for (uint32_t off : loc.timestamps) times.push_back(LoadLE64(base + off));
+  EXPECT_EQ(times, (std::vector<uint64_t>{1000, 2000, 1500, 0, 3000}));
+  std::vector<std::string> traces;
+  for (uint32_t off : loc.trace_ids) traces.emplace_back(request.substr(off, 16));
+  EXPECT_EQ(traces, (std::vector<std::string>{Id(16, '\x01'), Id(16, '\x09'), Id(16, '\x04')}));
+  std::vector<std::string> spans;
+  for (uint32_t off : loc.span_ids) spans.emplace_back(request.substr(off, 8));
+  // Empty span ids (span2's) are not listed.
+  EXPECT_EQ(spans, (std::vector<std::string>{Id(8, '\x02'), Id(8, '\x03'), Id(8, '\x0a')}));
+
+  // Patching in place: shift every timestamp by one second; the request stays valid.
+  for (uint32_t off : loc.timestamps) {
+    auto* p = reinterpret_cast<uint8_t*>(request.data()) + off;
+    uint64_t t = LoadLE64(p);
+    if (t != 0) StoreLE64(p, t + 1'000'000'000);
+  }
+  absl::StatusOr<RequestSummary> s = Summarize(Signal::kTraces, request);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->min_time_unix_nano, 1'000'001'000u);
+  EXPECT_EQ(s->max_time_unix_nano, 1'000'003'000u);
+}
+
+TEST(LocateTest, FindsLogAndExemplarFields) {
+  Proto record;
+  record.Fixed64(1, 5).Fixed64(11, 6).Bytes(9, Id(16, 'T')).Bytes(10, Id(8, 'S'));
+  std::string logs = Proto().Msg(1, Proto().Msg(2, Proto().Msg(2, record))).str();
+  FieldLocations loc;
+  ASSERT_TRUE(Locate(Signal::kLogs, logs, &loc).ok());
+  EXPECT_EQ(loc.timestamps.size(), 2u);
+  ASSERT_EQ(loc.trace_ids.size(), 1u);
+  EXPECT_EQ(logs.substr(loc.trace_ids[0], 16), Id(16, 'T'));
+  ASSERT_EQ(loc.span_ids.size(), 1u);
+  EXPECT_EQ(logs.substr(loc.span_ids[0], 8), Id(8, 'S'));
+
+  Proto exemplar;
+  exemplar.Fixed64(2, 9).Bytes(4, Id(8, 's')).Bytes(5, Id(16, 't'));
+  std::string metrics =
+      Proto().Msg(1, Proto().Msg(2, Proto().Msg(2, Proto().Msg(5, Proto().Msg(1, Proto().Fixed64(2, 1).Fixed64(3, 2).Msg(5, exemplar))))))
+          .str();
+  ASSERT_TRUE(Locate(Signal::kMetrics, metrics, &loc).ok());
+  EXPECT_EQ(loc.timestamps.size(), 3u);
+  ASSERT_EQ(loc.trace_ids.size(), 1u);
+  EXPECT_EQ(metrics.substr(loc.trace_ids[0], 16), Id(16, 't'));
+  ASSERT_EQ(loc.span_ids.size(), 1u);
+  EXPECT_EQ(metrics.substr(loc.span_ids[0], 8), Id(8, 's'));
+}
+
+TEST(ForEachTraceIdTest, VisitsSpansLogsAndExemplarsButNotLinks) {
+  std::vector<std::string> seen;
+  auto collect = [&](const uint8_t* id) { seen.emplace_back(reinterpret_cast<const char*>(id), 16); };
+  ASSERT_TRUE(ForEachTraceId(Signal::kTraces, TracesRequest(), collect).ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{Id(16, '\x01'), Id(16, '\x04')}));  // the link's '\x09' is skipped
+
+  seen.clear();
+  Proto records;
+  records.Msg(2, Proto().Bytes(9, Id(16, 'L'))).Msg(2, Proto().Bytes(9, ""));
+  ASSERT_TRUE(ForEachTraceId(Signal::kLogs, Proto().Msg(1, Proto().Msg(2, records)).str(), collect).ok());
+  EXPECT_EQ(seen, std::vector<std::string>{Id(16, 'L')});
+
+  seen.clear();
+  Proto point;
+  point.Msg(5, Proto().Bytes(5, Id(16, 'E'))).Msg(5, Proto().Bytes(5, Id(16, 'F')));
+  std::string metrics = Proto().Msg(1, Proto().Msg(2, Proto().Msg(2, Proto().Msg(5, Proto().Msg(1, point))))).str();
+  ASSERT_TRUE(ForEachTraceId(Signal::kMetrics, metrics, collect).ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{Id(16, 'E'), Id(16, 'F')}));
+
+  EXPECT_FALSE(ForEachTraceId(Signal::kTraces, "\x0a\x05", collect).ok());
+}
+
+TEST(WireTest, PackedAndUnpackedRepeatedScalarsAreBothAccepted) {
+  std::string packed_counts;
+  for (uint64_t v : {1, 2, 3}) AppendFixed64(&packed_counts, v);
+  std::string packed_bounds;
+  for (double v : {0.5, 1.5}) AppendFixed64(&packed_bounds, std::bit_cast<uint64_t>(v));
+  std::string packed_varints;
+  for (uint64_t v : {1, 300, 70000}) AppendVarint(&packed_varints, v);
+  Proto point;
+  point.Bytes(6, packed_counts).Fixed64(6, 4).Bytes(7, packed_bounds).Fixed64(7, 0).Bytes(6, "");
+  Proto exp_point;
+  exp_point.Msg(8, Proto().Bytes(2, packed_varints).Varint(2, 5)).Msg(9, Proto().Varint(2, 1));
+  std::string request = Proto()
+                            .Msg(1, Proto().Msg(2, Proto()
+                                                        .Msg(2, Proto().Msg(9, Proto().Msg(1, point)))
+                                                        .Msg(2, Proto().Msg(10, Proto().Msg(1, exp_point)))))
+                            .str();
+  absl::StatusOr<RequestSummary> s = Summarize(Signal::kMetrics, request);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->data_points, 2u);
+}
+
+// Every malformed input is an InvalidArgument error that says where it went wrong.
+struct MalformedCase {
+  const char* name;
+  Signal signal;
+  std::string bytes;
+  const char* message;  // a part of the expected error message
+};
+
+std::vector<MalformedCase> MalformedCases() {
+  std::string valid = TracesRequest();
+  std::string span_prefix = Proto().Msg(1, Proto().Msg(2, Proto().Msg(2, Proto().Bytes(5, "x")))).str();
+  auto in_span = [](const Proto& span) { return Proto().Msg(1, Proto().Msg(2, Proto().Msg(2, span))).str(); };
+  auto in_point = [](const Proto& point) {
+    return Proto().Msg(1, Proto().Msg(2, Proto().Msg(2, Proto().Msg(9, Proto().Msg(1, point))))).str();
+  };
+  return {
+      {"truncated tag", Signal::kTraces, std::string("\x80", 1), "truncated field tag"},
+      {"tag varint too long", Signal::kTraces, std::string(11, '\xff'), "truncated field tag"},
+      {"truncated varint", Signal::kTraces, in_span(Proto().Raw(std::string("\x30\x80", 2))), "truncated varint"},
+      {"varint longer than ten bytes", Signal::kTraces,
+       in_span(Proto().Raw(std::string("\x30", 1) + std::string(10, '\x80') + std::string("\x01", 1))),
+       "truncated varint"},
+      {"truncated length", Signal::kTraces, std::string("\x0a", 1), "truncated length"},
+      {"length past the end", Signal::kTraces, std::string("\x0a\x05\x12\x01", 4),
+       "length runs past the end of the message"},
+      {"huge length", Signal::kTraces, std::string("\x0a\xff\xff\xff\xff\xff\xff\xff\xff\x7f", 10),
+       "length runs past the end"},
+      {"cut short", Signal::kTraces, valid.substr(0, valid.size() - 3), "length runs past the end"},
+      {"truncated fixed64", Signal::kTraces, in_span(Proto().Raw(std::string("\x39\x01\x02\x03", 4))),
+       "truncated fixed64 value"},
+      {"truncated fixed32", Signal::kTraces, in_span(Proto().Raw(std::string("\x85\x01\x01", 3))),
+       "truncated fixed32 value"},
+      {"start group", Signal::kTraces, std::string("\x0b", 1), "unsupported wire type"},
+      {"end group", Signal::kTraces, std::string("\x0c", 1), "unsupported wire type"},
+      {"wire type 6", Signal::kTraces, std::string("\x0e", 1), "unsupported wire type"},
+      {"wire type 7", Signal::kTraces, std::string("\x0f", 1), "unsupported wire type"},
+      {"field number zero", Signal::kTraces, std::string("\x02\x00", 2), "invalid field number"},
+      {"message as varint", Signal::kTraces, Proto().Varint(1, 1).str(), "has the wrong wire type"},
+      {"string as varint", Signal::kTraces, in_span(Proto().Varint(5, 1)), "Span.name (5) has the wrong wire type"},
+      {"timestamp as varint", Signal::kTraces, in_span(Proto().Varint(7, 1)),
+       "Span.start_time_unix_nano (7) has the wrong wire type"},
+      {"timestamp as fixed32", Signal::kTraces, in_span(Proto().Fixed32(7, 1)), "has the wrong wire type"},
+      {"enum as fixed64", Signal::kTraces, in_span(Proto().Fixed64(6, 1)), "Span.kind (6) has the wrong wire type"},
+      {"singular scalar packed", Signal::kTraces, in_span(Proto().Bytes(6, "\x01")), "has the wrong wire type"},
+      {"trace id 15 bytes", Signal::kTraces, in_span(Proto().Bytes(1, Id(15, 'a'))), "is not 16 bytes long"},
+      {"trace id 17 bytes", Signal::kTraces, in_span(Proto().Bytes(1, Id(17, 'a'))), "is not 16 bytes long"},
+      {"span id 9 bytes", Signal::kTraces, in_span(Proto().Bytes(2, Id(9, 'a'))), "is not 8 bytes long"},
+      {"parent span id 16 bytes", Signal::kTraces, in_span(Proto().Bytes(4, Id(16, 'a'))), "is not 8 bytes long"},
+      {"link trace id", Signal::kTraces, in_span(Proto().Msg(13, Proto().Bytes(1, Id(8, 'a')))),
+       "Link.trace_id (1) is not 16 bytes long"},
+      {"log span id", Signal::kLogs,
+       Proto().Msg(1, Proto().Msg(2, Proto().Msg(2, Proto().Bytes(10, Id(16, 'a'))))).str(),
+       "LogRecord.span_id (10) is not 8 bytes long"},
+      {"packed fixed64 not a multiple of 8", Signal::kMetrics, in_point(Proto().Bytes(6, Id(12, 'a'))),
+       "holds a truncated packed value"},
+      {"packed varint truncated", Signal::kMetrics,
+       Proto()
+           .Msg(1, Proto().Msg(2, Proto().Msg(2, Proto().Msg(10, Proto().Msg(1, Proto().Msg(8, Proto().Bytes(2, "\x01\x80"))))))).str(),
+       "holds a truncated packed varint"},
+      {"bad bytes after valid request", Signal::kTraces, valid + std::string("\x0a\x01", 2),
+       "length runs past the end"},
+      {"malformed inside unknown-free nesting", Signal::kTraces, span_prefix + std::string("\x0a\x02\x12\x05", 4),
+       "length runs past the end"},
+  };
+}
+
+TEST(WireTest, MalformedInputsAreErrorsThatSayWhere) {
+  for (const MalformedCase& c : MalformedCases()) {
+    SCOPED_TRACE(c.name);
+    absl::Status v = Validate(c.signal, c.bytes);
+    EXPECT_EQ(v.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(std::string(v.message()).find("malformed OTLP protobuf at byte "), std::string::npos) << v;
+    EXPECT_NE(std::string(v.message()).find(c.message), std::string::npos) << v;
+    // Every entry point agrees.
+    EXPECT_FALSE(Summarize(c.signal, c.bytes).ok());
+    FieldLocations loc;
+    EXPECT_FALSE(Locate(c.signal, c.bytes, &loc).ok());
+    EXPECT_FALSE(ForEachTraceId(c.signal, c.bytes, [](const uint8_t*) {}).ok());
+  }
+}
+
+TEST(WireTest, ErrorNamesTheByteOffset) {
+  absl::Status s = Validate(Signal::kTraces, Proto().Msg(1, Proto()).str() + std::string("\x08\x01", 2));
+  EXPECT_EQ(s.message(),
+            "malformed OTLP protobuf at byte 2: field ExportTraceServiceRequest.resource_spans (1) has the wrong "
+            "wire type");
+}
+
+TEST(WireTest, UnknownFieldsOfEveryWireTypeAreSkipped) {
+  Proto unknown;
+  unknown.Varint(1000, ~uint64_t{0}).Fixed64(1001, 1).Fixed32(1002, 2).Bytes(1003, "\xff\xff garbage").Bytes(0x1fffffff, "");
+  std::string request = Proto().Raw(unknown.str()).Msg(1, Proto().Raw(unknown.str()).Msg(2, Proto().Msg(2, Proto().Raw(unknown.str())))).str();
+  absl::StatusOr<RequestSummary> s = Summarize(Signal::kTraces, request);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->spans, 1u);
+  // Field numbers above 2^29-1 do not exist.
+  std::string too_big;
+  AppendVarint(&too_big, (uint64_t{1} << 32) << 3);
+  too_big.push_back('\x00');
+  EXPECT_FALSE(Validate(Signal::kTraces, too_big).ok());
+}
+
+// A log body of AnyValues nested `levels` arrays deep: the innermost AnyValue sits at depth 4 + 2*levels.
+std::string NestedBody(int levels) {
+  Proto value;
+  value.Varint(3, 1);
+  for (int i = 0; i < levels; ++i) value = Proto().Msg(5, Proto().Msg(1, value));
+  return Proto().Msg(1, Proto().Msg(2, Proto().Msg(2, Proto().Msg(5, value)))).str();
+}
+
+TEST(WireTest, NestingIsBounded) {
+  int ok_levels = (kMaxNestingDepth - 4) / 2;
+  EXPECT_TRUE(Validate(Signal::kLogs, NestedBody(ok_levels)).ok());
+  absl::Status s = Validate(Signal::kLogs, NestedBody(ok_levels + 1));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(s.message()).find("nested too deeply"), std::string::npos) << s;
+  // Far deeper (a stack-exhaustion attempt) fails the same way, without recursing past the bound.
+  std::string deep;
+  for (int i = 0; i < 5000; ++i) deep = Proto().Msg(5, Proto().Bytes(1, deep)).str();
+  EXPECT_FALSE(Validate(Signal::kLogs, Proto().Msg(1, Proto().Msg(2, Proto().Msg(2, Proto().Bytes(5, deep)))).str()).ok());
+}
+
+TEST(WireTest, VarintHelpers) {
+  for (uint64_t v : {uint64_t{0}, uint64_t{1}, uint64_t{127}, uint64_t{128}, uint64_t{16383}, uint64_t{16384},
+                     uint64_t{1} << 35, ~uint64_t{0}}) {
+    std::string s;
+    AppendVarint(&s, v);
+    EXPECT_EQ(s.size(), VarintSize(v));
+    const auto* p = reinterpret_cast<const uint8_t*>(s.data());
+    uint64_t back = 0;
+    ASSERT_TRUE(ReadVarint(p, p + s.size(), &back));
+    EXPECT_EQ(back, v);
+    EXPECT_EQ(p, reinterpret_cast<const uint8_t*>(s.data()) + s.size());
+    if (s.size() > 1) {
+      const auto* q = reinterpret_cast<const uint8_t*>(s.data());
+      EXPECT_FALSE(ReadVarint(q, q + s.size() - 1, &back));
+    }
+  }
+  uint8_t le[8];
+  StoreLE64(le, 0x0102030405060708ull);
+  EXPECT_EQ(le[0], 0x08);
+  EXPECT_EQ(LoadLE64(le), 0x0102030405060708ull);
+  EXPECT_EQ(LoadLE32(le), 0x05060708u);
+}
+
+TEST(ProtoWriterTest, LengthPrefixGrowsAsNeeded) {
+  for (size_t n : {size_t{0}, size_t{127}, size_t{128}, size_t{16383}, size_t{16384}, size_t{3000000}}) {
+    std::string out = "x";
+    size_t prefix = BeginLengthDelimited(&out);
+    out.append(n, 'a');
+    EndLengthDelimited(&out, prefix);
+    std::string expected = "x";
+    AppendVarint(&expected, n);
+    expected.append(n, 'a');
+    EXPECT_EQ(out, expected) << n;
+  }
+}
+
+}  // namespace
+}  // namespace otelrr::otlp

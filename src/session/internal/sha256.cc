@@ -1,0 +1,35 @@
+#include "session/internal/sha256.h"
+
+#include <openssl/evp.h>
+
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+namespace otelrr::session::internal {
+
+void Sha256::CtxDeleter::operator()(evp_md_ctx_st* ctx) const { EVP_MD_CTX_free(ctx); }
+
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+  // Failing here means OpenSSL cannot allocate or lacks SHA-256: nothing sensible can continue.
+  if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1) std::abort();
+}
+Sha256::~Sha256() = default;
+Sha256::Sha256(Sha256&&) noexcept = default;
+Sha256& Sha256::operator=(Sha256&&) noexcept = default;
+
+void Sha256::Update(std::string_view data) {
+  if (!data.empty()) EVP_DigestUpdate(ctx_.get(), data.data(), data.size());
+}
+
+std::string Sha256::HexDigest() {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx_.get(), digest, &len);
+  std::string hex;
+  hex.reserve(2 * len);
+  for (unsigned int i = 0; i < len; ++i) hex += fmt::format("{:02x}", digest[i]);
+  return hex;
+}
+
+}  // namespace otelrr::session::internal

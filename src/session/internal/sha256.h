@@ -1,0 +1,35 @@
+// Streaming SHA-256 (OpenSSL EVP), for the checksums of the file index.
+//
+//   Sha256 h;  h.Update(a);  h.Update(b);  std::string hex = h.HexDigest();
+#ifndef OTELRR_SESSION_INTERNAL_SHA256_H_
+#define OTELRR_SESSION_INTERNAL_SHA256_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+struct evp_md_ctx_st;
+
+namespace otelrr::session::internal {
+
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(Sha256&&) noexcept;
+  Sha256& operator=(Sha256&&) noexcept;
+
+  void Update(std::string_view data);
+  // Lowercase hex of the digest of everything passed to Update. Call once.
+  std::string HexDigest();
+
+ private:
+  struct CtxDeleter {
+    void operator()(evp_md_ctx_st* ctx) const;
+  };
+  std::unique_ptr<evp_md_ctx_st, CtxDeleter> ctx_;
+};
+
+}  // namespace otelrr::session::internal
+
+#endif  // OTELRR_SESSION_INTERNAL_SHA256_H_

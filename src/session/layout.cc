@@ -1,0 +1,59 @@
+#include "session/layout.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+#include "session/time_format.h"
+
+namespace otelrr::session {
+
+std::string MetadataKey(std::string_view session_id) {
+  return fmt::format("{}{}/{}", kSessionsPrefix, session_id, kMetadataName);
+}
+
+std::string RawPrefix(std::string_view session_id) { return fmt::format("{}{}/raw/", kSessionsPrefix, session_id); }
+
+std::string RawFilePath(otlp::Signal signal, uint64_t first_arrival_unix_nano, std::string_view uuid) {
+  return fmt::format("raw/{}/{}-{}-{}{}", FormatPartition(first_arrival_unix_nano), otlp::SignalName(signal),
+                     first_arrival_unix_nano / 1'000'000, uuid, kRawFileSuffix);
+}
+
+bool ParseRawFilePath(std::string_view path, RawFileName* out) {
+  // raw/YYYY-MM-DD/HH/{signal}-{ms}-{uuid}.otlp.gz
+  if (!path.starts_with("raw/") || !path.ends_with(kRawFileSuffix)) return false;
+  path.remove_prefix(4);
+  size_t slash = path.rfind('/');
+  if (slash != 13 || path[10] != '/') return false;  // "YYYY-MM-DD/HH"
+  std::string partition(path.substr(0, 13));
+  std::string_view name = path.substr(14);
+  name.remove_suffix(kRawFileSuffix.size());
+  size_t dash1 = name.find('-');
+  if (dash1 == std::string_view::npos) return false;
+  size_t dash2 = name.find('-', dash1 + 1);
+  if (dash2 == std::string_view::npos) return false;
+  otlp::Signal signal;
+  std::string_view signal_name = name.substr(0, dash1);
+  if (signal_name != "traces" && signal_name != "metrics" && signal_name != "logs") return false;
+  if (!otlp::ParseSignal(signal_name, &signal)) return false;
+  std::string_view ms_text = name.substr(dash1 + 1, dash2 - dash1 - 1);
+  uint64_t ms = 0;
+  auto [ptr, ec] = std::from_chars(ms_text.data(), ms_text.data() + ms_text.size(), ms);
+  if (ms_text.empty() || ec != std::errc() || ptr != ms_text.data() + ms_text.size()) return false;
+  std::string_view uuid = name.substr(dash2 + 1);
+  if (uuid.empty()) return false;
+  out->signal = signal;
+  out->timestamp_unix_milli = ms;
+  out->uuid = std::string(uuid);
+  out->partition = std::move(partition);
+  return true;
+}
+
+std::string FormatUuidV4(uint64_t hi, uint64_t lo) {
+  hi = (hi & ~uint64_t{0xf000}) | 0x4000;                         // version 4
+  lo = (lo & ~(uint64_t{0xc} << 60)) | (uint64_t{0x8} << 60);      // RFC 4122 variant
+  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xffff, hi & 0xffff, lo >> 48,
+                     lo & 0xffffffffffffULL);
+}
+
+}  // namespace otelrr::session

@@ -1,0 +1,471 @@
+#include "session/metadata.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <charconv>
+
+#include "common/json_writer.h"
+#include "session/time_format.h"
+
+namespace otelrr::session {
+namespace {
+
+using simdjson::dom::array;
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+using simdjson::dom::object;
+
+std::string_view TypeName(element_type t) {
+  switch (t) {
+    case element_type::ARRAY:
+      return "an array";
+    case element_type::OBJECT:
+      return "an object";
+    case element_type::INT64:
+    case element_type::UINT64:
+      return "an integer";
+    case element_type::DOUBLE:
+      return "a number";
+    case element_type::STRING:
+      return "a string";
+    case element_type::BOOL:
+      return "a boolean";
+    case element_type::NULL_VALUE:
+      return "null";
+  }
+  return "a value";
+}
+
+// Typed access to one JSON object, with errors that name the field by its full path
+// ("files[2].sha256") and say what was expected and what was found.
+class ObjectView {
+ public:
+  ObjectView(object obj, std::string path) : obj_(obj), path_(std::move(path)) {}
+
+  std::string FieldPath(std::string_view key) const { return path_.empty() ? std::string(key) : path_ + "." + std::string(key); }
+
+  absl::Status Error(std::string_view key, std::string_view what) const {
+    return absl::InvalidArgumentError(fmt::format("metadata.json: field \"{}\": {}", FieldPath(key), what));
+  }
+
+  // The value of `key`, or nullopt when absent or null.
+  std::optional<element> Find(std::string_view key) const {
+    element e;
+    if (obj_.at_key(key).get(e) != simdjson::SUCCESS || e.is_null()) return std::nullopt;
+    return e;
+  }
+
+  absl::Status Missing(std::string_view key) const { return Error(key, "is required"); }
+
+  absl::Status Expect(std::string_view key, const element& e, element_type want, std::string_view want_name) const {
+    if (e.type() == want) return absl::OkStatus();
+    return Error(key, fmt::format("expected {}, found {}", want_name, TypeName(e.type())));
+  }
+
+  // Each getter leaves `out` unchanged when the key is absent; `required` makes absence an error.
+  absl::Status String(std::string_view key, bool required, std::string* out) const {
+    std::optional<element> e = Find(key);
+    if (!e) return required ? Missing(key) : absl::OkStatus();
+    if (absl::Status s = Expect(key, *e, element_type::STRING, "a string"); !s.ok()) return s;
+    *out = std::string(std::string_view(*e));
+    return absl::OkStatus();
+  }
+
+  absl::Status Uint(std::string_view key, bool required, uint64_t* out) const {
+    std::optional<element> e = Find(key);
+    if (!e) return required ? Missing(key) : absl::OkStatus();
+    uint64_t v;
+    if (e->get_uint64().get(v) != simdjson::SUCCESS) {
+      return Error(key, fmt::format("expected a non-negative integer, found {}", TypeName(e->type())));
+    }
+    *out = v;
+    return absl::OkStatus();
+  }
+
+  // A unix-nanosecond value: a decimal string.
+  absl::Status UnixNano(std::string_view key, bool required, std::optional<uint64_t>* out) const {
+    std::optional<element> e = Find(key);
+    if (!e) return required ? Missing(key) : absl::OkStatus();
+    if (absl::Status s = Expect(key, *e, element_type::STRING, "a decimal string of unix nanoseconds"); !s.ok()) {
+      return s;
+    }
+    std::string_view text(*e);
+    uint64_t v = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
+      return Error(key, fmt::format("\"{}\" is not a decimal count of unix nanoseconds", text));
+    }
+    *out = v;
+    return absl::OkStatus();
+  }
+
+  absl::Status UnixNano(std::string_view key, uint64_t* out) const {
+    std::optional<uint64_t> v;
+    if (absl::Status s = UnixNano(key, true, &v); !s.ok()) return s;
+    *out = *v;
+    return absl::OkStatus();
+  }
+
+  absl::Status Time(std::string_view key, bool required, std::optional<uint64_t>* out) const {
+    std::string text;
+    if (!Find(key)) return required ? Missing(key) : absl::OkStatus();
+    if (absl::Status s = String(key, true, &text); !s.ok()) return s;
+    absl::StatusOr<uint64_t> t = ParseRfc3339(text);
+    if (!t.ok()) return Error(key, std::string(t.status().message()));
+    *out = *t;
+    return absl::OkStatus();
+  }
+
+  absl::Status StringArray(std::string_view key, std::vector<std::string>* out) const {
+    std::optional<element> e = Find(key);
+    if (!e) return absl::OkStatus();
+    if (absl::Status s = Expect(key, *e, element_type::ARRAY, "an array of strings"); !s.ok()) return s;
+    out->clear();
+    size_t i = 0;
+    for (element item : array(*e)) {
+      if (item.type() != element_type::STRING) {
+        return Error(fmt::format("{}[{}]", key, i), fmt::format("expected a string, found {}", TypeName(item.type())));
+      }
+      out->emplace_back(std::string_view(item));
+      ++i;
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Object(std::string_view key, bool required, std::optional<ObjectView>* out) const {
+    std::optional<element> e = Find(key);
+    if (!e) return required ? Missing(key) : absl::OkStatus();
+    if (absl::Status s = Expect(key, *e, element_type::OBJECT, "an object"); !s.ok()) return s;
+    out->emplace(object(*e), FieldPath(key));
+    return absl::OkStatus();
+  }
+
+  // Calls fn(ObjectView) for each element of an array of objects.
+  template <typename Fn>
+  absl::Status ObjectArray(std::string_view key, Fn&& fn) const {
+    std::optional<element> e = Find(key);
+    if (!e) return absl::OkStatus();
+    if (absl::Status s = Expect(key, *e, element_type::ARRAY, "an array of objects"); !s.ok()) return s;
+    size_t i = 0;
+    for (element item : array(*e)) {
+      std::string item_path = fmt::format("{}[{}]", key, i);
+      if (item.type() != element_type::OBJECT) {
+        return Error(item_path, fmt::format("expected an object, found {}", TypeName(item.type())));
+      }
+      if (absl::Status s = fn(ObjectView(object(item), FieldPath(item_path))); !s.ok()) return s;
+      ++i;
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  object obj_;
+  std::string path_;
+};
+
+void WriteUnixNano(JsonWriter& w, std::string_view key, uint64_t v) {
+  w.Key(key);
+  w.String(fmt::format("{}", v));
+}
+
+void WriteStrings(JsonWriter& w, std::string_view key, const std::vector<std::string>& values) {
+  w.Key(key);
+  w.BeginArray();
+  for (const std::string& v : values) w.String(v);
+  w.EndArray();
+}
+
+absl::Status ParseCounts(const ObjectView& v, SessionCounts* c) {
+  for (auto [key, field] : {std::pair{"traces", &c->traces}, std::pair{"spans", &c->spans},
+                            std::pair{"dataPoints", &c->data_points}, std::pair{"logRecords", &c->log_records},
+                            std::pair{"uncompressedBytes", &c->uncompressed_bytes}}) {
+    if (absl::Status s = v.Uint(key, false, field); !s.ok()) return s;
+  }
+  std::optional<ObjectView> requests;
+  if (absl::Status s = v.Object("requests", false, &requests); !s.ok()) return s;
+  if (requests) {
+    for (auto [key, field] : {std::pair{"traces", &c->trace_requests}, std::pair{"metrics", &c->metric_requests},
+                              std::pair{"logs", &c->log_requests}}) {
+      if (absl::Status s = requests->Uint(key, false, field); !s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParsePhase(const ObjectView& v, Phase* p) {
+  if (absl::Status s = v.String("name", true, &p->name); !s.ok()) return s;
+  if (absl::Status s = v.String("annotationKey", false, &p->annotation_key); !s.ok()) return s;
+  std::optional<uint64_t> start;
+  if (absl::Status s = v.Time("startTime", true, &start); !s.ok()) return s;
+  p->start_time_unix_nano = *start;
+  if (absl::Status s = v.Time("endTime", false, &p->end_time_unix_nano); !s.ok()) return s;
+  return v.StringArray("flags", &p->flags);
+}
+
+absl::Status ParseFile(const ObjectView& v, FileEntry* f) {
+  if (absl::Status s = v.String("path", true, &f->path); !s.ok()) return s;
+  std::string signal;
+  if (absl::Status s = v.String("signal", true, &signal); !s.ok()) return s;
+  if (!otlp::ParseSignal(signal, &f->signal)) {
+    return v.Error("signal", fmt::format("\"{}\" is not one of traces, metrics, logs", signal));
+  }
+  if (absl::Status s = v.UnixNano("firstArrivalUnixNano", &f->first_arrival_unix_nano); !s.ok()) return s;
+  if (absl::Status s = v.UnixNano("lastArrivalUnixNano", &f->last_arrival_unix_nano); !s.ok()) return s;
+  if (absl::Status s = v.Uint("records", true, &f->records); !s.ok()) return s;
+  if (absl::Status s = v.Uint("sizeBytes", true, &f->size_bytes); !s.ok()) return s;
+  if (absl::Status s = v.Uint("uncompressedBytes", false, &f->uncompressed_bytes); !s.ok()) return s;
+  if (absl::Status s = v.String("sha256", true, &f->sha256); !s.ok()) return s;
+  if (f->sha256.size() != 64 || f->sha256.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return v.Error("sha256", "expected 64 lowercase hex digits");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string_view SessionTypeName(SessionType type) {
+  switch (type) {
+    case SessionType::kSeed:
+      return "seed";
+    case SessionType::kCapture:
+      return "capture";
+    case SessionType::kTraining:
+      return "training";
+  }
+  return "capture";
+}
+
+bool ParseSessionType(std::string_view name, SessionType* type) {
+  for (SessionType t : {SessionType::kSeed, SessionType::kCapture, SessionType::kTraining}) {
+    if (name == SessionTypeName(t)) {
+      *type = t;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string_view SessionStatusName(SessionStatus status) {
+  switch (status) {
+    case SessionStatus::kActive:
+      return "active";
+    case SessionStatus::kCompleted:
+      return "completed";
+    case SessionStatus::kFailed:
+      return "failed";
+  }
+  return "failed";
+}
+
+bool ParseSessionStatus(std::string_view name, SessionStatus* status) {
+  for (SessionStatus s : {SessionStatus::kActive, SessionStatus::kCompleted, SessionStatus::kFailed}) {
+    if (name == SessionStatusName(s)) {
+      *status = s;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string SessionPrefix(std::string_view session_id) { return fmt::format("sessions/{}/", session_id); }
+
+std::string SessionMetadata::ToJson() const {
+  JsonWriter w(/*pretty=*/true);
+  w.BeginObject();
+  w.Key("formatVersion");
+  w.Int(format_version);
+  w.Key("sessionId");
+  w.String(session_id);
+  w.Key("sessionType");
+  w.String(SessionTypeName(session_type));
+  w.Key("startTime");
+  w.String(FormatRfc3339Millis(start_time_unix_nano));
+  if (end_time_unix_nano) {
+    w.Key("endTime");
+    w.String(FormatRfc3339Millis(*end_time_unix_nano));
+  }
+  w.Key("status");
+  w.String(SessionStatusName(status));
+  if (!status_reason.empty()) {
+    w.Key("statusReason");
+    w.String(status_reason);
+  }
+  WriteStrings(w, "enabledFlags", enabled_flags);
+  w.Key("capturedTraces");
+  w.Uint(captured_traces);
+  w.Key("capturedMetrics");
+  w.Uint(captured_metrics);
+  w.Key("capturedLogs");
+  w.Uint(captured_logs);
+  w.Key("totalSizeBytes");
+  w.Uint(total_size_bytes);
+  w.Key("s3Prefix");
+  w.String(s3_prefix);
+  w.Key("createdBy");
+  w.String(created_by);
+  if (!description.empty()) {
+    w.Key("description");
+    w.String(description);
+  }
+  w.Key("counts");
+  w.BeginObject();
+  w.Key("traces");
+  w.Uint(counts.traces);
+  w.Key("spans");
+  w.Uint(counts.spans);
+  w.Key("dataPoints");
+  w.Uint(counts.data_points);
+  w.Key("logRecords");
+  w.Uint(counts.log_records);
+  w.Key("requests");
+  w.BeginObject();
+  w.Key("traces");
+  w.Uint(counts.trace_requests);
+  w.Key("metrics");
+  w.Uint(counts.metric_requests);
+  w.Key("logs");
+  w.Uint(counts.log_requests);
+  w.EndObject();
+  w.Key("uncompressedBytes");
+  w.Uint(counts.uncompressed_bytes);
+  w.EndObject();
+  if (first_arrival_unix_nano) {
+    WriteUnixNano(w, "firstArrivalUnixNano", *first_arrival_unix_nano);
+    w.Key("firstArrivalTime");
+    w.String(FormatRfc3339Nanos(*first_arrival_unix_nano));
+  }
+  if (last_arrival_unix_nano) {
+    WriteUnixNano(w, "lastArrivalUnixNano", *last_arrival_unix_nano);
+    w.Key("lastArrivalTime");
+    w.String(FormatRfc3339Nanos(*last_arrival_unix_nano));
+  }
+  w.Key("phases");
+  w.BeginArray();
+  for (const Phase& p : phases) {
+    w.BeginObject();
+    w.Key("name");
+    w.String(p.name);
+    w.Key("annotationKey");
+    w.String(p.annotation_key);
+    w.Key("startTime");
+    w.String(FormatRfc3339Millis(p.start_time_unix_nano));
+    if (p.end_time_unix_nano) {
+      w.Key("endTime");
+      w.String(FormatRfc3339Millis(*p.end_time_unix_nano));
+    }
+    WriteStrings(w, "flags", p.flags);
+    w.EndObject();
+  }
+  w.EndArray();
+  if (!generator_json.empty()) {
+    w.Key("generator");
+    w.Raw(generator_json);
+  }
+  w.Key("files");
+  w.BeginArray();
+  for (const FileEntry& f : files) {
+    w.BeginObject();
+    w.Key("path");
+    w.String(f.path);
+    w.Key("signal");
+    w.String(otlp::SignalName(f.signal));
+    WriteUnixNano(w, "firstArrivalUnixNano", f.first_arrival_unix_nano);
+    WriteUnixNano(w, "lastArrivalUnixNano", f.last_arrival_unix_nano);
+    w.Key("records");
+    w.Uint(f.records);
+    w.Key("sizeBytes");
+    w.Uint(f.size_bytes);
+    w.Key("uncompressedBytes");
+    w.Uint(f.uncompressed_bytes);
+    w.Key("sha256");
+    w.String(f.sha256);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  std::string out = w.Take();
+  out.push_back('\n');
+  return out;
+}
+
+absl::StatusOr<SessionMetadata> SessionMetadata::FromJson(std::string_view json) {
+  simdjson::dom::parser parser;
+  element root;
+  simdjson::padded_string padded(json.data(), json.size());
+  if (simdjson::error_code err = parser.parse(padded).get(root); err != simdjson::SUCCESS) {
+    return absl::InvalidArgumentError(fmt::format("metadata.json is not valid JSON: {}", simdjson::error_message(err)));
+  }
+  if (root.type() != element_type::OBJECT) {
+    return absl::InvalidArgumentError(
+        fmt::format("metadata.json: expected a JSON object at the top, found {}", TypeName(root.type())));
+  }
+  ObjectView v(object(root), "");
+  SessionMetadata m;
+  uint64_t version = 0;
+  if (absl::Status s = v.Uint("formatVersion", true, &version); !s.ok()) return s;
+  if (version != static_cast<uint64_t>(kFormatVersion)) {
+    return v.Error("formatVersion",
+                   fmt::format("version {} is not supported (this otelrr reads version {})", version, kFormatVersion));
+  }
+  m.format_version = kFormatVersion;
+  if (absl::Status s = v.String("sessionId", true, &m.session_id); !s.ok()) return s;
+  std::string text;
+  if (absl::Status s = v.String("sessionType", true, &text); !s.ok()) return s;
+  if (!ParseSessionType(text, &m.session_type)) {
+    return v.Error("sessionType", fmt::format("\"{}\" is not one of seed, capture, training", text));
+  }
+  std::optional<uint64_t> start;
+  if (absl::Status s = v.Time("startTime", true, &start); !s.ok()) return s;
+  m.start_time_unix_nano = *start;
+  if (absl::Status s = v.Time("endTime", false, &m.end_time_unix_nano); !s.ok()) return s;
+  if (absl::Status s = v.String("status", true, &text); !s.ok()) return s;
+  if (!ParseSessionStatus(text, &m.status)) {
+    return v.Error("status", fmt::format("\"{}\" is not one of active, completed, failed", text));
+  }
+  if (absl::Status s = v.String("statusReason", false, &m.status_reason); !s.ok()) return s;
+  if (absl::Status s = v.StringArray("enabledFlags", &m.enabled_flags); !s.ok()) return s;
+  for (auto [key, field] : {std::pair{"capturedTraces", &m.captured_traces},
+                            std::pair{"capturedMetrics", &m.captured_metrics},
+                            std::pair{"capturedLogs", &m.captured_logs},
+                            std::pair{"totalSizeBytes", &m.total_size_bytes}}) {
+    if (absl::Status s = v.Uint(key, false, field); !s.ok()) return s;
+  }
+  if (absl::Status s = v.String("s3Prefix", false, &m.s3_prefix); !s.ok()) return s;
+  if (absl::Status s = v.String("createdBy", false, &m.created_by); !s.ok()) return s;
+  if (absl::Status s = v.String("description", false, &m.description); !s.ok()) return s;
+  std::optional<ObjectView> counts;
+  if (absl::Status s = v.Object("counts", false, &counts); !s.ok()) return s;
+  if (counts) {
+    if (absl::Status s = ParseCounts(*counts, &m.counts); !s.ok()) return s;
+  }
+  if (absl::Status s = v.UnixNano("firstArrivalUnixNano", false, &m.first_arrival_unix_nano); !s.ok()) return s;
+  if (absl::Status s = v.UnixNano("lastArrivalUnixNano", false, &m.last_arrival_unix_nano); !s.ok()) return s;
+  if (absl::Status s = v.ObjectArray("phases",
+                                     [&](const ObjectView& pv) {
+                                       Phase p;
+                                       absl::Status st = ParsePhase(pv, &p);
+                                       if (st.ok()) m.phases.push_back(std::move(p));
+                                       return st;
+                                     });
+      !s.ok()) {
+    return s;
+  }
+  if (std::optional<element> gen = v.Find("generator")) {
+    if (absl::Status s = v.Expect("generator", *gen, element_type::OBJECT, "an object"); !s.ok()) return s;
+    m.generator_json = simdjson::minify(*gen);
+  }
+  if (absl::Status s = v.ObjectArray("files",
+                                     [&](const ObjectView& fv) {
+                                       FileEntry f;
+                                       absl::Status st = ParseFile(fv, &f);
+                                       if (st.ok()) m.files.push_back(std::move(f));
+                                       return st;
+                                     });
+      !s.ok()) {
+    return s;
+  }
+  return m;
+}
+
+}  // namespace otelrr::session

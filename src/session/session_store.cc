@@ -1,0 +1,99 @@
+#include "session/session_store.h"
+
+#include <fmt/format.h>
+
+#include "session/layout.h"
+#include "session/session_id.h"
+
+namespace otelrr::session {
+
+absl::StatusOr<std::vector<SessionMetadata>> SessionStore::List(std::vector<std::string>* problems) {
+  absl::StatusOr<std::vector<std::string>> ids = store_.ListDirectories(std::string(kSessionsPrefix));
+  if (!ids.ok()) return ids.status();
+  std::vector<SessionMetadata> out;
+  for (const std::string& id : *ids) {
+    auto report = [&](std::string what) {
+      if (problems != nullptr) problems->push_back(fmt::format("session {}: {}", id, what));
+    };
+    if (absl::Status s = ValidateSessionId(id); !s.ok()) {
+      report("skipped: the folder name is not a valid session id");
+      continue;
+    }
+    absl::StatusOr<SessionMetadata> m = Load(id);
+    if (!m.ok()) {
+      if (!store::IsRetryable(m.status()) && m.status().code() != absl::StatusCode::kNotFound &&
+          m.status().code() != absl::StatusCode::kInvalidArgument && m.status().code() != absl::StatusCode::kDataLoss) {
+        return m.status();  // a store failure, not a damaged session
+      }
+      report(std::string(m.status().message()));
+      continue;
+    }
+    out.push_back(std::move(*m));
+  }
+  return out;
+}
+
+absl::StatusOr<SessionMetadata> SessionStore::Load(std::string_view session_id) {
+  if (absl::Status s = ValidateSessionId(session_id); !s.ok()) return s;
+  absl::StatusOr<std::string> json = store_.ReadAll(MetadataKey(session_id));
+  if (!json.ok()) {
+    if (json.status().code() == absl::StatusCode::kNotFound) {
+      return absl::NotFoundError(fmt::format("session {} has no metadata.json in {}", session_id, store_.Describe()));
+    }
+    return json.status();
+  }
+  absl::StatusOr<SessionMetadata> m = SessionMetadata::FromJson(*json);
+  if (!m.ok()) {
+    return absl::InvalidArgumentError(fmt::format("session {}: {}", session_id, std::string(m.status().message())));
+  }
+  if (m->session_id != session_id) {
+    return absl::InvalidArgumentError(fmt::format("session {}: metadata.json names session \"{}\"", session_id,
+                                                  m->session_id));
+  }
+  return m;
+}
+
+absl::Status SessionStore::Save(const SessionMetadata& metadata) {
+  if (absl::Status s = ValidateSessionId(metadata.session_id); !s.ok()) return s;
+  return store_.Put(MetadataKey(metadata.session_id), metadata.ToJson());
+}
+
+absl::StatusOr<bool> SessionStore::Exists(std::string_view session_id) {
+  if (absl::Status s = ValidateSessionId(session_id); !s.ok()) return s;
+  absl::StatusOr<store::ObjectInfo> head = store_.Head(MetadataKey(session_id));
+  if (head.ok()) return true;
+  if (head.status().code() != absl::StatusCode::kNotFound) return head.status();
+  absl::StatusOr<std::vector<store::ObjectInfo>> objects = store_.List(SessionPrefix(session_id));
+  if (!objects.ok()) return objects.status();
+  return !objects->empty();
+}
+
+absl::Status SessionStore::Delete(std::string_view session_id) {
+  absl::StatusOr<bool> exists = Exists(session_id);
+  if (!exists.ok()) return exists.status();
+  if (!*exists) {
+    return absl::NotFoundError(fmt::format("session {} does not exist in {}", session_id, store_.Describe()));
+  }
+  return store_.DeletePrefix(SessionPrefix(session_id));
+}
+
+absl::StatusOr<std::unique_ptr<SessionWriter>> SessionStore::Create(SessionMetadata metadata, WriterOptions options) {
+  absl::StatusOr<bool> exists = Exists(metadata.session_id);
+  if (!exists.ok()) return exists.status();
+  if (*exists) {
+    return absl::AlreadyExistsError(
+        fmt::format("session {} already exists in {}", metadata.session_id, store_.Describe()));
+  }
+  return SessionWriter::Create(store_, std::move(metadata), std::move(options));
+}
+
+absl::StatusOr<std::unique_ptr<SessionReader>> SessionStore::OpenReader(std::string_view session_id,
+                                                                        ReaderOptions options) {
+  return SessionReader::Open(store_, session_id, std::move(options));
+}
+
+absl::StatusOr<VerifyReport> SessionStore::Verify(std::string_view session_id) {
+  return VerifySession(store_, session_id);
+}
+
+}  // namespace otelrr::session

@@ -1,0 +1,59 @@
+// The sessions of one ObjectStore: list, load, save, create (a writer), read (a reader), verify, delete.
+//
+//   absl::StatusOr<std::unique_ptr<store::ObjectStore>> store = store::OpenStore("./data");
+//   SessionStore sessions(**store);
+//   std::vector<std::string> problems;
+//   absl::StatusOr<std::vector<SessionMetadata>> all = sessions.List(&problems);
+//   absl::StatusOr<SessionMetadata> one = sessions.Load("capture-1");
+//   absl::StatusOr<std::unique_ptr<SessionWriter>> w = sessions.Create({.session_id = "new"}, {});
+//   absl::StatusOr<std::unique_ptr<SessionReader>> r = sessions.OpenReader("capture-1", {});
+//   absl::StatusOr<VerifyReport> v = sessions.Verify("capture-1");
+//
+// Every entry point validates the session id first (InvalidArgument), so no id reaches outside
+// sessions/. A session exists when its folder holds any object (metadata.json, or raw files of a
+// writer that crashed before writing it).
+#ifndef OTELRR_SESSION_SESSION_STORE_H_
+#define OTELRR_SESSION_SESSION_STORE_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "session/metadata.h"
+#include "session/reader.h"
+#include "session/verify.h"
+#include "session/writer.h"
+#include "store/object_store.h"
+
+namespace otelrr::session {
+
+class SessionStore {
+ public:
+  explicit SessionStore(store::ObjectStore& store) : store_(store) {}
+
+  // The metadata of every readable session, sorted by id. Sessions whose metadata.json is missing or
+  // unreadable are skipped, with one line each in `problems` (when given).
+  absl::StatusOr<std::vector<SessionMetadata>> List(std::vector<std::string>* problems = nullptr);
+  // NotFound when the session has no metadata.json; InvalidArgument when it does not parse.
+  absl::StatusOr<SessionMetadata> Load(std::string_view session_id);
+  // Writes metadata.json atomically.
+  absl::Status Save(const SessionMetadata& metadata);
+  absl::StatusOr<bool> Exists(std::string_view session_id);
+  // Removes everything under sessions/{id}/. NotFound when there is nothing.
+  absl::Status Delete(std::string_view session_id);
+  // Starts a new session. AlreadyExists when the id is taken.
+  absl::StatusOr<std::unique_ptr<SessionWriter>> Create(SessionMetadata metadata, WriterOptions options = {});
+  absl::StatusOr<std::unique_ptr<SessionReader>> OpenReader(std::string_view session_id, ReaderOptions options = {});
+  absl::StatusOr<VerifyReport> Verify(std::string_view session_id);
+
+  store::ObjectStore& object_store() { return store_; }
+
+ private:
+  store::ObjectStore& store_;
+};
+
+}  // namespace otelrr::session
+
+#endif  // OTELRR_SESSION_SESSION_STORE_H_

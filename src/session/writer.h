@@ -1,0 +1,127 @@
+// Writes one session: records into compressed raw files, then metadata.json.
+//
+//   SessionStore sessions(store);
+//   absl::StatusOr<std::unique_ptr<SessionWriter>> w = sessions.Create(
+//       {.session_id = "capture-1", .session_type = SessionType::kCapture, .created_by = "otelrr capture"},
+//       {.compression_level = 1});
+//   (*w)->Append({.arrival_unix_nano = now, .signal = otlp::Signal::kTraces,
+//                 .transport = Transport::kHttp, .payload = std::move(body)});   // validated, sequenced
+//   (*w)->Flush();                                       // durable up to here
+//   (*w)->Close(SessionStatus::kCompleted);              // file index, counts, metadata.json
+//
+// Each signal has one open file at a time. Records are framed into that file's member buffer; the
+// buffer becomes one gzip member, appended to the file, when it reaches member_bytes, when Flush() is
+// called, or when flush_interval has passed since its first record (checked on every Append and by
+// FlushDue(), which a caller with an idle stream calls from a timer). A new file starts when the
+// record's UTC hour differs from the file's, when the file's stored size reached max_file_bytes, or when
+// the record arrived earlier than the file's last record (so every file is sorted by arrival).
+//
+// metadata.json is written at creation (status "active", so a crashed session is visible) and at
+// Close(). Memory is bounded: the member buffers and the set of distinct trace ids (16 bytes each).
+// A writer is not thread-safe: one thread appends (capture serialises its requests into it).
+#ifndef OTELRR_SESSION_WRITER_H_
+#define OTELRR_SESSION_WRITER_H_
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "session/internal/gzip.h"
+#include "session/internal/sha256.h"
+#include "session/metadata.h"
+#include "session/record.h"
+#include "store/object_store.h"
+
+namespace otelrr::session {
+
+struct WriterOptions {
+  // libdeflate level, 0 to 12. 0 turns compression off: the members hold stored blocks, which zcat
+  // still reads and gzip CRCs still protect.
+  int compression_level = 1;
+  // A member is written once its uncompressed records reach this size.
+  size_t member_bytes = 1 << 20;
+  // A file is closed once its stored (compressed) size reaches this.
+  uint64_t max_file_bytes = 128ull << 20;
+  // A member is written at the latest this long after its first record (bounds what a crash loses).
+  std::chrono::nanoseconds flush_interval = std::chrono::seconds(1);
+  // Clocks, injectable for tests: a monotonic one for flush_interval, the wall clock for endTime.
+  std::function<std::chrono::steady_clock::time_point()> steady_now = nullptr;
+  std::function<uint64_t()> wall_now_unix_nano = nullptr;
+  // Seed for the file uuids; 0 draws one from std::random_device.
+  uint64_t random_seed = 0;
+};
+
+class SessionWriter {
+ public:
+  // Validates the options and metadata, and writes the initial metadata.json. Does not check whether the
+  // session exists: SessionStore::Create does.
+  static absl::StatusOr<std::unique_ptr<SessionWriter>> Create(store::ObjectStore& store, SessionMetadata metadata,
+                                                               WriterOptions options);
+  // Without Close(), pending members are written and files closed, but metadata.json stays "active":
+  // the session looks (and is recovered) like a crashed one.
+  ~SessionWriter();
+  SessionWriter(const SessionWriter&) = delete;
+  SessionWriter& operator=(const SessionWriter&) = delete;
+
+  // Appends one request. The payload must be a valid Export*ServiceRequest of record.signal
+  // (InvalidArgument otherwise, and nothing is written). record.sequence is ignored: the writer assigns
+  // the next session-wide sequence number. After a storage error every call returns that error.
+  absl::Status Append(Record record);
+  // Writes the members whose flush_interval has passed.
+  absl::Status FlushDue();
+  // Writes every pending member and syncs every open file: what was appended is now durable.
+  absl::Status Flush();
+  // Flushes and closes everything, finalises the file index, counts and endTime, and writes
+  // metadata.json with `status` (kFailed is forced when an earlier write failed). Call once.
+  absl::Status Close(SessionStatus status = SessionStatus::kCompleted, std::string reason = "");
+
+  // The metadata as it stands (counts are updated on every Append; files as they close). Callers may
+  // set phases, generator_json, description or flags here before Close().
+  SessionMetadata& metadata() { return metadata_; }
+  const SessionCounts& counts() const { return metadata_.counts; }
+  uint64_t records() const { return next_sequence_; }
+
+ private:
+  struct OpenFile {
+    std::string path;  // relative to the session folder
+    std::unique_ptr<store::ObjectWriter> writer;
+    internal::Sha256 sha;
+    FileEntry entry;
+    uint64_t hour = 0;
+    std::string member;  // framed records not yet compressed
+    std::optional<std::chrono::steady_clock::time_point> member_started;
+  };
+
+  SessionWriter(store::ObjectStore& store, SessionMetadata metadata, WriterOptions options);
+  std::chrono::steady_clock::time_point SteadyNow() const;
+  absl::Status StartFile(size_t slot, const Record& record);
+  absl::Status FlushMember(OpenFile& file);
+  absl::Status FinishFile(size_t slot);
+  absl::Status Fail(absl::Status status);
+
+  store::ObjectStore& store_;
+  SessionMetadata metadata_;
+  WriterOptions options_;
+  std::string prefix_;  // "sessions/{id}/"
+  internal::GzipCompressor compressor_;
+  std::mt19937_64 rng_;
+  std::array<std::unique_ptr<OpenFile>, 3> open_;  // by signal - 1
+  absl::flat_hash_set<std::array<uint8_t, 16>> trace_ids_;
+  std::string compressed_;  // reused member output buffer
+  uint64_t next_sequence_ = 0;
+  absl::Status error_;  // sticky storage error
+  bool closed_ = false;
+};
+
+}  // namespace otelrr::session
+
+#endif  // OTELRR_SESSION_WRITER_H_

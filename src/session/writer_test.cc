@@ -1,0 +1,225 @@
+#include "session/writer.h"
+
+#include <algorithm>
+#include <fstream>
+
+#include "gtest/gtest.h"
+#include "session/layout.h"
+#include "session/testing/fixture.h"
+#include "session/time_format.h"
+
+namespace otelrr::session {
+namespace {
+
+using otlp::Signal;
+using testing::kT0;
+using testing::LogsRequest;
+using testing::MetricsRequest;
+using testing::TraceRequest;
+
+class WriterTest : public testing::SessionTest {};
+
+std::string Slurp(const std::filesystem::path& p) {
+  std::string out(std::filesystem::file_size(p), '\0');
+  std::ifstream in(p, std::ios::binary);
+  in.read(out.data(), static_cast<std::streamsize>(out.size()));
+  return out;
+}
+
+TEST_F(WriterTest, RoundTripsExactRecordsInOrderAcrossSignalsAndRotatedFiles) {
+  WriterOptions options = Options();
+  options.member_bytes = 600;     // several members per file
+  options.max_file_bytes = 1500;  // several files per signal
+  auto w = NewWriter("s1", options);
+  ASSERT_NE(w, nullptr);
+  std::vector<Record> expected;
+  for (int i = 0; i < 150; ++i) {
+    Signal signal = static_cast<Signal>(1 + i % 3);
+    std::string payload = signal == Signal::kTraces    ? TraceRequest(i % 10 + 1, 1 + i % 4)
+                          : signal == Signal::kMetrics ? MetricsRequest(1 + i % 5)
+                                                       : LogsRequest(1 + i % 2, i % 7 + 1);
+    // Two records share each arrival time: the sequence number orders them.
+    Record r = Rec(kT0 + static_cast<uint64_t>(i / 2) * 1'000'000, signal, payload,
+                   i % 2 ? Transport::kGrpc : Transport::kHttp);
+    r.encoding = i % 4 == 0 ? Encoding::kJson : Encoding::kProtobuf;
+    ASSERT_TRUE(w->Append(r).ok());
+    r.sequence = static_cast<uint64_t>(i);
+    expected.push_back(r);
+  }
+  ASSERT_TRUE(w->Close().ok());
+
+  std::vector<Record> got = ReadAll("s1");
+  ASSERT_EQ(got.size(), expected.size());
+  for (size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], expected[i]) << "record " << i;
+
+  absl::StatusOr<SessionMetadata> m = sessions_->Load("s1");
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->status, SessionStatus::kCompleted);
+  EXPECT_EQ(m->counts.trace_requests, 50u);
+  EXPECT_EQ(m->counts.metric_requests, 50u);
+  EXPECT_EQ(m->counts.log_requests, 50u);
+  EXPECT_EQ(m->counts.traces, 10u);  // trace ids 1..10 (log trace ids 1..7 are among them)
+  uint64_t spans = 0, points = 0, logs = 0;
+  for (int i = 0; i < 150; ++i) {
+    if (i % 3 == 0) spans += 1 + i % 4;
+    if (i % 3 == 1) points += 1 + i % 5;
+    if (i % 3 == 2) logs += 1 + i % 2;
+  }
+  EXPECT_EQ(m->counts.spans, spans);
+  EXPECT_EQ(m->captured_metrics, points);
+  EXPECT_EQ(m->captured_logs, logs);
+  EXPECT_EQ(*m->first_arrival_unix_nano, kT0);
+  EXPECT_EQ(*m->last_arrival_unix_nano, kT0 + 74 * 1'000'000);
+  EXPECT_EQ(m->end_time_unix_nano, kT0 + 3600 * 1'000'000'000ull);
+  EXPECT_EQ(m->s3_prefix, "sessions/s1/");
+  EXPECT_GT(m->files.size(), 6u);  // rotated: more than one file per signal
+  uint64_t total = 0;
+  for (const FileEntry& f : m->files) {
+    EXPECT_EQ(std::filesystem::file_size(FileOf("s1", f.path)), f.size_bytes);
+    total += f.size_bytes;
+    RawFileName name;
+    ASSERT_TRUE(ParseRawFilePath(f.path, &name)) << f.path;
+    EXPECT_EQ(name.signal, f.signal);
+    EXPECT_EQ(name.timestamp_unix_milli, f.first_arrival_unix_nano / 1'000'000);
+    EXPECT_EQ(name.partition, "2026-11-26/11");
+    EXPECT_EQ(name.uuid.size(), 36u);
+    EXPECT_EQ(name.uuid[14], '4');  // version 4
+  }
+  EXPECT_EQ(m->total_size_bytes, total);
+  EXPECT_TRUE(std::is_sorted(m->files.begin(), m->files.end(), [](const FileEntry& a, const FileEntry& b) {
+    return a.first_arrival_unix_nano < b.first_arrival_unix_nano;
+  }));
+
+  absl::StatusOr<VerifyReport> v = sessions_->Verify("s1");
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_TRUE(v->ok) << ::testing::PrintToString(v->problems);
+  EXPECT_EQ(v->records, 150u);
+}
+
+TEST_F(WriterTest, OutOfOrderArrivalsStartANewFileAndReadBackSorted) {
+  auto w = NewWriter("ooo", Options());
+  for (uint64_t t : {10, 5, 7, 20}) ASSERT_TRUE(w->Append(Rec(kT0 + t, Signal::kTraces, TraceRequest(t, 1))).ok());
+  ASSERT_TRUE(w->Close().ok());
+  std::vector<Record> got = ReadAll("ooo");
+  std::vector<uint64_t> arrivals, sequences;
+  for (const Record& r : got) {
+    arrivals.push_back(r.arrival_unix_nano - kT0);
+    sequences.push_back(r.sequence);
+  }
+  EXPECT_EQ(arrivals, (std::vector<uint64_t>{5, 7, 10, 20}));
+  EXPECT_EQ(sequences, (std::vector<uint64_t>{1, 2, 0, 3}));
+  absl::StatusOr<SessionMetadata> m = sessions_->Load("ooo");
+  ASSERT_EQ(m->files.size(), 2u);
+  EXPECT_EQ(m->files[0].first_arrival_unix_nano, kT0 + 5);  // the index is sorted by first arrival
+  EXPECT_EQ(m->files[0].records, 3u);
+  EXPECT_EQ(m->files[1].records, 1u);
+  EXPECT_TRUE(sessions_->Verify("ooo")->ok);
+}
+
+TEST_F(WriterTest, HourRolloverStartsAFileInTheNextPartition) {
+  // 2026-11-26T11:59:59.900Z and 12:00:00.100Z
+  uint64_t before = *ParseRfc3339("2026-11-26T11:59:59.900Z");
+  uint64_t after = *ParseRfc3339("2026-11-26T12:00:00.100Z");
+  auto w = NewWriter("hour", Options());
+  ASSERT_TRUE(w->Append(Rec(before, Signal::kLogs, LogsRequest(1))).ok());
+  ASSERT_TRUE(w->Append(Rec(after, Signal::kLogs, LogsRequest(2))).ok());
+  ASSERT_TRUE(w->Close().ok());
+  absl::StatusOr<SessionMetadata> m = sessions_->Load("hour");
+  ASSERT_EQ(m->files.size(), 2u);
+  EXPECT_TRUE(m->files[0].path.starts_with("raw/2026-11-26/11/logs-1795694399900-")) << m->files[0].path;
+  EXPECT_TRUE(m->files[1].path.starts_with("raw/2026-11-26/12/logs-1795694400100-")) << m->files[1].path;
+  EXPECT_EQ(ReadAll("hour").size(), 2u);
+}
+
+TEST_F(WriterTest, CompressionOffStillWritesGzipMembers) {
+  std::string payload = TraceRequest(1, 50);  // repetitive: compresses well
+  uint64_t sizes[2];
+  for (int level : {0, 1}) {
+    WriterOptions options = Options();
+    options.compression_level = level;
+    std::string id = "level" + std::to_string(level);
+    auto w = NewWriter(id, options);
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(w->Append(Rec(kT0 + i, Signal::kTraces, payload)).ok());
+    ASSERT_TRUE(w->Close().ok());
+    absl::StatusOr<SessionMetadata> m = sessions_->Load(id);
+    ASSERT_EQ(m->files.size(), 1u);
+    std::string bytes = Slurp(FileOf(id, m->files[0].path));
+    EXPECT_EQ(bytes.substr(0, 3), std::string("\x1f\x8b\x08", 3));  // gzip, deflate
+    sizes[level] = bytes.size();
+    EXPECT_EQ(m->files[0].uncompressed_bytes, 20 * (32 + payload.size()));
+    EXPECT_EQ(ReadAll(id).size(), 20u);
+    EXPECT_TRUE(sessions_->Verify(id)->ok);
+  }
+  EXPECT_GT(sizes[0], 20 * (32 + payload.size()));  // stored blocks: no smaller than the records
+  EXPECT_LT(sizes[1] * 5, sizes[0]);
+}
+
+TEST_F(WriterTest, RejectsMalformedRequestsAndWritesNothing) {
+  auto w = NewWriter("bad", Options());
+  absl::Status s = w->Append(Rec(kT0, Signal::kTraces, "\x0a\xff garbage"));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(s.message()).find("not a valid OTLP traces request"), std::string::npos) << s;
+  EXPECT_EQ(w->Append(Rec(kT0, static_cast<Signal>(9), "")).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(w->records(), 0u);
+  ASSERT_TRUE(w->Append(Rec(kT0, Signal::kTraces, TraceRequest(1, 1))).ok());
+  ASSERT_TRUE(w->Close().ok());
+  EXPECT_EQ(ReadAll("bad")[0].sequence, 0u);  // the rejected requests took no sequence number
+  EXPECT_EQ(w->Append(Rec(kT0, Signal::kTraces, TraceRequest(1, 1))).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(WriterTest, MembersAreWrittenWhenTheFlushIntervalPasses) {
+  WriterOptions options = Options();
+  options.flush_interval = std::chrono::seconds(1);
+  auto w = NewWriter("timed", options);
+  ASSERT_TRUE(w->Append(Rec(kT0, Signal::kMetrics, MetricsRequest(1))).ok());
+  std::vector<store::ObjectInfo> files = *store_->List("sessions/timed/raw/");
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0].size, 0u);  // buffered
+  now_ += std::chrono::milliseconds(999);
+  ASSERT_TRUE(w->FlushDue().ok());
+  EXPECT_EQ(store_->Head(files[0].key)->size, 0u);
+  now_ += std::chrono::milliseconds(1);
+  ASSERT_TRUE(w->FlushDue().ok());
+  uint64_t one_member = store_->Head(files[0].key)->size;
+  EXPECT_GT(one_member, 0u);
+  // Flush() writes (and syncs) whatever is pending, without waiting.
+  ASSERT_TRUE(w->Append(Rec(kT0 + 1, Signal::kMetrics, MetricsRequest(1))).ok());
+  EXPECT_EQ(store_->Head(files[0].key)->size, one_member);
+  ASSERT_TRUE(w->Flush().ok());
+  EXPECT_GT(store_->Head(files[0].key)->size, one_member);
+  ASSERT_TRUE(w->Close().ok());
+}
+
+TEST_F(WriterTest, CreateWritesActiveMetadataAndRefusesExistingSessions) {
+  auto w = NewWriter("live", Options());
+  absl::StatusOr<SessionMetadata> m = sessions_->Load("live");
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->status, SessionStatus::kActive);
+  EXPECT_EQ(m->start_time_unix_nano, kT0);
+  EXPECT_EQ(sessions_->Create({.session_id = "live"}, Options()).status().code(), absl::StatusCode::kAlreadyExists);
+  ASSERT_TRUE(w->Close(SessionStatus::kFailed, "interrupted").ok());
+  m = sessions_->Load("live");
+  EXPECT_EQ(m->status, SessionStatus::kFailed);
+  EXPECT_EQ(m->status_reason, "interrupted");
+  EXPECT_EQ(sessions_->Create({.session_id = "../x"}, Options()).status().code(), absl::StatusCode::kInvalidArgument);
+  WriterOptions bad = Options();
+  bad.compression_level = 13;
+  EXPECT_EQ(sessions_->Create({.session_id = "lvl"}, bad).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(WriterTest, MetadataCarriesPhasesAndGeneratorSetBeforeClose) {
+  auto w = NewWriter("seed", Options());
+  w->metadata().phases.push_back(
+      {.name = "incident", .annotation_key = "phase.incident", .start_time_unix_nano = kT0, .flags = {"f"}});
+  w->metadata().generator_json = R"({"pattern":"ecommerce"})";
+  ASSERT_TRUE(w->Close().ok());
+  absl::StatusOr<SessionMetadata> m = sessions_->Load("seed");
+  ASSERT_EQ(m->phases.size(), 1u);
+  EXPECT_EQ(m->phases[0].annotation_key, "phase.incident");
+  EXPECT_EQ(m->generator_json, R"({"pattern":"ecommerce"})");
+  EXPECT_FALSE(m->first_arrival_unix_nano.has_value());
+  EXPECT_TRUE(sessions_->Verify("seed")->ok);
+}
+
+}  // namespace
+}  // namespace otelrr::session
