@@ -1,0 +1,294 @@
+"""The otelrr session commands end to end, on real OTLP data written by other projects.
+
+Every valid file under ../shared/testdata/otlp/{traces,metrics,logs} is imported, verified and exported,
+and the export must hold exactly the imported data: compared message by message after decoding both
+sides with the official opentelemetry-proto reference. Invalid input must be refused with a message
+naming the problem, exit 1, and leave the store as it was.
+
+ctest sets OTELRR_BIN to build/otelrr. By hand:
+    OTELRR_BIN=build/otelrr .venv/bin/python -m pytest -q tests/integration
+"""
+
+import base64
+import collections
+import gzip
+import json
+import os
+import pathlib
+import re
+import struct
+import subprocess
+
+import pytest
+from google.protobuf import json_format
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+TESTDATA = REPO.parent / "shared" / "testdata" / "otlp"
+REQUEST = {
+    "traces": trace_service_pb2.ExportTraceServiceRequest,
+    "metrics": metrics_service_pb2.ExportMetricsServiceRequest,
+    "logs": logs_service_pb2.ExportLogsServiceRequest,
+}
+TOP_KEY = {
+    "resourceSpans": "traces", "resource_spans": "traces",
+    "resourceMetrics": "metrics", "resource_metrics": "metrics",
+    "resourceLogs": "logs", "resource_logs": "logs",
+}
+ID_KEYS = {"traceId", "trace_id", "spanId", "span_id", "parentSpanId", "parent_span_id"}
+# Files that are not valid OTLP/JSON, and the problem our message must name.
+INVALID = {
+    "otlp2parquet_traces.jsonl": "traceId",  # base64 ids: protobuf's generic JSON, not OTLP/JSON
+    "otlp2parquet_logs.jsonl": "traceId",
+}
+# Files using the pre-1.0 instrumentationLibrary* names, which the reference no longer knows: compared by
+# counts (from SOURCES.md) instead of message by message.
+LEGACY = {"contrib-testbed_k8s-metrics_legacy.json"}
+
+
+def binary() -> str:
+    path = os.environ.get("OTELRR_BIN", str(REPO / "build" / "otelrr"))
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"{path} is not an executable: build otelrr first (scripts/build)")
+    return path
+
+
+def otelrr(*args, store, check=True, stdin=None):
+    proc = subprocess.run([binary(), *args, "--store", str(store)], capture_output=True, input=stdin, timeout=300)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"otelrr {' '.join(args)} failed ({proc.returncode}): {proc.stderr.decode()}")
+    return proc
+
+
+def hex_ids_to_base64(node):
+    """OTLP/JSON writes ids as hex; protobuf's generic JSON parser expects base64."""
+    if isinstance(node, dict):
+        out = {}
+        for k, v in node.items():
+            if k in ID_KEYS and isinstance(v, str):
+                out[k] = base64.b64encode(bytes.fromhex(v)).decode()
+            else:
+                out[k] = hex_ids_to_base64(v)
+        return out
+    if isinstance(node, list):
+        return [hex_ids_to_base64(v) for v in node]
+    return node
+
+
+def reference_messages_from_json_documents(docs):
+    """Decodes OTLP/JSON documents with the reference: (signal, canonical bytes) per document."""
+    out = []
+    for doc in docs:
+        signal = next(TOP_KEY[k] for k in doc if k in TOP_KEY)
+        msg = REQUEST[signal]()
+        json_format.ParseDict(hex_ids_to_base64(doc), msg, ignore_unknown_fields=True)
+        out.append((signal, msg.SerializeToString(deterministic=True)))
+    return out
+
+
+def json_documents(path: pathlib.Path):
+    text = path.read_text()
+    if path.suffix == ".jsonl":
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    return [json.loads(text)]
+
+
+def canonical_from_pb(path: pathlib.Path):
+    raw = path.read_bytes()
+    for signal, cls in REQUEST.items():
+        msg = cls()
+        try:
+            msg.ParseFromString(raw)
+        except Exception:
+            continue
+        msg.DiscardUnknownFields()
+        if signal in path.parent.name:
+            return [(signal, msg.SerializeToString(deterministic=True))]
+    raise AssertionError(f"reference cannot decode {path}")
+
+
+def exported_messages(jsonl: bytes):
+    return reference_messages_from_json_documents(json.loads(line) for line in jsonl.splitlines() if line.strip())
+
+
+def valid_files():
+    files = []
+    for folder in ("traces", "metrics", "logs"):
+        for path in sorted((TESTDATA / folder).iterdir()):
+            if path.name not in INVALID:
+                files.append(path)
+    return files
+
+
+def counts_from_sources():
+    """spans=/data_points=/log_records= of each file, from SOURCES.md."""
+    counts = {}
+    for line in (TESTDATA / "SOURCES.md").read_text().splitlines():
+        m = re.match(r"\| `([^`]+)` \|", line)
+        if not m:
+            continue
+        name = m.group(1)  # folder/file: the same file name appears under logs/ and metrics/
+        found = dict(re.findall(r"\b(spans|data_points|log_records)=(\d+)", line))
+        counts[name] = {k: int(v) for k, v in found.items()}
+    return counts
+
+
+@pytest.fixture
+def store(tmp_path):
+    return tmp_path / "store"
+
+
+@pytest.mark.parametrize("path", valid_files(), ids=lambda p: p.name)
+def test_import_verify_export_gives_back_the_same_data(path, store, tmp_path):
+    imported = json.loads(otelrr("sessions", "import", str(path), "--session", "s", "--json", store=store).stdout)
+    expected_counts = counts_from_sources()[f"{path.parent.name}/{path.name}"]
+    assert imported["spans"] == expected_counts.get("spans", 0)
+    assert imported["dataPoints"] == expected_counts.get("data_points", 0)
+    assert imported["logRecords"] == expected_counts.get("log_records", 0)
+
+    verify = otelrr("sessions", "verify", "s", store=store)
+    assert b"is intact" in verify.stdout
+
+    out = tmp_path / "export.jsonl"
+    otelrr("sessions", "export", "s", "--out", str(out), store=store)
+    exported = exported_messages(out.read_bytes())
+    assert len(exported) == imported["records"]
+
+    if path.name in LEGACY:
+        return  # counts checked above; the reference cannot read the legacy names
+    if path.suffix == ".pb":
+        original = canonical_from_pb(path)
+    else:
+        original = reference_messages_from_json_documents(json_documents(path))
+    # Records come back in arrival order, which may differ from file order: compare as multisets.
+    assert collections.Counter(exported) == collections.Counter(original)
+
+    # The export imports again to the same counts: the round trip is closed.
+    again = json.loads(otelrr("sessions", "import", str(out), "--session", "s2", "--json", store=store).stdout)
+    for key in ("records", "traces", "spans", "dataPoints", "logRecords"):
+        assert again[key] == imported[key], key
+
+
+@pytest.mark.parametrize("name", sorted(INVALID))
+def test_invalid_files_are_refused_and_leave_no_session(name, store):
+    path = next(TESTDATA.glob(f"*/{name}"))
+    proc = otelrr("sessions", "import", str(path), "--session", "bad", store=store, check=False)
+    assert proc.returncode == 1
+    message = proc.stderr.decode()
+    assert message.startswith("otelrr: ") and message.count("\n") == 1, message
+    assert INVALID[name] in message and "line 1" in message, message
+    listed = otelrr("sessions", "list", "--json", store=store)
+    assert json.loads(listed.stdout) == []
+
+
+def test_collector_file_exporter_length_prefixed_plain_and_zstd(store, tmp_path):
+    trace = (TESTDATA / "traces" / "fluent-bit_ctraces_sample_trace.pb").read_bytes()
+    metrics = (TESTDATA / "metrics" / "otlp2parquet_metrics_sum.pb").read_bytes()
+    logs = (TESTDATA / "logs" / "otlp2parquet_logs.pb").read_bytes()
+    plain = tmp_path / "plain.pb"
+    plain.write_bytes(b"".join(struct.pack(">I", len(m)) + m for m in (trace, metrics, logs)))
+    zstd = tmp_path / "zstd.pb"
+    frames = []
+    for m in (trace, metrics, logs):
+        frames.append(subprocess.run(["zstd", "-q", "-c"], input=m, capture_output=True, check=True).stdout)
+    zstd.write_bytes(b"".join(struct.pack(">I", len(f)) + f for f in frames))
+
+    for i, path in enumerate((plain, zstd)):
+        result = json.loads(otelrr("sessions", "import", str(path), "--session", f"lp{i}", "--json", store=store).stdout)
+        assert result["files"][0]["format"] == "Collector file exporter (length-prefixed)"
+        assert result["files"][0]["messages"] == 3
+        assert (result["spans"], result["dataPoints"], result["logRecords"]) == (2, 4, 81)
+        otelrr("sessions", "verify", f"lp{i}", store=store)
+
+
+def test_gzip_compressed_json_lines_and_raw_protobuf(store, tmp_path):
+    src = TESTDATA / "metrics" / "otel-demo_elastic-loadgen.jsonl"
+    gz = tmp_path / "demo.jsonl.gz"
+    gz.write_bytes(gzip.compress(src.read_bytes()))
+    result = json.loads(otelrr("sessions", "import", str(gz), "--session", "gz", "--json", store=store).stdout)
+    assert result["files"][0]["format"] == "OTLP JSON Lines"
+    assert (result["records"], result["dataPoints"]) == (82, 4651)
+
+    raw = TESTDATA / "logs" / "otlp2parquet_logs.pb"
+    detected = json.loads(otelrr("sessions", "import", str(raw), "--session", "raw", "--json", store=store).stdout)
+    assert detected["logRecords"] == 81
+    # Naming the wrong signal is refused with the wire-level problem, and creates nothing.
+    wrong = otelrr("sessions", "import", str(raw), "--session", "raw2", "--signal", "traces", store=store, check=False)
+    assert wrong.returncode == 1 and b"malformed OTLP protobuf" in wrong.stderr
+    assert otelrr("sessions", "show", "raw2", store=store, check=False).returncode == 1
+
+
+def test_arrival_order_and_signal_filter_on_export(store, tmp_path):
+    files = [str(TESTDATA / "traces" / "highlight_nextjs.json"), str(TESTDATA / "logs" / "otlp-proto_example_logs.json"),
+             str(TESTDATA / "metrics" / "otlp-proto_example_metrics.json")]
+    otelrr("sessions", "import", *files, "--session", "mix", store=store)
+    lines = otelrr("sessions", "export", "mix", store=store).stdout.splitlines()
+    assert len(lines) == 3
+    # Each record's arrival is its own earliest timestamp: the export is ordered by it.
+    def earliest(doc):
+        times = [int(v) for v in re.findall(rb'"(?:startTimeUnixNano|timeUnixNano|observedTimeUnixNano)":"(\d+)"', doc)]
+        return min(t for t in times if t > 0)
+    assert [earliest(l) for l in lines] == sorted(earliest(l) for l in lines)
+    only_logs = otelrr("sessions", "export", "mix", "--signals", "logs", store=store).stdout.splitlines()
+    assert len(only_logs) == 1 and only_logs[0].startswith(b'{"resourceLogs"')
+
+
+def test_list_show_delete_and_errors(store, tmp_path):
+    nextjs = str(TESTDATA / "traces" / "highlight_nextjs.json")
+    otelrr("sessions", "import", nextjs, "--session", "one", "--type", "seed", "--description", "first", store=store)
+    otelrr("sessions", "import", nextjs, "--session", "two", store=store)
+    listed = {m["sessionId"]: m for m in json.loads(otelrr("sessions", "list", "--json", store=store).stdout)}
+    assert set(listed) == {"one", "two"}
+    assert listed["one"]["sessionType"] == "seed" and listed["one"]["description"] == "first"
+    assert listed["one"]["status"] == "completed" and listed["one"]["capturedTraces"] == 1
+    seeds = json.loads(otelrr("sessions", "list", "--type", "seed", "--json", store=store).stdout)
+    assert [m["sessionId"] for m in seeds] == ["one"]
+    shown = json.loads(otelrr("sessions", "show", "one", store=store).stdout)
+    assert shown == listed["one"]
+
+    # Taking an existing id is refused and the existing session stays intact.
+    dup = otelrr("sessions", "import", nextjs, "--session", "one", store=store, check=False)
+    assert dup.returncode == 1 and b"already exists" in dup.stderr.lower()
+    otelrr("sessions", "verify", "one", store=store)
+
+    for bad in ("../x", "a/b", ".."):
+        proc = otelrr("sessions", "show", bad, store=store, check=False)
+        assert proc.returncode == 1 and b"session id" in proc.stderr.lower(), proc.stderr
+    missing = otelrr("sessions", "show", "nope", store=store, check=False)
+    assert missing.returncode == 1 and b"nope" in missing.stderr
+
+    assert otelrr("sessions", "delete", "two", store=store).stdout == b"deleted session two\n"
+    assert [m["sessionId"] for m in json.loads(otelrr("sessions", "list", "--json", store=store).stdout)] == ["one"]
+    assert otelrr("sessions", "delete", "two", store=store, check=False).returncode == 1
+
+
+def test_verify_names_a_damaged_file(store):
+    otelrr("sessions", "import", str(TESTDATA / "traces" / "highlight_backend-go.json"), "--session", "d", store=store)
+    raw = next((store / "sessions" / "d" / "raw").rglob("*.otlp.gz"))
+    data = bytearray(raw.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    raw.write_bytes(bytes(data))
+    proc = otelrr("sessions", "verify", "d", store=store, check=False)
+    assert proc.returncode == 1
+    assert raw.name in proc.stderr.decode()
+
+
+def test_convert_between_encodings(tmp_path):
+    src = TESTDATA / "traces" / "fluent-bit_ctraces_sample_trace.pb"
+    as_json = subprocess.run([binary(), "convert", "--signal", "traces", "--from", "protobuf", "--to", "json", str(src)],
+                             capture_output=True, check=True).stdout
+    back = subprocess.run([binary(), "convert", "--signal", "traces", "--from", "json", "--to", "protobuf"],
+                          input=as_json, capture_output=True, check=True).stdout
+    ref = trace_service_pb2.ExportTraceServiceRequest()
+    ref.ParseFromString(src.read_bytes())
+    ours = trace_service_pb2.ExportTraceServiceRequest()
+    ours.ParseFromString(back)
+    assert ours == ref
+    bad = subprocess.run([binary(), "convert", "--signal", "traces", "--from", "json", "--to", "protobuf"],
+                         input=b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"xyz"}]}]}]}', capture_output=True)
+    assert bad.returncode == 1
+    assert bad.stderr.decode() == (
+        'otelrr: standard input: resourceSpans[0].scopeSpans[0].spans[0].traceId: "xyz" is not 32 hex digits '
+        "(a trace id is 16 bytes)\n")
