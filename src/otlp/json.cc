@@ -424,8 +424,16 @@ class ProtoEncoder {
     bool ok = hex.size() == 2 * size;
     for (size_t i = 0; ok && i < hex.size(); ++i) ok = HexValue(hex[i]) >= 0;
     if (!ok) {
-      return Error(fmt::format("{} is not {} hex digits (a {} is {} bytes)", Describe(v), 2 * size,
-                               field.role == FieldRole::kTraceId ? "trace id" : "span id", size));
+      std::string_view digits;
+      size_t decoded = 0;
+      bool looks_base64 = Base64DecodedSize(hex, &digits, &decoded) && decoded == size;
+      for (size_t i = 0; looks_base64 && i < digits.size(); ++i) looks_base64 = Base64Value(digits[i]) >= 0;
+      // The Collector refuses base64 ids too; saying what the text is tells the user how to fix it.
+      return Error(fmt::format("{} is not {} hex digits (a {} is {} bytes){}", Describe(v), 2 * size,
+                               field.role == FieldRole::kTraceId ? "trace id" : "span id", size,
+                               looks_base64 ? "; it is base64, as protobuf's generic JSON mapping writes ids, but "
+                                              "OTLP/JSON requires hex"
+                                            : ""));
     }
     AppendTag(out_, field.number, WireType::kLen);
     AppendVarint(out_, size);

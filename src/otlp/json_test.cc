@@ -279,7 +279,9 @@ TEST_F(JsonCodecTest, BadIdsAreErrorsThatNameTheKey) {
   EXPECT_MATCH(s.message(), HasSubstr("spans[0].spanId: \"000000000000000G\" is not 16 hex digits"));
   // Base64 ids (the generic proto3 mapping) are not OTLP/JSON, and the Collector refuses them too.
   s = JsonError(Signal::kLogs, LogRequest(R"({"traceId":"xBPVtf6jZXMl/2YzIMf9EA=="})"));
-  EXPECT_MATCH(s.message(), HasSubstr("logRecords[0].traceId: \"xBPVtf6jZXMl/2YzIMf9EA==\" is not 32 hex digits"));
+  EXPECT_MATCH(s.message(), HasSubstr("logRecords[0].traceId: \"xBPVtf6jZXMl/2YzIMf9EA==\" is not 32 hex digits (a trace id is 16 "
+                                         "bytes); it is base64, as protobuf's generic JSON mapping writes ids, but "
+                                         "OTLP/JSON requires hex"));
   s = JsonError(Signal::kTraces, SpanRequest(R"({"links":[{"spanId":"1234"}]})"));
   EXPECT_MATCH(s.message(), HasSubstr("spans[0].links[0].spanId: \"1234\" is not 16 hex digits"));
   s = JsonError(Signal::kTraces, SpanRequest(R"({"parentSpanId":16})"));

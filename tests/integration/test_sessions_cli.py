@@ -179,6 +179,7 @@ def test_invalid_files_are_refused_and_leave_no_session(name, store):
     message = proc.stderr.decode()
     assert message.startswith("otelrr: ") and message.count("\n") == 1, message
     assert INVALID[name] in message and "line 1" in message, message
+    assert "it is base64" in message and "OTLP/JSON requires hex" in message, message
     listed = otelrr("sessions", "list", "--json", store=store)
     assert json.loads(listed.stdout) == []
 

@@ -33,7 +33,6 @@ from google.protobuf.descriptor import FieldDescriptor as F
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.metrics.v1 import metrics_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
 
 from conftest import REPO, CodecError
@@ -565,11 +564,6 @@ def diff(want, got) -> str:
     lines = difflib.unified_diff(str(want).splitlines(), str(got).splitlines(), "reference", "ours", n=2,
                                  lineterm="")
     return "\n".join(list(lines)[:60])
-
-
-def describe(req) -> str:
-    text = str(req)
-    return text if len(text) < 3000 else text[:3000] + "..."
 
 
 def run_cases(check, signal: str):
