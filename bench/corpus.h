@@ -24,8 +24,8 @@ namespace otelrr::bench {
 
 struct Corpus {
   otlp::Signal signal = otlp::Signal::kTraces;
-  std::string source;                 // the file it came from
-  std::vector<std::string> requests;  // Export*ServiceRequest protobuf, in file order
+  std::string source = {};                 // the file it came from
+  std::vector<std::string> requests = {};  // Export*ServiceRequest protobuf, in file order
   uint64_t bytes = 0;                 // sum of the request sizes
   uint64_t items = 0;                 // spans, data points or log records in all requests
 };

@@ -135,14 +135,21 @@ void JsonWriter::Uint(uint64_t value) {
 
 void JsonWriter::Double(double value) {
   BeforeValue();
+  AppendDouble(out_, value);
+}
+
+void JsonWriter::AppendDouble(std::string* out, double value) {
   if (std::isnan(value)) {
-    out_->append("\"NaN\"");
+    out->append("\"NaN\"");
   } else if (std::isinf(value)) {
-    out_->append(value > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+    out->append(value > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+  } else if (value == 0 && std::signbit(value)) {
+    out->append("-0.0");
   } else {
     char buf[32];
-    auto r = std::to_chars(buf, buf + sizeof buf, value);
-    out_->append(buf, r.ptr);
+    auto r = std::fabs(value) >= 1e15 ? std::to_chars(buf, buf + sizeof buf, value, std::chars_format::scientific)
+                                      : std::to_chars(buf, buf + sizeof buf, value);
+    out->append(buf, r.ptr);
   }
 }
 

@@ -46,6 +46,10 @@ class JsonWriter {
 
   // Appends `value` as a quoted, escaped JSON string.
   static void AppendQuoted(std::string* out, std::string_view value);
+  // Appends a double as Double() writes it. Integral values of 1e15 and more are written in exponent
+  // form: as plain digits they would be integers wider than 64 bits that JSON parsers (simdjson among
+  // them) refuse, and -0 as "-0.0" so that it does not read back as the integer 0.
+  static void AppendDouble(std::string* out, double value);
 
  private:
   void Open(char c);

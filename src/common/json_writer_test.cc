@@ -64,11 +64,15 @@ TEST(JsonWriterTest, DoublesRoundTripAndSpecialValuesAreStrings) {
   w.Double(0.1);
   w.Double(1e300);
   w.Double(-0.0);
+  w.Double(18446744073709551616.0);  // 2^64: as digits, an integer no 64-bit parser takes
+  w.Double(-2.678140082510949e20);
+  w.Double(123456789012345.0);
   w.Double(std::numeric_limits<double>::quiet_NaN());
   w.Double(std::numeric_limits<double>::infinity());
   w.Double(-std::numeric_limits<double>::infinity());
   w.EndArray();
-  EXPECT_EQ(w.str(), R"([0.1,1e+300,-0,"NaN","Infinity","-Infinity"])");
+  EXPECT_EQ(w.str(),
+            R"([0.1,1e+300,-0.0,1.8446744073709552e+19,-2.678140082510949e+20,123456789012345,"NaN","Infinity","-Infinity"])");
 }
 
 }  // namespace

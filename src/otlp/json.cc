@@ -764,17 +764,7 @@ class JsonEncoder {
       case FieldType::kFixed64: Number(LoadLE64(o.data), true); return;
       case FieldType::kSfixed64: Number(static_cast<int64_t>(LoadLE64(o.data)), true); return;
       case FieldType::kDouble: {
-        // As JsonWriter::Double: shortest round-trip digits, non-finite values as proto3 JSON strings.
-        double d = std::bit_cast<double>(LoadLE64(o.data));
-        if (std::isnan(d)) {
-          out_->append("\"NaN\"");
-        } else if (std::isinf(d)) {
-          out_->append(d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
-        } else if (d == 0 && std::signbit(d)) {
-          out_->append("-0.0");  // "-0" would read back as the integer 0 (simdjson), losing the sign
-        } else {
-          Number(d, false);
-        }
+        JsonWriter::AppendDouble(out_, std::bit_cast<double>(LoadLE64(o.data)));
         return;
       }
       case FieldType::kMessage: return;  // handled by the caller
@@ -797,6 +787,56 @@ struct JsonCodec::Impl {
   Impl() { allocate_error = parser.allocate(kInitialCapacity, kJsonMaxDepth); }
 };
 
+namespace {
+
+// Copies `json` with ".0" after every integer literal of 20 or more digits, outside strings, so that the
+// parser reads it as a double. False when there is none.
+bool WidenBigIntegers(std::string_view json, std::string* out) {
+  bool changed = false;
+  bool in_string = false;
+  out->clear();
+  out->reserve(json.size() + 16);
+  size_t i = 0;
+  while (i < json.size()) {
+    char c = json[i];
+    if (in_string) {
+      out->push_back(c);
+      if (c == '\\' && i + 1 < json.size()) {
+        out->push_back(json[++i]);
+      } else if (c == '"') {
+        in_string = false;
+      }
+      ++i;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      out->push_back(c);
+      ++i;
+      continue;
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+      size_t start = i;
+      if (c == '-') ++i;
+      size_t digits_start = i;
+      while (i < json.size() && json[i] >= '0' && json[i] <= '9') ++i;
+      size_t digits = i - digits_start;
+      bool plain_integer = i >= json.size() || (json[i] != '.' && json[i] != 'e' && json[i] != 'E');
+      out->append(json.substr(start, i - start));
+      if (plain_integer && digits >= 20) {
+        out->append(".0");
+        changed = true;
+      }
+      continue;
+    }
+    out->push_back(c);
+    ++i;
+  }
+  return changed;
+}
+
+}  // namespace
+
 JsonCodec::JsonCodec() : impl_(std::make_unique<Impl>()) {}
 JsonCodec::~JsonCodec() = default;
 
@@ -809,8 +849,15 @@ absl::Status JsonCodec::JsonToProto(const MessageType& type, std::string_view js
     return absl::ResourceExhaustedError(
         fmt::format("cannot allocate the JSON parser: {}", simdjson::error_message(impl_->allocate_error)));
   }
+  if (json.empty()) return absl::InvalidArgumentError("invalid JSON: the input is empty");
   dom::element root;
-  if (simdjson::error_code e = impl_->parser.parse(json.data(), json.size()).get(root); e != simdjson::SUCCESS) {
+  simdjson::error_code e = impl_->parser.parse(json.data(), json.size()).get(root);
+  std::string widened;
+  if (e == simdjson::NUMBER_ERROR && WidenBigIntegers(json, &widened)) {
+    // Integers wider than 64 bits (JavaScript writes large doubles that way) are read as doubles.
+    e = impl_->parser.parse(widened.data(), widened.size()).get(root);
+  }
+  if (e != simdjson::SUCCESS) {
     if (e == simdjson::DEPTH_ERROR) {
       return absl::InvalidArgumentError(fmt::format("invalid OTLP/JSON: nested more than {} levels deep", kJsonMaxDepth));
     }

@@ -18,7 +18,7 @@ namespace {
 
 struct JsonCorpus {
   bench::Corpus proto;
-  std::vector<std::string> json;
+  std::vector<std::string> json = {};
   uint64_t json_bytes = 0;
 };
 

@@ -441,7 +441,7 @@ TEST_F(JsonCodecTest, DoublesIncludingNonFinite) {
   EXPECT_EQ(ToJson(Signal::kMetrics, proto),
             R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"gauge":{"dataPoints":[{"asDouble":"NaN"},)"
             R"({"asDouble":"Infinity"},{"asDouble":"-Infinity"},{"asDouble":38.25},{"asDouble":1e+300},)"
-            R"({"asDouble":-0.0},{"asDouble":0.1},{"asDouble":5},{"asDouble":1e-07},{"asDouble":18446744073709551616}]}}]}]}]})");
+            R"({"asDouble":-0.0},{"asDouble":0.1},{"asDouble":5},{"asDouble":1e-07},{"asDouble":1.8446744073709552e+19}]}}]}]}]})");
   EXPECT_MATCH(JsonError(Signal::kMetrics, MetricRequest(R"({"gauge":{"dataPoints":[{"asDouble":"12.0oops"}]}})"))
                   .message(),
               HasSubstr("asDouble: expected a number (or \"NaN\", \"Infinity\", \"-Infinity\"), got \"12.0oops\""));
@@ -1144,6 +1144,40 @@ TEST_F(JsonCodecTest, FluentBitEdgeCases) {
     }
   }
   EXPECT_EQ(checked, 38 + 61 + 40);
+}
+
+}  // namespace
+}  // namespace otelrr::otlp
+
+namespace otelrr::otlp {
+namespace {
+
+// Doubles of 1e15 and more are written in exponent form, and integers wider than 64 bits, as
+// JavaScript writes large doubles, are read as doubles.
+TEST(JsonCodecLargeNumbersTest, LargeDoublesRoundTripInBothDirections) {
+  JsonCodec codec;
+  std::string proto;
+  ASSERT_TRUE(codec
+                  .JsonToProto(Signal::kMetrics,
+                               R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"gauge":{"dataPoints":[)"
+                               R"({"asDouble":18446744073709551616},{"asDouble":-267814008251094900000}]}}]}]}]})",
+                               &proto)
+                  .ok());
+  std::string json;
+  ASSERT_TRUE(codec.ProtoToJson(Signal::kMetrics, proto, &json).ok());
+  EXPECT_EQ(json,
+            R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"gauge":{"dataPoints":[)"
+            R"({"asDouble":1.8446744073709552e+19},{"asDouble":-2.678140082510949e+20}]}}]}]}]})");
+  std::string again;
+  ASSERT_TRUE(codec.JsonToProto(Signal::kMetrics, json, &again).ok());
+  EXPECT_EQ(again, proto);
+  // A 20-digit integer where an integer is expected is out of range, and says so.
+  absl::Status s = codec.JsonToProto(
+      Signal::kTraces, R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"startTimeUnixNano":184467440737095516160}]}]}]})",
+      &again);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(std::string(s.message()).find("startTimeUnixNano"), std::string::npos) << s.message();
+  EXPECT_EQ(codec.JsonToProto(Signal::kTraces, "", &again).message(), "invalid JSON: the input is empty");
 }
 
 }  // namespace

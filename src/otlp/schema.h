@@ -7,7 +7,7 @@
 //   for (const Field& f : req.fields) { ... }
 //   const Field* f = FindField(SpanType(), 7);  // start_time_unix_nano
 //
-// tests/schema_reference_test.py checks every row against the official Python opentelemetry-proto
+// tests/reference/test_schema.py checks every row against the official Python opentelemetry-proto
 // descriptors, so a wrong number or type here fails the test suite.
 #ifndef OTELRR_OTLP_SCHEMA_H_
 #define OTELRR_OTLP_SCHEMA_H_

@@ -96,8 +96,11 @@ class Generator:
         return self.r.choice([0, 1, -1, -10, 20, -(2**31), 2**31 - 1])
 
     def double(self) -> float:
+        # 2**64 and 2.678140082510949e20 print as integers wider than 64 bits ("18446744073709551616"),
+        # which a JSON reader must still take as a double.
         return self.r.choice([0.0, -0.0, 1.0, -2.5, 0.1, 1e300, -1e-300, 5e-324, 2**53 + 1.0, math.pi,
-                              float("nan"), float("inf"), float("-inf"), self.r.uniform(-1e6, 1e6)])
+                              float(2**64), -2.678140082510949e20, float("nan"), float("inf"), float("-inf"),
+                              self.r.uniform(-1e6, 1e6)])
 
     def enum(self, top: int) -> int:
         # Mostly known values; sometimes one the schema does not name (proto3 enums are open).
