@@ -51,7 +51,10 @@ Run 'otelrr COMMAND --help' for a command's flags.)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version are "errors" that succeed; real usage errors are one line and exit 2.
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::fprintf(stderr, "otelrr: %s (run with --help for usage)\n", e.what());
+    return 2;
   }
   if (!handler) return Fail(std::string("no command given; run otelrr --help"));
   return handler();

@@ -155,7 +155,19 @@ int RunVerify(const StoreFlag& store_flag, const SessionsFlags& f) {
 int RunDelete(const StoreFlag& store_flag, const SessionsFlags& f) {
   return WithSessions(store_flag, [&](SessionStore& sessions, store::ObjectStore&) {
     if (absl::Status s = sessions.Delete(f.id); !s.ok()) return Fail(s);
-    Print(fmt::format("deleted session {}\n", f.id));
+    if (f.json) {
+      JsonWriter w;
+      w.BeginObject();
+      w.Key("sessionId");
+      w.String(f.id);
+      w.Key("deleted");
+      w.Bool(true);
+      w.EndObject();
+      Print(w.str());
+      Print("\n");
+    } else {
+      Print(fmt::format("deleted session {}\n", f.id));
+    }
     return 0;
   });
 }
@@ -334,6 +346,7 @@ void AddSessionsCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
 
   CLI::App* del = sessions->add_subcommand("delete", "Delete a session and all its files");
   del->add_option("ID", f->id, "session id")->required();
+  del->add_flag("--json", f->json, "print {\"sessionId\", \"deleted\"} as JSON");
   del->footer("Example:\n  otelrr sessions delete import-20261126-114544-a1b2c3");
   bind(del, RunDelete);
 

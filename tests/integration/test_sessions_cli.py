@@ -261,6 +261,9 @@ def test_list_show_delete_and_errors(store, tmp_path):
     assert missing.returncode == 1 and b"nope" in missing.stderr
 
     assert otelrr("sessions", "delete", "two", store=store).stdout == b"deleted session two\n"
+    otelrr("sessions", "import", nextjs, "--session", "three", store=store)
+    assert json.loads(otelrr("sessions", "delete", "three", "--json", store=store).stdout) == {
+        "sessionId": "three", "deleted": True}
     assert [m["sessionId"] for m in json.loads(otelrr("sessions", "list", "--json", store=store).stdout)] == ["one"]
     assert otelrr("sessions", "delete", "two", store=store, check=False).returncode == 1
 
@@ -293,3 +296,16 @@ def test_convert_between_encodings(tmp_path):
     assert bad.stderr.decode() == (
         'otelrr: standard input: resourceSpans[0].scopeSpans[0].spans[0].traceId: "xyz" is not 32 hex digits '
         "(a trace id is 16 bytes)\n")
+
+
+def test_usage_errors_are_one_line_and_exit_2(store):
+    for args in (["sessions"], ["sessions", "show"], ["sessions", "list", "--type", "nonsense"],
+                 ["convert", "--signal", "traces", "--from", "json", "--to", "xml"]):
+        proc = subprocess.run([binary(), *args], capture_output=True, timeout=30)
+        assert proc.returncode == 2, (args, proc.returncode)
+        err = proc.stderr.decode()
+        assert err.startswith("otelrr: ") and err.endswith("(run with --help for usage)\n") and err.count("\n") == 1, err
+    for args in ([], ["sessions"], ["sessions", "import"], ["sessions", "export"], ["convert"]):
+        proc = subprocess.run([binary(), *args, "--help"], capture_output=True, timeout=30)
+        assert proc.returncode == 0 and b"Usage:" in proc.stdout, args
+    assert b"Examples:" in subprocess.run([binary(), "sessions", "import", "--help"], capture_output=True).stdout
