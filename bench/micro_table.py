@@ -27,8 +27,8 @@ def medians(path):
     return data.get("context", {}), rows
 
 
-def fmt_rate(v, scale):
-    return f"{v / scale:,.1f}" if v else "-"
+def fmt_rate(v, scale, digits=1):
+    return f"{v / scale:,.{digits}f}" if v else "-"
 
 
 def main():
@@ -44,7 +44,9 @@ def main():
     print()
     print("| benchmark | CPU time / pass | MB/s | M items/s | peer (Python protobuf) | peer MB/s | ours / peer |")
     print("|---|---|---|---|---|---|---|")
-    for path in sorted(results.glob("*_benchmark.json")):
+    order = ["otelrr_wire_benchmark", "otelrr_json_benchmark", "otelrr_writer_benchmark", "otelrr_reader_benchmark"]
+    paths = sorted(results.glob("*_benchmark.json"), key=lambda p: (order.index(p.stem) if p.stem in order else 99, p))
+    for path in paths:
         _, rows = medians(path)
         for name, b in rows:
             family, _, signal = name.partition("/")
@@ -60,7 +62,7 @@ def main():
                 if p:
                     peer_cells = f"| {PEER_WORK[PEER_OF[family]]} | {p['bytes_per_second'] / 1e6:,.1f} "
                     ratio = f"{ours / p['bytes_per_second']:.1f}×"
-            print(f"| {name} | {cpu} | {fmt_rate(ours, 1e6)} | {fmt_rate(items, 1e6)} {peer_cells}| {ratio} |")
+            print(f"| {name} | {cpu} | {fmt_rate(ours, 1e6)} | {fmt_rate(items, 1e6, 2)} {peer_cells}| {ratio} |")
     return 0
 
 

@@ -3,6 +3,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -106,7 +107,9 @@ class BufferedInput {
         pos_ = 0;
       }
       size_t old = buf_.size();
-      size_t want = std::max<size_t>(n - (buf_.size() - pos_), 1 << 16);
+      // Grow by what a read can fill, not by what was asked: a length prefix claiming 200 MiB in a
+      // 10-byte file must not allocate 200 MiB.
+      size_t want = std::clamp<size_t>(n - (buf_.size() - pos_), 1 << 16, 1 << 20);
       buf_.resize(old + want);
       absl::StatusOr<size_t> got = source_->Read(buf_.data() + old, want);
       if (!got.ok()) return got.status();
@@ -316,7 +319,14 @@ class JsonDocumentsReader : public OtlpFileReader {
 class LengthPrefixedReader : public OtlpFileReader {
  public:
   LengthPrefixedReader(std::unique_ptr<BufferedInput> in, std::string path, OtlpFileOptions options)
-      : in_(std::move(in)), path_(std::move(path)), options_(options), zstd_(ZSTD_createDCtx()) {}
+      : in_(std::move(in)), path_(std::move(path)), options_(options), zstd_(ZSTD_createDCtx()) {
+    // The decoder allocates the window a frame declares. A message needs no window larger than itself,
+    // but streaming encoders declare theirs without knowing the size, so allow at least 8 MiB (what
+    // common encoders use), and no more than zstd's own default limit (128 MiB).
+    int window_log = 23;
+    while (window_log < 27 && (size_t{1} << window_log) < options_.max_message_bytes) ++window_log;
+    ZSTD_DCtx_setParameter(zstd_, ZSTD_d_windowLogMax, window_log);
+  }
   ~LengthPrefixedReader() override { ZSTD_freeDCtx(zstd_); }
 
   absl::StatusOr<bool> Next(OtlpFileMessage* m) override {
