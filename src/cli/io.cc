@@ -1,5 +1,7 @@
 #include "cli/io.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -28,6 +30,16 @@ absl::Status WriteOutput(const std::string& path, std::string_view data) {
     if (std::fwrite(data.data(), 1, data.size(), stdout) != data.size() || std::fflush(stdout) != 0) {
       return absl::UnavailableError("cannot write to standard output");
     }
+    return absl::OkStatus();
+  }
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    // A device or a pipe: write in place (a rename would replace it).
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    if (f == nullptr) return absl::PermissionDeniedError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+    bool ok = std::fwrite(data.data(), 1, data.size(), f) == data.size();
+    ok = std::fclose(f) == 0 && ok;
+    if (!ok) return absl::UnavailableError(fmt::format("{}: write failed", path));
     return absl::OkStatus();
   }
   std::string tmp = path + ".tmp";

@@ -1,4 +1,6 @@
 // otelrr sessions: list, show, verify, delete, import and export the sessions of a store.
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -244,12 +246,23 @@ class ExportOutput {
   ~ExportOutput() {
     if (file_ != nullptr && file_ != stdout) {
       std::fclose(file_);
-      std::remove(tmp_.c_str());
+      if (!in_place_) std::remove(tmp_.c_str());
     }
   }
   absl::Status Open() {
     if (path_.empty() || path_ == "-") {
       file_ = stdout;
+      return absl::OkStatus();
+    }
+    // Replace regular files atomically; write devices and pipes (/dev/null, /dev/stdout, a fifo) in place:
+    // renaming a temp file over them would replace the device.
+    struct stat st;
+    if (stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+      file_ = std::fopen(path_.c_str(), "wb");
+      if (file_ == nullptr) {
+        return absl::PermissionDeniedError(fmt::format("{}: cannot open: {}", path_, std::strerror(errno)));
+      }
+      in_place_ = true;
       return absl::OkStatus();
     }
     tmp_ = path_ + ".tmp";
@@ -272,6 +285,10 @@ class ExportOutput {
     }
     std::FILE* f = file_;
     file_ = nullptr;
+    if (in_place_) {
+      if (std::fclose(f) != 0) return absl::UnavailableError(fmt::format("{}: write failed", path_));
+      return absl::OkStatus();
+    }
     if (std::fclose(f) != 0 || std::rename(tmp_.c_str(), path_.c_str()) != 0) {
       std::remove(tmp_.c_str());
       return absl::UnavailableError(fmt::format("{}: write failed: {}", path_, std::strerror(errno)));
@@ -284,6 +301,7 @@ class ExportOutput {
   std::string path_;
   std::string tmp_;
   std::FILE* file_ = nullptr;
+  bool in_place_ = false;
 };
 
 int RunExport(const StoreFlag& store_flag, const SessionsFlags& f) {

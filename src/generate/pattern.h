@@ -7,12 +7,16 @@
 //   std::vector<std::string_view> names = BuiltinPatternNames();
 //
 // The model is resolved: every call points at an operation index, every phase's overrides at operation
-// indices, latencies are in nanoseconds, so the generator never looks anything up by name.
+// indices, latencies are in nanoseconds, so the generator never looks anything up by name. A parsed
+// pattern is also checked: references resolve, rates are in [0, 1], the call graph has no cycle, calls
+// nest at most kMaxCallDepth deep and a trace has at most kMaxSpansPerTrace spans, so the generator can
+// rely on all of that without checking again.
 #ifndef OTELRR_GENERATE_PATTERN_H_
 #define OTELRR_GENERATE_PATTERN_H_
 
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +24,11 @@
 #include "absl/status/statusor.h"
 
 namespace otelrr::generate {
+
+// Limits every pattern obeys, so that no pattern makes a trace explode.
+inline constexpr int kMaxCallDepth = 32;                 // operations on the longest call chain
+inline constexpr uint64_t kMaxSpansPerTrace = 10'000;    // worst case, every optional call made
+inline constexpr int kMaxRepeat = 100;                   // a single call repeated at most this often
 
 // What a service is, which decides its resource and span attributes.
 enum class ServiceKind : uint8_t {
@@ -75,8 +84,16 @@ struct Operation {
   std::string name;      // span name of the SERVER (or INTERNAL/CONSUMER) span: "GET /api/cart", "PlaceOrder"
   int service = -1;      // index into Pattern::services
   Protocol protocol = Protocol::kHttp;
-  // HTTP: method and route ("GET", "/api/cart/{id}"); gRPC: service and method ("oteldemo.CartService",
-  // "GetCart"); databases: operation, collection and query text; messaging: destination.
+  // What the protocol names, always filled in by the parser (defaults applied):
+  //   kHttp:      method "GET" (http.request.method), route "/api/cart/{userId}" (http.route)
+  //   kGrpc:      method "oteldemo.CartService" (rpc.service), route "GetCart" (rpc.method)
+  //   kDatabase,
+  //   kCache:     method "SELECT" / "HGET" (db.operation.name), collection "products" (db.collection.name,
+  //               may be empty), query "SELECT * FROM products WHERE id = $1" (db.query.text, may be empty)
+  //   kMessaging: route "orders" (messaging.destination.name); method "publish" for an operation of a
+  //               kQueue service (the topic: the caller writes a PRODUCER span) and "process" for an
+  //               operation of an application that consumes it (its CONSUMER span)
+  //   kInternal:  all empty
   std::string method;
   std::string route;
   std::string query;
@@ -117,10 +134,24 @@ struct Pattern {
   std::vector<int> error_candidates;
   // Telemetry settings.
   uint64_t metrics_interval_ns = 10'000'000'000;  // RED metrics export interval
+
+  // Computed by the parser from the call graph (worst case: every optional call made, every repeat at
+  // its maximum), for sizing buffers: the most operations on one call chain from an entry point, and
+  // the most spans one trace can have (a CLIENT and a SERVER span per call, one span per entry point).
+  int max_call_depth = 0;
+  uint64_t max_spans_per_trace = 0;
 };
 
-// Parses and resolves a pattern file. `source` names the file in errors: "payment.yaml:12: calls[0].to:
-// no operation named 'paymnet Charge' (did you mean 'payment Charge'?)".
+std::string_view ServiceKindName(ServiceKind kind);  // "application", "database", "cache", "queue"
+std::string_view ProtocolName(Protocol protocol);    // "http", "grpc", "database", "cache", "messaging", "internal"
+// How a pattern file refers to an operation: "<service> <operation>", e.g. "payment Charge".
+std::string OperationReference(const Pattern& pattern, int operation);
+
+// Parses, checks and resolves a pattern file. `source` names the file in errors. On failure the status is
+// InvalidArgument and its message holds every problem found, one per line, in file order:
+//   payment.yaml:12: no operation named 'paymnet Charge' (did you mean 'payment Charge'?)
+//   payment.yaml:30: 'probability' must be between 0 and 1, got 1.5
+// A pattern without a `name` takes the file name of `source` without directory and extension.
 absl::StatusOr<Pattern> ParsePattern(std::string_view yaml, std::string_view source);
 
 // The patterns shipped in patterns/: basic-topology, payment-failure, high-load, complex-topology,

@@ -304,7 +304,8 @@ constexpr Field kLogsResponseFields[] = {Msg(1, "partial_success", "partialSucce
 
 }  // namespace
 
-#define OTELRR_MESSAGE(var, name, fields, ...) const MessageType var{name, fields __VA_OPT__(, ) __VA_ARGS__}
+#define OTELRR_MESSAGE(var, name_, fields_, ...) \
+  const MessageType var{.full_name = name_, .fields = fields_, __VA_OPT__(.item = __VA_ARGS__, ).by_number = IndexByNumber(fields_)}
 
 namespace {
 OTELRR_MESSAGE(kAnyValue, "opentelemetry.proto.common.v1.AnyValue", kAnyValueFields);
@@ -419,29 +420,7 @@ bool ParseSignal(std::string_view name, Signal* signal) {
   return true;
 }
 
-WireType NaturalWireType(FieldType type) {
-  switch (type) {
-    case kMessage:
-    case kString:
-    case kBytes: return WireType::kLen;
-    case kFixed64:
-    case kSfixed64:
-    case kDouble: return WireType::kFixed64;
-    case kFixed32: return WireType::kFixed32;
-    case kBool:
-    case kInt32:
-    case kInt64:
-    case kUint32:
-    case kUint64:
-    case kSint32:
-    case kEnum: return WireType::kVarint;
-  }
-  return WireType::kVarint;
-}
-
-bool IsPackable(FieldType type) { return type != kMessage && type != kString && type != kBytes; }
-
-const Field* FindField(const MessageType& type, uint32_t number) {
+const Field* FindFieldSlow(const MessageType& type, uint32_t number) {
   for (const Field& f : type.fields) {
     if (f.number == number) return &f;
   }

@@ -74,10 +74,10 @@ class SummaryVisitor {
     }
     // Resource > KeyValue: the key. Resource > KeyValue > AnyValue: a string value.
     size_t n = stack_.size();
-    if (n >= 2 && stack_[n - 2] == &ResourceType() && stack_[n - 1] == &KeyValueType() && field.number == 1) {
+    if (n >= 2 && stack_[n - 2] == resource_ && stack_[n - 1] == key_value_ && field.number == 1) {
       key_ = std::string_view(reinterpret_cast<const char*>(data), size);
-    } else if (n >= 3 && stack_[n - 3] == &ResourceType() && stack_[n - 2] == &KeyValueType() &&
-               stack_[n - 1] == &AnyValueType() && field.number == 1) {
+    } else if (n >= 3 && stack_[n - 3] == resource_ && stack_[n - 2] == key_value_ && stack_[n - 1] == any_value_ &&
+               field.number == 1) {
       string_value_ = std::string_view(reinterpret_cast<const char*>(data), size);
       has_string_value_ = true;
     }
@@ -86,10 +86,13 @@ class SummaryVisitor {
  private:
   bool InResourceAttribute() const {
     size_t n = stack_.size();
-    return n >= 2 && stack_[n - 2] == &ResourceType() && stack_[n - 1] == &KeyValueType();
+    return n >= 2 && stack_[n - 2] == resource_ && stack_[n - 1] == key_value_;
   }
 
   RequestSummary* out_;
+  const MessageType* const resource_ = &ResourceType();
+  const MessageType* const key_value_ = &KeyValueType();
+  const MessageType* const any_value_ = &AnyValueType();
   std::vector<const MessageType*> stack_;
   std::string_view key_;
   std::string_view string_value_;

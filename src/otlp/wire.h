@@ -14,8 +14,10 @@
 #ifndef OTELRR_OTLP_WIRE_H_
 #define OTELRR_OTLP_WIRE_H_
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -103,18 +105,19 @@ inline size_t VarintSize(uint64_t v) {
   return n;
 }
 
+// Protobuf fixed-width values are little-endian, as is every machine we build for (checked below).
+static_assert(std::endian::native == std::endian::little, "otelrr assumes a little-endian machine");
 inline uint64_t LoadLE64(const uint8_t* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  uint64_t v;
+  std::memcpy(&v, p, 8);
   return v;
 }
 inline uint32_t LoadLE32(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 | static_cast<uint32_t>(p[2]) << 16 |
-         static_cast<uint32_t>(p[3]) << 24;
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
 }
-inline void StoreLE64(uint8_t* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
-}
+inline void StoreLE64(uint8_t* p, uint64_t v) { std::memcpy(p, &v, 8); }
 
 }  // namespace otelrr::otlp
 

@@ -1,5 +1,7 @@
 #include "session/verify.h"
 
+#include "session/trace_id_set.h"
+
 #include <fmt/format.h>
 
 #include <array>
@@ -21,7 +23,7 @@ std::string OptionalNano(const std::optional<uint64_t>& v) { return v ? fmt::for
 
 // Decodes one indexed file completely and adds what it holds to the report.
 void CheckFile(store::ObjectStore& store, const std::string& key, const FileEntry& entry,
-               absl::flat_hash_set<std::array<uint8_t, 16>>& trace_ids, VerifyReport& report,
+               TraceIdSet& trace_ids, VerifyReport& report,
                std::optional<uint64_t>& first, std::optional<uint64_t>& last) {
   auto problem = [&](std::string what) { report.problems.push_back(fmt::format("{}: {}", entry.path, what)); };
   absl::StatusOr<std::unique_ptr<FileReader>> reader = FileReader::Open(store, key, {.compute_sha256 = true});
@@ -64,11 +66,7 @@ void CheckFile(store::ObjectStore& store, const std::string& key, const FileEntr
       c.spans += summary->spans;
       c.data_points += summary->data_points;
       c.log_records += summary->log_records;
-      (void)otlp::ForEachTraceId(rec.signal, rec.payload, [&](const uint8_t* id) {
-        std::array<uint8_t, 16> k;
-        std::memcpy(k.data(), id, 16);
-        trace_ids.insert(k);
-      });
+      (void)otlp::ForEachTraceId(rec.signal, rec.payload, [&](const uint8_t* id) { trace_ids.Insert(id); });
     }
     switch (rec.signal) {
       case otlp::Signal::kTraces:
@@ -147,7 +145,7 @@ absl::StatusOr<VerifyReport> VerifySession(store::ObjectStore& store, std::strin
     if (path.starts_with("raw/")) stored[path] = o.size;
   }
 
-  absl::flat_hash_set<std::array<uint8_t, 16>> trace_ids;
+  TraceIdSet trace_ids;
   std::optional<uint64_t> first, last;
   std::set<std::string> indexed;
   uint64_t total_size = 0;

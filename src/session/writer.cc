@@ -178,11 +178,7 @@ absl::Status SessionWriter::Append(Record record) {
       ++c.log_requests;
       break;
   }
-  (void)otlp::ForEachTraceId(record.signal, record.payload, [&](const uint8_t* id) {
-    std::array<uint8_t, 16> key;
-    std::memcpy(key.data(), id, 16);
-    trace_ids_.insert(key);
-  });
+  (void)otlp::ForEachTraceId(record.signal, record.payload, [&](const uint8_t* id) { trace_ids_.Insert(id); });
   c.traces = trace_ids_.size();
   metadata_.SyncCapturedTotals();
   if (!metadata_.first_arrival_unix_nano || record.arrival_unix_nano < *metadata_.first_arrival_unix_nano) {

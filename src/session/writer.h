@@ -17,7 +17,8 @@
 // the record arrived earlier than the file's last record (so every file is sorted by arrival).
 //
 // metadata.json is written at creation (status "active", so a crashed session is visible) and at
-// Close(). Memory is bounded: the member buffers and the set of distinct trace ids (16 bytes each).
+// Close(). Memory: the member buffers, and the distinct trace ids (TraceIdSet: about 17 MB per million
+// traces; the only part that grows with the session).
 // A writer is not thread-safe: one thread appends (capture serialises its requests into it).
 #ifndef OTELRR_SESSION_WRITER_H_
 #define OTELRR_SESSION_WRITER_H_
@@ -38,6 +39,7 @@
 #include "session/internal/gzip.h"
 #include "session/internal/sha256.h"
 #include "session/metadata.h"
+#include "session/trace_id_set.h"
 #include "session/record.h"
 #include "store/object_store.h"
 
@@ -115,7 +117,7 @@ class SessionWriter {
   internal::GzipCompressor compressor_;
   std::mt19937_64 rng_;
   std::array<std::unique_ptr<OpenFile>, 3> open_;  // by signal - 1
-  absl::flat_hash_set<std::array<uint8_t, 16>> trace_ids_;
+  TraceIdSet trace_ids_;
   std::string compressed_;  // reused member output buffer
   uint64_t next_sequence_ = 0;
   absl::Status error_;  // sticky storage error

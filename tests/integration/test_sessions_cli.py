@@ -309,3 +309,19 @@ def test_usage_errors_are_one_line_and_exit_2(store):
         proc = subprocess.run([binary(), *args, "--help"], capture_output=True, timeout=30)
         assert proc.returncode == 0 and b"Usage:" in proc.stdout, args
     assert b"Examples:" in subprocess.run([binary(), "sessions", "import", "--help"], capture_output=True).stdout
+
+
+def test_export_to_a_device_writes_through_it(store, tmp_path):
+    """--out /dev/null must not replace the device (a temp file renamed over it would)."""
+    otelrr("sessions", "import", str(TESTDATA / "traces" / "highlight_nextjs.json"), "--session", "n", store=store)
+    before = os.stat("/dev/null")
+    otelrr("sessions", "export", "n", "--out", "/dev/null", store=store)
+    after = os.stat("/dev/null")
+    assert (after.st_mode, after.st_rdev) == (before.st_mode, before.st_rdev)
+    assert not os.path.exists("/dev/null.tmp")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
+    otelrr("sessions", "export", "n", "--out", str(fifo), store=store)
+    assert reader.communicate(timeout=30)[0].startswith(b'{"resourceSpans"')
+    assert fifo.is_fifo()
