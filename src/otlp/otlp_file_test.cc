@@ -18,7 +18,7 @@
 #include "otlp/json.h"
 #include "otlp/wire.h"
 
-// The largest single allocation made through operator new (std::string, std::vector): lets the tests
+// The largest single allocation made through operator new (std::string, std::vector, simdjson): lets the tests
 // check that a bomb is refused without its bytes ever being held in memory.
 namespace {
 std::atomic<size_t> g_largest_allocation{0};
@@ -33,6 +33,16 @@ void* Allocate(size_t n) {
 }  // namespace
 void* operator new(size_t n) { return Allocate(n); }
 void* operator new[](size_t n) { return Allocate(n); }
+void* operator new(size_t n, const std::nothrow_t&) noexcept {
+  try {
+    return Allocate(n);
+  } catch (const std::bad_alloc&) {
+    return nullptr;
+  }
+}
+void* operator new[](size_t n, const std::nothrow_t& tag) noexcept { return operator new(n, tag); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, size_t) noexcept { std::free(p); }
