@@ -27,6 +27,10 @@ struct StoreFlag {
 
 void AddConvertCommand(CLI::App& app, Handler* handler);
 void AddSessionsCommand(CLI::App& app, StoreFlag* store, Handler* handler);
+// otelrr seed: generate a deterministic session from a pattern (src/generate/generator.h).
+void AddSeedCommand(CLI::App& app, StoreFlag* store, Handler* handler);
+// otelrr patterns [--json] | show NAME | check FILE...: the seed patterns (src/generate/pattern.h).
+void AddPatternsCommand(CLI::App& app, Handler* handler);
 
 // Prints "otelrr: <message>" to stderr and returns 1.
 int Fail(const absl::Status& status);

@@ -36,17 +36,21 @@ int main(int argc, char** argv) {
   app.footer(R"(Sessions live in a store: --store PATH (or OTELRR_STORE), default ./data.
 
 Examples:
+  otelrr seed --preset quick                   generate a 10 s session (basic-topology, 10 traces/s)
   otelrr sessions import traces.jsonl          record an OTLP file as a session
   otelrr sessions list                         what the store holds
   otelrr sessions verify SESSION_ID            check a session end to end
   otelrr sessions export SESSION_ID --out x.jsonl
   otelrr convert --signal traces --from json --to protobuf in.json out.pb
+  otelrr patterns                              the seed patterns; 'patterns check FILE' checks yours
 Run 'otelrr COMMAND --help' for a command's flags.)");
 
   StoreFlag store;
   Handler handler;
   AddSessionsCommand(app, &store, &handler);
+  AddSeedCommand(app, &store, &handler);
   AddConvertCommand(app, &handler);
+  AddPatternsCommand(app, &handler);
 
   try {
     app.parse(argc, argv);

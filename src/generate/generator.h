@@ -18,6 +18,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -26,6 +27,11 @@
 #include "session/session_store.h"
 
 namespace otelrr::generate {
+
+// At most this many traces per session (rate × duration).
+inline constexpr uint64_t kMaxSeedTraces = 1'000'000'000;
+// The phase annotations of a seed session: sessions/{id}/annotations.jsonl (docs/FORMAT.md).
+inline constexpr std::string_view kAnnotationsName = "annotations.jsonl";
 
 // The seed's SeedConfig, plus what the C++ command line adds.
 struct SeedConfig {
@@ -65,7 +71,7 @@ struct SeedResult {
   uint64_t log_records = 0;
   std::string storage;  // where the session is: "<store>/sessions/<id>/"
   double duration_seconds = 0;
-  std::vector<PhaseSummary> phases;
+  std::vector<PhaseSummary> phases = {};
 };
 
 // Checks a config: rate > 0 and finite, duration > 0, error rate in [0, 1], rate × duration a whole

@@ -261,7 +261,9 @@ class Reader {
     return false;
   }
 
-  bool Int(const Field& f, int64_t lo, int64_t hi, int64_t* out) { return IntNode(f.value, f.line, f.key, lo, hi, out); }
+  bool Int(const Field& f, int64_t lo, int64_t hi, int64_t* out) {
+    return IntNode(f.value, f.line, f.key, lo, hi, out);
+  }
 
   bool IntNode(const YAML::Node& node, int line, std::string_view key, int64_t lo, int64_t hi, int64_t* out) {
     if (node.IsScalar()) {
@@ -335,17 +337,17 @@ class Reader {
       if (ec == std::errc() && std::isfinite(v) && v >= 0 && scale > 0) {
         double ns = v * scale;
         if (ns > static_cast<double>(kMaxLatencyNs)) {
-          problems_.Add(f.line, fmt::format("'{}' of {} is more than an hour", f.key, s));
+          problems_.Add(f.line, fmt::format("'{}' of '{}' is more than an hour", f.key, s));
           return false;
         }
         *out = static_cast<uint64_t>(std::llround(ns));
         return true;
       }
       if (ec == std::errc() && scale == 0) {
-        problems_.Add(f.line, unit.empty() ? fmt::format("'{}' of {} needs a unit: ns, us, ms or s (e.g. 5ms)",
+        problems_.Add(f.line, unit.empty() ? fmt::format("'{}' needs a unit (ns, us, ms or s), as in 5ms; got '{}'",
                                                          f.key, s)
-                                           : fmt::format("'{}' of {} has an unknown unit '{}': use ns, us, ms or s",
-                                                         f.key, s, unit));
+                                           : fmt::format("'{}' has an unknown unit '{}' in '{}': use ns, us, ms or s",
+                                                         f.key, unit, s));
         return false;
       }
     }
@@ -542,7 +544,8 @@ class PatternParser {
     const Service& service = pattern_.services[service_index];
     Operation op;
     op.service = service_index;
-    OperationSource src{.line = line};
+    OperationSource src;
+    src.line = line;
     std::vector<Field> fields = r_.Fields(node, line, "operation", kOperationKeys);
     if (!node.IsMap()) return;
     auto field = [&](std::string_view key) -> const Field* {
@@ -624,7 +627,8 @@ class PatternParser {
 
     op.latency = {.median_ns = 1'000'000, .p99_ns = 3'000'000};
     if (const Field* f = field("latency")) ParseLatency(*f, reference, &op.latency);
-    op.error = {.type = "Error", .message = fmt::format("{} failed", op.name)};
+    op.error.type = "Error";
+    op.error.message = fmt::format("{} failed", op.name);
     if (const Field* f = field("error")) ParseError(*f, &op.error);
     if (const Field* f = field("error_rate")) r_.Fraction(f->value, f->line, "error_rate", &op.base_error_rate);
 
@@ -771,7 +775,8 @@ class PatternParser {
       }
     }
     if (!has_median) {
-      problems_.Add(f.line, fmt::format("latency of '{}' needs a 'median' (e.g. {{median: 5ms, p99: 40ms}})", reference));
+      problems_.Add(f.line,
+                    fmt::format("latency of '{}' needs a 'median' (e.g. {{median: 5ms, p99: 40ms}})", reference));
       return;
     }
     if (!ok) return;
@@ -846,7 +851,8 @@ class PatternParser {
         problems_.Add(f.line, fmt::format("'repeat' must be a count or [min, max], got a list of {}", f.value.size()));
         return;
       }
-      if (!r_.IntNode(f.value[0], f.line, "repeat", 1, kMaxRepeat, &lo) ||
+      // A range may start at 0: "[0, 4]" is up to four times, maybe not at all.
+      if (!r_.IntNode(f.value[0], f.line, "repeat", 0, kMaxRepeat, &lo) ||
           !r_.IntNode(f.value[1], f.line, "repeat", 1, kMaxRepeat, &hi)) {
         return;
       }
@@ -1193,8 +1199,9 @@ class PatternParser {
       if (pattern_.entry_points[i].operation < 0) continue;
       std::size_t op = static_cast<std::size_t>(pattern_.entry_points[i].operation);
       if (depth[op] > kMaxCallDepth) {
-        problems_.Add(entry_lines_[i], fmt::format("calls from entry point '{}' nest {} deep (the limit is {}): {}",
-                                                   operation_refs_[op], depth[op], kMaxCallDepth, DeepestChain(op, depth)));
+        problems_.Add(entry_lines_[i],
+                      fmt::format("calls from entry point '{}' nest {} deep (the limit is {}): {}", operation_refs_[op],
+                                  depth[op], kMaxCallDepth, DeepestChain(op, depth)));
       }
       if (spans[op] > kMaxSpansPerTrace) {
         problems_.Add(entry_lines_[i], fmt::format("a trace starting at '{}' can have more than {} spans when every "

@@ -68,7 +68,7 @@ struct Service {
 struct Call {
   int operation = -1;        // index into Pattern::operations
   double probability = 1.0;  // chance the call is made at all
-  int min_repeat = 1;        // made this many times (uniform in [min, max])
+  int min_repeat = 1;        // made this many times (uniform in [min, max]); min may be 0, max >= 1
   int max_repeat = 1;
   bool parallel = false;     // runs concurrently with the previous call instead of after it
 };
