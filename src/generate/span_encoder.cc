@@ -432,6 +432,7 @@ void SpanEncoder::AppendSpan(const GeneratedTrace& trace, const GeneratedSpan& s
   out->resize(at + body);
   char* p = out->data() + at;
   auto put = [&p](const void* data, size_t n) {
+    if (n == 0) return;  // an empty string_view may hold a null pointer, which memcpy must not get
     std::memcpy(p, data, n);
     p += n;
   };
