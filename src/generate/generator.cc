@@ -42,6 +42,7 @@ struct Interval {
   std::vector<int> touched;     // resources holding spans or logs
   uint32_t spans = 0;
   uint32_t logs = 0;
+  uint32_t new_traces = 0;  // traces whose first span (in build order) is in this interval's spans
   std::vector<ServerSample> samples;
 
   void Clear() {
@@ -55,6 +56,7 @@ struct Interval {
     touched.clear();
     spans = 0;
     logs = 0;
+    new_traces = 0;
     samples.clear();
   }
 };
@@ -127,6 +129,7 @@ class SeedRun {
   }
 
   absl::Status Add(const GeneratedTrace& trace) {
+    bool first = true;
     for (const GeneratedSpan& span : trace.spans) {
       uint64_t index = (span.end_unix_nano - start_) / kExportIntervalNs;
       Interval& iv = At(index);
@@ -135,6 +138,8 @@ class SeedRun {
       if (want_traces_) encoder_.AppendSpan(trace, span, &b.spans);
       ++b.span_count;
       ++iv.spans;
+      if (first) ++iv.new_traces;
+      first = false;
       if (want_logs_) {
         int n = encoder_.AppendLogs(trace, span, &b.logs);
         b.log_count += static_cast<uint32_t>(n);
@@ -198,7 +203,11 @@ class SeedRun {
         if (b.span_count == 0) continue;
         AppendResource(r, b.spans, &request);
       }
-      if (absl::Status s = Write(otlp::Signal::kTraces, arrival, std::move(request)); !s.ok()) return s;
+      if (absl::Status s = Write(otlp::Signal::kTraces, arrival, std::move(request),
+                                 {.spans = iv.spans, .new_traces = iv.new_traces});
+          !s.ok()) {
+        return s;
+      }
     }
     if (want_logs_ && iv.logs > 0) {
       std::string request;
@@ -207,7 +216,10 @@ class SeedRun {
         if (b.log_count == 0) continue;
         AppendResource(r, b.logs, &request);
       }
-      if (absl::Status s = Write(otlp::Signal::kLogs, arrival, std::move(request)); !s.ok()) return s;
+      if (absl::Status s = Write(otlp::Signal::kLogs, arrival, std::move(request), {.log_records = iv.logs});
+          !s.ok()) {
+        return s;
+      }
     }
     for (int r : iv.touched) {
       Interval::Buffer& b = iv.buffers[static_cast<size_t>(r)];
@@ -219,6 +231,7 @@ class SeedRun {
     iv.touched.clear();
     iv.spans = 0;
     iv.logs = 0;
+    iv.new_traces = 0;
     return absl::OkStatus();
   }
 
@@ -239,14 +252,20 @@ class SeedRun {
 
   absl::Status EmitMetrics(uint64_t time) {
     std::string request;
-    red_.Encode(time, &request);
+    uint64_t points = red_.Encode(time, &request);
     if (!want_metrics_) return absl::OkStatus();
-    return Write(otlp::Signal::kMetrics, time, std::move(request));
+    return Write(otlp::Signal::kMetrics, time, std::move(request), {.data_points = points});
   }
 
-  absl::Status Write(otlp::Signal signal, uint64_t arrival, std::string payload) {
-    return writer_.Append({.arrival_unix_nano = arrival, .signal = signal, .transport = session::Transport::kGenerated,
-                           .payload = std::move(payload)});
+  // With spans written, the generator knows each request's counts and every trace id it writes is one of
+  // its traces, counted once with the trace's first span: the writer need not walk the bytes (and keeps
+  // no trace-id set). Without spans, logs and exemplars name traces of which some never appear, so the
+  // writer counts distinct trace ids itself.
+  absl::Status Write(otlp::Signal signal, uint64_t arrival, std::string payload, const session::RecordCounts& counts) {
+    session::Record record{.arrival_unix_nano = arrival, .signal = signal,
+                           .transport = session::Transport::kGenerated, .payload = std::move(payload)};
+    if (!want_traces_) return writer_.Append(std::move(record));
+    return writer_.AppendTrusted(std::move(record), counts);
   }
 
   const SeedConfig& config_;

@@ -380,6 +380,11 @@ TEST(SeedGenerator, SameSeedGivesByteIdenticalFiles) {
   auto fa = list(*a), fb = list(*b);
   EXPECT_EQ(fa.size(), 3u);
   EXPECT_TRUE(fa == fb);
+  // Compressing inline instead of beside the encoder changes nothing either.
+  SeedConfig inline_config = ShopConfig(20, 50, 0.1);
+  inline_config.writer.compression_threads = 0;
+  auto d = Generate(inline_config);
+  EXPECT_TRUE(list(*d) == fa);
   SeedConfig other = ShopConfig(20, 50, 0.1);
   other.seed = 8;
   auto c = Generate(other);

@@ -3,8 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <tuple>
+#include <vector>
 
 #include "otlp/wire.h"
 #include "session/layout.h"
@@ -22,7 +27,101 @@ uint64_t SystemNowUnixNano() {
           .count());
 }
 
+// At least the stored size of `n` bytes as one gzip member: libdeflate's bound is n plus 5 bytes per
+// (at least 5000-byte) block plus the gzip header, trailer and padding; this is generous.
+uint64_t MemberBound(uint64_t n) { return n + n / 64 + 1024; }
+
 }  // namespace
+
+// Compresses members and appends them to their files on one thread, in submission order.
+class SessionWriter::CompressionWorker {
+ public:
+  CompressionWorker(int level, size_t keep_capacity)
+      : keep_capacity_(keep_capacity), compressor_(level), thread_([this] { Run(); }) {}
+
+  ~CompressionWorker() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    work_cv_.notify_one();
+    thread_.join();
+  }
+
+  // Queues `data` for `file`, waiting while kMembersInFlight members are in flight. Returns the
+  // worker's first error (and drops `data`) once one happened.
+  absl::Status Submit(OpenFile* file, std::string data) {
+    std::unique_lock<std::mutex> lock(mu_);
+    done_cv_.wait(lock, [&] { return in_flight_ < kMembersInFlight || !error_.ok(); });
+    if (!error_.ok()) return error_;
+    queue_.push_back({file, std::move(data)});
+    ++in_flight_;
+    lock.unlock();
+    work_cv_.notify_one();
+    return absl::OkStatus();
+  }
+
+  // Waits until every queued member is written (or dropped after an error); returns the first error.
+  absl::Status WaitIdle() {
+    std::unique_lock<std::mutex> lock(mu_);
+    done_cv_.wait(lock, [&] { return in_flight_ == 0; });
+    return error_;
+  }
+
+  absl::Status error() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return error_;
+  }
+
+  // An empty buffer, reusing a written member's allocation when there is one.
+  std::string TakeBuffer() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (spare_.empty()) return {};
+    std::string b = std::move(spare_.back());
+    spare_.pop_back();
+    return b;
+  }
+
+ private:
+  struct Job {
+    OpenFile* file;
+    std::string data;
+  };
+
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (true) {
+      work_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stop_, and nothing left
+      Job job = std::move(queue_.front());
+      queue_.pop_front();
+      bool failed = !error_.ok();
+      lock.unlock();
+      absl::Status s = failed ? absl::OkStatus() : WriteMember(*job.file, job.data, compressor_, &compressed_);
+      lock.lock();
+      if (!s.ok() && error_.ok()) error_ = s;
+      --in_flight_;
+      job.data.clear();
+      if (spare_.size() <= kMembersInFlight && job.data.capacity() <= keep_capacity_) {
+        spare_.push_back(std::move(job.data));
+      }
+      done_cv_.notify_all();
+    }
+  }
+
+  const size_t keep_capacity_;
+  internal::GzipCompressor compressor_;  // used only by the worker thread
+  std::string compressed_;               // likewise
+  std::mutex mu_;
+  std::condition_variable work_cv_;  // a job was queued, or stop
+  std::condition_variable done_cv_;  // a job finished
+  std::deque<Job> queue_;
+  size_t in_flight_ = 0;  // queued or being written
+  std::vector<std::string> spare_;
+  absl::Status error_;
+  bool stop_ = false;
+  std::thread thread_;  // last: starts once everything above exists
+};
 
 absl::StatusOr<std::unique_ptr<SessionWriter>> SessionWriter::Create(store::ObjectStore& store,
                                                                      SessionMetadata metadata, WriterOptions options) {
@@ -33,6 +132,10 @@ absl::StatusOr<std::unique_ptr<SessionWriter>> SessionWriter::Create(store::Obje
   }
   if (options.member_bytes == 0 || options.max_file_bytes == 0) {
     return absl::InvalidArgumentError("member_bytes and max_file_bytes must be positive");
+  }
+  if (options.compression_threads < 0 || options.compression_threads > 1) {
+    return absl::InvalidArgumentError(fmt::format(
+        "compression_threads {} is not supported: use 0 (inline) or 1 (one worker thread)", options.compression_threads));
   }
   if (!options.wall_now_unix_nano) options.wall_now_unix_nano = SystemNowUnixNano;
   metadata.format_version = kFormatVersion;
@@ -60,7 +163,11 @@ SessionWriter::SessionWriter(store::ObjectStore& store, SessionMetadata metadata
       options_(std::move(options)),
       prefix_(SessionPrefix(metadata_.session_id)),
       compressor_(options_.compression_level),
-      rng_(options_.random_seed != 0 ? options_.random_seed : std::random_device{}()) {}
+      rng_(options_.random_seed != 0 ? options_.random_seed : std::random_device{}()) {
+  if (options_.compression_threads > 0) {
+    worker_ = std::make_unique<CompressionWorker>(options_.compression_level, 4 * options_.member_bytes);
+  }
+}
 
 SessionWriter::~SessionWriter() {
   if (closed_) return;
@@ -94,23 +201,53 @@ absl::Status SessionWriter::StartFile(size_t slot, const Record& record) {
   return absl::OkStatus();
 }
 
+absl::Status SessionWriter::WriteMember(OpenFile& file, std::string_view data, internal::GzipCompressor& compressor,
+                                        std::string* scratch) {
+  scratch->clear();
+  if (absl::Status s = compressor.CompressMember(data, scratch); !s.ok()) return s;
+  if (absl::Status s = file.writer->Append(*scratch); !s.ok()) return s;
+  file.sha.Update(*scratch);
+  file.written_bytes += scratch->size();
+  return absl::OkStatus();
+}
+
 absl::Status SessionWriter::FlushMember(OpenFile& file) {
   if (file.member.empty()) return absl::OkStatus();
-  compressed_.clear();
-  if (absl::Status s = compressor_.CompressMember(file.member, &compressed_); !s.ok()) return Fail(s);
-  if (absl::Status s = file.writer->Append(compressed_); !s.ok()) return Fail(s);
-  file.sha.Update(compressed_);
-  file.entry.size_bytes += compressed_.size();
-  file.member.clear();
   file.member_started.reset();
+  if (worker_) {
+    uint64_t bound = MemberBound(file.member.size());
+    absl::Status s = worker_->Submit(&file, std::move(file.member));
+    file.member = worker_->TakeBuffer();
+    if (!s.ok()) return Fail(s);
+    file.pending_bound += bound;
+    return absl::OkStatus();
+  }
+  if (absl::Status s = WriteMember(file, file.member, compressor_, &compressed_); !s.ok()) return Fail(s);
+  file.entry.size_bytes = file.written_bytes;
+  file.member.clear();
   // A member buffer that grew for one huge record should not pin that memory for the session's life.
   if (file.member.capacity() > 4 * options_.member_bytes) file.member.shrink_to_fit();
   return absl::OkStatus();
 }
 
+// Once the worker is idle, the appending thread may read every open file's writer, hash and size.
+absl::Status SessionWriter::WaitForWorker() {
+  if (!worker_) return absl::OkStatus();
+  absl::Status s = worker_->WaitIdle();
+  for (auto& file : open_) {
+    if (!file) continue;
+    file->entry.size_bytes = file->written_bytes;
+    file->pending_bound = 0;
+  }
+  return s.ok() ? s : Fail(s);
+}
+
 absl::Status SessionWriter::FinishFile(size_t slot) {
+  absl::Status s = FlushMember(*open_[slot]);
+  // Always wait: the worker may hold members of this file, whatever happened above.
+  absl::Status waited = WaitForWorker();
+  if (s.ok()) s = waited;
   std::unique_ptr<OpenFile> file = std::move(open_[slot]);
-  absl::Status s = FlushMember(*file);
   if (s.ok()) s = file->writer->Sync();
   absl::Status closed = file->writer->Close();
   if (s.ok()) s = closed;
@@ -121,9 +258,17 @@ absl::Status SessionWriter::FinishFile(size_t slot) {
   return absl::OkStatus();
 }
 
-absl::Status SessionWriter::Append(Record record) {
+absl::Status SessionWriter::CheckUsable() {
   if (closed_) return absl::FailedPreconditionError("session writer is closed");
   if (!error_.ok()) return error_;
+  if (worker_) {
+    if (absl::Status s = worker_->error(); !s.ok()) return Fail(s);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SessionWriter::Append(Record record) {
+  if (absl::Status s = CheckUsable(); !s.ok()) return s;
   uint8_t signal_value = static_cast<uint8_t>(record.signal);
   if (signal_value < 1 || signal_value > 3) {
     return absl::InvalidArgumentError(fmt::format("unknown signal {}", signal_value));
@@ -138,12 +283,45 @@ absl::Status SessionWriter::Append(Record record) {
     return absl::InvalidArgumentError(fmt::format("not a valid OTLP {} request: {}", otlp::SignalName(record.signal),
                                                   std::string(summary.status().message())));
   }
+  (void)otlp::ForEachTraceId(record.signal, record.payload, [&](const uint8_t* id) { trace_ids_.Insert(id); });
+  return Store(record, {.spans = summary->spans, .data_points = summary->data_points,
+                        .log_records = summary->log_records});
+}
 
+absl::Status SessionWriter::AppendTrusted(Record record, const RecordCounts& counts) {
+  if (absl::Status s = CheckUsable(); !s.ok()) return s;
+  uint8_t signal_value = static_cast<uint8_t>(record.signal);
+  if (signal_value < 1 || signal_value > 3) {
+    return absl::InvalidArgumentError(fmt::format("unknown signal {}", signal_value));
+  }
+  if (record.payload.size() > kMaxRecordPayloadSize) {
+    return absl::InvalidArgumentError(fmt::format("{} request of {} bytes exceeds the {} byte record limit",
+                                                  otlp::SignalName(record.signal), record.payload.size(),
+                                                  kMaxRecordPayloadSize));
+  }
+#ifndef NDEBUG
+  absl::StatusOr<otlp::RequestSummary> summary = otlp::Summarize(record.signal, record.payload);
+  if (!summary.ok() || summary->spans != counts.spans || summary->data_points != counts.data_points ||
+      summary->log_records != counts.log_records) {
+    return absl::InternalError(fmt::format("AppendTrusted: the {} request does not hold the declared counts",
+                                           otlp::SignalName(record.signal)));
+  }
+#endif
+  trusted_traces_ += counts.new_traces;
+  return Store(record, counts);
+}
+
+absl::Status SessionWriter::Store(Record& record, const RecordCounts& counts) {
   size_t slot = SlotOf(record.signal);
   if (OpenFile* f = open_[slot].get()) {
+    bool full = f->entry.size_bytes + f->pending_bound >= options_.max_file_bytes;
+    if (full && f->pending_bound > 0) {
+      // The file may be full: learn its exact size, so it rotates where it would inline.
+      if (absl::Status s = WaitForWorker(); !s.ok()) return s;
+      full = f->entry.size_bytes >= options_.max_file_bytes;
+    }
     bool rotate = record.arrival_unix_nano / kNanosPerHour != f->hour ||
-                  record.arrival_unix_nano < f->entry.last_arrival_unix_nano ||
-                  f->entry.size_bytes >= options_.max_file_bytes;
+                  record.arrival_unix_nano < f->entry.last_arrival_unix_nano || full;
     if (rotate) {
       if (absl::Status s = FinishFile(slot); !s.ok()) return s;
     }
@@ -163,9 +341,9 @@ absl::Status SessionWriter::Append(Record record) {
   file.entry.uncompressed_bytes += framed;
 
   SessionCounts& c = metadata_.counts;
-  c.spans += summary->spans;
-  c.data_points += summary->data_points;
-  c.log_records += summary->log_records;
+  c.spans += counts.spans;
+  c.data_points += counts.data_points;
+  c.log_records += counts.log_records;
   c.uncompressed_bytes += framed;
   switch (record.signal) {
     case otlp::Signal::kTraces:
@@ -178,8 +356,7 @@ absl::Status SessionWriter::Append(Record record) {
       ++c.log_requests;
       break;
   }
-  (void)otlp::ForEachTraceId(record.signal, record.payload, [&](const uint8_t* id) { trace_ids_.Insert(id); });
-  c.traces = trace_ids_.size();
+  c.traces = trace_ids_.size() + trusted_traces_;
   metadata_.SyncCapturedTotals();
   if (!metadata_.first_arrival_unix_nano || record.arrival_unix_nano < *metadata_.first_arrival_unix_nano) {
     metadata_.first_arrival_unix_nano = record.arrival_unix_nano;
@@ -195,8 +372,7 @@ absl::Status SessionWriter::Append(Record record) {
 }
 
 absl::Status SessionWriter::FlushDue() {
-  if (closed_) return absl::FailedPreconditionError("session writer is closed");
-  if (!error_.ok()) return error_;
+  if (absl::Status s = CheckUsable(); !s.ok()) return s;
   auto now = SteadyNow();
   for (auto& file : open_) {
     if (file && file->member_started && now - *file->member_started >= options_.flush_interval) {
@@ -207,12 +383,17 @@ absl::Status SessionWriter::FlushDue() {
 }
 
 absl::Status SessionWriter::Flush() {
-  if (closed_) return absl::FailedPreconditionError("session writer is closed");
-  if (!error_.ok()) return error_;
+  if (absl::Status s = CheckUsable(); !s.ok()) return s;
   for (auto& file : open_) {
-    if (!file) continue;
-    if (absl::Status s = FlushMember(*file); !s.ok()) return s;
-    if (absl::Status s = file->writer->Sync(); !s.ok()) return Fail(s);
+    if (file) {
+      if (absl::Status s = FlushMember(*file); !s.ok()) return s;
+    }
+  }
+  if (absl::Status s = WaitForWorker(); !s.ok()) return s;
+  for (auto& file : open_) {
+    if (file) {
+      if (absl::Status s = file->writer->Sync(); !s.ok()) return Fail(s);
+    }
   }
   return absl::OkStatus();
 }

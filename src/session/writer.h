@@ -6,6 +6,7 @@
 //       {.compression_level = 1});
 //   (*w)->Append({.arrival_unix_nano = now, .signal = otlp::Signal::kTraces,
 //                 .transport = Transport::kHttp, .payload = std::move(body)});   // validated, sequenced
+//   (*w)->AppendTrusted(std::move(generated), {.spans = 512, .new_traces = 100});  // a producer's own bytes
 //   (*w)->Flush();                                       // durable up to here
 //   (*w)->Close(SessionStatus::kCompleted);              // file index, counts, metadata.json
 //
@@ -17,8 +18,16 @@
 // the record arrived earlier than the file's last record (so every file is sorted by arrival).
 //
 // metadata.json is written at creation (status "active", so a crashed session is visible) and at
-// Close(). Memory: the member buffers, and the distinct trace ids (TraceIdSet: about 17 MB per million
-// traces; the only part that grows with the session).
+// Close(). Memory: the member buffers (plus up to kMembersInFlight members queued for the compression
+// thread), and the distinct trace ids of untrusted appends (TraceIdSet: about 17 MB per million traces;
+// the only part that grows with the session; AppendTrusted adds nothing to it).
+//
+// Compression beside the caller: with compression_threads = 1, a full member is handed to a worker
+// thread that compresses it and appends it to its file, while the caller keeps appending. Members are
+// written in the order they were completed, files rotate at exactly the same records as inline (when a
+// file may be near max_file_bytes the writer waits for the worker to learn the exact size), so the
+// output is byte-identical to compression_threads = 0. Flush() and Close() wait for the worker, so what
+// they promise is unchanged; a storage error on the worker is sticky and returned by the next call.
 // A writer is not thread-safe: one thread appends (capture serialises its requests into it).
 #ifndef OTELRR_SESSION_WRITER_H_
 #define OTELRR_SESSION_WRITER_H_
@@ -32,6 +41,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
@@ -60,7 +70,23 @@ struct WriterOptions {
   std::function<uint64_t()> wall_now_unix_nano = nullptr;
   // Seed for the file uuids; 0 draws one from std::random_device.
   uint64_t random_seed = 0;
+  // 0 compresses members inline, on the appending thread. 1 compresses them on one worker thread
+  // beside it (same bytes, same durability points; see above). Larger values are rejected.
+  int compression_threads = 0;
 };
+
+// What a trusted producer declares about one request (SessionWriter::AppendTrusted).
+struct RecordCounts {
+  uint64_t spans = 0;
+  uint64_t data_points = 0;
+  uint64_t log_records = 0;
+  // Distinct trace ids that appear in this request and in no earlier record of the session: summed
+  // over the session, the number of distinct traces.
+  uint64_t new_traces = 0;
+};
+
+// At most this many members wait for or are in the compression thread; Append blocks beyond it.
+inline constexpr size_t kMembersInFlight = 3;
 
 class SessionWriter {
  public:
@@ -78,6 +104,13 @@ class SessionWriter {
   // (InvalidArgument otherwise, and nothing is written). record.sequence is ignored: the writer assigns
   // the next session-wide sequence number. After a storage error every call returns that error.
   absl::Status Append(Record record);
+  // Appends a request that the caller encoded itself and whose content it knows: the payload is not
+  // walked (no validation, no counting, no trace-id set), `counts` is added to the session's counts as
+  // given. For producers such as the seed generator; anything that came from outside uses Append().
+  // Do not mix both for the same traces: an id seen by Append and declared new here counts twice.
+  // Debug builds check `counts` (except new_traces) against the payload and return InternalError on a
+  // mismatch. Otherwise as Append().
+  absl::Status AppendTrusted(Record record, const RecordCounts& counts);
   // Writes the members whose flush_interval has passed.
   absl::Status FlushDue();
   // Writes every pending member and syncs every open file: what was appended is now durable.
@@ -95,20 +128,32 @@ class SessionWriter {
  private:
   struct OpenFile {
     std::string path;  // relative to the session folder
-    std::unique_ptr<store::ObjectWriter> writer;
-    internal::Sha256 sha;
-    FileEntry entry;
+    FileEntry entry;   // entry.size_bytes: the stored size known to the appending thread
     uint64_t hour = 0;
     std::string member;  // framed records not yet compressed
     std::optional<std::chrono::steady_clock::time_point> member_started;
+    // An upper bound of the stored size of members handed to the worker since it was last idle.
+    uint64_t pending_bound = 0;
+    // Written by whoever writes members (the worker while it holds members of this file); the
+    // appending thread reads them only once the worker is idle.
+    std::unique_ptr<store::ObjectWriter> writer;
+    internal::Sha256 sha;
+    uint64_t written_bytes = 0;
   };
+  class CompressionWorker;
 
   SessionWriter(store::ObjectStore& store, SessionMetadata metadata, WriterOptions options);
   std::chrono::steady_clock::time_point SteadyNow() const;
+  absl::Status CheckUsable();
+  absl::Status Store(Record& record, const RecordCounts& counts);
   absl::Status StartFile(size_t slot, const Record& record);
   absl::Status FlushMember(OpenFile& file);
+  absl::Status WaitForWorker();
   absl::Status FinishFile(size_t slot);
   absl::Status Fail(absl::Status status);
+  // Compresses `data` as one member and appends it to `file` (on either thread).
+  static absl::Status WriteMember(OpenFile& file, std::string_view data, internal::GzipCompressor& compressor,
+                                  std::string* scratch);
 
   store::ObjectStore& store_;
   SessionMetadata metadata_;
@@ -118,10 +163,12 @@ class SessionWriter {
   std::mt19937_64 rng_;
   std::array<std::unique_ptr<OpenFile>, 3> open_;  // by signal - 1
   TraceIdSet trace_ids_;
+  uint64_t trusted_traces_ = 0;  // new_traces declared by AppendTrusted
   std::string compressed_;  // reused member output buffer
   uint64_t next_sequence_ = 0;
   absl::Status error_;  // sticky storage error
   bool closed_ = false;
+  std::unique_ptr<CompressionWorker> worker_;  // last: stopped before the files it writes go away
 };
 
 }  // namespace otelrr::session

@@ -1,9 +1,15 @@
 #include "session/writer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
+#include <map>
 
+#include <fmt/format.h>
+
+#include "common/status.h"
 #include "gtest/gtest.h"
+#include "otlp/wire.h"
 #include "session/layout.h"
 #include "session/testing/fixture.h"
 #include "session/time_format.h"
@@ -219,6 +225,194 @@ TEST_F(WriterTest, MetadataCarriesPhasesAndGeneratorSetBeforeClose) {
   EXPECT_EQ(m->generator_json, R"({"pattern":"ecommerce"})");
   EXPECT_FALSE(m->first_arrival_unix_nano.has_value());
   EXPECT_TRUE(sessions_->Verify("seed")->ok);
+}
+
+// The records of a session with every signal, rotated files and several members per file.
+std::vector<Record> MixedRecords(int n) {
+  std::vector<Record> out;
+  for (int i = 0; i < n; ++i) {
+    Signal signal = static_cast<Signal>(1 + i % 3);
+    // Traces 1..n/3 appear first in trace requests; logs refer to traces already seen (or none).
+    std::string payload = signal == Signal::kTraces    ? TraceRequest(static_cast<uint64_t>(i / 3 + 1), 1 + i % 4)
+                          : signal == Signal::kMetrics ? MetricsRequest(1 + i % 5)
+                                                       : LogsRequest(1 + i % 2, static_cast<uint64_t>(i / 6));
+    out.push_back(Record{.arrival_unix_nano = kT0 + static_cast<uint64_t>(i / 2) * 1'000'000, .signal = signal,
+                         .transport = Transport::kHttp, .payload = std::move(payload)});
+  }
+  return out;
+}
+
+std::map<std::string, std::string> RawFiles(store::ObjectStore& store, const std::string& id) {
+  std::map<std::string, std::string> files;
+  std::string prefix = "sessions/" + id + "/";
+  absl::StatusOr<std::vector<store::ObjectInfo>> objects = store.List(prefix + "raw/");
+  EXPECT_TRUE(objects.ok()) << objects.status();
+  if (!objects.ok()) return files;
+  for (const store::ObjectInfo& o : *objects) files[o.key.substr(prefix.size())] = *store.ReadAll(o.key);
+  return files;
+}
+
+TEST_F(WriterTest, AppendTrustedCountsLikeAppend) {
+  WriterOptions options = Options();
+  options.member_bytes = 600;
+  options.max_file_bytes = 1500;
+  std::vector<Record> records = MixedRecords(150);
+  auto untrusted = NewWriter("untrusted", options);
+  auto trusted = NewWriter("trusted", options);
+  for (const Record& r : records) {
+    ASSERT_TRUE(untrusted->Append(r).ok());
+    absl::StatusOr<otlp::RequestSummary> summary = otlp::Summarize(r.signal, r.payload);
+    ASSERT_TRUE(summary.ok());
+    RecordCounts counts{.spans = summary->spans, .data_points = summary->data_points,
+                        .log_records = summary->log_records, .new_traces = r.signal == Signal::kTraces ? 1u : 0u};
+    ASSERT_TRUE(trusted->AppendTrusted(r, counts).ok());
+  }
+  ASSERT_TRUE(untrusted->Close().ok());
+  ASSERT_TRUE(trusted->Close().ok());
+  absl::StatusOr<SessionMetadata> u = sessions_->Load("untrusted");
+  absl::StatusOr<SessionMetadata> t = sessions_->Load("trusted");
+  ASSERT_TRUE(u.ok() && t.ok());
+  EXPECT_EQ(t->counts.traces, 50u);
+  EXPECT_EQ(t->counts, u->counts);
+  EXPECT_EQ(t->captured_traces, u->captured_traces);
+  EXPECT_EQ(t->captured_metrics, u->captured_metrics);
+  EXPECT_EQ(t->captured_logs, u->captured_logs);
+  EXPECT_EQ(t->files, u->files);
+  EXPECT_EQ(RawFiles(*store_, "trusted"), RawFiles(*store_, "untrusted"));
+  absl::StatusOr<VerifyReport> v = sessions_->Verify("trusted");
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_TRUE(v->ok) << ::testing::PrintToString(v->problems);
+  EXPECT_EQ(v->records, 150u);
+}
+
+TEST_F(WriterTest, CompressionThreadWritesTheSameBytes) {
+  // Small members and files, so the worker is often full and files rotate on their compressed size.
+  std::vector<Record> records = MixedRecords(600);
+  for (uint64_t max_file_bytes : {1500ull, 128ull << 20}) {
+    std::map<std::string, std::string> files[2];
+    std::vector<FileEntry> index[2];
+    for (int threads : {0, 1}) {
+      WriterOptions options = Options();
+      options.member_bytes = 600;
+      options.max_file_bytes = max_file_bytes;
+      options.compression_threads = threads;
+      std::string id = fmt::format("threads{}-{}", threads, max_file_bytes);
+      auto w = NewWriter(id, options);
+      for (const Record& r : records) ASSERT_TRUE(w->Append(r).ok());
+      ASSERT_TRUE(w->Close().ok());
+      files[threads] = RawFiles(*store_, id);
+      index[threads] = sessions_->Load(id)->files;
+      absl::StatusOr<VerifyReport> v = sessions_->Verify(id);
+      ASSERT_TRUE(v.ok()) << v.status();
+      EXPECT_TRUE(v->ok) << ::testing::PrintToString(v->problems);
+      EXPECT_EQ(ReadAll(id).size(), records.size());
+    }
+    EXPECT_EQ(files[0].size(), max_file_bytes == 1500 ? index[0].size() : 3u);
+    EXPECT_GT(files[0].size(), 2u);
+    EXPECT_TRUE(files[0] == files[1]) << max_file_bytes;
+    EXPECT_EQ(index[0], index[1]);
+  }
+}
+
+TEST_F(WriterTest, FlushWaitsForTheCompressionThread) {
+  uint64_t flushed[2];
+  for (int threads : {0, 1}) {
+    WriterOptions options = Options();
+    options.compression_threads = threads;
+    std::string id = fmt::format("flush{}", threads);
+    auto w = NewWriter(id, options);
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(w->Append(Rec(kT0 + i, Signal::kTraces, TraceRequest(1, 5))).ok());
+    ASSERT_TRUE(w->Flush().ok());
+    // Durable and complete when Flush returns: the file holds the whole member.
+    std::vector<store::ObjectInfo> objects = *store_->List("sessions/" + id + "/raw/");
+    ASSERT_EQ(objects.size(), 1u);
+    flushed[threads] = store_->Head(objects[0].key)->size;
+    EXPECT_GT(flushed[threads], 0u);
+    ASSERT_TRUE(w->Close().ok());
+    EXPECT_EQ(ReadAll(id).size(), 10u);
+  }
+  EXPECT_EQ(flushed[0], flushed[1]);
+}
+
+// A store whose raw-file writers fail once `budget` bytes were appended in all.
+class FailingStore : public store::ObjectStore {
+ public:
+  FailingStore(store::ObjectStore& inner, uint64_t budget) : inner_(inner), budget_(budget) {}
+  absl::Status Put(std::string_view key, std::string_view data) override { return inner_.Put(key, data); }
+  absl::StatusOr<std::unique_ptr<store::ObjectReader>> Get(std::string_view key) override { return inner_.Get(key); }
+  absl::StatusOr<std::vector<store::ObjectInfo>> List(std::string_view prefix) override { return inner_.List(prefix); }
+  absl::StatusOr<std::vector<std::string>> ListDirectories(std::string_view prefix) override {
+    return inner_.ListDirectories(prefix);
+  }
+  absl::StatusOr<store::ObjectInfo> Head(std::string_view key) override { return inner_.Head(key); }
+  absl::Status Delete(std::string_view key) override { return inner_.Delete(key); }
+  absl::Status DeletePrefix(std::string_view prefix) override { return inner_.DeletePrefix(prefix); }
+  absl::StatusOr<std::unique_ptr<store::ObjectWriter>> Create(std::string_view key) override {
+    absl::StatusOr<std::unique_ptr<store::ObjectWriter>> w = inner_.Create(key);
+    if (!w.ok()) return w;
+    return std::unique_ptr<store::ObjectWriter>(new Writer(std::move(*w), *this));
+  }
+  std::string Describe() const override { return "failing"; }
+
+ private:
+  class Writer : public store::ObjectWriter {
+   public:
+    Writer(std::unique_ptr<store::ObjectWriter> inner, FailingStore& store) : inner_(std::move(inner)), store_(store) {}
+    absl::Status Append(std::string_view data) override {
+      if (store_.used_.fetch_add(data.size()) + data.size() > store_.budget_) {
+        return absl::ResourceExhaustedError("disk full");
+      }
+      return inner_->Append(data);
+    }
+    absl::Status Sync() override { return inner_->Sync(); }
+    absl::Status Close() override { return inner_->Close(); }
+    uint64_t size() const override { return inner_->size(); }
+
+   private:
+    std::unique_ptr<store::ObjectWriter> inner_;
+    FailingStore& store_;
+  };
+
+  store::ObjectStore& inner_;
+  const uint64_t budget_;
+  std::atomic<uint64_t> used_{0};
+};
+
+TEST_F(WriterTest, StorageErrorsOfTheCompressionThreadAreSticky) {
+  for (int threads : {0, 1}) {
+    FailingStore failing(*store_, 3000);
+    SessionStore sessions(failing);
+    WriterOptions options = Options();
+    options.member_bytes = 600;
+    options.compression_threads = threads;
+    std::string id = fmt::format("full{}", threads);
+    absl::StatusOr<std::unique_ptr<SessionWriter>> w = sessions.Create(
+        {.session_id = id, .session_type = SessionType::kCapture, .start_time_unix_nano = kT0}, options);
+    ASSERT_TRUE(w.ok()) << w.status();
+    absl::Status s;
+    int appended = 0;
+    for (const Record& r : MixedRecords(3000)) {
+      s = (*w)->Append(r);
+      if (!s.ok()) break;
+      ++appended;
+    }
+    EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+    EXPECT_LT(appended, 3000);
+    EXPECT_EQ((*w)->Append(Rec(kT0 + 1'000'000'000, Signal::kTraces, TraceRequest(1, 1))).code(),
+              absl::StatusCode::kResourceExhausted);
+    EXPECT_EQ((*w)->Flush().code(), absl::StatusCode::kResourceExhausted);
+    EXPECT_EQ((*w)->Close().code(), absl::StatusCode::kResourceExhausted);
+    absl::StatusOr<SessionMetadata> m = sessions.Load(id);
+    ASSERT_TRUE(m.ok());
+    EXPECT_EQ(m->status, SessionStatus::kFailed);
+    EXPECT_NE(m->status_reason.find("disk full"), std::string::npos) << m->status_reason;
+  }
+}
+
+TEST_F(WriterTest, RejectsUnsupportedCompressionThreads) {
+  WriterOptions options = Options();
+  options.compression_threads = 2;
+  EXPECT_EQ(sessions_->Create({.session_id = "threads"}, options).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace
