@@ -43,6 +43,7 @@ struct Interval {
   uint32_t spans = 0;
   uint32_t logs = 0;
   uint32_t new_traces = 0;  // traces whose first span (in build order) is in this interval's spans
+  uint32_t new_log_traces = 0;  // traces whose first log record is in this interval's logs
   std::vector<ServerSample> samples;
 
   void Clear() {
@@ -57,6 +58,7 @@ struct Interval {
     spans = 0;
     logs = 0;
     new_traces = 0;
+    new_log_traces = 0;
     samples.clear();
   }
 };
@@ -130,6 +132,7 @@ class SeedRun {
 
   absl::Status Add(const GeneratedTrace& trace) {
     bool first = true;
+    bool first_log = true;
     for (const GeneratedSpan& span : trace.spans) {
       uint64_t index = (span.end_unix_nano - start_) / kExportIntervalNs;
       Interval& iv = At(index);
@@ -144,6 +147,10 @@ class SeedRun {
         int n = encoder_.AppendLogs(trace, span, &b.logs);
         b.log_count += static_cast<uint32_t>(n);
         iv.logs += static_cast<uint32_t>(n);
+        if (n > 0 && first_log) {
+          ++iv.new_log_traces;
+          first_log = false;
+        }
       }
       Protocol protocol = pattern_.operations[static_cast<size_t>(span.operation)].protocol;
       if (span.kind == SpanKind::kServer && (protocol == Protocol::kHttp || protocol == Protocol::kGrpc)) {
@@ -216,7 +223,9 @@ class SeedRun {
         if (b.log_count == 0) continue;
         AppendResource(r, b.logs, &request);
       }
-      if (absl::Status s = Write(otlp::Signal::kLogs, arrival, std::move(request), {.log_records = iv.logs});
+      // Without spans, a trace is counted with its first log record.
+      if (absl::Status s = Write(otlp::Signal::kLogs, arrival, std::move(request),
+                                 {.log_records = iv.logs, .new_traces = want_traces_ ? 0 : iv.new_log_traces});
           !s.ok()) {
         return s;
       }
@@ -232,6 +241,7 @@ class SeedRun {
     iv.spans = 0;
     iv.logs = 0;
     iv.new_traces = 0;
+    iv.new_log_traces = 0;
     return absl::OkStatus();
   }
 
@@ -257,14 +267,15 @@ class SeedRun {
     return Write(otlp::Signal::kMetrics, time, std::move(request), {.data_points = points});
   }
 
-  // With spans written, the generator knows each request's counts and every trace id it writes is one of
-  // its traces, counted once with the trace's first span: the writer need not walk the bytes (and keeps
-  // no trace-id set). Without spans, logs and exemplars name traces of which some never appear, so the
-  // writer counts distinct trace ids itself.
+  // With spans or logs written, the generator knows each request's counts, and every trace id it writes
+  // is counted once: with the trace's first span, or without spans with its first log record (exemplars
+  // come from HTTP and gRPC server spans, each of which has a request log). The writer need not walk the
+  // bytes and keeps no trace-id set. Metrics alone name only the exemplars' traces, so then the writer
+  // counts distinct trace ids itself (a set that grows with exemplars, not with traces).
   absl::Status Write(otlp::Signal signal, uint64_t arrival, std::string payload, const session::RecordCounts& counts) {
     session::Record record{.arrival_unix_nano = arrival, .signal = signal,
                            .transport = session::Transport::kGenerated, .payload = std::move(payload)};
-    if (!want_traces_) return writer_.Append(std::move(record));
+    if (!want_traces_ && !want_logs_) return writer_.Append(std::move(record));
     return writer_.AppendTrusted(std::move(record), counts);
   }
 

@@ -629,5 +629,22 @@ TEST(SeedGenerator, OnlyTheRequestedSignalsAreWritten) {
   EXPECT_EQ(g->result.data_points, g->decoded.points.size());
 }
 
+// Without spans the generator still counts traces itself (with each trace's first log record), so the
+// writer keeps no trace-id set; the count must equal what verify recomputes from the bytes.
+TEST(SeedGenerator, LogsWithoutSpansCountTracesExactly) {
+  SeedConfig config = ShopConfig(20, 10, 0.2);
+  config.signals = {otlp::Signal::kLogs, otlp::Signal::kMetrics};
+  auto g = Generate(config);
+  EXPECT_TRUE(g->decoded.spans.empty());
+  EXPECT_FALSE(g->decoded.logs.empty());
+  absl::StatusOr<session::SessionMetadata> m = g->sessions->Load(g->result.session_id);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->counts.traces, 200u);
+  absl::StatusOr<session::VerifyReport> v = g->sessions->Verify(g->result.session_id);
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok) << (v->problems.empty() ? "" : v->problems[0]);
+  EXPECT_EQ(v->counts.traces, 200u);
+}
+
 }  // namespace
 }  // namespace otelrr::generate
