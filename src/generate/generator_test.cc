@@ -577,11 +577,16 @@ TEST(SeedGenerator, PhasesSplitTheDurationAndApplyTheirRates) {
               {.name = "rampdown", .annotation_key = "test.phase.rampdown"}};
   auto g = Generate(config);
   ASSERT_EQ(g->result.phases.size(), 3u);
+  uint64_t total = 0;
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(g->result.phases[i].start_unix_nano, kStart + static_cast<uint64_t>(i) * 10 * kSecond);
     EXPECT_EQ(g->result.phases[i].end_unix_nano, kStart + static_cast<uint64_t>(i + 1) * 10 * kSecond);
-    EXPECT_EQ(g->result.phases[i].traces, 1000u);
+    // Arrivals are Poisson-like within blocks of 64 traces, so a phase holds its share give or take the
+    // part of one block that straddles its boundaries.
+    EXPECT_NEAR(static_cast<double>(g->result.phases[i].traces), 1000, 64);
+    total += g->result.phases[i].traces;
   }
+  EXPECT_EQ(total, 3000u);
   EXPECT_EQ(g->result.phases[0].error_traces, 0u);
   EXPECT_EQ(g->result.phases[2].error_traces, 0u);
   // ~75% of the payment calls fail in the failure phase.
@@ -599,8 +604,9 @@ TEST(SeedGenerator, PhasesSplitTheDurationAndApplyTheirRates) {
     ++calls;
     failed += s.status == 2;
   }
-  ASSERT_EQ(calls, 1000);
-  EXPECT_NEAR(failed / 1000.0, 0.75, 4 * std::sqrt(0.75 * 0.25 / 1000));
+  // One payment call per trace: as many calls as the failure phase has traces.
+  ASSERT_EQ(static_cast<uint64_t>(calls), g->result.phases[1].traces);
+  EXPECT_NEAR(failed / static_cast<double>(calls), 0.75, 4 * std::sqrt(0.75 * 0.25 / calls));
   // Metadata and annotations.
   absl::StatusOr<session::SessionMetadata> m = g->sessions->Load("seed-test");
   ASSERT_TRUE(m.ok());
@@ -627,6 +633,30 @@ TEST(SeedGenerator, OnlyTheRequestedSignalsAreWritten) {
   EXPECT_TRUE(g->decoded.logs.empty());
   EXPECT_FALSE(g->decoded.points.empty());
   EXPECT_EQ(g->result.data_points, g->decoded.points.size());
+}
+
+// Arrivals bunch up as in real load: the gaps between traces are exponential-like (coefficient of
+// variation near 1; evenly jittered arrivals would give about 0.4), while the count is exact.
+TEST(SeedGenerator, TracesArriveLikeRealLoad) {
+  auto g = Generate(ShopConfig(100, 50, 0));
+  std::vector<uint64_t> starts;
+  for (const Span& s : g->decoded.spans) {
+    if (s.parent.empty()) starts.push_back(s.start);
+  }
+  ASSERT_EQ(starts.size(), 5000u);
+  std::sort(starts.begin(), starts.end());
+  double sum = 0, sum_sq = 0;
+  for (size_t i = 1; i < starts.size(); ++i) {
+    double gap = static_cast<double>(starts[i] - starts[i - 1]);
+    sum += gap;
+    sum_sq += gap * gap;
+  }
+  double n = static_cast<double>(starts.size() - 1);
+  double mean = sum / n;
+  double cv = std::sqrt(sum_sq / n - mean * mean) / mean;
+  EXPECT_NEAR(mean, 20e6, 0.5e6);  // 50 traces/s: 20 ms apart on average
+  EXPECT_GT(cv, 0.85);
+  EXPECT_LT(cv, 1.15);
 }
 
 // Without spans the generator still counts traces itself (with each trace's first log record), so the

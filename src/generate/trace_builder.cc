@@ -1,6 +1,8 @@
 #include "generate/trace_builder.h"
 
 #include <algorithm>
+#include <array>
+#include <cstddef>
 
 namespace otelrr::generate {
 namespace {
@@ -201,6 +203,41 @@ void TraceBuilder::MarkFailed(GeneratedTrace& t, int32_t index) const {
   }
 }
 
+namespace {
+
+// Arrivals. The window is cut into blocks of kArrivalBlock traces; within a block the traces arrive at
+// the sorted values of kArrivalBlock uniform draws over the block's share of the window: a Poisson process
+// conditioned on its count. Gaps are exponential-like and requests bunch up as real load does, while each
+// block, and so the session, holds exactly its share of traces. A block's draws come from its own stream,
+// so any trace's arrival is computed from (seed, index) alone.
+constexpr uint64_t kArrivalBlock = 64;
+
+struct ArrivalBlock {
+  uint64_t seed = 0;
+  uint64_t traces = 0;
+  uint64_t block = UINT64_MAX;
+  std::array<double, kArrivalBlock> sorted{};
+};
+
+}  // namespace
+
+double TraceBuilder::ArrivalSlots(uint64_t index) const {
+  // Traces are built in index order, so one block's draws serve 64 calls: cache them per thread.
+  thread_local ArrivalBlock cache;
+  uint64_t block = index / kArrivalBlock;
+  uint64_t first = block * kArrivalBlock;
+  uint64_t count = std::min<uint64_t>(kArrivalBlock, options_.traces - first);
+  if (cache.block != block || cache.seed != options_.seed || cache.traces != options_.traces) {
+    Random draws = Random::ForStream(options_.seed ^ 0x5be0cd19137e2179ull, block);
+    for (uint64_t i = 0; i < count; ++i) cache.sorted[i] = draws.Uniform();
+    std::sort(cache.sorted.begin(), cache.sorted.begin() + static_cast<std::ptrdiff_t>(count));
+    cache.seed = options_.seed;
+    cache.traces = options_.traces;
+    cache.block = block;
+  }
+  return static_cast<double>(first) + cache.sorted[index - first] * static_cast<double>(count);
+}
+
 void TraceBuilder::Build(uint64_t index, GeneratedTrace* out) const {
   GeneratedTrace& t = *out;
   t.index = index;
@@ -208,7 +245,7 @@ void TraceBuilder::Build(uint64_t index, GeneratedTrace* out) const {
   t.error = false;
   Random rng = Random::ForStream(options_.seed, index);
   double slot = static_cast<double>(options_.duration_ns) / static_cast<double>(options_.traces);
-  uint64_t offset = static_cast<uint64_t>((static_cast<double>(index) + rng.Uniform()) * slot);
+  uint64_t offset = static_cast<uint64_t>(ArrivalSlots(index) * slot);
   if (offset >= options_.duration_ns) offset = options_.duration_ns - 1;
   t.start_unix_nano = options_.start_unix_nano + offset;
   t.phase = 0;

@@ -90,6 +90,8 @@ class TraceBuilder {
   TraceBuilder(const Pattern& pattern, const TraceBuilderOptions& options);
 
   void Build(uint64_t index, GeneratedTrace* out) const;
+  // Trace `index`'s start within the window, in units of the mean gap between traces.
+  double ArrivalSlots(uint64_t index) const;
 
   const std::vector<ResolvedPhase>& phases() const { return phases_; }
   // Service instances: resource r is instance resource_instance(r) of service resource_service(r).
