@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "otlp/proto_writer.h"
+#include "otlp/testing/proto_builder.h"
 #include "otlp/schema.h"
 #include "otlp/wire.h"
 
@@ -35,37 +36,7 @@ struct HasSubstr {
 };
 #define EXPECT_MATCH(value, matcher) EXPECT_TRUE((matcher)(value))
 
-// Builds protobuf bytes by hand, independently of the codec under test.
-class Proto {
- public:
-  Proto& Varint(uint32_t n, uint64_t v) {
-    AppendTag(&s_, n, WireType::kVarint);
-    AppendVarint(&s_, v);
-    return *this;
-  }
-  Proto& Fixed64(uint32_t n, uint64_t v) {
-    AppendTag(&s_, n, WireType::kFixed64);
-    AppendFixed64(&s_, v);
-    return *this;
-  }
-  Proto& Double(uint32_t n, double v) { return Fixed64(n, std::bit_cast<uint64_t>(v)); }
-  Proto& Fixed32(uint32_t n, uint32_t v) {
-    AppendTag(&s_, n, WireType::kFixed32);
-    AppendFixed32(&s_, v);
-    return *this;
-  }
-  Proto& Bytes(uint32_t n, std::string_view v) {
-    AppendTag(&s_, n, WireType::kLen);
-    AppendVarint(&s_, v.size());
-    s_.append(v);
-    return *this;
-  }
-  Proto& Msg(uint32_t n, const Proto& m) { return Bytes(n, m.str()); }
-  const std::string& str() const { return s_; }
-
- private:
-  std::string s_;
-};
+using Proto = testing::ProtoBuilder;
 
 std::string Hex(std::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";

@@ -9,44 +9,12 @@
 #include <vector>
 
 #include "otlp/proto_writer.h"
+#include "otlp/testing/proto_builder.h"
 
 namespace otelrr::otlp {
 namespace {
 
-// Builds protobuf bytes by hand, field by field.
-class Proto {
- public:
-  Proto& Varint(uint32_t n, uint64_t v) {
-    AppendTag(&s_, n, WireType::kVarint);
-    AppendVarint(&s_, v);
-    return *this;
-  }
-  Proto& Fixed64(uint32_t n, uint64_t v) {
-    AppendTag(&s_, n, WireType::kFixed64);
-    AppendFixed64(&s_, v);
-    return *this;
-  }
-  Proto& Fixed32(uint32_t n, uint32_t v) {
-    AppendTag(&s_, n, WireType::kFixed32);
-    AppendFixed32(&s_, v);
-    return *this;
-  }
-  Proto& Bytes(uint32_t n, std::string_view v) {
-    AppendTag(&s_, n, WireType::kLen);
-    AppendVarint(&s_, v.size());
-    s_.append(v);
-    return *this;
-  }
-  Proto& Msg(uint32_t n, const Proto& m) { return Bytes(n, m.str()); }
-  Proto& Raw(std::string_view bytes) {
-    s_.append(bytes);
-    return *this;
-  }
-  const std::string& str() const { return s_; }
-
- private:
-  std::string s_;
-};
+using Proto = testing::ProtoBuilder;
 
 std::string Id(int size, char fill) { return std::string(static_cast<size_t>(size), fill); }
 

@@ -10,29 +10,16 @@
 #include <string>
 #include <string_view>
 
+#include "otlp/testing/proto_builder.h"
+
 namespace otelrr::session::testing {
 
-inline void PutVarint(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
 inline std::string LenField(uint32_t field, std::string_view body) {
-  std::string out;
-  PutVarint(&out, (field << 3) | 2);
-  PutVarint(&out, body.size());
-  out.append(body);
-  return out;
+  return otlp::testing::ProtoBuilder().Bytes(field, body).str();
 }
 
 inline std::string Fixed64Field(uint32_t field, uint64_t v) {
-  std::string out;
-  PutVarint(&out, (field << 3) | 1);
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
-  return out;
+  return otlp::testing::ProtoBuilder().Fixed64(field, v).str();
 }
 
 // A 16-byte trace id whose last 8 bytes encode `n` (non-zero: an all-zero id is invalid OTLP).
