@@ -46,8 +46,8 @@ struct SeedConfig {
   std::string session_id = {};                 // empty: "seed-<time>-<random>"
   std::optional<uint64_t> start_time_unix_nano = {};  // absent: now
   std::vector<otlp::Signal> signals = {otlp::Signal::kTraces, otlp::Signal::kMetrics, otlp::Signal::kLogs};
-  // Members are compressed on a worker thread beside the encoder by default (the same bytes as inline).
-  session::WriterOptions writer = {.compression_threads = 1};
+  // Members are compressed on a thread per core beside the encoder by default (the same bytes as inline).
+  session::WriterOptions writer = {.compression_threads = session::CompressionThreadsPerCore()};
   // Called now and then with (traces generated, traces total), for progress bars.
   std::function<void(uint64_t, uint64_t)> progress = nullptr;
 };

@@ -33,29 +33,40 @@ uint64_t MemberBound(uint64_t n) { return n + n / 64 + 1024; }
 
 }  // namespace
 
-// Compresses members and appends them to their files on one thread, in submission order.
+int CompressionThreadsPerCore() {
+  return static_cast<int>(std::clamp<unsigned>(std::thread::hardware_concurrency(), 1, kMaxCompressionThreads));
+}
+
+// Compresses members on `threads` threads at once and appends them to their files strictly in
+// submission order: a member is compressed by whichever thread takes it, and whichever thread finds
+// the oldest member compressed (and nobody writing) writes it and every compressed one after it.
 class SessionWriter::CompressionWorker {
  public:
-  CompressionWorker(int level, size_t keep_capacity)
-      : keep_capacity_(keep_capacity), compressor_(level), thread_([this] { Run(); }) {}
+  CompressionWorker(int level, int threads, size_t keep_capacity)
+      : level_(level), max_in_flight_(static_cast<size_t>(threads) + 2), keep_capacity_(keep_capacity) {
+    threads_.reserve(static_cast<size_t>(threads));
+    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+  }
 
   ~CompressionWorker() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stop_ = true;
     }
-    work_cv_.notify_one();
-    thread_.join();
+    work_cv_.notify_all();
+    for (std::thread& t : threads_) t.join();
   }
 
-  // Queues `data` for `file`, waiting while kMembersInFlight members are in flight. Returns the
-  // worker's first error (and drops `data`) once one happened.
+  // Queues `data` for `file`, waiting while max_in_flight_ members are in flight. Returns the first
+  // error (and drops `data`) once one happened.
   absl::Status Submit(OpenFile* file, std::string data) {
     std::unique_lock<std::mutex> lock(mu_);
-    done_cv_.wait(lock, [&] { return in_flight_ < kMembersInFlight || !error_.ok(); });
+    done_cv_.wait(lock, [&] { return jobs_.size() < max_in_flight_ || !error_.ok(); });
     if (!error_.ok()) return error_;
-    queue_.push_back({file, std::move(data)});
-    ++in_flight_;
+    auto job = std::make_unique<Job>();
+    job->file = file;
+    job->data = std::move(data);
+    jobs_.push_back(std::move(job));
     lock.unlock();
     work_cv_.notify_one();
     return absl::OkStatus();
@@ -64,7 +75,7 @@ class SessionWriter::CompressionWorker {
   // Waits until every queued member is written (or dropped after an error); returns the first error.
   absl::Status WaitIdle() {
     std::unique_lock<std::mutex> lock(mu_);
-    done_cv_.wait(lock, [&] { return in_flight_ == 0; });
+    done_cv_.wait(lock, [&] { return jobs_.empty(); });
     return error_;
   }
 
@@ -83,44 +94,72 @@ class SessionWriter::CompressionWorker {
   }
 
  private:
+  enum class State { kQueued, kCompressing, kCompressed };
   struct Job {
-    OpenFile* file;
+    OpenFile* file = nullptr;
     std::string data;
+    std::string compressed;
+    State state = State::kQueued;
+    absl::Status status;
   };
 
+  Job* NextQueued() {
+    for (auto& job : jobs_) {
+      if (job->state == State::kQueued) return job.get();
+    }
+    return nullptr;
+  }
+
   void Run() {
+    internal::GzipCompressor compressor(level_);
     std::unique_lock<std::mutex> lock(mu_);
     while (true) {
-      work_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stop_, and nothing left
-      Job job = std::move(queue_.front());
-      queue_.pop_front();
+      Job* job = nullptr;
+      work_cv_.wait(lock, [&] { return (job = NextQueued()) != nullptr || stop_; });
+      if (job == nullptr) return;  // stop_, and nothing left to compress
+      job->state = State::kCompressing;
       bool failed = !error_.ok();
       lock.unlock();
-      absl::Status s = failed ? absl::OkStatus() : WriteMember(*job.file, job.data, compressor_, &compressed_);
+      if (!failed) job->status = compressor.CompressMember(job->data, &job->compressed);
       lock.lock();
+      job->state = State::kCompressed;
+      WriteReady(lock);
+    }
+  }
+
+  // Writes the compressed members at the front of the queue, in order, unless another thread is.
+  void WriteReady(std::unique_lock<std::mutex>& lock) {
+    while (!writing_ && !jobs_.empty() && jobs_.front()->state == State::kCompressed) {
+      Job* job = jobs_.front().get();  // stays at the front (and so in the queue) while written
+      writing_ = true;
+      bool failed = !error_.ok();
+      lock.unlock();
+      absl::Status s = failed ? absl::OkStatus() : job->status;
+      if (!failed && s.ok()) s = AppendMember(*job->file, job->compressed);
+      lock.lock();
+      writing_ = false;
       if (!s.ok() && error_.ok()) error_ = s;
-      --in_flight_;
-      job.data.clear();
-      if (spare_.size() <= kMembersInFlight && job.data.capacity() <= keep_capacity_) {
-        spare_.push_back(std::move(job.data));
+      job->data.clear();
+      if (spare_.size() <= max_in_flight_ && job->data.capacity() <= keep_capacity_) {
+        spare_.push_back(std::move(job->data));
       }
+      jobs_.pop_front();
       done_cv_.notify_all();
     }
   }
 
+  const int level_;
+  const size_t max_in_flight_;
   const size_t keep_capacity_;
-  internal::GzipCompressor compressor_;  // used only by the worker thread
-  std::string compressed_;               // likewise
   std::mutex mu_;
   std::condition_variable work_cv_;  // a job was queued, or stop
-  std::condition_variable done_cv_;  // a job finished
-  std::deque<Job> queue_;
-  size_t in_flight_ = 0;  // queued or being written
+  std::condition_variable done_cv_;  // a job was written
+  std::deque<std::unique_ptr<Job>> jobs_;  // in submission order: queued, compressing or compressed
+  bool writing_ = false;                   // a thread is appending the front job to its file
   std::vector<std::string> spare_;
   absl::Status error_;
   bool stop_ = false;
-  std::thread thread_;  // last: starts once everything above exists
+  std::vector<std::thread> threads_;  // last: start once everything above exists
 };
 
 absl::StatusOr<std::unique_ptr<SessionWriter>> SessionWriter::Create(store::ObjectStore& store,
@@ -133,9 +172,10 @@ absl::StatusOr<std::unique_ptr<SessionWriter>> SessionWriter::Create(store::Obje
   if (options.member_bytes == 0 || options.max_file_bytes == 0) {
     return absl::InvalidArgumentError("member_bytes and max_file_bytes must be positive");
   }
-  if (options.compression_threads < 0 || options.compression_threads > 1) {
-    return absl::InvalidArgumentError(fmt::format(
-        "compression_threads {} is not supported: use 0 (inline) or 1 (one worker thread)", options.compression_threads));
+  if (options.compression_threads < 0 || options.compression_threads > kMaxCompressionThreads) {
+    return absl::InvalidArgumentError(
+        fmt::format("compression_threads {} is out of range: use 0 (inline) to {} (worker threads)",
+                    options.compression_threads, kMaxCompressionThreads));
   }
   if (!options.wall_now_unix_nano) options.wall_now_unix_nano = SystemNowUnixNano;
   metadata.format_version = kFormatVersion;
@@ -165,7 +205,8 @@ SessionWriter::SessionWriter(store::ObjectStore& store, SessionMetadata metadata
       compressor_(options_.compression_level),
       rng_(options_.random_seed != 0 ? options_.random_seed : std::random_device{}()) {
   if (options_.compression_threads > 0) {
-    worker_ = std::make_unique<CompressionWorker>(options_.compression_level, 4 * options_.member_bytes);
+    worker_ = std::make_unique<CompressionWorker>(options_.compression_level, options_.compression_threads,
+                                                  4 * options_.member_bytes);
   }
 }
 
@@ -201,13 +242,10 @@ absl::Status SessionWriter::StartFile(size_t slot, const Record& record) {
   return absl::OkStatus();
 }
 
-absl::Status SessionWriter::WriteMember(OpenFile& file, std::string_view data, internal::GzipCompressor& compressor,
-                                        std::string* scratch) {
-  scratch->clear();
-  if (absl::Status s = compressor.CompressMember(data, scratch); !s.ok()) return s;
-  if (absl::Status s = file.writer->Append(*scratch); !s.ok()) return s;
-  file.sha.Update(*scratch);
-  file.written_bytes += scratch->size();
+absl::Status SessionWriter::AppendMember(OpenFile& file, std::string_view compressed) {
+  if (absl::Status s = file.writer->Append(compressed); !s.ok()) return s;
+  file.sha.Update(compressed);
+  file.written_bytes += compressed.size();
   return absl::OkStatus();
 }
 
@@ -222,7 +260,10 @@ absl::Status SessionWriter::FlushMember(OpenFile& file) {
     file.pending_bound += bound;
     return absl::OkStatus();
   }
-  if (absl::Status s = WriteMember(file, file.member, compressor_, &compressed_); !s.ok()) return Fail(s);
+  compressed_.clear();
+  absl::Status s = compressor_.CompressMember(file.member, &compressed_);
+  if (s.ok()) s = AppendMember(file, compressed_);
+  if (!s.ok()) return Fail(s);
   file.entry.size_bytes = file.written_bytes;
   file.member.clear();
   // A member buffer that grew for one huge record should not pin that memory for the session's life.

@@ -18,16 +18,17 @@
 // the record arrived earlier than the file's last record (so every file is sorted by arrival).
 //
 // metadata.json is written at creation (status "active", so a crashed session is visible) and at
-// Close(). Memory: the member buffers (plus up to kMembersInFlight members queued for the compression
-// thread), and the distinct trace ids of untrusted appends (TraceIdSet: about 17 MB per million traces;
+// Close(). Memory: the member buffers (plus up to compression_threads + 2 members in flight on the
+// compression threads), and the distinct trace ids of untrusted appends (TraceIdSet: about 17 MB per million traces;
 // the only part that grows with the session; AppendTrusted adds nothing to it).
 //
-// Compression beside the caller: with compression_threads = 1, a full member is handed to a worker
-// thread that compresses it and appends it to its file, while the caller keeps appending. Members are
-// written in the order they were completed, files rotate at exactly the same records as inline (when a
-// file may be near max_file_bytes the writer waits for the worker to learn the exact size), so the
-// output is byte-identical to compression_threads = 0. Flush() and Close() wait for the worker, so what
-// they promise is unchanged; a storage error on the worker is sticky and returned by the next call.
+// Compression beside the caller: with compression_threads = N > 0, a full member is handed to a pool
+// of N threads that compress members concurrently and append them to their files strictly in the order
+// they were completed, while the caller keeps appending. Files rotate at exactly the same records as
+// inline (when a file may be near max_file_bytes the writer waits for the pool to learn the exact size),
+// so the output is byte-identical to compression_threads = 0 for any N. Flush() and Close() wait for
+// the pool, so what they promise is unchanged; a storage error there is sticky and returned by the next
+// call.
 // A writer is not thread-safe: one thread appends (capture serialises its requests into it).
 #ifndef OTELRR_SESSION_WRITER_H_
 #define OTELRR_SESSION_WRITER_H_
@@ -70,8 +71,8 @@ struct WriterOptions {
   std::function<uint64_t()> wall_now_unix_nano = nullptr;
   // Seed for the file uuids; 0 draws one from std::random_device.
   uint64_t random_seed = 0;
-  // 0 compresses members inline, on the appending thread. 1 compresses them on one worker thread
-  // beside it (same bytes, same durability points; see above). Larger values are rejected.
+  // 0 compresses members inline, on the appending thread. N (up to kMaxCompressionThreads) compresses
+  // them on N threads beside it (same bytes, same durability points; see above).
   int compression_threads = 0;
 };
 
@@ -85,8 +86,11 @@ struct RecordCounts {
   uint64_t new_traces = 0;
 };
 
-// At most this many members wait for or are in the compression thread; Append blocks beyond it.
-inline constexpr size_t kMembersInFlight = 3;
+inline constexpr int kMaxCompressionThreads = 16;
+
+// One compression thread per core (at least 1, at most kMaxCompressionThreads): for producers that
+// outrun one compressor, such as the seed generator.
+int CompressionThreadsPerCore();
 
 class SessionWriter {
  public:
@@ -151,9 +155,8 @@ class SessionWriter {
   absl::Status WaitForWorker();
   absl::Status FinishFile(size_t slot);
   absl::Status Fail(absl::Status status);
-  // Compresses `data` as one member and appends it to `file` (on either thread).
-  static absl::Status WriteMember(OpenFile& file, std::string_view data, internal::GzipCompressor& compressor,
-                                  std::string* scratch);
+  // Appends one compressed member to `file` (on the appending thread or a compression thread).
+  static absl::Status AppendMember(OpenFile& file, std::string_view compressed);
 
   store::ObjectStore& store_;
   SessionMetadata metadata_;

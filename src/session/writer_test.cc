@@ -285,13 +285,14 @@ TEST_F(WriterTest, AppendTrustedCountsLikeAppend) {
   EXPECT_EQ(v->records, 150u);
 }
 
-TEST_F(WriterTest, CompressionThreadWritesTheSameBytes) {
-  // Small members and files, so the worker is often full and files rotate on their compressed size.
+TEST_F(WriterTest, CompressionThreadsWriteTheSameBytes) {
+  // Small members and files, so the pool is often full and files rotate on their compressed size.
   std::vector<Record> records = MixedRecords(600);
+  constexpr int kThreads[] = {0, 1, 2, 4};
   for (uint64_t max_file_bytes : {1500ull, 128ull << 20}) {
-    std::map<std::string, std::string> files[2];
-    std::vector<FileEntry> index[2];
-    for (int threads : {0, 1}) {
+    std::map<int, std::map<std::string, std::string>> files;
+    std::map<int, std::vector<FileEntry>> index;
+    for (int threads : kThreads) {
       WriterOptions options = Options();
       options.member_bytes = 600;
       options.max_file_bytes = max_file_bytes;
@@ -309,14 +310,16 @@ TEST_F(WriterTest, CompressionThreadWritesTheSameBytes) {
     }
     EXPECT_EQ(files[0].size(), max_file_bytes == 1500 ? index[0].size() : 3u);
     EXPECT_GT(files[0].size(), 2u);
-    EXPECT_TRUE(files[0] == files[1]) << max_file_bytes;
-    EXPECT_EQ(index[0], index[1]);
+    for (int threads : kThreads) {
+      EXPECT_TRUE(files[0] == files[threads]) << max_file_bytes << " " << threads;
+      EXPECT_EQ(index[0], index[threads]) << threads;
+    }
   }
 }
 
-TEST_F(WriterTest, FlushWaitsForTheCompressionThread) {
-  uint64_t flushed[2];
-  for (int threads : {0, 1}) {
+TEST_F(WriterTest, FlushWaitsForTheCompressionThreads) {
+  uint64_t flushed[3];
+  for (int threads : {0, 1, 2}) {
     WriterOptions options = Options();
     options.compression_threads = threads;
     std::string id = fmt::format("flush{}", threads);
@@ -332,6 +335,7 @@ TEST_F(WriterTest, FlushWaitsForTheCompressionThread) {
     EXPECT_EQ(ReadAll(id).size(), 10u);
   }
   EXPECT_EQ(flushed[0], flushed[1]);
+  EXPECT_EQ(flushed[0], flushed[2]);
 }
 
 // A store whose raw-file writers fail once `budget` bytes were appended in all.
@@ -378,8 +382,8 @@ class FailingStore : public store::ObjectStore {
   std::atomic<uint64_t> used_{0};
 };
 
-TEST_F(WriterTest, StorageErrorsOfTheCompressionThreadAreSticky) {
-  for (int threads : {0, 1}) {
+TEST_F(WriterTest, StorageErrorsOfTheCompressionThreadsAreSticky) {
+  for (int threads : {0, 1, 3}) {
     FailingStore failing(*store_, 3000);
     SessionStore sessions(failing);
     WriterOptions options = Options();
@@ -410,9 +414,13 @@ TEST_F(WriterTest, StorageErrorsOfTheCompressionThreadAreSticky) {
 }
 
 TEST_F(WriterTest, RejectsUnsupportedCompressionThreads) {
-  WriterOptions options = Options();
-  options.compression_threads = 2;
-  EXPECT_EQ(sessions_->Create({.session_id = "threads"}, options).status().code(), absl::StatusCode::kInvalidArgument);
+  for (int threads : {-1, kMaxCompressionThreads + 1}) {
+    WriterOptions options = Options();
+    options.compression_threads = threads;
+    absl::Status s = sessions_->Create({.session_id = "threads"}, options).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << threads;
+    EXPECT_NE(s.message().find("use 0 (inline) to 16"), std::string::npos) << s;
+  }
 }
 
 }  // namespace
