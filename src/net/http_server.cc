@@ -1,0 +1,365 @@
+#include "net/http_server.h"
+
+#include <fmt/format.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <cctype>
+#include <charconv>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "common/status.h"
+
+namespace otelrr::net {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+// Lets this process hold as many sockets as the hard limit allows (the soft limit is often 1024).
+void RaiseOpenFileLimit() {
+  struct rlimit rl;
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+}  // namespace
+
+std::string_view HttpRequest::Header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k == name) return v;
+  }
+  return {};
+}
+
+absl::Status ParseHostPort(std::string_view address, std::string* host, uint16_t* port) {
+  size_t colon = address.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return absl::InvalidArgumentError(fmt::format("address '{}' is not host:port (e.g. 127.0.0.1:4318)", address));
+  }
+  std::string_view h = address.substr(0, colon);
+  std::string_view p = address.substr(colon + 1);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), value);
+  if (p.empty() || ec != std::errc() || end != p.data() + p.size() || value > 65535) {
+    return absl::InvalidArgumentError(fmt::format("address '{}' has no valid port (0-65535)", address));
+  }
+  *host = std::string(h);
+  *port = static_cast<uint16_t>(value);
+  return absl::OkStatus();
+}
+
+// What the server and its connections share; connections keep it alive, so a responder called after
+// the server stopped still has an io_context to post to (the post is then simply never run).
+struct HttpCore {
+  HttpCore(HttpServerOptions o, HttpHandler& h) : options(std::move(o)), handler(h), ioc(options.threads) {}
+  HttpServerOptions options;
+  HttpHandler& handler;
+  asio::io_context ioc;
+  std::atomic<uint64_t> accepted{0}, open{0}, refused{0}, requests{0}, timeouts{0}, bad{0};
+  std::atomic<int64_t> in_handler{0};  // requests handed to the handler and not yet answered
+  std::atomic<bool> stopping{false};
+};
+
+namespace {
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(std::shared_ptr<HttpCore> core, tcp::socket socket)
+      : core_(std::move(core)), stream_(std::move(socket)) {
+    beast::error_code ec;
+    tcp::endpoint ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) {
+      peer_ = ep.address().is_v6() ? fmt::format("[{}]:{}", ep.address().to_string(), ep.port())
+                                   : fmt::format("{}:{}", ep.address().to_string(), ep.port());
+    }
+    core_->open.fetch_add(1);
+  }
+  ~Connection() { core_->open.fetch_sub(1); }
+
+  void Start() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+  }
+
+  // Closes the socket from the connection's own executor.
+  void Cancel() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] { self->stream_.socket().close(); });
+  }
+
+ private:
+  void ReadHeader() {
+    parser_.emplace();
+    parser_->body_limit(core_->options.max_body_bytes);
+    parser_->header_limit(static_cast<uint32_t>(std::min<size_t>(core_->options.max_header_bytes, UINT32_MAX)));
+    // Idle until the first byte of a request; the whole header must then arrive within the idle
+    // timeout too (bytes already buffered mean a request is under way: the request timeout applies).
+    stream_.expires_after(buffer_.size() > 0 ? core_->options.request_timeout : core_->options.idle_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Connection::OnHeader, shared_from_this()));
+  }
+
+  void OnHeader(beast::error_code ec, size_t) {
+    if (ec) return OnReadError(ec);
+    stream_.expires_after(core_->options.request_timeout);
+    if (beast::iequals(parser_->get()[http::field::expect], "100-continue") && !parser_->is_done()) {
+      asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                        [self = shared_from_this()](beast::error_code wec, size_t) {
+                          if (wec) return self->Close();
+                          self->ReadBody();
+                        });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Connection::OnBody, shared_from_this()));
+  }
+
+  void OnReadError(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset) {
+      return Close();
+    }
+    if (ec == beast::error::timeout) {
+      core_->timeouts.fetch_add(1);
+      return Close();
+    }
+    if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) return Close();
+    core_->bad.fetch_add(1);
+    keep_alive_ = false;
+    HttpResponse r;
+    if (ec == http::error::body_limit) {
+      r.status = 413;
+      r.body = fmt::format("request body exceeds the limit of {} bytes\n", core_->options.max_body_bytes);
+    } else if (ec == http::error::header_limit) {
+      r.status = 431;
+      r.body = fmt::format("request headers exceed the limit of {} bytes\n", core_->options.max_header_bytes);
+    } else {
+      r.status = 400;
+      r.body = fmt::format("malformed HTTP request: {}\n", ec.message());
+    }
+    r.content_type = "text/plain; charset=utf-8";
+    Write(std::move(r));
+  }
+
+  void OnBody(beast::error_code ec, size_t) {
+    if (ec) return OnReadError(ec);
+    core_->requests.fetch_add(1);
+    http::request<http::string_body> req = parser_->release();
+    keep_alive_ = req.keep_alive() && !core_->stopping.load();
+    HttpRequest request;
+    request.method = std::string(req.method_string());
+    request.target = std::string(req.target());
+    request.path = request.target.substr(0, request.target.find('?'));
+    request.headers.reserve(8);
+    for (const auto& field : req) {
+      std::string name(field.name_string());
+      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+      request.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    request.body = std::move(req.body());
+    request.peer = peer_;
+    stream_.expires_never();  // the handler may take its time; the client waits for the answer
+    core_->in_handler.fetch_add(1);
+    auto self = shared_from_this();
+    core_->handler.Handle(std::move(request), [self](HttpResponse response) {
+      self->core_->in_handler.fetch_sub(1);
+      asio::post(self->stream_.get_executor(),
+                 [self, response = std::move(response)]() mutable { self->Write(std::move(response)); });
+    });
+  }
+
+  void Write(HttpResponse response) {
+    res_ = {};
+    res_.version(11);
+    res_.result(static_cast<unsigned>(response.status));
+    if (!response.content_type.empty()) res_.set(http::field::content_type, response.content_type);
+    for (auto& [k, v] : response.headers) res_.set(k, v);
+    res_.body() = std::move(response.body);
+    res_.keep_alive(keep_alive_);
+    res_.prepare_payload();
+    stream_.expires_after(core_->options.request_timeout);
+    http::async_write(stream_, res_, beast::bind_front_handler(&Connection::OnWrite, shared_from_this()));
+  }
+
+  void OnWrite(beast::error_code ec, size_t) {
+    if (ec) {
+      if (ec == beast::error::timeout) core_->timeouts.fetch_add(1);
+      return Close();
+    }
+    if (!keep_alive_) return Close();
+    ReadHeader();
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().close(ec);
+  }
+
+  std::shared_ptr<HttpCore> core_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> res_;
+  std::string peer_;
+  bool keep_alive_ = true;
+};
+
+}  // namespace
+
+class HttpServer::Impl {
+ public:
+  Impl(HttpServerOptions options, HttpHandler& handler)
+      : core_(std::make_shared<HttpCore>(std::move(options), handler)), acceptor_(asio::make_strand(core_->ioc)) {}
+
+  absl::Status Listen() {
+    std::string host;
+    uint16_t port = 0;
+    if (absl::Status s = ParseHostPort(core_->options.address, &host, &port); !s.ok()) return s;
+    beast::error_code ec;
+    asio::ip::address ip = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+    if (ec) {
+      return absl::InvalidArgumentError(
+          fmt::format("address '{}': '{}' is not an IP address ({})", core_->options.address, host, ec.message()));
+    }
+    tcp::endpoint endpoint(ip, port);
+    auto fail = [&](std::string_view what) {
+      return absl::UnavailableError(
+          fmt::format("cannot listen on {}: {} failed: {}", core_->options.address, what, ec.message()));
+    };
+    acceptor_.open(endpoint.protocol(), ec);
+    if (ec) return fail("open");
+    acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    acceptor_.bind(endpoint, ec);
+    if (ec) return fail("bind");
+    acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return fail("listen");
+    bound_ = acceptor_.local_endpoint(ec);
+    return absl::OkStatus();
+  }
+
+  void Run() {
+    RaiseOpenFileLimit();
+    Accept();
+    int n = std::max(1, core_->options.threads);
+    for (int i = 0; i < n; ++i) threads_.emplace_back([this] { core_->ioc.run(); });
+  }
+
+  void Accept() {
+    acceptor_.async_accept(asio::make_strand(core_->ioc), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+      if (!ec) {
+        core_->accepted.fetch_add(1);
+        if (core_->open.load() >= core_->options.max_connections) {
+          core_->refused.fetch_add(1);
+          static constexpr std::string_view kBusy =
+              "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+          beast::error_code wec;
+          socket.non_blocking(true, wec);
+          socket.write_some(asio::buffer(kBusy.data(), kBusy.size()), wec);
+          socket.close(wec);
+        } else {
+          auto connection = std::make_shared<Connection>(core_, std::move(socket));
+          Track(connection);
+          connection->Start();
+        }
+      }
+      Accept();
+    });
+  }
+
+  void Track(const std::shared_ptr<Connection>& c) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (connections_.size() > 1024 && connections_.size() > 2 * core_->open.load()) {
+      std::erase_if(connections_, [](const std::weak_ptr<Connection>& w) { return w.expired(); });
+    }
+    connections_.push_back(c);
+  }
+
+  void Shutdown(std::chrono::milliseconds grace) {
+    std::call_once(shutdown_once_, [&] {
+      core_->stopping.store(true);
+      asio::post(acceptor_.get_executor(), [this] {
+        beast::error_code ec;
+        acceptor_.close(ec);
+      });
+      auto deadline = std::chrono::steady_clock::now() + grace;
+      while (core_->in_handler.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+      // Let the last answers go out, then close what is left.
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (auto& w : connections_) {
+          if (auto c = w.lock()) c->Cancel();
+        }
+        connections_.clear();
+      }
+      core_->ioc.stop();
+      for (std::thread& t : threads_) t.join();
+    });
+  }
+
+  std::shared_ptr<HttpCore> core_;
+  tcp::acceptor acceptor_;
+  tcp::endpoint bound_;
+  std::vector<std::thread> threads_;
+  std::mutex mu_;
+  std::vector<std::weak_ptr<Connection>> connections_;
+  std::once_flag shutdown_once_;
+};
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options, HttpHandler& handler) {
+  if (options.threads < 1 || options.max_body_bytes == 0 || options.max_connections == 0) {
+    return absl::InvalidArgumentError("HTTP server options: threads, max_body_bytes and max_connections must be positive");
+  }
+  auto impl = std::make_unique<Impl>(std::move(options), handler);
+  if (absl::Status s = impl->Listen(); !s.ok()) return s;
+  impl->Run();
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpServer::~HttpServer() { Shutdown(std::chrono::milliseconds(0)); }
+
+void HttpServer::Shutdown(std::chrono::milliseconds grace) { impl_->Shutdown(grace); }
+
+int HttpServer::port() const { return impl_->bound_.port(); }
+
+std::string HttpServer::address() const {
+  const auto& a = impl_->bound_.address();
+  return a.is_v6() ? fmt::format("[{}]:{}", a.to_string(), impl_->bound_.port())
+                   : fmt::format("{}:{}", a.to_string(), impl_->bound_.port());
+}
+
+HttpServerStats HttpServer::stats() const {
+  const HttpCore& c = *impl_->core_;
+  return {.connections_accepted = c.accepted.load(),
+          .connections_open = c.open.load(),
+          .connections_refused = c.refused.load(),
+          .requests = c.requests.load(),
+          .timeouts = c.timeouts.load(),
+          .bad_requests = c.bad.load()};
+}
+
+}  // namespace otelrr::net

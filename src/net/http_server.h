@@ -1,0 +1,113 @@
+// A small HTTP/1.1 server (Boost.Beast on Asio) for the OTLP/HTTP receiver and the control API.
+//
+//   class Hello : public net::HttpHandler {
+//     void Handle(net::HttpRequest request, net::HttpResponder respond) override {
+//       respond({.status = 200, .content_type = "text/plain", .body = "hello"});
+//     }
+//   };
+//   absl::StatusOr<std::unique_ptr<net::HttpServer>> s = net::HttpServer::Start({.address = "127.0.0.1:0"}, hello);
+//   (*s)->port();   // the bound port
+//
+// Connections are kept alive (HTTP/1.1 keep-alive, HTTP/1.0 Connection: keep-alive) and serve one
+// request at a time. The handler may answer later and from any thread: the responder posts the answer
+// back to the connection. What the server enforces itself, before a handler sees anything:
+//   - a body larger than max_body_bytes: 413, the connection closed (nothing beyond the limit is read);
+//   - headers larger than max_header_bytes: 431;
+//   - a malformed request line or header: 400, closed;
+//   - a client that does not send a whole request within request_timeout, or sits idle on a kept-alive
+//     connection for idle_timeout: the connection is closed (slow and stalled clients hold no thread);
+//   - more than max_connections open connections: new ones are accepted and closed at once with 503.
+#ifndef OTELRR_NET_HTTP_SERVER_H_
+#define OTELRR_NET_HTTP_SERVER_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace otelrr::net {
+
+struct HttpRequest {
+  std::string method;   // "POST"
+  std::string target;   // "/v1/traces?x=y", as sent
+  std::string path;     // "/v1/traces"
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;     // as received (no Content-Encoding applied)
+  std::string peer;     // "127.0.0.1:51234"
+
+  // The value of the first header `name` (lower case), or "" when absent.
+  std::string_view Header(std::string_view name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type;  // omitted when empty
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers = {};  // extra headers, e.g. Retry-After
+};
+
+using HttpResponder = std::function<void(HttpResponse)>;
+
+class HttpHandler {
+ public:
+  virtual ~HttpHandler() = default;
+  // Called on a server thread. Call `respond` exactly once, on any thread, now or later.
+  virtual void Handle(HttpRequest request, HttpResponder respond) = 0;
+};
+
+struct HttpServerOptions {
+  std::string address = "127.0.0.1:4318";  // host:port; port 0 picks a free one; [::1]:port for IPv6
+  int threads = 2;
+  size_t max_body_bytes = 64u << 20;
+  size_t max_header_bytes = 64u << 10;
+  std::chrono::milliseconds request_timeout = std::chrono::seconds(30);
+  std::chrono::milliseconds idle_timeout = std::chrono::seconds(120);
+  size_t max_connections = 16384;
+};
+
+struct HttpServerStats {
+  uint64_t connections_accepted = 0;
+  uint64_t connections_open = 0;
+  uint64_t connections_refused = 0;  // over max_connections
+  uint64_t requests = 0;
+  uint64_t timeouts = 0;             // connections closed for a slow or stalled client
+  uint64_t bad_requests = 0;         // malformed, or over a size limit
+};
+
+class HttpServer {
+ public:
+  // Binds and starts serving. InvalidArgument for an address that does not parse, Unavailable when it
+  // cannot be bound (in use, not local), each naming the address.
+  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(HttpServerOptions options, HttpHandler& handler);
+  // Stops: closes the listener and every connection, then joins the threads.
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  int port() const;
+  std::string address() const;  // "127.0.0.1:4318", with the bound port
+  HttpServerStats stats() const;
+  // Stops accepting; waits up to `grace` for open requests to be answered, then closes everything.
+  void Shutdown(std::chrono::milliseconds grace = std::chrono::seconds(5));
+
+  class Impl;
+
+ private:
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Splits "host:port" ("[v6]:port" too). InvalidArgument with the reason.
+absl::Status ParseHostPort(std::string_view address, std::string* host, uint16_t* port);
+
+}  // namespace otelrr::net
+
+#endif  // OTELRR_NET_HTTP_SERVER_H_
