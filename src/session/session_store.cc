@@ -20,6 +20,12 @@ absl::StatusOr<std::vector<SessionMetadata>> SessionStore::List(std::vector<std:
       continue;
     }
     absl::StatusOr<SessionMetadata> m = Load(id);
+    if (m.status().code() == absl::StatusCode::kNotFound) {
+      // A folder with no object at all (only a writer's lock, as while the capture service creates
+      // the session) is not a session yet: nothing to report.
+      absl::StatusOr<bool> exists = Exists(id);
+      if (exists.ok() && !*exists) continue;
+    }
     if (!m.ok()) {
       if (!store::IsRetryable(m.status()) && m.status().code() != absl::StatusCode::kNotFound &&
           m.status().code() != absl::StatusCode::kInvalidArgument && m.status().code() != absl::StatusCode::kDataLoss) {

@@ -34,7 +34,8 @@ class SessionStore {
   explicit SessionStore(store::ObjectStore& store) : store_(store) {}
 
   // The metadata of every readable session, sorted by id. Sessions whose metadata.json is missing or
-  // unreadable are skipped, with one line each in `problems` (when given).
+  // unreadable are skipped, with one line each in `problems` (when given). A folder holding no object
+  // (only a lock, session_lock.h) is not a session and is skipped silently.
   absl::StatusOr<std::vector<SessionMetadata>> List(std::vector<std::string>* problems = nullptr);
   // NotFound when the session has no metadata.json; InvalidArgument when it does not parse.
   absl::StatusOr<SessionMetadata> Load(std::string_view session_id);

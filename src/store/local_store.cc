@@ -1,6 +1,7 @@
 #include "store/local_store.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::string_view kTempPrefix = ".otelrr-tmp-";
+constexpr std::string_view kLockPrefix = ".otelrr-lock-";
 
 absl::Status ErrnoStatus(int err, std::string_view what, const fs::path& path) {
   std::string message = fmt::format("{} {}: {}", what, path.string(), std::strerror(err));
@@ -88,6 +90,19 @@ absl::Status MakeDirectories(const fs::path& root, const fs::path& dir, std::vec
   }
   return absl::OkStatus();
 }
+
+// Removes the now-empty directories from `dir` up to (not including) `root`. Keys are objects,
+// directories are an artefact of this store: leave none behind once empty.
+void PruneEmptyDirectories(const fs::path& root, fs::path dir) {
+  std::error_code ec;
+  while (dir != root && dir.string().size() > root.string().size()) {
+    if (!fs::is_empty(dir, ec) || ec) return;
+    if (!fs::remove(dir, ec) || ec) return;
+    dir = dir.parent_path();
+  }
+}
+
+bool SameFile(const struct stat& a, const struct stat& b) { return a.st_dev == b.st_dev && a.st_ino == b.st_ino; }
 
 std::string RandomSuffix() {
   static std::atomic<uint64_t> counter{0};
@@ -175,6 +190,42 @@ class LocalWriter : public ObjectWriter {
   uint64_t size_ = 0;
 };
 
+class LocalLock : public ObjectLock {
+ public:
+  LocalLock(int fd, fs::path path, fs::path root, std::string name)
+      : fd_(fd), path_(std::move(path)), root_(std::move(root)), name_(std::move(name)) {}
+  ~LocalLock() override {
+    // Remove the file while still holding the lock, and only if the path is still our file: a
+    // TryLock that opened it meanwhile finds it unlinked after its flock and starts over.
+    struct stat mine;
+    struct stat there;
+    bool ours = ::fstat(fd_, &mine) == 0 && ::stat(path_.c_str(), &there) == 0 && SameFile(mine, there);
+    if (ours) ::unlink(path_.c_str());
+    ::close(fd_);
+    if (ours) PruneEmptyDirectories(root_, path_.parent_path());
+  }
+  LocalLock(const LocalLock&) = delete;
+  LocalLock& operator=(const LocalLock&) = delete;
+
+  const std::string& name() const override { return name_; }
+
+ private:
+  int fd_;
+  fs::path path_;
+  fs::path root_;
+  std::string name_;
+};
+
+// What a lock file says about its holder, for the message of a failed TryLock: "pid 1234", or "".
+std::string LockHolder(int fd) {
+  char buf[64];
+  ssize_t n = ::pread(fd, buf, sizeof(buf) - 1, 0);
+  if (n <= 0) return "";
+  std::string text(buf, static_cast<size_t>(n));
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\0')) text.pop_back();
+  return text.find('\n') == std::string::npos ? text : "";
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<LocalStore>> LocalStore::Open(LocalStoreOptions options) {
@@ -241,7 +292,8 @@ absl::StatusOr<std::vector<ObjectInfo>> LocalStore::List(std::string_view prefix
   for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) return ErrorCodeStatus(ec, "listing", start);
     const fs::directory_entry& entry = *it;
-    if (entry.path().filename().string().starts_with(kTempPrefix)) continue;
+    std::string name = entry.path().filename().string();
+    if (name.starts_with(kTempPrefix) || name.starts_with(kLockPrefix)) continue;
     struct stat st;
     if (::lstat(entry.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
     std::string key = entry.path().lexically_relative(root_).generic_string();
@@ -279,16 +331,6 @@ absl::StatusOr<ObjectInfo> LocalStore::Head(std::string_view key) {
   return ObjectInfo{.key = std::string(key), .size = static_cast<uint64_t>(st.st_size), .mtime_unix_nano = MtimeNanos(st)};
 }
 
-void LocalStore::PruneEmptyDirectories(fs::path dir) const {
-  // Keys are objects, directories are an artefact of this store: leave none behind once empty.
-  std::error_code ec;
-  while (dir != root_ && dir.string().size() > root_.string().size()) {
-    if (!fs::is_empty(dir, ec) || ec) return;
-    if (!fs::remove(dir, ec) || ec) return;
-    dir = dir.parent_path();
-  }
-}
-
 absl::Status LocalStore::Delete(std::string_view key) {
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
   fs::path path = PathOf(key);
@@ -296,7 +338,7 @@ absl::Status LocalStore::Delete(std::string_view key) {
   if (::lstat(path.c_str(), &st) != 0) return ErrnoStatus(errno, "deleting", path);
   if (!S_ISREG(st.st_mode)) return absl::NotFoundError(fmt::format("{} is not an object", path.string()));
   if (::unlink(path.c_str()) != 0) return ErrnoStatus(errno, "deleting", path);
-  PruneEmptyDirectories(path.parent_path());
+  PruneEmptyDirectories(root_, path.parent_path());
   return absl::OkStatus();
 }
 
@@ -310,7 +352,7 @@ absl::Status LocalStore::DeletePrefix(std::string_view prefix) {
   std::error_code ec;
   fs::remove_all(dir, ec);
   if (ec && ec.value() != ENOENT) return ErrorCodeStatus(ec, "deleting", dir);
-  PruneEmptyDirectories(dir.parent_path());
+  PruneEmptyDirectories(root_, dir.parent_path());
   return absl::OkStatus();
 }
 
@@ -325,6 +367,86 @@ absl::StatusOr<std::unique_ptr<ObjectWriter>> LocalStore::Create(std::string_vie
   std::vector<fs::path> dirs{path.parent_path()};
   for (const fs::path& d : created) dirs.push_back(d.parent_path());
   return std::unique_ptr<ObjectWriter>(new LocalWriter(fd, std::move(path), std::move(dirs)));
+}
+
+fs::path LocalStore::LockPathOf(std::string_view name) const {
+  fs::path path = PathOf(name);
+  return path.parent_path() / fmt::format("{}{}", kLockPrefix, path.filename().string());
+}
+
+absl::Status LocalStore::Truncate(std::string_view key, uint64_t size) {
+  if (absl::Status s = ValidateKey(key); !s.ok()) return s;
+  fs::path path = PathOf(key);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, "opening for truncation", path);
+  absl::Status s;
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    s = ErrnoStatus(errno, "stat", path);
+  } else if (!S_ISREG(st.st_mode)) {
+    s = absl::NotFoundError(fmt::format("{} is not an object", path.string()));
+  } else if (size > static_cast<uint64_t>(st.st_size)) {
+    s = absl::InvalidArgumentError(
+        fmt::format("cannot truncate {} to {} bytes: it holds only {}", path.string(), size, st.st_size));
+  } else if (size < static_cast<uint64_t>(st.st_size)) {
+    if (::ftruncate(fd, static_cast<off_t>(size)) != 0) {
+      s = ErrnoStatus(errno, "truncating", path);
+    } else if (::fdatasync(fd) != 0) {
+      s = ErrnoStatus(errno, "syncing", path);
+    }
+  }
+  if (::close(fd) != 0 && s.ok() && errno != EINTR) s = ErrnoStatus(errno, "closing", path);
+  return s;
+}
+
+absl::StatusOr<std::unique_ptr<ObjectLock>> LocalStore::TryLock(std::string_view name) {
+  if (absl::Status s = ValidateKey(name); !s.ok()) return s;
+  fs::path path = LockPathOf(name);
+  // Each attempt can lose a race with a holder that releases (and removes the file or its folder)
+  // between our open and our flock; a few attempts always suffice unless something keeps deleting it.
+  constexpr int kAttempts = 8;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    if (absl::Status s = MakeDirectories(root_, path.parent_path(), nullptr); !s.ok()) return s;
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) {
+      if (errno == ENOENT) continue;  // the folder was pruned under us
+      return ErrnoStatus(errno, "opening lock file", path);
+    }
+    int rc;
+    do {
+      rc = ::flock(fd, LOCK_EX | LOCK_NB);
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0) {
+      int err = errno;
+      if (err == EWOULDBLOCK) {
+        std::string holder = LockHolder(fd);
+        ::close(fd);
+        return absl::FailedPreconditionError(fmt::format("lock {} is held by another holder{} (file {})", name,
+                                                         holder.empty() ? "" : fmt::format(" ({})", holder),
+                                                         path.string()));
+      }
+      ::close(fd);
+      return ErrnoStatus(err, "locking", path);
+    }
+    struct stat mine;
+    struct stat there;
+    if (::fstat(fd, &mine) != 0) {
+      int err = errno;
+      ::close(fd);
+      return ErrnoStatus(err, "stat", path);
+    }
+    if (::stat(path.c_str(), &there) != 0 || !SameFile(mine, there)) {
+      ::close(fd);  // the previous holder removed this file on release: lock the current one
+      continue;
+    }
+    std::string holder = fmt::format("pid {}\n", ::getpid());
+    // Only informational (LockHolder): the lock is held whether or not this write works.
+    bool noted = ::ftruncate(fd, 0) == 0 && ::pwrite(fd, holder.data(), holder.size(), 0) >= 0;
+    (void)noted;
+    return std::unique_ptr<ObjectLock>(new LocalLock(fd, std::move(path), root_, std::string(name)));
+  }
+  return absl::UnavailableError(
+      fmt::format("could not take lock {}: its file {} kept being removed while locking", name, path.string()));
 }
 
 }  // namespace otelrr::store

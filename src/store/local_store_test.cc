@@ -1,7 +1,13 @@
 #include "store/local_store.h"
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <thread>
+
+#include <fmt/format.h>
 
 #include "gtest/gtest.h"
 #include "store/object_store.h"
@@ -157,6 +163,94 @@ TEST(LocalStoreTest, StreamingGetReadsInChunks) {
     got.append(buf, *n);
   }
   EXPECT_EQ(got, data);
+}
+
+TEST(LocalStoreTest, TruncateCutsDurablyAndOnlyShrinks) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  ASSERT_TRUE(store->Put("a/b", "0123456789").ok());
+  ASSERT_TRUE(store->Truncate("a/b", 10).ok());  // same size: nothing to do
+  ASSERT_TRUE(store->Truncate("a/b", 4).ok());
+  EXPECT_EQ(*store->ReadAll("a/b"), "0123");
+  absl::Status grow = store->Truncate("a/b", 5);
+  EXPECT_EQ(grow.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(grow.message().find("holds only 4"), std::string_view::npos) << grow;
+  EXPECT_EQ(store->Truncate("a/missing", 0).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->Truncate("../x", 0).code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(store->Truncate("a/b", 0).ok());
+  EXPECT_EQ(store->Head("a/b")->size, 0u);
+}
+
+TEST(LocalStoreTest, TryLockIsExclusiveInProcessAndReleasedOnDestruction) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  ASSERT_TRUE(store->Put("s/x/data", "d").ok());
+  absl::StatusOr<std::unique_ptr<ObjectLock>> first = store->TryLock("s/x/writer");
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ((*first)->name(), "s/x/writer");
+  EXPECT_TRUE(fs::exists(dir.path() / "s/x/.otelrr-lock-writer"));
+  EXPECT_EQ(store->LockPathOf("s/x/writer"), dir.path() / "s/x/.otelrr-lock-writer");
+
+  absl::StatusOr<std::unique_ptr<ObjectLock>> second = store->TryLock("s/x/writer");
+  ASSERT_FALSE(second.ok());
+  EXPECT_TRUE(IsLockHeld(second.status())) << second.status();
+  EXPECT_NE(second.status().message().find(fmt::format("pid {}", ::getpid())), std::string_view::npos)
+      << second.status();
+  EXPECT_TRUE(store->TryLock("s/x/other").ok());  // another name is another lock
+
+  // The lock file is not an object: not listed, and the folder lists what it listed before.
+  absl::StatusOr<std::vector<ObjectInfo>> listed = store->List("s/");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].key, "s/x/data");
+
+  first->reset();
+  EXPECT_FALSE(fs::exists(dir.path() / "s/x/.otelrr-lock-writer"));
+  absl::StatusOr<std::unique_ptr<ObjectLock>> again = store->TryLock("s/x/writer");
+  EXPECT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(store->TryLock("../writer").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(LocalStoreTest, ReleasingALockInAnEmptyFolderRemovesTheFolder) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  {
+    absl::StatusOr<std::unique_ptr<ObjectLock>> lock = store->TryLock("sessions/new/writer");
+    ASSERT_TRUE(lock.ok()) << lock.status();
+    EXPECT_TRUE(store->List("sessions/new/")->empty());
+  }
+  EXPECT_FALSE(fs::exists(dir.path() / "sessions"));
+}
+
+TEST(LocalStoreTest, ALockLeftByAKilledProcessIsFree) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    absl::StatusOr<std::unique_ptr<ObjectLock>> lock = store->TryLock("s/x/writer");
+    char c = lock.ok() ? 'y' : 'n';
+    (void)!::write(ready[1], &c, 1);
+    while (true) ::pause();  // until SIGKILL
+  }
+  ::close(ready[1]);
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ::close(ready[0]);
+  ASSERT_EQ(c, 'y');
+  absl::StatusOr<std::unique_ptr<ObjectLock>> held = store->TryLock("s/x/writer");
+  EXPECT_TRUE(IsLockHeld(held.status())) << held.status();
+  EXPECT_NE(held.status().message().find(fmt::format("pid {}", child)), std::string_view::npos) << held.status();
+  ASSERT_EQ(::kill(child, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFSIGNALED(status));
+  // The killed holder left its lock file; the lock itself died with it.
+  EXPECT_TRUE(fs::exists(dir.path() / "s/x/.otelrr-lock-writer"));
+  absl::StatusOr<std::unique_ptr<ObjectLock>> taken = store->TryLock("s/x/writer");
+  EXPECT_TRUE(taken.ok()) << taken.status();
 }
 
 TEST(OpenStoreTest, AcceptsPathsAndFileUrisAndExplainsTheRest) {

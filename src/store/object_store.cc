@@ -20,6 +20,15 @@ absl::StatusOr<std::string> ObjectStore::ReadAll(std::string_view key) {
   return out;
 }
 
+absl::Status ObjectStore::Truncate(std::string_view key, uint64_t size) {
+  return absl::UnimplementedError(
+      fmt::format("store {} cannot truncate objects (asked to cut {} to {} bytes)", Describe(), key, size));
+}
+
+absl::StatusOr<std::unique_ptr<ObjectLock>> ObjectStore::TryLock(std::string_view name) {
+  return absl::UnimplementedError(fmt::format("store {} has no locks (asked for lock {})", Describe(), name));
+}
+
 absl::Status ValidateKey(std::string_view key) {
   auto bad = [&](std::string_view why) {
     return absl::InvalidArgumentError(fmt::format("invalid object key \"{}\": {}", key, why));

@@ -22,12 +22,26 @@
 //     permanent; retrying gives the same answer.
 // IsRetryable() encodes this rule.
 //
+// Locks. TryLock(name) takes an exclusive lock that lives beside the objects, not among them: it is
+// never listed, read or deleted through the object calls, so it does not make a prefix look non-empty.
+// Whoever holds the returned ObjectLock holds the lock until it destroys it; a process that dies
+// (even by SIGKILL) gives up its locks. TryLock does not wait: when another holder (another process,
+// or another ObjectLock in this one) has the lock it returns FailedPrecondition, and only then
+// (IsLockHeld()). Callers use a lock to tell a live writer from a crashed one.
+//
+//   absl::StatusOr<std::unique_ptr<ObjectLock>> lock = store->TryLock("sessions/s1/writer");
+//   if (IsLockHeld(lock.status())) return;   // someone is writing s1
+//   if (!lock.ok()) return lock.status();
+//
 // Implementations: LocalStore (local_store.h), a directory on a local file system. The interface is
 // shaped for S3 (a later issue): Put = PutObject, Get = GetObject streamed, List = ListObjectsV2,
 // ListDirectories = ListObjectsV2 with Delimiter "/", Head = HeadObject, Delete = DeleteObject,
 // Create = a multipart upload (or a buffered PutObject) completed by Close. An S3 writer cannot make
 // data durable before Close, so Sync() is allowed to be a no-op that returns OK there: callers use Sync()
-// for "as durable as this store allows", and Close() for "the object now exists".
+// for "as durable as this store allows", and Close() for "the object now exists". Truncate = a copy of
+// the kept byte range onto the same key (UploadPartCopy), and TryLock = a lease object taken with a
+// conditional PUT and renewed while held, so that it expires when its holder dies: both are for the S3
+// store to build; until then the base class says Unimplemented.
 #ifndef OTELRR_STORE_OBJECT_STORE_H_
 #define OTELRR_STORE_OBJECT_STORE_H_
 
@@ -72,6 +86,14 @@ class ObjectWriter {
   virtual uint64_t size() const = 0;
 };
 
+// An exclusive lock taken with ObjectStore::TryLock. Destroying it releases the lock.
+class ObjectLock {
+ public:
+  virtual ~ObjectLock() = default;
+  // The name it was taken with.
+  virtual const std::string& name() const = 0;
+};
+
 class ObjectStore {
  public:
   virtual ~ObjectStore() = default;
@@ -95,6 +117,13 @@ class ObjectStore {
   virtual absl::Status DeletePrefix(std::string_view prefix) = 0;
   // Starts a new object written by appends. AlreadyExists when the key exists (local stores).
   virtual absl::StatusOr<std::unique_ptr<ObjectWriter>> Create(std::string_view key) = 0;
+  // Cuts the object to its first `size` bytes and makes that durable; the bytes kept are never
+  // rewritten, so a crash during the call leaves the old length or the new one. InvalidArgument when
+  // `size` is larger than the object, NotFound when it does not exist. Unimplemented by default.
+  virtual absl::Status Truncate(std::string_view key, uint64_t size);
+  // Takes the exclusive lock `name` (a valid key; see "Locks" above) without waiting. FailedPrecondition
+  // when another holder has it. Unimplemented by default (a store that cannot lock).
+  virtual absl::StatusOr<std::unique_ptr<ObjectLock>> TryLock(std::string_view name);
   // Where the store is, for messages: "/srv/otelrr/data", later "s3://bucket/prefix".
   virtual std::string Describe() const = 0;
 };
@@ -106,6 +135,11 @@ absl::Status ValidatePrefix(std::string_view prefix);
 
 // Whether a store error is worth retrying (kUnavailable only).
 inline bool IsRetryable(const absl::Status& status) { return status.code() == absl::StatusCode::kUnavailable; }
+
+// Whether TryLock failed because another holder has the lock (and not for any other reason).
+inline bool IsLockHeld(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kFailedPrecondition;
+}
 
 // Opens a store from the --store / OTELRR_STORE value: a path or a file:// URI gives a LocalStore (the
 // directory is created when missing); s3://bucket/prefix is reserved for the S3 store (not built yet).
