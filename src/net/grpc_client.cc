@@ -1,0 +1,242 @@
+#include "net/grpc_client.h"
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/channel_arguments.h>
+#include <grpcpp/support/slice.h>
+#include <grpcpp/support/status.h>
+#include <grpcpp/support/stub_options.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "net/internal/grpc_bytes.h"
+#include "otlp/wire.h"
+
+namespace otelrr::net {
+namespace {
+
+// Reads one protobuf field at p: its number, wire type and, for length-delimited fields, the bytes.
+// False when malformed or at the end.
+struct WireField {
+  uint32_t number = 0;
+  uint32_t wire_type = 0;
+  uint64_t varint = 0;
+  std::string_view bytes;
+};
+
+bool NextField(const uint8_t*& p, const uint8_t* end, WireField* f) {
+  uint64_t tag;
+  if (p >= end || !otlp::ReadVarint(p, end, &tag)) return false;
+  f->number = static_cast<uint32_t>(tag >> 3);
+  f->wire_type = static_cast<uint32_t>(tag & 7);
+  switch (f->wire_type) {
+    case 0:
+      return otlp::ReadVarint(p, end, &f->varint);
+    case 1:
+      if (end - p < 8) return false;
+      p += 8;
+      return true;
+    case 2: {
+      uint64_t len;
+      if (!otlp::ReadVarint(p, end, &len) || len > static_cast<uint64_t>(end - p)) return false;
+      f->bytes = std::string_view(reinterpret_cast<const char*>(p), static_cast<size_t>(len));
+      p += len;
+      return true;
+    }
+    case 5:
+      if (end - p < 4) return false;
+      p += 4;
+      return true;
+    default:
+      return false;
+  }
+}
+
+const uint8_t* Begin(std::string_view s) { return reinterpret_cast<const uint8_t*>(s.data()); }
+const uint8_t* End(std::string_view s) { return Begin(s) + s.size(); }
+
+// google.protobuf.Duration {1 seconds int64, 2 nanos int32}, in milliseconds rounded up so that a
+// positive delay never becomes zero.
+std::chrono::milliseconds DurationMillis(std::string_view duration) {
+  int64_t seconds = 0, nanos = 0;
+  const uint8_t* p = Begin(duration);
+  const uint8_t* end = End(duration);
+  WireField f;
+  while (p < end) {
+    if (!NextField(p, end, &f)) return std::chrono::milliseconds(0);
+    if (f.wire_type != 0) continue;
+    if (f.number == 1) seconds = static_cast<int64_t>(f.varint);
+    if (f.number == 2) nanos = static_cast<int32_t>(f.varint);
+  }
+  if (seconds < 0 || nanos < 0 || seconds > int64_t{1} << 40) return std::chrono::milliseconds(0);
+  return std::chrono::milliseconds(seconds * 1000 + (nanos + 999'999) / 1'000'000);
+}
+
+}  // namespace
+
+std::string_view GrpcExportMethod(otlp::Signal signal) {
+  switch (signal) {
+    case otlp::Signal::kTraces:
+      return "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+    case otlp::Signal::kMetrics:
+      return "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+    case otlp::Signal::kLogs:
+      return "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+  }
+  return "";
+}
+
+// google.rpc.Status {1 code, 2 message, 3 details repeated Any {1 type_url, 2 value}};
+// google.rpc.RetryInfo {1 retry_delay Duration}.
+std::chrono::milliseconds RetryDelayFromStatusDetails(std::string_view details) {
+  constexpr std::string_view kRetryInfo = "/google.rpc.RetryInfo";
+  const uint8_t* p = Begin(details);
+  const uint8_t* end = End(details);
+  WireField f;
+  while (p < end) {
+    if (!NextField(p, end, &f)) return std::chrono::milliseconds(0);
+    if (f.number != 3 || f.wire_type != 2) continue;
+    std::string_view type_url, value;
+    const uint8_t* a = Begin(f.bytes);
+    const uint8_t* a_end = End(f.bytes);
+    WireField g;
+    while (a < a_end) {
+      if (!NextField(a, a_end, &g)) return std::chrono::milliseconds(0);
+      if (g.wire_type != 2) continue;
+      if (g.number == 1) type_url = g.bytes;
+      if (g.number == 2) value = g.bytes;
+    }
+    if (!type_url.ends_with(kRetryInfo)) continue;
+    const uint8_t* r = Begin(value);
+    const uint8_t* r_end = End(value);
+    while (r < r_end) {
+      if (!NextField(r, r_end, &g)) return std::chrono::milliseconds(0);
+      if (g.number == 1 && g.wire_type == 2) return DurationMillis(g.bytes);
+    }
+    return std::chrono::milliseconds(0);
+  }
+  return std::chrono::milliseconds(0);
+}
+
+absl::Status GrpcExportResult::status() const {
+  if (ok()) return absl::OkStatus();
+  return absl::Status(code, message);
+}
+
+class GrpcExporter::Impl {
+ public:
+  Impl(GrpcExporterOptions options, std::shared_ptr<grpc::Channel> channel)
+      : options_(std::move(options)), stub_(std::move(channel)) {}
+
+  ~Impl() {
+    std::unique_lock lock(mu_);
+    idle_.wait(lock, [&] { return in_flight_ == 0; });
+  }
+
+  void Call(const std::string& method, std::string request, std::function<void(GrpcExportResult)> done) {
+    // The call's state lives until gRPC reports the end of the call.
+    auto call = std::make_unique<PendingCall>();
+    call->request = internal::ByteBufferOf(std::move(request));
+    call->context.set_deadline(std::chrono::system_clock::now() + options_.timeout);
+    if (options_.gzip) call->context.set_compression_algorithm(GRPC_COMPRESS_GZIP);
+    call->done = std::move(done);
+    {
+      std::lock_guard lock(mu_);
+      ++in_flight_;
+    }
+    PendingCall* raw = call.release();
+    stub_.UnaryCall(&raw->context, method, grpc::StubOptions(), &raw->request, &raw->response,
+                    [this, raw](grpc::Status status) { Finished(std::unique_ptr<PendingCall>(raw), status); });
+  }
+
+ private:
+  struct PendingCall {
+    grpc::ClientContext context;
+    grpc::ByteBuffer request;
+    grpc::ByteBuffer response;
+    std::function<void(GrpcExportResult)> done;
+  };
+
+  void Finished(std::unique_ptr<PendingCall> call, const grpc::Status& status) {
+    GrpcExportResult result;
+    result.code = static_cast<absl::StatusCode>(status.error_code());
+    result.message = status.error_message();
+    if (status.ok()) {
+      result.response = internal::StringOf(call->response);
+    } else {
+      result.retry_after = RetryDelayFromStatusDetails(status.error_details());
+    }
+    std::function<void(GrpcExportResult)> done = std::move(call->done);
+    call.reset();
+    done(std::move(result));
+    // Last: the destructor may run as soon as in_flight_ reaches zero.
+    std::lock_guard lock(mu_);
+    if (--in_flight_ == 0) idle_.notify_all();
+  }
+
+  const GrpcExporterOptions options_;
+  grpc::GenericStub stub_;
+  std::mutex mu_;
+  std::condition_variable idle_;
+  int64_t in_flight_ = 0;
+};
+
+absl::StatusOr<std::unique_ptr<GrpcExporter>> GrpcExporter::Create(GrpcExporterOptions options) {
+  if (options.target.empty()) return absl::InvalidArgumentError("gRPC exporter: empty target address");
+  if (options.timeout <= std::chrono::milliseconds(0)) {
+    return absl::InvalidArgumentError(
+        fmt::format("gRPC exporter for {}: the call timeout must be positive", options.target));
+  }
+  grpc::ChannelArguments args;
+  // Export calls are independent: never retried by gRPC itself (the caller's retry policy decides).
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  // Responses are small, but a server may add a long partial_success message: no limit of our own.
+  args.SetMaxReceiveMessageSize(-1);
+  args.SetMaxSendMessageSize(-1);
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateCustomChannel(options.target, grpc::InsecureChannelCredentials(), args);
+  if (channel == nullptr) {
+    return absl::InvalidArgumentError(fmt::format("gRPC exporter: cannot create a channel to {}", options.target));
+  }
+  return std::unique_ptr<GrpcExporter>(
+      new GrpcExporter(std::make_unique<Impl>(std::move(options), std::move(channel))));
+}
+
+GrpcExporter::GrpcExporter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+GrpcExporter::~GrpcExporter() = default;
+
+void GrpcExporter::CallAsync(const std::string& method, std::string request,
+                             std::function<void(GrpcExportResult)> done) {
+  impl_->Call(method, std::move(request), std::move(done));
+}
+
+void GrpcExporter::ExportAsync(otlp::Signal signal, std::string request,
+                               std::function<void(GrpcExportResult)> done) {
+  CallAsync(std::string(GrpcExportMethod(signal)), std::move(request), std::move(done));
+}
+
+GrpcExportResult GrpcExporter::Export(otlp::Signal signal, std::string_view request) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool finished = false;
+  GrpcExportResult result;
+  ExportAsync(signal, std::string(request), [&](GrpcExportResult r) {
+    std::lock_guard lock(mu);
+    result = std::move(r);
+    finished = true;
+    cv.notify_one();
+  });
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return finished; });
+  return result;
+}
+
+}  // namespace otelrr::net
