@@ -29,6 +29,8 @@ void AddConvertCommand(CLI::App& app, Handler* handler);
 void AddSessionsCommand(CLI::App& app, StoreFlag* store, Handler* handler);
 // otelrr seed: generate a deterministic session from a pattern (src/generate/generator.h).
 void AddSeedCommand(CLI::App& app, StoreFlag* store, Handler* handler);
+// otelrr capture: record what the OTLP receivers bring into one session (src/capture/capture_service.h).
+void AddCaptureCommand(CLI::App& app, StoreFlag* store, Handler* handler);
 // otelrr patterns [--json] | show NAME | check FILE...: the seed patterns (src/generate/pattern.h).
 void AddPatternsCommand(CLI::App& app, Handler* handler);
 

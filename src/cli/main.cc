@@ -49,6 +49,7 @@ Run 'otelrr COMMAND --help' for a command's flags.)");
   Handler handler;
   AddSessionsCommand(app, &store, &handler);
   AddSeedCommand(app, &store, &handler);
+  AddCaptureCommand(app, &store, &handler);
   AddConvertCommand(app, &handler);
   AddPatternsCommand(app, &handler);
 

@@ -303,15 +303,6 @@ uint64_t NowUnixNano() {
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
 }
 
-std::string DefaultSessionId(uint64_t now) {
-  std::string t = session::FormatRfc3339Millis(now);  // 2026-11-26T11:45:44.123Z
-  std::string compact;
-  for (char c : t.substr(0, 19)) {
-    if (c != '-' && c != ':') compact += c == 'T' ? '-' : c;
-  }
-  std::random_device rd;
-  return fmt::format("seed-{}-{:06x}", compact, rd() & 0xffffff);
-}
 
 std::string GeneratorJson(const SeedConfig& config, const Pattern& pattern, uint64_t seed, uint64_t start,
                           uint64_t traces) {
@@ -441,7 +432,7 @@ absl::StatusOr<SeedResult> SeedGenerator::GenerateSeed(const SeedConfig& config)
   uint64_t traces = static_cast<uint64_t>(std::llround(config.traces_per_second * config.duration_seconds));
   uint64_t duration_ns = static_cast<uint64_t>(std::llround(config.duration_seconds * 1e9));
 
-  session::SessionMetadata metadata{.session_id = config.session_id.empty() ? DefaultSessionId(now) : config.session_id,
+  session::SessionMetadata metadata{.session_id = config.session_id.empty() ? session::NewSessionId("seed", now) : config.session_id,
                                     .session_type = session::SessionType::kSeed,
                                     .start_time_unix_nano = start,
                                     .created_by = config.created_by,

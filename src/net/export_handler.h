@@ -41,11 +41,11 @@ struct ExportRequest {
   session::Transport transport = session::Transport::kHttp;
   session::Encoding encoding = session::Encoding::kProtobuf;
   // The decompressed request body: an Export*ServiceRequest in `encoding`.
-  std::string body;
+  std::string body = {};
   // When the receiver had the whole request (before any queueing), unix nanoseconds.
   uint64_t arrival_unix_nano = 0;
   // The client, "ip:port", for logs.
-  std::string peer;
+  std::string peer = {};
 };
 
 struct PartialSuccess {
@@ -57,10 +57,10 @@ struct PartialSuccess {
 };
 
 struct ExportResult {
-  absl::Status status;
-  PartialSuccess partial_success;
+  absl::Status status = {};
+  PartialSuccess partial_success = {};
   // For Unavailable and ResourceExhausted: when the client may retry.
-  std::chrono::milliseconds retry_after{0};
+  std::chrono::milliseconds retry_after = std::chrono::milliseconds(0);
 };
 
 using ExportDone = std::function<void(ExportResult)>;

@@ -308,6 +308,10 @@ std::string SessionMetadata::ToJson() const {
     w.Key("description");
     w.String(description);
   }
+  if (!diagnostic_session_id.empty()) {
+    w.Key("diagnosticSessionId");
+    w.String(diagnostic_session_id);
+  }
   w.Key("counts");
   w.BeginObject();
   w.Key("traces");
@@ -434,6 +438,7 @@ absl::StatusOr<SessionMetadata> SessionMetadata::FromJson(std::string_view json)
   if (absl::Status s = v.String("s3Prefix", false, &m.s3_prefix); !s.ok()) return s;
   if (absl::Status s = v.String("createdBy", false, &m.created_by); !s.ok()) return s;
   if (absl::Status s = v.String("description", false, &m.description); !s.ok()) return s;
+  if (absl::Status s = v.String("diagnosticSessionId", false, &m.diagnostic_session_id); !s.ok()) return s;
   std::optional<ObjectView> counts;
   if (absl::Status s = v.Object("counts", false, &counts); !s.ok()) return s;
   if (counts) {

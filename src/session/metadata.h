@@ -92,6 +92,7 @@ struct SessionMetadata {
   std::string s3_prefix = {};          // "sessions/{id}/"
   std::string created_by = {};
   std::string description = {};  // optional
+  std::string diagnostic_session_id = {};  // optional: the seed's CaptureConfig.diagnosticSessionId
   SessionCounts counts = {};
   std::optional<uint64_t> first_arrival_unix_nano = {};  // absent when the session holds no record
   std::optional<uint64_t> last_arrival_unix_nano = {};

@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <random>
 #include <string>
+
+#include "session/time_format.h"
 
 namespace otelrr::session {
 namespace {
@@ -47,6 +50,16 @@ absl::Status ValidateSessionId(std::string_view id) {
     }
   }
   return absl::OkStatus();
+}
+
+std::string NewSessionId(std::string_view prefix, uint64_t now_unix_nano) {
+  std::string t = FormatRfc3339Millis(now_unix_nano);  // 2026-11-26T11:45:44.123Z
+  std::string compact;
+  for (char c : t.substr(0, 19)) {
+    if (c != '-' && c != ':') compact += c == 'T' ? '-' : c;
+  }
+  std::random_device rd;
+  return fmt::format("{}-{}-{:06x}", prefix, compact, rd() & 0xffffff);
 }
 
 }  // namespace otelrr::session

@@ -7,6 +7,8 @@
 #define OTELRR_SESSION_SESSION_ID_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -16,6 +18,10 @@ namespace otelrr::session {
 inline constexpr size_t kMaxSessionIdLength = 128;
 
 absl::Status ValidateSessionId(std::string_view id);
+
+// A fresh id for a session started at `now_unix_nano`: "{prefix}-20261126-114544-3fa9c1" (UTC time and
+// 24 random bits).
+std::string NewSessionId(std::string_view prefix, uint64_t now_unix_nano);
 
 }  // namespace otelrr::session
 

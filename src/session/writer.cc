@@ -423,7 +423,7 @@ absl::Status SessionWriter::FlushDue() {
   return absl::OkStatus();
 }
 
-absl::Status SessionWriter::Flush() {
+absl::Status SessionWriter::Flush(FlushMode mode) {
   if (absl::Status s = CheckUsable(); !s.ok()) return s;
   for (auto& file : open_) {
     if (file) {
@@ -431,6 +431,7 @@ absl::Status SessionWriter::Flush() {
     }
   }
   if (absl::Status s = WaitForWorker(); !s.ok()) return s;
+  if (mode == FlushMode::kWritten) return absl::OkStatus();
   for (auto& file : open_) {
     if (file) {
       if (absl::Status s = file->writer->Sync(); !s.ok()) return Fail(s);

@@ -117,8 +117,11 @@ class SessionWriter {
   absl::Status AppendTrusted(Record record, const RecordCounts& counts);
   // Writes the members whose flush_interval has passed.
   absl::Status FlushDue();
-  // Writes every pending member and syncs every open file: what was appended is now durable.
-  absl::Status Flush();
+  // Writes every pending member as complete gzip members to the files, then (kSynced) syncs every open
+  // file. kWritten survives the process being killed (the bytes are in the OS); kSynced survives the
+  // machine losing power too. Either way nothing appended before the call is lost by a later crash.
+  enum class FlushMode { kWritten, kSynced };
+  absl::Status Flush(FlushMode mode = FlushMode::kSynced);
   // Flushes and closes everything, finalises the file index, counts and endTime, and writes
   // metadata.json with `status` (kFailed is forced when an earlier write failed). Call once.
   absl::Status Close(SessionStatus status = SessionStatus::kCompleted, std::string reason = "");

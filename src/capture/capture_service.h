@@ -1,0 +1,144 @@
+// The capture service: records the OTLP requests that reach the receivers into a session.
+//
+//   session::SessionStore sessions(store);
+//   capture::CaptureService capture(sessions, {});
+//   net::OtlpHttpReceiver http(capture);                     // receivers hand requests to the service
+//   absl::StatusOr<session::SessionMetadata> m = capture.StartCapture({.session_id = "debug-payment"});
+//   ... clients send OTLP ...
+//   absl::StatusOr<session::SessionMetadata> done = capture.StopCapture("debug-payment");
+//
+// One capture is active at a time (the seed's activeCaptureSession). Requests are validated on the
+// receiver's thread (OTLP/JSON normalised to protobuf there, once) and queued for the capture's writer
+// thread, which appends a batch of them to the SessionWriter, writes the batch as complete gzip members
+// (Flush) and only then acknowledges every request in it: an acknowledged request survives kill -9 (and
+// a power loss too with `fsync`). The queue is bounded (max_queue_bytes): beyond it requests are
+// answered Unavailable with a retry delay, never buffered without bound.
+//
+// Requests that arrive while no capture is active, or for a signal the capture does not record, are
+// validated and answered with success and a partial_success that says they were not recorded (the
+// items count as rejected: the client must not retry them), and are counted in stats().
+#ifndef OTELRR_CAPTURE_CAPTURE_SERVICE_H_
+#define OTELRR_CAPTURE_CAPTURE_SERVICE_H_
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "net/export_handler.h"
+#include "session/metadata.h"
+#include "session/session_store.h"
+
+namespace otelrr::capture {
+
+// The seed's CaptureConfig.
+struct CaptureConfig {
+  std::string session_id = {};  // empty: "capture-<utc time>-<random>"
+  std::string diagnostic_session_id = {};
+  std::string description = {};
+  std::vector<std::string> enabled_flags = {};
+  bool capture_traces = true;
+  bool capture_metrics = true;
+  bool capture_logs = true;
+  bool compression_enabled = true;
+  // Stop (status completed) once this many MB (10^6 bytes) of requests were recorded (uncompressed).
+  std::optional<double> max_size_mb = {};
+  // Stop (status completed) this long after the start.
+  std::optional<double> max_duration_minutes = {};
+  std::string created_by = "otelrr capture";
+  // Sync the files before each acknowledgement (survives power loss, costs a disk flush per batch).
+  bool fsync = false;
+};
+
+// Checks a config: a valid (or empty) session id, limits > 0 and finite. The message names the value.
+absl::Status ValidateCaptureConfig(const CaptureConfig& config);
+
+struct CaptureServiceOptions {
+  // Requests queued for the writer and not yet acknowledged, in bytes. Beyond it: Unavailable.
+  size_t max_queue_bytes = 256u << 20;
+  std::chrono::milliseconds retry_after = std::chrono::seconds(1);
+  // 0 compresses on the writer thread; more run beside it (the bytes are the same).
+  int compression_threads = 1;
+  // How often the live counts are written to metadata.json while capturing.
+  std::chrono::milliseconds metadata_interval = std::chrono::seconds(5);
+};
+
+// What the receivers brought, by signal (index signal - 1), since the service started.
+struct SignalStats {
+  uint64_t requests = 0;      // every request handed to the service
+  uint64_t recorded = 0;      // acknowledged after being written to a session
+  uint64_t not_recorded = 0;  // valid, answered, but no capture was active or the signal is off
+  uint64_t invalid = 0;       // answered InvalidArgument
+  uint64_t overloaded = 0;    // answered Unavailable: the queue was full
+  uint64_t failed = 0;        // answered with an error because writing failed
+};
+
+struct CaptureStats {
+  std::array<SignalStats, 3> signals = {};
+  uint64_t queued_bytes = 0;
+};
+
+class CaptureService : public net::ExportHandler {
+ public:
+  CaptureService(session::SessionStore& sessions, CaptureServiceOptions options = {});
+  // Stops an active capture (status completed).
+  ~CaptureService() override;
+  CaptureService(const CaptureService&) = delete;
+  CaptureService& operator=(const CaptureService&) = delete;
+
+  // Creates the session (type capture, status active) and starts recording into it.
+  // FailedPrecondition while another capture is active; AlreadyExists when the id is taken.
+  absl::StatusOr<session::SessionMetadata> StartCapture(CaptureConfig config);
+  // Records what is queued, closes the session with `status` and returns its final metadata.
+  // NotFound when `session_id` is not the active capture.
+  absl::StatusOr<session::SessionMetadata> StopCapture(std::string_view session_id,
+                                                       session::SessionStatus status = session::SessionStatus::kCompleted,
+                                                       std::string reason = "");
+  // The active capture's live metadata, or the stored metadata of a finished one.
+  absl::StatusOr<session::SessionMetadata> GetCaptureStatus(std::string_view session_id);
+  // Every capture session in the store (the active one with live counts), sorted by id.
+  absl::StatusOr<std::vector<session::SessionMetadata>> ListCaptureSessions();
+  // The id of the active capture, if any.
+  std::optional<std::string> ActiveCapture();
+  // captureOTLPData: records one protobuf request into the active capture `session_id` and returns
+  // once it is written (or why not).
+  absl::Status CaptureOtlpData(std::string_view session_id, std::string request, otlp::Signal signal);
+
+  // net::ExportHandler: the receivers' entry point.
+  void Export(net::ExportRequest request, net::ExportDone done) override;
+
+  CaptureStats stats();
+  // Called (on the capture's thread) when a capture ended by itself: a limit was reached or writing
+  // failed. Set before starting captures.
+  void set_on_capture_ended(std::function<void(const session::SessionMetadata&)> f) { on_ended_ = std::move(f); }
+
+ private:
+  class Active;
+  std::shared_ptr<Active> CurrentActive();
+  void Count(otlp::Signal signal, size_t stat);
+  // An Active's thread reports that its capture ended by itself.
+  void ActiveEnded(Active* active);
+
+  session::SessionStore& sessions_;
+  const CaptureServiceOptions options_;
+  std::function<void(const session::SessionMetadata&)> on_ended_;
+  std::mutex mu_;                   // guards active_
+  std::shared_ptr<Active> active_;  // the capture being recorded, if any
+  std::vector<std::shared_ptr<Active>> retired_;  // ended by themselves; joined at the next start or at exit
+  std::mutex start_mu_;             // serialises Start/Stop
+  std::array<std::array<std::atomic<uint64_t>, 6>, 3> stats_ = {};
+};
+
+}  // namespace otelrr::capture
+
+#endif  // OTELRR_CAPTURE_CAPTURE_SERVICE_H_

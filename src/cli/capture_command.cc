@@ -1,0 +1,249 @@
+// otelrr capture: receive OTLP over HTTP and gRPC and record one session until stopped.
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "capture/capture_service.h"
+#include "cli/commands.h"
+#include "common/json_writer.h"
+#include "common/status.h"
+#include "fmt/format.h"
+#include "net/grpc_receiver.h"
+#include "net/http_server.h"
+#include "net/otlp_http_receiver.h"
+#include "session/recover.h"
+#include "session/session_store.h"
+#include "session/time_format.h"
+
+namespace otelrr::cli {
+namespace {
+
+struct CaptureFlags {
+  std::string session_id;
+  std::string description;
+  std::vector<std::string> flags;
+  std::string diagnostic_session_id;
+  bool no_traces = false;
+  bool no_metrics = false;
+  bool no_logs = false;
+  bool no_compression = false;
+  double max_size_mb = 0;
+  double max_duration_minutes = 0;
+  bool max_size_given = false;
+  bool max_duration_given = false;
+  std::string forward;
+  std::string http = "127.0.0.1:4318";
+  std::string grpc = "127.0.0.1:4317";
+  bool fsync = false;
+  bool json = false;
+};
+
+void Print(std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); }
+
+// A number from the environment, or `fallback`; a value that is not a positive number is an error.
+absl::StatusOr<double> EnvNumber(const char* name, double fallback) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return fallback;
+  char* end = nullptr;
+  double d = std::strtod(v, &end);
+  if (end == v || *end != '\0' || !std::isfinite(d) || d <= 0) {
+    return absl::InvalidArgumentError(fmt::format("{}='{}' is not a positive number", name, v));
+  }
+  return d;
+}
+
+absl::StatusOr<bool> EnvBool(const char* name, bool fallback) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return fallback;
+  std::string s(v);
+  if (s == "true" || s == "1" || s == "yes") return true;
+  if (s == "false" || s == "0" || s == "no") return false;
+  return absl::InvalidArgumentError(fmt::format("{}='{}' is not true or false", name, v));
+}
+
+// `refused`: requests the receivers answered themselves (bad HTTP, wrong path, method, type, encoding,
+// size, gzip) without handing them to the capture.
+void PrintSummary(const session::SessionMetadata& m, const capture::CaptureStats& stats, uint64_t refused, bool json) {
+  uint64_t not_recorded = 0, invalid = 0, overloaded = 0;
+  for (const capture::SignalStats& s : stats.signals) {
+    not_recorded += s.not_recorded;
+    invalid += s.invalid;
+    overloaded += s.overloaded;
+  }
+  if (json) {
+    JsonWriter w(true);
+    w.BeginObject();
+    w.Key("sessionId");
+    w.String(m.session_id);
+    w.Key("status");
+    w.String(session::SessionStatusName(m.status));
+    if (!m.status_reason.empty()) {
+      w.Key("statusReason");
+      w.String(m.status_reason);
+    }
+    w.Key("traces");
+    w.Uint(m.counts.traces);
+    w.Key("spans");
+    w.Uint(m.counts.spans);
+    w.Key("dataPoints");
+    w.Uint(m.counts.data_points);
+    w.Key("logRecords");
+    w.Uint(m.counts.log_records);
+    w.Key("requests");
+    w.Uint(m.counts.trace_requests + m.counts.metric_requests + m.counts.log_requests);
+    w.Key("uncompressedBytes");
+    w.Uint(m.counts.uncompressed_bytes);
+    w.Key("totalSizeBytes");
+    w.Uint(m.total_size_bytes);
+    w.Key("notRecorded");
+    w.Uint(not_recorded);
+    w.Key("invalid");
+    w.Uint(invalid);
+    w.Key("overloaded");
+    w.Uint(overloaded);
+    w.Key("refused");
+    w.Uint(refused);
+    w.EndObject();
+    Print(w.str());
+    Print("\n");
+    return;
+  }
+  Print(fmt::format("{} Capture {}: {}\n", m.status == session::SessionStatus::kCompleted ? "✅" : "❌",
+                    session::SessionStatusName(m.status), m.session_id));
+  if (!m.status_reason.empty()) Print(fmt::format("   Reason: {}\n", m.status_reason));
+  Print(fmt::format("   Traces: {}  Spans: {}  Data points: {}  Log records: {}\n", m.counts.traces, m.counts.spans,
+                    m.counts.data_points, m.counts.log_records));
+  Print(fmt::format("   Requests: {} ({} bytes, {} stored)\n",
+                    m.counts.trace_requests + m.counts.metric_requests + m.counts.log_requests,
+                    m.counts.uncompressed_bytes, m.total_size_bytes));
+  if (not_recorded + invalid + overloaded + refused > 0) {
+    Print(fmt::format("   Not recorded: {} (signal off or no capture), invalid OTLP: {}, refused while busy: {}, "
+                      "refused by the HTTP receiver: {}\n",
+                      not_recorded, invalid, overloaded, refused));
+  }
+}
+
+int RunCapture(const StoreFlag& store_flag, const CaptureFlags& f) {
+  if (!f.forward.empty()) {
+    return Fail("--forward is not available yet: forwarding (tee) comes with the OTLP client");
+  }
+  capture::CaptureConfig config;
+  config.session_id = f.session_id;
+  config.description = f.description;
+  config.enabled_flags = f.flags;
+  config.diagnostic_session_id = f.diagnostic_session_id;
+  config.capture_traces = !f.no_traces;
+  config.capture_metrics = !f.no_metrics;
+  config.capture_logs = !f.no_logs;
+  config.fsync = f.fsync;
+  absl::StatusOr<bool> compression = EnvBool("CAPTURE_COMPRESSION_ENABLED", true);
+  if (!compression.ok()) return Fail(compression.status());
+  config.compression_enabled = *compression && !f.no_compression;
+  absl::StatusOr<double> max_size = EnvNumber("CAPTURE_MAX_SIZE_MB", 5000);
+  if (!max_size.ok()) return Fail(max_size.status());
+  config.max_size_mb = f.max_size_given ? f.max_size_mb : *max_size;
+  absl::StatusOr<double> max_minutes = EnvNumber("CAPTURE_MAX_DURATION_MINUTES", 120);
+  if (!max_minutes.ok()) return Fail(max_minutes.status());
+  config.max_duration_minutes = f.max_duration_given ? f.max_duration_minutes : *max_minutes;
+  if (absl::Status s = capture::ValidateCaptureConfig(config); !s.ok()) return Fail(s);
+
+  absl::StatusOr<std::unique_ptr<store::ObjectStore>> store = store_flag.Open();
+  if (!store.ok()) return Fail(store.status());
+  session::SessionStore sessions(**store);
+  // Sessions left active by a crashed capture: keep their complete members, mark them failed.
+  absl::StatusOr<session::RecoveryReport> recovered = session::RecoverInterruptedSessions(**store);
+  if (!recovered.ok()) return Fail(recovered.status());
+  for (const session::SessionRecovery& r : recovered->sessions) {
+    if (r.outcome == session::RecoveryOutcome::kRecovered || r.outcome == session::RecoveryOutcome::kFailed) {
+      std::fprintf(stderr, "otelrr capture: %s\n", session::DescribeRecovery(r).c_str());
+    }
+  }
+
+  // SIGINT and SIGTERM are taken by sigwait below: block them before any thread starts.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  capture::CaptureService service(sessions, {.compression_threads = 1});
+  std::atomic<bool> ended{false};
+  service.set_on_capture_ended([&ended](const session::SessionMetadata&) {
+    ended.store(true);
+    kill(getpid(), SIGTERM);  // wakes the sigwait below
+  });
+  absl::StatusOr<session::SessionMetadata> started = service.StartCapture(config);
+  if (!started.ok()) return Fail(started.status());
+  const std::string id = started->session_id;
+
+  net::OtlpHttpReceiver otlp_http(service);
+  absl::StatusOr<std::unique_ptr<net::HttpServer>> http = net::HttpServer::Start({.address = f.http}, otlp_http);
+  if (!http.ok()) {
+    (void)service.StopCapture(id, session::SessionStatus::kFailed, std::string(http.status().message()));
+    return Fail(fmt::format("--http: {}", http.status().message()));
+  }
+  absl::StatusOr<std::unique_ptr<net::GrpcReceiver>> grpc = net::GrpcReceiver::Start({.address = f.grpc}, service);
+  if (!grpc.ok()) {
+    (*http)->Shutdown(std::chrono::milliseconds(0));
+    (void)service.StopCapture(id, session::SessionStatus::kFailed, std::string(grpc.status().message()));
+    return Fail(fmt::format("--grpc: {}", grpc.status().message()));
+  }
+  std::fprintf(stderr, "otelrr capture: recording session %s; OTLP/HTTP on %s, OTLP/gRPC on %s; Ctrl-C stops\n",
+               id.c_str(), (*http)->address().c_str(), (*grpc)->address().c_str());
+  std::fflush(stderr);
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+
+  // Stop taking requests (answering those in flight), then close the session.
+  (*http)->Shutdown(std::chrono::seconds(5));
+  (*grpc)->Shutdown(std::chrono::seconds(5));
+  absl::StatusOr<session::SessionMetadata> final_metadata =
+      ended.load() ? service.GetCaptureStatus(id) : service.StopCapture(id);
+  if (!final_metadata.ok()) return Fail(final_metadata.status());
+  PrintSummary(*final_metadata, service.stats(), otlp_http.rejected() + (*http)->stats().bad_requests, f.json);
+  return final_metadata->status == session::SessionStatus::kCompleted ? 0 : 1;
+}
+
+}  // namespace
+
+void AddCaptureCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
+  auto f = std::make_shared<CaptureFlags>();
+  CLI::App* cmd = app.add_subcommand("capture", "Receive OTLP over HTTP and gRPC and record it as a session");
+  cmd->add_option("--session", f->session_id, "the session's id (default: capture-<time>-<random>)");
+  cmd->add_option("--description", f->description, "human-readable session description");
+  cmd->add_option("--flags", f->flags, "feature flags active while capturing, recorded as enabledFlags")->delimiter(',');
+  cmd->add_option("--diagnostic-session", f->diagnostic_session_id, "the diagnostic session this capture belongs to");
+  cmd->add_flag("--no-traces", f->no_traces, "do not record traces (they are still answered)");
+  cmd->add_flag("--no-metrics", f->no_metrics, "do not record metrics");
+  cmd->add_flag("--no-logs", f->no_logs, "do not record logs");
+  cmd->add_flag("--no-compression", f->no_compression, "store gzip members uncompressed (default: $CAPTURE_COMPRESSION_ENABLED or on)");
+  cmd->add_option("--max-size-mb", f->max_size_mb, "stop after this many MB recorded (default: $CAPTURE_MAX_SIZE_MB or 5000)");
+  cmd->add_option("--max-duration-minutes", f->max_duration_minutes,
+                  "stop after this many minutes (default: $CAPTURE_MAX_DURATION_MINUTES or 120)");
+  cmd->add_option("--forward", f->forward, "also send every request to this OTLP endpoint (tee)");
+  cmd->add_option("--http", f->http, "OTLP/HTTP listen address (default: 127.0.0.1:4318; port 0 picks one)");
+  cmd->add_option("--grpc", f->grpc, "OTLP/gRPC listen address (default: 127.0.0.1:4317; port 0 picks one)");
+  cmd->add_flag("--fsync", f->fsync, "sync the files before each acknowledgement (survives power loss; slower)");
+  cmd->add_option("--store", store->uri, "session store: a path or file:// URI (default: $OTELRR_STORE or ./data)");
+  cmd->add_flag("--json", f->json, "print the final result as one JSON object");
+  cmd->footer(R"(Every request is acknowledged only once it is written to the session as a complete gzip member,
+so killing the process loses no acknowledged request. SIGINT or SIGTERM stops cleanly (status completed).
+
+Examples:
+  otelrr capture --session debug-payment --description "payment failures" --flags paymentServiceFailure
+  otelrr capture --no-logs --max-duration-minutes 10 --json)");
+  cmd->callback([handler, store, f, cmd] {
+    f->max_size_given = cmd->count("--max-size-mb") > 0;
+    f->max_duration_given = cmd->count("--max-duration-minutes") > 0;
+    *handler = [store, f] { return RunCapture(*store, *f); };
+  });
+}
+
+}  // namespace otelrr::cli

@@ -1,0 +1,498 @@
+"""otelrr capture end to end: a real `otelrr capture` process on loopback ports, fed over OTLP/HTTP
+(protobuf and JSON, gzip or not), OTLP/gRPC (grpcio) and the OpenTelemetry Python SDK's exporters; the
+recorded session exported and decoded with the opentelemetry-proto reference, request by request. Bad input
+(malformed bodies, truncated gzip, gzip bombs, wrong types, oversized bodies, stalled clients, many
+connections) gets the status the OTLP specification names and leaves the session intact.
+
+ctest sets OTELRR_BIN to the otelrr binary. By hand:
+    OTELRR_BIN=build/otelrr .venv/bin/python -m pytest -q tests/integration/test_capture_cli.py
+"""
+
+import base64
+import gzip
+import http.client
+import json
+import os
+import pathlib
+import re
+import resource
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import grpc
+import pytest
+from google.protobuf import json_format
+from google.rpc import status_pb2
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+READY = re.compile(r"recording session (\S+); OTLP/HTTP on (\S+), OTLP/gRPC on (\S+);")
+SERVICES = {
+    "traces": ("/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+               trace_service_pb2.ExportTraceServiceRequest, trace_service_pb2.ExportTraceServiceResponse),
+    "metrics": ("/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+                metrics_service_pb2.ExportMetricsServiceRequest, metrics_service_pb2.ExportMetricsServiceResponse),
+    "logs": ("/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+             logs_service_pb2.ExportLogsServiceRequest, logs_service_pb2.ExportLogsServiceResponse),
+}
+
+
+def binary() -> str:
+    path = os.environ.get("OTELRR_BIN", str(REPO / "build" / "otelrr"))
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"{path} is not an executable: build otelrr first (scripts/build)")
+    return path
+
+
+def trace_request(n_spans=3, trace_seed=1, service="checkout"):
+    req = trace_service_pb2.ExportTraceServiceRequest()
+    rs = req.resource_spans.add()
+    kv = rs.resource.attributes.add()
+    kv.key = "service.name"
+    kv.value.string_value = service
+    ss = rs.scope_spans.add()
+    for i in range(n_spans):
+        span = ss.spans.add()
+        span.trace_id = trace_seed.to_bytes(16, "big")
+        span.span_id = (i + 1).to_bytes(8, "big")
+        span.name = f"span-{i}"
+        span.start_time_unix_nano = 1_767_225_600_000_000_000 + i
+        span.end_time_unix_nano = 1_767_225_600_000_000_000 + i + 1000
+    return req
+
+
+def metrics_request(points=2):
+    req = metrics_service_pb2.ExportMetricsServiceRequest()
+    m = req.resource_metrics.add().scope_metrics.add().metrics.add()
+    m.name = "requests"
+    for i in range(points):
+        p = m.sum.data_points.add()
+        p.as_int = i
+        p.time_unix_nano = 1_767_225_600_000_000_000 + i
+    return req
+
+
+def logs_request(records=2):
+    req = logs_service_pb2.ExportLogsServiceRequest()
+    sl = req.resource_logs.add().scope_logs.add()
+    for i in range(records):
+        r = sl.log_records.add()
+        r.body.string_value = f"log {i}"
+        r.time_unix_nano = 1_767_225_600_000_000_000 + i
+    return req
+
+
+class Capture:
+    """One `otelrr capture` process with its ports, stopped with SIGTERM."""
+
+    def __init__(self, store, *args):
+        self.store = store
+        self.proc = subprocess.Popen(
+            [binary(), "capture", "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0", "--store", str(store), "--json",
+             *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.early = ""  # what it printed before it was ready (recovery reports)
+        while True:
+            line = self.proc.stderr.readline().decode()
+            m = READY.search(line)
+            if m or not line:
+                break
+            self.early += line
+        if not m:
+            self.proc.kill()
+            raise AssertionError(f"capture did not start: {self.early}{self.proc.stderr.read().decode()}")
+        self.session, self.http, self.grpc = m.group(1), m.group(2), m.group(3)
+        self.http_port = int(self.http.rsplit(":", 1)[1])
+        self.summary = None
+
+    def post(self, path, body, content_type="application/x-protobuf", headers=None, conn=None):
+        own = conn is None
+        conn = conn or http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=30)
+        conn.request("POST", path, body=body, headers={"Content-Type": content_type, **(headers or {})})
+        resp = conn.getresponse()
+        data = resp.read()
+        if own:
+            conn.close()
+        return resp, data
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        out, err = self.proc.communicate(timeout=60)
+        self.stderr = err.decode()
+        self.returncode = self.proc.returncode
+        self.summary = json.loads(out) if out.strip() else None
+        return self.summary
+
+
+@pytest.fixture
+def capture(tmp_path):
+    started = []
+
+    def start(*args):
+        c = Capture(tmp_path / "store", *args)
+        started.append(c)
+        return c
+
+    yield start
+    for c in started:
+        if c.proc.poll() is None:
+            c.proc.kill()
+            c.proc.wait()
+
+
+def sessions(store, *args):
+    proc = subprocess.run([binary(), "sessions", *args, "--store", str(store)], capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode()
+    return proc.stdout
+
+
+def hex_ids_to_base64(node):
+    """OTLP/JSON ids are hex; the reference's ParseDict reads bytes as base64."""
+    if isinstance(node, dict):
+        return {k: base64.b64encode(bytes.fromhex(v)).decode() if k in ("traceId", "spanId", "parentSpanId")
+                and isinstance(v, str) else hex_ids_to_base64(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [hex_ids_to_base64(v) for v in node]
+    return node
+
+
+def exported(store, session):
+    """The session's requests, decoded by the reference, in arrival order: [(signal, message)]."""
+    lines = sessions(store, "export", session, "--out", "-").decode().splitlines()
+    out = []
+    for line in lines:
+        doc = hex_ids_to_base64(json.loads(line))
+        for key, signal_name in (("resourceSpans", "traces"), ("resourceMetrics", "metrics"), ("resourceLogs", "logs")):
+            if key in doc:
+                msg = SERVICES[signal_name][1]()
+                json_format.ParseDict(doc, msg)
+                out.append((signal_name, msg))
+    return out
+
+
+def test_http_protobuf_json_and_gzip_are_recorded_exactly(capture):
+    c = capture("--session", "http-1", "--description", "checkout", "--flags", "paymentServiceFailure")
+    conn = http.client.HTTPConnection("127.0.0.1", c.http_port, timeout=30)  # one kept-alive connection
+    sent = []
+    for i in range(5):
+        req = trace_request(n_spans=i + 1, trace_seed=i + 1)
+        resp, data = c.post("/v1/traces", req.SerializeToString(), conn=conn)
+        assert resp.status == 200
+        assert resp.getheader("Content-Type") == "application/x-protobuf"
+        assert trace_service_pb2.ExportTraceServiceResponse.FromString(data) == \
+            trace_service_pb2.ExportTraceServiceResponse()
+        sent.append(("traces", req))
+    m = metrics_request(4)
+    resp, data = c.post("/v1/metrics", json_format.MessageToJson(m), content_type="application/json", conn=conn)
+    assert resp.status == 200 and resp.getheader("Content-Type") == "application/json"
+    assert json.loads(data) == {}
+    sent.append(("metrics", m))
+    lg = logs_request(3)
+    resp, _ = c.post("/v1/logs", gzip.compress(lg.SerializeToString()), headers={"Content-Encoding": "gzip"}, conn=conn)
+    assert resp.status == 200
+    sent.append(("logs", lg))
+    conn.close()
+
+    summary = c.stop()
+    assert c.returncode == 0, c.stderr
+    assert summary["sessionId"] == "http-1" and summary["status"] == "completed"
+    assert (summary["traces"], summary["spans"], summary["dataPoints"], summary["logRecords"]) == (5, 15, 4, 3)
+    assert summary["requests"] == 7
+    assert exported(c.store, "http-1") == sent
+    meta = json.loads(sessions(c.store, "show", "http-1", "--json"))
+    assert meta["sessionType"] == "capture" and meta["status"] == "completed"
+    assert meta["enabledFlags"] == ["paymentServiceFailure"] and meta["description"] == "checkout"
+    verify = subprocess.run([binary(), "sessions", "verify", "http-1", "--store", str(c.store)], capture_output=True)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_grpc_with_and_without_gzip(capture):
+    c = capture("--session", "grpc-1")
+    sent = []
+    with grpc.insecure_channel(c.grpc) as channel:
+        for name, req in (("traces", trace_request(4, 9)), ("metrics", metrics_request(3)), ("logs", logs_request(2))):
+            path, req_type, resp_type = SERVICES[name]
+            call = channel.unary_unary(path, request_serializer=req_type.SerializeToString,
+                                       response_deserializer=resp_type.FromString)
+            assert call(req, timeout=10) == resp_type()
+            assert call(req, timeout=10, compression=grpc.Compression.Gzip) == resp_type()
+            sent += [(name, req), (name, req)]
+        bad = channel.unary_unary(SERVICES["traces"][0])
+        with pytest.raises(grpc.RpcError) as err:
+            bad(b"\x0a\x05\x0a\x03\xff", timeout=10)
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "not a valid OTLP traces request" in err.value.details()
+    summary = c.stop()
+    assert (summary["spans"], summary["dataPoints"], summary["logRecords"], summary["requests"]) == (8, 6, 4, 6)
+    assert exported(c.store, "grpc-1") == sent
+
+
+def test_python_sdk_exporters_over_http_and_grpc(capture):
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcSpanExporter
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export import SpanExportResult
+
+    c = capture("--session", "sdk-1")
+    for exporter in (HttpSpanExporter(endpoint=f"http://{c.http}/v1/traces"),
+                     GrpcSpanExporter(endpoint=c.grpc, insecure=True)):
+        results = []
+
+        class Recording(SimpleSpanProcessor):
+            def on_end(self, span):
+                results.append(self.span_exporter.export([span]))
+
+        provider = TracerProvider(resource=Resource.create({"service.name": "sdk-test"}))
+        provider.add_span_processor(Recording(exporter))
+        tracer = provider.get_tracer("test")
+        for i in range(5):
+            with tracer.start_as_current_span(f"parent-{i}"):
+                with tracer.start_as_current_span("child"):
+                    pass
+        assert results == [SpanExportResult.SUCCESS] * 10
+        provider.shutdown()
+    summary = c.stop()
+    assert summary["spans"] == 20 and summary["traces"] == 10 and summary["requests"] == 20
+
+
+def test_bad_input_gets_the_specified_status_and_leaves_the_session_intact(capture):
+    c = capture("--session", "bad-1")
+    good = trace_request(2, 77)
+
+    def post(*args, **kwargs):
+        resp, data = c.post(*args, **kwargs)
+        return resp.status, resp, data
+
+    # Malformed protobuf: 400 with a google.rpc.Status that says why.
+    status, resp, data = post("/v1/traces", b"\x0a\x05\x0a\x03\xff")
+    assert status == 400 and resp.getheader("Content-Type") == "application/x-protobuf"
+    st = status_pb2.Status.FromString(data)
+    assert st.code == 3 and "not a valid OTLP traces request" in st.message
+    # Malformed JSON: 400 with the status as JSON.
+    status, resp, data = post("/v1/traces", b'{"resourceSpans": [', content_type="application/json")
+    assert status == 400 and json.loads(data)["code"] == 3
+    # Valid JSON of the wrong shape.
+    status, _, data = post("/v1/logs", b'{"resourceLogs": 5}', content_type="application/json")
+    assert status == 400
+    # Truncated gzip.
+    status, _, data = post("/v1/traces", gzip.compress(good.SerializeToString())[:-6], headers={"Content-Encoding": "gzip"})
+    assert status == 400 and "truncated" in status_pb2.Status.FromString(data).message
+    # Not gzip at all.
+    status, _, _ = post("/v1/traces", b"not gzip", headers={"Content-Encoding": "gzip"})
+    assert status == 400
+    # A gzip bomb: 200 MB of zeros in ~200 KB; refused once 64 MiB came out.
+    bomb = gzip.compress(b"\0" * (200 << 20), compresslevel=9)
+    t0 = time.monotonic()
+    status, _, data = post("/v1/traces", bomb, headers={"Content-Encoding": "gzip"})
+    assert status == 413 and "exceeds the limit" in status_pb2.Status.FromString(data).message
+    assert time.monotonic() - t0 < 10
+    # Unsupported content type and encoding.
+    status, _, _ = post("/v1/traces", good.SerializeToString(), content_type="text/plain")
+    assert status == 415
+    status, _, _ = post("/v1/traces", good.SerializeToString(), headers={"Content-Encoding": "br"})
+    assert status == 415
+    # Oversized body: refused before the body is read in full.
+    conn = http.client.HTTPConnection("127.0.0.1", c.http_port, timeout=30)
+    conn.putrequest("POST", "/v1/traces")
+    conn.putheader("Content-Type", "application/x-protobuf")
+    conn.putheader("Content-Length", str(65 << 20))
+    conn.endheaders()
+    try:
+        conn.send(b"\0" * (1 << 20))
+    except OSError:
+        pass
+    assert conn.getresponse().status == 413
+    conn.close()
+    # Wrong method and path.
+    conn = http.client.HTTPConnection("127.0.0.1", c.http_port, timeout=30)
+    conn.request("GET", "/v1/traces")
+    resp = conn.getresponse()
+    resp.read()
+    assert resp.status == 405 and resp.getheader("Allow") == "POST"
+    conn.request("POST", "/v2/traces", body=b"", headers={"Content-Type": "application/x-protobuf"})
+    resp = conn.getresponse()
+    resp.read()
+    assert resp.status == 404
+    conn.close()
+    # Garbage that is not HTTP.
+    with socket.create_connection(("127.0.0.1", c.http_port), timeout=10) as s:
+        s.sendall(b"\x16\x03\x01 hello this is not http\r\n\r\n")
+        assert s.recv(100).startswith(b"HTTP/1.1 400")
+
+    # Through all of it the capture kept serving: a good request is still recorded.
+    status, _, _ = post("/v1/traces", good.SerializeToString())
+    assert status == 200
+    summary = c.stop()
+    assert c.returncode == 0
+    assert (summary["spans"], summary["requests"]) == (2, 1)
+    assert summary["invalid"] == 3  # malformed protobuf and JSON, reaching the capture
+    assert summary["refused"] == 9  # gzip 2, bomb, type, encoding, method, path (receiver); size, garbage (server)
+    assert exported(c.store, "bad-1") == [("traces", good)]
+
+
+def test_signals_not_captured_are_answered_with_partial_success(capture):
+    c = capture("--session", "nologs", "--no-logs")
+    resp, data = c.post("/v1/logs", logs_request(3).SerializeToString())
+    assert resp.status == 200
+    ps = logs_service_pb2.ExportLogsServiceResponse.FromString(data).partial_success
+    assert ps.rejected_log_records == 3 and "does not record logs" in ps.error_message
+    resp, data = c.post("/v1/logs", json_format.MessageToJson(logs_request(2)), content_type="application/json")
+    assert json.loads(data)["partialSuccess"]["rejectedLogRecords"] == "2"
+    resp, _ = c.post("/v1/traces", trace_request(1).SerializeToString())
+    assert resp.status == 200
+    summary = c.stop()
+    assert (summary["spans"], summary["logRecords"], summary["notRecorded"]) == (1, 0, 2)
+
+
+def test_stalled_clients_and_many_connections_do_not_stop_the_capture(capture):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
+    c = capture("--session", "many")
+    # A client that sends half a request and stalls, and one that only connects.
+    stalled = socket.create_connection(("127.0.0.1", c.http_port))
+    stalled.sendall(b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+                    b"Content-Length: 1000\r\n\r\nabc")
+    idle = socket.create_connection(("127.0.0.1", c.http_port))
+    # 2000 open connections at once, each then sends one request.
+    conns = [http.client.HTTPConnection("127.0.0.1", c.http_port, timeout=60) for _ in range(2000)]
+    for conn in conns:
+        conn.connect()
+    body = trace_request(1, 5).SerializeToString()
+    errors = []
+
+    def send(chunk):
+        for conn in chunk:
+            try:
+                conn.request("POST", "/v1/traces", body=body, headers={"Content-Type": "application/x-protobuf"})
+                resp = conn.getresponse()
+                resp.read()
+                if resp.status != 200:
+                    errors.append(resp.status)
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(repr(e))
+
+    threads = [threading.Thread(target=send, args=(conns[i::8],)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    for conn in conns:
+        conn.close()
+    stalled.close()
+    idle.close()
+    summary = c.stop()
+    assert (summary["requests"], summary["spans"], summary["traces"]) == (2000, 2000, 1)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_concurrent_clients_are_all_recorded(capture):
+    c = capture("--session", "conc")
+    errors = []
+
+    def client(k):
+        conn = http.client.HTTPConnection("127.0.0.1", c.http_port, timeout=30)
+        for i in range(50):
+            resp, _ = c.post("/v1/traces", trace_request(2, k * 1000 + i).SerializeToString(), conn=conn)
+            if resp.status != 200:
+                errors.append(resp.status)
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    summary = c.stop()
+    assert (summary["requests"], summary["spans"], summary["traces"]) == (400, 800, 400)
+
+
+def test_limits_end_the_capture_by_themselves(capture):
+    c = capture("--session", "short", "--max-duration-minutes", "0.01")
+    assert c.proc.wait(timeout=30) == 0
+    summary = c.stop()
+    assert summary["status"] == "completed" and "max duration" in summary["statusReason"]
+    c = capture("--session", "small", "--max-size-mb", "0.001")
+    resp, _ = c.post("/v1/traces", trace_request(30, 1).SerializeToString())
+    assert resp.status == 200
+    assert c.proc.wait(timeout=30) == 0
+    summary = c.stop()
+    assert "max size" in summary["statusReason"] and summary["spans"] == 30
+
+
+def test_bad_flags_fail_with_a_message(tmp_path):
+    for args, needle in ((["--max-size-mb", "-1"], "max size -1"),
+                         (["--session", "../x"], "session id"),
+                         (["--http", "nonsense"], "host:port"),
+                         (["--no-traces", "--no-metrics", "--no-logs"], "records no signal")):
+        proc = subprocess.run([binary(), "capture", "--store", str(tmp_path), "--grpc", "127.0.0.1:0", *args],
+                              capture_output=True, timeout=30)
+        assert proc.returncode == 1, args
+        assert needle in proc.stderr.decode(), proc.stderr.decode()
+    env = dict(os.environ, CAPTURE_MAX_SIZE_MB="lots")
+    proc = subprocess.run([binary(), "capture", "--store", str(tmp_path)], capture_output=True, timeout=30, env=env)
+    assert proc.returncode == 1 and "CAPTURE_MAX_SIZE_MB='lots'" in proc.stderr.decode()
+
+
+def test_kill_9_under_load_loses_no_acknowledged_request(capture, tmp_path):
+    """Kills the capture with SIGKILL while clients are sending, many times; every request a client saw
+    acknowledged is in the recovered session, which is marked failed / interrupted and verifies."""
+    rounds = 8
+    acked = {}
+    for r in range(rounds):
+        c = capture("--session", f"kill-{r}")
+        ok = []
+        stop = threading.Event()
+
+        def client(k, c=c, ok=ok, stop=stop, r=r):
+            conn = http.client.HTTPConnection("127.0.0.1", c.http_port, timeout=10)
+            i = 0
+            while not stop.is_set():
+                seed = (r << 40) | (k << 20) | i
+                body = trace_request(20, seed).SerializeToString()
+                try:
+                    resp, _ = c.post("/v1/traces", body, conn=conn)
+                except OSError:
+                    return
+                if resp.status == 200:
+                    ok.append(seed)
+                i += 1
+
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        time.sleep(0.3 + 0.1 * (r % 4))
+        c.proc.kill()  # SIGKILL, mid-load
+        c.proc.wait()
+        stop.set()
+        for t in threads:
+            t.join()
+        assert ok, "no request was acknowledged before the kill"
+        acked[f"kill-{r}"] = ok
+    # The next capture recovers every interrupted session on start.
+    c = capture("--session", "after")
+    summary = c.stop()
+    assert summary["status"] == "completed"
+    assert f"session kill-{rounds - 1}: recovered: " in c.early, c.early  # each start recovered the one before
+    for session, seeds in acked.items():
+        meta = json.loads(sessions(c.store, "show", session, "--json"))
+        assert meta["status"] == "failed" and meta["statusReason"] == "interrupted", meta
+        recorded = set()
+        for _, msg in exported(c.store, session):
+            for rs in msg.resource_spans:
+                for ss in rs.scope_spans:
+                    for span in ss.spans:
+                        recorded.add(int.from_bytes(span.trace_id, "big"))
+        missing = set(seeds) - recorded
+        assert not missing, f"{session}: {len(missing)} of {len(seeds)} acknowledged requests lost"
+        assert meta["counts"]["traces"] == len(recorded)
+        verify = subprocess.run([binary(), "sessions", "verify", session, "--store", str(c.store)], capture_output=True)
+        assert verify.returncode == 0, verify.stdout + verify.stderr
