@@ -11,13 +11,10 @@
 
 #include "capture/capture_service.h"
 #include "cli/commands.h"
+#include "cli/receivers.h"
 #include "common/json_writer.h"
 #include "common/status.h"
 #include "fmt/format.h"
-#include "net/grpc_receiver.h"
-#include "net/http_server.h"
-#include "net/otlp_http_receiver.h"
-#include "session/recover.h"
 #include "session/session_store.h"
 #include "session/time_format.h"
 
@@ -157,20 +154,9 @@ int RunCapture(const StoreFlag& store_flag, const CaptureFlags& f) {
   if (!store.ok()) return Fail(store.status());
   session::SessionStore sessions(**store);
   // Sessions left active by a crashed capture: keep their complete members, mark them failed.
-  absl::StatusOr<session::RecoveryReport> recovered = session::RecoverInterruptedSessions(**store);
-  if (!recovered.ok()) return Fail(recovered.status());
-  for (const session::SessionRecovery& r : recovered->sessions) {
-    if (r.outcome == session::RecoveryOutcome::kRecovered || r.outcome == session::RecoveryOutcome::kFailed) {
-      std::fprintf(stderr, "otelrr capture: %s\n", session::DescribeRecovery(r).c_str());
-    }
-  }
-
+  if (absl::Status s = RecoverOnStart(**store, "capture"); !s.ok()) return Fail(s);
   // SIGINT and SIGTERM are taken by sigwait below: block them before any thread starts.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  const sigset_t stop_signals = BlockStopSignals();
 
   capture::CaptureService service(sessions, {.compression_threads = 1});
   std::atomic<bool> ended{false};
@@ -182,32 +168,23 @@ int RunCapture(const StoreFlag& store_flag, const CaptureFlags& f) {
   if (!started.ok()) return Fail(started.status());
   const std::string id = started->session_id;
 
-  net::OtlpHttpReceiver otlp_http(service);
-  absl::StatusOr<std::unique_ptr<net::HttpServer>> http = net::HttpServer::Start({.address = f.http}, otlp_http);
-  if (!http.ok()) {
-    (void)service.StopCapture(id, session::SessionStatus::kFailed, std::string(http.status().message()));
-    return Fail(fmt::format("--http: {}", http.status().message()));
-  }
-  absl::StatusOr<std::unique_ptr<net::GrpcReceiver>> grpc = net::GrpcReceiver::Start({.address = f.grpc}, service);
-  if (!grpc.ok()) {
-    (*http)->Shutdown(std::chrono::milliseconds(0));
-    (void)service.StopCapture(id, session::SessionStatus::kFailed, std::string(grpc.status().message()));
-    return Fail(fmt::format("--grpc: {}", grpc.status().message()));
+  absl::StatusOr<Receivers> receivers = StartReceivers(service, f.http, f.grpc);
+  if (!receivers.ok()) {
+    (void)service.StopCapture(id, session::SessionStatus::kFailed, std::string(receivers.status().message()));
+    return Fail(receivers.status());
   }
   std::fprintf(stderr, "otelrr capture: recording session %s; OTLP/HTTP on %s, OTLP/gRPC on %s; Ctrl-C stops\n",
-               id.c_str(), (*http)->address().c_str(), (*grpc)->address().c_str());
+               id.c_str(), receivers->http->address().c_str(), receivers->grpc->address().c_str());
   std::fflush(stderr);
 
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  WaitForStopSignal(stop_signals);
 
   // Stop taking requests (answering those in flight), then close the session.
-  (*http)->Shutdown(std::chrono::seconds(5));
-  (*grpc)->Shutdown(std::chrono::seconds(5));
+  receivers->Shutdown();
   absl::StatusOr<session::SessionMetadata> final_metadata =
       ended.load() ? service.GetCaptureStatus(id) : service.StopCapture(id);
   if (!final_metadata.ok()) return Fail(final_metadata.status());
-  PrintSummary(*final_metadata, service.stats(), otlp_http.rejected() + (*http)->stats().bad_requests, f.json);
+  PrintSummary(*final_metadata, service.stats(), receivers->refused(), f.json);
   return final_metadata->status == session::SessionStatus::kCompleted ? 0 : 1;
 }
 

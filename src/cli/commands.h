@@ -31,6 +31,8 @@ void AddSessionsCommand(CLI::App& app, StoreFlag* store, Handler* handler);
 void AddSeedCommand(CLI::App& app, StoreFlag* store, Handler* handler);
 // otelrr capture: record what the OTLP receivers bring into one session (src/capture/capture_service.h).
 void AddCaptureCommand(CLI::App& app, StoreFlag* store, Handler* handler);
+// otelrr serve: the OTLP receivers plus the control API (src/server/control_api.h).
+void AddServeCommand(CLI::App& app, StoreFlag* store, Handler* handler);
 // otelrr patterns [--json] | show NAME | check FILE...: the seed patterns (src/generate/pattern.h).
 void AddPatternsCommand(CLI::App& app, Handler* handler);
 

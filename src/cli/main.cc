@@ -50,6 +50,7 @@ Run 'otelrr COMMAND --help' for a command's flags.)");
   AddSessionsCommand(app, &store, &handler);
   AddSeedCommand(app, &store, &handler);
   AddCaptureCommand(app, &store, &handler);
+  AddServeCommand(app, &store, &handler);
   AddConvertCommand(app, &handler);
   AddPatternsCommand(app, &handler);
 

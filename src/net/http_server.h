@@ -49,8 +49,8 @@ struct HttpRequest {
 
 struct HttpResponse {
   int status = 200;
-  std::string content_type;  // omitted when empty
-  std::string body;
+  std::string content_type = {};  // omitted when empty
+  std::string body = {};
   std::vector<std::pair<std::string, std::string>> headers = {};  // extra headers, e.g. Retry-After
 };
 

@@ -1,0 +1,46 @@
+// What `otelrr capture` and `otelrr serve` share: crash recovery on start, the OTLP receivers in
+// front of a capture service, and waiting for SIGINT/SIGTERM.
+#ifndef OTELRR_CLI_RECEIVERS_H_
+#define OTELRR_CLI_RECEIVERS_H_
+
+#include <signal.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "capture/capture_service.h"
+#include "net/grpc_receiver.h"
+#include "net/http_server.h"
+#include "net/otlp_http_receiver.h"
+#include "store/object_store.h"
+
+namespace otelrr::cli {
+
+// Recovers the sessions a crashed writer left active; one line each on stderr, prefixed "otelrr <who>: ".
+absl::Status RecoverOnStart(store::ObjectStore& store, std::string_view who);
+
+// Blocks SIGINT and SIGTERM in this thread and every thread started after (call before any).
+sigset_t BlockStopSignals();
+// Waits for one of them; returns its number.
+int WaitForStopSignal(const sigset_t& signals);
+
+struct Receivers {
+  std::unique_ptr<net::OtlpHttpReceiver> otlp_http;
+  std::unique_ptr<net::HttpServer> http;
+  std::unique_ptr<net::GrpcReceiver> grpc;
+
+  // Stops taking requests; those in flight are answered first.
+  void Shutdown();
+  // Requests the receivers answered themselves (bad HTTP, path, method, type, encoding, size, gzip).
+  uint64_t refused() const;
+};
+
+// Starts OTLP/HTTP on `http_address` and OTLP/gRPC on `grpc_address`, both handing requests to `handler`.
+// Errors name the flag (--http / --grpc) and the address.
+absl::StatusOr<Receivers> StartReceivers(net::ExportHandler& handler, const std::string& http_address,
+                                         const std::string& grpc_address);
+
+}  // namespace otelrr::cli
+
+#endif  // OTELRR_CLI_RECEIVERS_H_

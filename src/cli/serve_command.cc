@@ -1,0 +1,89 @@
+// otelrr serve: the OTLP receivers and the control API, so captures start and stop without a restart.
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "capture/capture_service.h"
+#include "cli/commands.h"
+#include "cli/receivers.h"
+#include "common/status.h"
+#include "fmt/format.h"
+#include "server/control_api.h"
+#include "session/session_store.h"
+
+namespace otelrr::cli {
+namespace {
+
+struct ServeFlags {
+  std::string http = "127.0.0.1:4318";
+  std::string grpc = "127.0.0.1:4317";
+  std::string api = "127.0.0.1:8080";
+  std::string api_token;
+};
+
+int RunServe(const StoreFlag& store_flag, const ServeFlags& f) {
+  std::string token = f.api_token;
+  if (token.empty()) {
+    if (const char* env = std::getenv("OTELRR_API_TOKEN"); env != nullptr) token = env;
+  }
+  absl::StatusOr<std::unique_ptr<store::ObjectStore>> store = store_flag.Open();
+  if (!store.ok()) return Fail(store.status());
+  session::SessionStore sessions(**store);
+  if (absl::Status s = RecoverOnStart(**store, "serve"); !s.ok()) return Fail(s);
+  const sigset_t stop_signals = BlockStopSignals();
+
+  capture::CaptureService service(sessions, {.compression_threads = 1});
+  absl::StatusOr<Receivers> receivers = StartReceivers(service, f.http, f.grpc);
+  if (!receivers.ok()) return Fail(receivers.status());
+  server::ControlApi api(service, sessions, token);
+  absl::StatusOr<std::unique_ptr<net::HttpServer>> api_server = net::HttpServer::Start(
+      {.address = f.api, .threads = 1, .max_body_bytes = 1 << 20}, api);
+  if (!api_server.ok()) {
+    receivers->Shutdown();
+    return Fail(fmt::format("--api: {}", api_server.status().message()));
+  }
+  std::fprintf(stderr, "otelrr serve: OTLP/HTTP on %s, OTLP/gRPC on %s, control API on http://%s/api%s; Ctrl-C stops\n",
+               receivers->http->address().c_str(), receivers->grpc->address().c_str(),
+               (*api_server)->address().c_str(), token.empty() ? "" : " (bearer token required)");
+  std::fflush(stderr);
+
+  WaitForStopSignal(stop_signals);
+  (*api_server)->Shutdown(std::chrono::seconds(5));
+  receivers->Shutdown();
+  if (std::optional<std::string> active = service.ActiveCapture()) {
+    absl::StatusOr<session::SessionMetadata> m = service.StopCapture(*active);
+    if (m.ok()) {
+      std::fprintf(stderr, "otelrr serve: stopped capture %s (%llu spans, %llu data points, %llu log records)\n",
+                   active->c_str(), static_cast<unsigned long long>(m->counts.spans),
+                   static_cast<unsigned long long>(m->counts.data_points),
+                   static_cast<unsigned long long>(m->counts.log_records));
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
+  auto f = std::make_shared<ServeFlags>();
+  CLI::App* cmd = app.add_subcommand("serve", "Run the OTLP receivers and a control API that starts and stops captures");
+  cmd->add_option("--http", f->http, "OTLP/HTTP listen address (default: 127.0.0.1:4318; port 0 picks one)");
+  cmd->add_option("--grpc", f->grpc, "OTLP/gRPC listen address (default: 127.0.0.1:4317; port 0 picks one)");
+  cmd->add_option("--api", f->api, "control API listen address (default: 127.0.0.1:8080; port 0 picks one)");
+  cmd->add_option("--api-token", f->api_token, "require Authorization: Bearer <token> on the API (default: $OTELRR_API_TOKEN)");
+  cmd->add_option("--store", store->uri, "session store: a path or file:// URI (default: $OTELRR_STORE or ./data)");
+  cmd->footer(R"(Control API (JSON in and out; errors as {"error": "..."}):
+  POST   /api/captures              start a capture; body: the seed's CaptureConfig
+  POST   /api/captures/{id}/stop    stop it; returns the final metadata
+  GET    /api/captures[/{id}]       captures, with live counts while active
+  GET    /api/sessions[/{id}]       sessions
+  DELETE /api/sessions/{id}         delete a session (not while it is captured)
+
+Example:
+  otelrr serve &
+  curl -X POST localhost:8080/api/captures -d '{"sessionId":"debug-1","captureLogs":false}'
+  curl -X POST localhost:8080/api/captures/debug-1/stop)");
+  cmd->callback([handler, store, f] { *handler = [store, f] { return RunServe(*store, *f); }; });
+}
+
+}  // namespace otelrr::cli

@@ -1,0 +1,151 @@
+"""otelrr serve end to end: the OTLP receivers and the control API in one real process on loopback ports.
+Captures start and stop over the API without a restart; the API answers JSON, errors included, and
+requires the bearer token when one is set.
+
+ctest sets OTELRR_BIN to the otelrr binary. By hand:
+    OTELRR_BIN=build/otelrr .venv/bin/python -m pytest -q tests/integration/test_serve_cli.py
+"""
+
+import http.client
+import json
+import os
+import pathlib
+import re
+import signal
+import subprocess
+
+import pytest
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+READY = re.compile(r"OTLP/HTTP on (\S+), OTLP/gRPC on (\S+), control API on http://(\S+)/api")
+TOKEN = "s3cret-token"
+
+
+def binary() -> str:
+    path = os.environ.get("OTELRR_BIN", str(REPO / "build" / "otelrr"))
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"{path} is not an executable: build otelrr first (scripts/build)")
+    return path
+
+
+def trace_request(n_spans, trace_seed):
+    req = trace_service_pb2.ExportTraceServiceRequest()
+    ss = req.resource_spans.add().scope_spans.add()
+    for i in range(n_spans):
+        span = ss.spans.add()
+        span.trace_id = trace_seed.to_bytes(16, "big")
+        span.span_id = (i + 1).to_bytes(8, "big")
+        span.name = "op"
+    return req.SerializeToString()
+
+
+@pytest.fixture
+def serve(tmp_path):
+    proc = subprocess.Popen([binary(), "serve", "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0", "--api", "127.0.0.1:0",
+                             "--store", str(tmp_path / "store")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=dict(os.environ, OTELRR_API_TOKEN=TOKEN))
+    m = READY.search(proc.stderr.readline().decode())
+    assert m, proc.stderr.read().decode()
+
+    class Serve:
+        otlp_port = int(m.group(1).rsplit(":", 1)[1])
+        api_port = int(m.group(3).rsplit(":", 1)[1])
+        store = tmp_path / "store"
+
+        def api(self, method, path, body=None, token=TOKEN):
+            conn = http.client.HTTPConnection("127.0.0.1", self.api_port, timeout=30)
+            headers = {"Content-Type": "application/json"}
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
+            conn.request(method, path, body=json.dumps(body) if isinstance(body, dict) else body, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            conn.close()
+            return resp.status, (json.loads(data) if data else None)
+
+        def otlp(self, body):
+            conn = http.client.HTTPConnection("127.0.0.1", self.otlp_port, timeout=30)
+            conn.request("POST", "/v1/traces", body=body, headers={"Content-Type": "application/x-protobuf"})
+            resp = conn.getresponse()
+            data = resp.read()
+            conn.close()
+            return resp.status, trace_service_pb2.ExportTraceServiceResponse.FromString(data)
+
+    yield Serve()
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+    assert proc.returncode == 0
+
+
+def test_captures_start_and_stop_over_the_api(serve):
+    # No capture yet: answered, not recorded.
+    status, resp = serve.otlp(trace_request(2, 1))
+    assert status == 200 and resp.partial_success.rejected_spans == 2
+    status, body = serve.api("POST", "/api/captures", {"sessionId": "api-1", "description": "via API",
+                                                     "enabledFlags": ["paymentServiceFailure"], "captureLogs": False})
+    assert status == 201, body
+    assert body["sessionId"] == "api-1" and body["status"] == "active" and body["sessionType"] == "capture"
+    assert body["enabledFlags"] == ["paymentServiceFailure"] and body["createdBy"] == "otelrr serve"
+    for i in range(10):
+        status, resp = serve.otlp(trace_request(3, 100 + i))
+        assert status == 200 and resp.partial_success.rejected_spans == 0
+    status, live = serve.api("GET", "/api/captures/api-1")
+    assert status == 200 and live["status"] == "active"
+    assert (live["counts"]["spans"], live["capturedTraces"]) == (30, 10)
+    status, body = serve.api("POST", "/api/captures", {"sessionId": "api-2"})
+    assert status == 409 and "api-1" in body["error"]
+    status, body = serve.api("DELETE", "/api/sessions/api-1")
+    assert status == 409 and "being captured" in body["error"]
+    status, final = serve.api("POST", "/api/captures/api-1/stop")
+    assert status == 200 and final["status"] == "completed" and final["counts"]["spans"] == 30
+    status, body = serve.api("POST", "/api/captures/api-1/stop")
+    assert status == 404
+    # A second capture in the same process.
+    status, body = serve.api("POST", "/api/captures", {"sessionId": "api-2"})
+    assert status == 201
+    serve.otlp(trace_request(1, 7))
+    status, listed = serve.api("GET", "/api/captures")
+    assert status == 200
+    by_id = {c["sessionId"]: c for c in listed["captures"]}
+    assert by_id["api-1"]["status"] == "completed" and by_id["api-2"]["status"] == "active"
+    assert by_id["api-2"]["counts"]["spans"] == 1
+    status, _ = serve.api("POST", "/api/captures/api-2/stop")
+    assert status == 200
+    status, listed = serve.api("GET", "/api/sessions")
+    assert sorted(s["sessionId"] for s in listed["sessions"]) == ["api-1", "api-2"]
+    status, one = serve.api("GET", "/api/sessions/api-1")
+    assert status == 200 and one["description"] == "via API"
+    status, _ = serve.api("DELETE", "/api/sessions/api-1")
+    assert status == 204
+    status, body = serve.api("GET", "/api/sessions/api-1")
+    assert status == 404 and "error" in body
+    assert not (serve.store / "sessions" / "api-1").exists()
+
+
+def test_api_errors_are_json_with_a_message(serve):
+    status, body = serve.api("GET", "/api/sessions", token=None)
+    assert status == 401 and "token" in body["error"]
+    status, body = serve.api("GET", "/api/sessions", token="wrong")
+    assert status == 401
+    for payload, needle in (("{", "not valid JSON"), ("[1]", "JSON object"),
+                            ({"sessionId": 5}, "sessionId must be a string"),
+                            ({"bogus": 1}, "unknown field 'bogus'"),
+                            ({"sessionId": "../etc"}, "session id"),
+                            ({"maxSizeMB": -3}, "max size -3"),
+                            ({"captureTraces": False, "captureMetrics": False, "captureLogs": False}, "no signal")):
+        status, body = serve.api("POST", "/api/captures", payload)
+        assert status == 400 and needle in body["error"], (payload, body)
+    status, body = serve.api("GET", "/api/sessions/..")
+    assert status in (400, 404)
+    status, body = serve.api("GET", "/api/sessions/bad%20id")
+    assert status == 400
+    status, body = serve.api("GET", "/api/nothing")
+    assert status == 404 and "error" in body
+    status, body = serve.api("PUT", "/api/captures")
+    assert status == 405
+    status, body = serve.api("GET", "/api/captures/missing")
+    assert status == 404
+    # Nothing above created a session.
+    status, listed = serve.api("GET", "/api/sessions")
+    assert listed == {"sessions": []}
