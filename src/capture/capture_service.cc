@@ -11,7 +11,6 @@
 #include "otlp/json.h"
 #include "otlp/wire.h"
 #include "session/session_id.h"
-#include "session/session_lock.h"
 
 namespace otelrr::capture {
 namespace {
@@ -73,9 +72,9 @@ absl::Status ValidateCaptureConfig(const CaptureConfig& config) {
 // One capture being recorded: its queue, its writer and the thread that drives the writer.
 class CaptureService::Active {
  public:
-  Active(CaptureService& service, std::unique_ptr<session::SessionLock> lock,
-         std::unique_ptr<session::SessionWriter> writer, CaptureConfig config)
-      : service_(service), config_(std::move(config)), lock_(std::move(lock)), writer_(std::move(writer)) {
+  // The writer holds the session's lock (SessionStore::Create) until it is destroyed.
+  Active(CaptureService& service, std::unique_ptr<session::SessionWriter> writer, CaptureConfig config)
+      : service_(service), config_(std::move(config)), writer_(std::move(writer)) {
     id_ = writer_->metadata().session_id;
     snapshot_ = writer_->metadata();
     thread_ = std::thread([this] { Run(); });
@@ -267,7 +266,6 @@ class CaptureService::Active {
   CaptureService& service_;
   const CaptureConfig config_;
   std::string id_;
-  std::unique_ptr<session::SessionLock> lock_;       // held until the Active is gone (after Close)
   std::unique_ptr<session::SessionWriter> writer_;  // only the thread uses it
   absl::Status fault_;                               // the first storage error; the capture then ends
   uint64_t last_arrival_ = 0;                        // of the last record appended
@@ -342,15 +340,6 @@ absl::StatusOr<session::SessionMetadata> CaptureService::StartCapture(CaptureCon
   }
   uint64_t now = NowUnixNano();
   std::string id = config.session_id.empty() ? session::NewSessionId("capture", now) : config.session_id;
-  // Locked before it exists and until it is closed, so crash recovery never takes it for a crashed one.
-  absl::StatusOr<std::unique_ptr<session::SessionLock>> session_lock =
-      session::LockSession(sessions_.object_store(), id);
-  if (session::IsSessionLocked(session_lock.status())) {
-    return absl::AlreadyExistsError(fmt::format("session '{}' is being written by another process", id));
-  }
-  if (!session_lock.ok() && session_lock.status().code() != absl::StatusCode::kUnimplemented) {
-    return session_lock.status();
-  }
   session::SessionMetadata metadata{
       .session_id = id,
       .session_type = session::SessionType::kCapture,
@@ -368,8 +357,7 @@ absl::StatusOr<session::SessionMetadata> CaptureService::StartCapture(CaptureCon
   };
   absl::StatusOr<std::unique_ptr<session::SessionWriter>> writer = sessions_.Create(std::move(metadata), writer_options);
   if (!writer.ok()) return writer.status();
-  auto active = std::make_shared<Active>(*this, session_lock.ok() ? std::move(*session_lock) : nullptr, std::move(*writer),
-                                        std::move(config));
+  auto active = std::make_shared<Active>(*this, std::move(*writer), std::move(config));
   {
     std::lock_guard<std::mutex> lock(mu_);
     active_ = active;

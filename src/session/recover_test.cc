@@ -533,14 +533,22 @@ TEST_F(RecoverTest, LockFilesDoNotConfuseListVerifyExportOrCreate) {
   EXPECT_EQ(stats->records, 6u);
   EXPECT_EQ(ReadAll("a").size(), 6u);
 
-  Write("new", Records(3), false, SmallMembers());  // created while locked, then "crashes"
+  // SessionStore::Create takes the lock itself (refused while someone else holds it) and its writer
+  // keeps it until it is destroyed.
+  EXPECT_EQ(sessions_->Create({.session_id = "new"}, SmallMembers()).status().code(), absl::StatusCode::kAlreadyExists);
+  fresh->reset();
+  absl::StatusOr<std::unique_ptr<SessionWriter>> live = sessions_->Create(
+      {.session_id = "new", .session_type = SessionType::kCapture, .start_time_unix_nano = kT0}, SmallMembers());
+  ASSERT_TRUE(live.ok()) << live.status();
+  for (const Record& r : Records(3)) ASSERT_TRUE((*live)->Append(r).ok());
+  ASSERT_TRUE((*live)->Flush().ok());
   ASSERT_EQ(sessions_->Load("new")->status, SessionStatus::kActive);
   absl::StatusOr<RecoveryReport> report = RecoverInterruptedSessions(*store_);
   ASSERT_TRUE(report.ok()) << report.status();
   ASSERT_EQ(report->sessions.size(), 1u);
-  EXPECT_EQ(report->sessions[0].outcome, RecoveryOutcome::kLive);  // its creator is alive (holds the lock)
+  EXPECT_EQ(report->sessions[0].outcome, RecoveryOutcome::kLive);  // its writer is alive (holds the lock)
 
-  fresh->reset();
+  live->reset();  // dropped as a crash would: metadata.json stays "active", the lock goes
   held->reset();
   EXPECT_FALSE(fs::exists(FileOf("a", ".otelrr-lock-writer")));
   EXPECT_EQ(RecoverInterruptedSessions(*store_)->Count(RecoveryOutcome::kRecovered), 1u);

@@ -4,6 +4,7 @@
 
 #include "session/layout.h"
 #include "session/session_id.h"
+#include "session/session_lock.h"
 
 namespace otelrr::session {
 
@@ -84,13 +85,24 @@ absl::Status SessionStore::Delete(std::string_view session_id) {
 }
 
 absl::StatusOr<std::unique_ptr<SessionWriter>> SessionStore::Create(SessionMetadata metadata, WriterOptions options) {
+  if (absl::Status s = ValidateSessionId(metadata.session_id); !s.ok()) return s;
+  // Locked before it exists and until the writer is gone, so crash recovery (recover.h) never takes
+  // a session being written for a crashed one. Stores without locks (Unimplemented) write unlocked.
+  absl::StatusOr<std::unique_ptr<SessionLock>> lock = LockSession(store_, metadata.session_id);
+  if (IsSessionLocked(lock.status())) {
+    return absl::AlreadyExistsError(
+        fmt::format("session {} is being written by another process or writer", metadata.session_id));
+  }
+  if (!lock.ok() && lock.status().code() != absl::StatusCode::kUnimplemented) return lock.status();
   absl::StatusOr<bool> exists = Exists(metadata.session_id);
   if (!exists.ok()) return exists.status();
   if (*exists) {
     return absl::AlreadyExistsError(
         fmt::format("session {} already exists in {}", metadata.session_id, store_.Describe()));
   }
-  return SessionWriter::Create(store_, std::move(metadata), std::move(options));
+  absl::StatusOr<std::unique_ptr<SessionWriter>> writer = SessionWriter::Create(store_, std::move(metadata), std::move(options));
+  if (writer.ok() && lock.ok()) (*writer)->HoldLock(std::move(*lock));
+  return writer;
 }
 
 absl::StatusOr<std::unique_ptr<SessionReader>> SessionStore::OpenReader(std::string_view session_id,

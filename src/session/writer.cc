@@ -14,6 +14,7 @@
 #include "otlp/wire.h"
 #include "session/layout.h"
 #include "session/session_id.h"
+#include "session/session_lock.h"
 #include "session/time_format.h"
 
 namespace otelrr::session {
@@ -217,6 +218,8 @@ SessionWriter::~SessionWriter() {
     if (open_[slot]) (void)FinishFile(slot);
   }
 }
+
+void SessionWriter::HoldLock(std::unique_ptr<SessionLock> lock) { lock_ = std::move(lock); }
 
 std::chrono::steady_clock::time_point SessionWriter::SteadyNow() const {
   return options_.steady_now ? options_.steady_now() : std::chrono::steady_clock::now();

@@ -56,6 +56,8 @@
 
 namespace otelrr::session {
 
+class SessionLock;
+
 struct WriterOptions {
   // libdeflate level, 0 to 12. 0 turns compression off: the members hold stored blocks, which zcat
   // still reads and gzip CRCs still protect.
@@ -129,6 +131,9 @@ class SessionWriter {
   // The metadata as it stands (counts are updated on every Append; files as they close). Callers may
   // set phases, generator_json, description or flags here before Close().
   SessionMetadata& metadata() { return metadata_; }
+  // Keeps the session's lock (session_lock.h) until the writer is destroyed: SessionStore::Create
+  // hands it over.
+  void HoldLock(std::unique_ptr<SessionLock> lock);
   const SessionCounts& counts() const { return metadata_.counts; }
   uint64_t records() const { return next_sequence_; }
 
@@ -174,6 +179,7 @@ class SessionWriter {
   uint64_t next_sequence_ = 0;
   absl::Status error_;  // sticky storage error
   bool closed_ = false;
+  std::unique_ptr<SessionLock> lock_;          // released last (declared before the worker)
   std::unique_ptr<CompressionWorker> worker_;  // last: stopped before the files it writes go away
 };
 
