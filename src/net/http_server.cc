@@ -39,6 +39,7 @@ void RaiseOpenFileLimit() {
 }
 
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr uint64_t kMaxReadReserve = 256 << 10;
 
 }  // namespace
 
@@ -119,6 +120,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnHeader(beast::error_code ec, size_t) {
     if (ec) return OnReadError(ec);
     stream_.expires_after(core_->options.request_timeout);
+    // Beast reads at most the buffer's free capacity (512 bytes at first): room for the body up to
+    // 256 KiB makes a 228 KB request a handful of reads instead of ~450.
+    if (auto length = parser_->content_length(); length && *length > buffer_.capacity() - buffer_.size()) {
+      buffer_.reserve(buffer_.size() + static_cast<size_t>(std::min<uint64_t>(*length, kMaxReadReserve)));
+    }
     if (beast::iequals(parser_->get()[http::field::expect], "100-continue") && !parser_->is_done()) {
       asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
                         [self = shared_from_this()](beast::error_code wec, size_t) {
@@ -206,6 +212,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return Close();
     }
     if (!keep_alive_) return Close();
+    // An idle kept-alive connection should not pin a large buffer.
+    if (buffer_.capacity() > kMaxReadReserve && buffer_.size() == 0) buffer_.shrink_to_fit();
     ReadHeader();
   }
 
