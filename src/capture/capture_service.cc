@@ -15,7 +15,7 @@
 namespace otelrr::capture {
 namespace {
 
-enum Stat : size_t { kRequests, kRecorded, kNotRecorded, kInvalid, kOverloaded, kFailed };
+enum Stat : size_t { kRequests, kRecorded, kNotRecorded, kInvalid, kOverloaded, kFailed, kForwarded, kForwardFailed };
 
 size_t SlotOf(otlp::Signal signal) { return static_cast<size_t>(signal) - 1; }
 
@@ -447,6 +447,39 @@ void CaptureService::Export(net::ExportRequest request, net::ExportDone done) {
   } else {
     payload = std::move(request.body);
   }
+  if (options_.forward == nullptr) {
+    Record(signal, request, std::move(payload), std::move(done));
+    return;
+  }
+  // Tee: record and forward at once; the client gets the downstream's answer once both are done.
+  struct Tee {
+    std::mutex mu;
+    int pending = 2;
+    net::ExportResult downstream;
+    net::ExportDone done;
+  };
+  auto tee = std::make_shared<Tee>();
+  tee->done = std::move(done);
+  auto finish = [tee] {
+    std::unique_lock<std::mutex> lock(tee->mu);
+    if (--tee->pending > 0) return;
+    lock.unlock();
+    tee->done(std::move(tee->downstream));
+  };
+  std::string copy = payload;
+  Record(signal, request, std::move(copy), [finish](net::ExportResult) { finish(); });
+  options_.forward->Export(signal, std::move(payload), [this, signal, tee, finish](net::ExportResult r) {
+    Count(signal, r.status.ok() ? kForwarded : kForwardFailed);
+    {
+      std::lock_guard<std::mutex> lock(tee->mu);
+      tee->downstream = std::move(r);
+    }
+    finish();
+  });
+}
+
+void CaptureService::Record(otlp::Signal signal, net::ExportRequest& request, std::string payload,
+                            net::ExportDone done) {
   std::shared_ptr<Active> active = CurrentActive();
   if (active && active->Captures(signal)) {
     Pending p{.record = {.arrival_unix_nano = request.arrival_unix_nano,
@@ -499,6 +532,8 @@ CaptureStats CaptureService::stats() {
     s.invalid = stats_[i][kInvalid].load();
     s.overloaded = stats_[i][kOverloaded].load();
     s.failed = stats_[i][kFailed].load();
+    s.forwarded = stats_[i][kForwarded].load();
+    s.forward_failed = stats_[i][kForwardFailed].load();
   }
   if (std::shared_ptr<Active> a = CurrentActive()) out.queued_bytes = a->queued_bytes();
   return out;

@@ -36,6 +36,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "net/export_handler.h"
+#include "net/otlp_exporter.h"
 #include "session/metadata.h"
 #include "session/session_store.h"
 
@@ -71,6 +72,10 @@ struct CaptureServiceOptions {
   int compression_threads = 1;
   // How often the live counts are written to metadata.json while capturing.
   std::chrono::milliseconds metadata_interval = std::chrono::seconds(5);
+  // Tee: every request is also sent here, and the client gets this downstream's answer (once the
+  // request is also recorded, when a capture records it). Recording problems never change that answer;
+  // forwarding problems are the answer (and counted). Not owned; must outlive the service.
+  net::OtlpExporter* forward = nullptr;
 };
 
 // What the receivers brought, by signal (index signal - 1), since the service started.
@@ -80,7 +85,9 @@ struct SignalStats {
   uint64_t not_recorded = 0;  // valid, answered, but no capture was active or the signal is off
   uint64_t invalid = 0;       // answered InvalidArgument
   uint64_t overloaded = 0;    // answered Unavailable: the queue was full
-  uint64_t failed = 0;        // answered with an error because writing failed
+  uint64_t failed = 0;        // answered with an error because writing failed (or, with forwarding, not recorded)
+  uint64_t forwarded = 0;     // the downstream answered OK
+  uint64_t forward_failed = 0;  // the downstream answered an error, or could not be reached
 };
 
 struct CaptureStats {
@@ -125,6 +132,8 @@ class CaptureService : public net::ExportHandler {
  private:
   class Active;
   std::shared_ptr<Active> CurrentActive();
+  // Records (or answers as not recorded) a protobuf request; `done` gets the recording's answer.
+  void Record(otlp::Signal signal, net::ExportRequest& request, std::string payload, net::ExportDone done);
   void Count(otlp::Signal signal, size_t stat);
   // An Active's thread reports that its capture ended by itself.
   void ActiveEnded(Active* active);
@@ -136,7 +145,7 @@ class CaptureService : public net::ExportHandler {
   std::shared_ptr<Active> active_;  // the capture being recorded, if any
   std::vector<std::shared_ptr<Active>> retired_;  // ended by themselves; joined at the next start or at exit
   std::mutex start_mu_;             // serialises Start/Stop
-  std::array<std::array<std::atomic<uint64_t>, 6>, 3> stats_ = {};
+  std::array<std::array<std::atomic<uint64_t>, 8>, 3> stats_ = {};
 };
 
 }  // namespace otelrr::capture

@@ -12,6 +12,7 @@
 #include "capture/capture_service.h"
 #include "cli/commands.h"
 #include "cli/receivers.h"
+#include "net/otlp_exporter.h"
 #include "common/json_writer.h"
 #include "common/status.h"
 #include "fmt/format.h"
@@ -67,11 +68,13 @@ absl::StatusOr<bool> EnvBool(const char* name, bool fallback) {
 // `refused`: requests the receivers answered themselves (bad HTTP, wrong path, method, type, encoding,
 // size, gzip) without handing them to the capture.
 void PrintSummary(const session::SessionMetadata& m, const capture::CaptureStats& stats, uint64_t refused, bool json) {
-  uint64_t not_recorded = 0, invalid = 0, overloaded = 0;
+  uint64_t not_recorded = 0, invalid = 0, overloaded = 0, forwarded = 0, forward_failed = 0;
   for (const capture::SignalStats& s : stats.signals) {
     not_recorded += s.not_recorded;
     invalid += s.invalid;
     overloaded += s.overloaded;
+    forwarded += s.forwarded;
+    forward_failed += s.forward_failed;
   }
   if (json) {
     JsonWriter w(true);
@@ -106,6 +109,10 @@ void PrintSummary(const session::SessionMetadata& m, const capture::CaptureStats
     w.Uint(overloaded);
     w.Key("refused");
     w.Uint(refused);
+    w.Key("forwarded");
+    w.Uint(forwarded);
+    w.Key("forwardFailed");
+    w.Uint(forward_failed);
     w.EndObject();
     Print(w.str());
     Print("\n");
@@ -124,12 +131,12 @@ void PrintSummary(const session::SessionMetadata& m, const capture::CaptureStats
                       "refused by the HTTP receiver: {}\n",
                       not_recorded, invalid, overloaded, refused));
   }
+  if (forwarded + forward_failed > 0) {
+    Print(fmt::format("   Forwarded: {} answered OK, {} failed or refused downstream\n", forwarded, forward_failed));
+  }
 }
 
 int RunCapture(const StoreFlag& store_flag, const CaptureFlags& f) {
-  if (!f.forward.empty()) {
-    return Fail("--forward is not available yet: forwarding (tee) comes with the OTLP client");
-  }
   capture::CaptureConfig config;
   config.session_id = f.session_id;
   config.description = f.description;
@@ -158,7 +165,13 @@ int RunCapture(const StoreFlag& store_flag, const CaptureFlags& f) {
   // SIGINT and SIGTERM are taken by sigwait below: block them before any thread starts.
   const sigset_t stop_signals = BlockStopSignals();
 
-  capture::CaptureService service(sessions, {.compression_threads = 1});
+  std::unique_ptr<net::OtlpExporter> forward;
+  if (!f.forward.empty()) {
+    absl::StatusOr<std::unique_ptr<net::OtlpExporter>> e = net::CreateOtlpExporter(f.forward);
+    if (!e.ok()) return Fail(fmt::format("--forward: {}", e.status().message()));
+    forward = std::move(*e);
+  }
+  capture::CaptureService service(sessions, {.compression_threads = 1, .forward = forward.get()});
   std::atomic<bool> ended{false};
   service.set_on_capture_ended([&ended](const session::SessionMetadata&) {
     ended.store(true);
@@ -173,8 +186,9 @@ int RunCapture(const StoreFlag& store_flag, const CaptureFlags& f) {
     (void)service.StopCapture(id, session::SessionStatus::kFailed, std::string(receivers.status().message()));
     return Fail(receivers.status());
   }
-  std::fprintf(stderr, "otelrr capture: recording session %s; OTLP/HTTP on %s, OTLP/gRPC on %s; Ctrl-C stops\n",
-               id.c_str(), receivers->http->address().c_str(), receivers->grpc->address().c_str());
+  std::fprintf(stderr, "otelrr capture: recording session %s; OTLP/HTTP on %s, OTLP/gRPC on %s; Ctrl-C stops%s\n",
+               id.c_str(), receivers->http->address().c_str(), receivers->grpc->address().c_str(),
+               forward ? fmt::format("; forwarding to {}", forward->url()).c_str() : "");
   std::fflush(stderr);
 
   WaitForStopSignal(stop_signals);
@@ -204,7 +218,9 @@ void AddCaptureCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   cmd->add_option("--max-size-mb", f->max_size_mb, "stop after this many MB recorded (default: $CAPTURE_MAX_SIZE_MB or 5000)");
   cmd->add_option("--max-duration-minutes", f->max_duration_minutes,
                   "stop after this many minutes (default: $CAPTURE_MAX_DURATION_MINUTES or 120)");
-  cmd->add_option("--forward", f->forward, "also send every request to this OTLP endpoint (tee)");
+  cmd->add_option("--forward", f->forward,
+                  "tee: also send every request to this endpoint (http://host:port for OTLP/HTTP, grpc://host:port "
+                  "for OTLP/gRPC); clients get its answer");
   cmd->add_option("--http", f->http, "OTLP/HTTP listen address (default: 127.0.0.1:4318; port 0 picks one)");
   cmd->add_option("--grpc", f->grpc, "OTLP/gRPC listen address (default: 127.0.0.1:4317; port 0 picks one)");
   cmd->add_flag("--fsync", f->fsync, "sync the files before each acknowledgement (survives power loss; slower)");

@@ -8,6 +8,7 @@
 #include "cli/receivers.h"
 #include "common/status.h"
 #include "fmt/format.h"
+#include "net/otlp_exporter.h"
 #include "server/control_api.h"
 #include "session/session_store.h"
 
@@ -19,6 +20,7 @@ struct ServeFlags {
   std::string grpc = "127.0.0.1:4317";
   std::string api = "127.0.0.1:8080";
   std::string api_token;
+  std::string forward;
 };
 
 int RunServe(const StoreFlag& store_flag, const ServeFlags& f) {
@@ -32,7 +34,13 @@ int RunServe(const StoreFlag& store_flag, const ServeFlags& f) {
   if (absl::Status s = RecoverOnStart(**store, "serve"); !s.ok()) return Fail(s);
   const sigset_t stop_signals = BlockStopSignals();
 
-  capture::CaptureService service(sessions, {.compression_threads = 1});
+  std::unique_ptr<net::OtlpExporter> forward;
+  if (!f.forward.empty()) {
+    absl::StatusOr<std::unique_ptr<net::OtlpExporter>> e = net::CreateOtlpExporter(f.forward);
+    if (!e.ok()) return Fail(fmt::format("--forward: {}", e.status().message()));
+    forward = std::move(*e);
+  }
+  capture::CaptureService service(sessions, {.compression_threads = 1, .forward = forward.get()});
   absl::StatusOr<Receivers> receivers = StartReceivers(service, f.http, f.grpc);
   if (!receivers.ok()) return Fail(receivers.status());
   server::ControlApi api(service, sessions, token);
@@ -71,6 +79,7 @@ void AddServeCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   cmd->add_option("--grpc", f->grpc, "OTLP/gRPC listen address (default: 127.0.0.1:4317; port 0 picks one)");
   cmd->add_option("--api", f->api, "control API listen address (default: 127.0.0.1:8080; port 0 picks one)");
   cmd->add_option("--api-token", f->api_token, "require Authorization: Bearer <token> on the API (default: $OTELRR_API_TOKEN)");
+  cmd->add_option("--forward", f->forward, "tee: also send every request to this OTLP endpoint (http:// or grpc://)");
   cmd->add_option("--store", store->uri, "session store: a path or file:// URI (default: $OTELRR_STORE or ./data)");
   cmd->footer(R"(Control API (JSON in and out; errors as {"error": "..."}):
   POST   /api/captures              start a capture; body: the seed's CaptureConfig

@@ -496,3 +496,54 @@ def test_kill_9_under_load_loses_no_acknowledged_request(capture, tmp_path):
         assert meta["counts"]["traces"] == len(recorded)
         verify = subprocess.run([binary(), "sessions", "verify", session, "--store", str(c.store)], capture_output=True)
         assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+@pytest.mark.parametrize("scheme", ["http", "grpc"])
+def test_forward_tees_every_request_and_answers_with_the_downstream(capture, tmp_path, scheme):
+    down = Capture(tmp_path / "down-store", "--session", "down", "--no-logs")
+    try:
+        target = f"http://{down.http}" if scheme == "http" else f"grpc://{down.grpc}"
+        up = capture("--session", "up", "--forward", target)
+        sent = []
+        for i in range(5):
+            req = trace_request(3, 500 + i)
+            resp, data = up.post("/v1/traces", req.SerializeToString())
+            assert resp.status == 200
+            assert trace_service_pb2.ExportTraceServiceResponse.FromString(data).partial_success.rejected_spans == 0
+            sent.append(("traces", req))
+        # The downstream does not record logs: its partial_success comes back through the tee.
+        lg = logs_request(4)
+        resp, data = up.post("/v1/logs", lg.SerializeToString())
+        ps = logs_service_pb2.ExportLogsServiceResponse.FromString(data).partial_success
+        assert resp.status == 200 and ps.rejected_log_records == 4 and "does not record logs" in ps.error_message
+        # JSON in: forwarded (as protobuf) and answered in JSON.
+        m = metrics_request(2)
+        resp, data = up.post("/v1/metrics", json_format.MessageToJson(m), content_type="application/json")
+        assert resp.status == 200 and json.loads(data) == {}
+        up_summary = up.stop()
+        down_summary = down.stop()
+    finally:
+        if down.proc.poll() is None:
+            down.proc.kill()
+    assert (up_summary["spans"], up_summary["logRecords"], up_summary["dataPoints"]) == (15, 4, 2)
+    assert up_summary["forwarded"] == 7 and up_summary["forwardFailed"] == 0
+    assert (down_summary["spans"], down_summary["logRecords"], down_summary["dataPoints"]) == (15, 0, 2)
+    assert exported(up.store, "up") == sent + [("logs", lg), ("metrics", m)]
+    assert exported(down.store, "down") == sent + [("metrics", m)]
+
+
+def test_forwarding_problems_are_the_answer_and_recording_goes_on(capture):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    c = capture("--session", "tee-dead", "--forward", f"http://127.0.0.1:{dead}")
+    req = trace_request(2, 9)
+    resp, data = c.post("/v1/traces", req.SerializeToString())
+    assert resp.status == 503
+    assert "forwarding to" in status_pb2.Status.FromString(data).message
+    summary = c.stop()
+    assert summary["spans"] == 2 and summary["forwardFailed"] == 1
+    assert exported(c.store, "tee-dead") == [("traces", req)]
+    proc = subprocess.run([binary(), "capture", "--store", str(c.store), "--forward", "ftp://x:1"], capture_output=True,
+                          timeout=30)
+    assert proc.returncode == 1 and "--forward" in proc.stderr.decode() and "not supported" in proc.stderr.decode()

@@ -1,0 +1,305 @@
+#include "net/otlp_exporter.h"
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+
+#include <charconv>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+#include "net/grpc_client.h"
+#include "net/http_server.h"
+#include "net/internal/wire_fields.h"
+#include "session/internal/gzip.h"
+
+namespace otelrr::net {
+namespace {
+
+using internal::Begin;
+using internal::End;
+using internal::NextField;
+using internal::WireField;
+
+std::string_view PathOf(otlp::Signal signal) {
+  switch (signal) {
+    case otlp::Signal::kTraces:
+      return "/v1/traces";
+    case otlp::Signal::kMetrics:
+      return "/v1/metrics";
+    case otlp::Signal::kLogs:
+      return "/v1/logs";
+  }
+  return "/v1/traces";
+}
+
+// The message of a google.rpc.Status (protobuf), or "" when it is not one.
+std::string RpcStatusMessage(std::string_view body) {
+  const uint8_t* p = Begin(body);
+  const uint8_t* end = End(body);
+  WireField f;
+  std::string message;
+  while (p < end) {
+    if (!NextField(p, end, &f)) return "";
+    if (f.number == 2 && f.wire_type == 2) message = std::string(f.bytes);
+  }
+  return message;
+}
+
+// Retry-After: delay-seconds (an HTTP date is not worth parsing here: 1 s then).
+std::chrono::milliseconds RetryAfter(std::string_view header) {
+  if (header.empty()) return std::chrono::milliseconds(0);
+  unsigned seconds = 0;
+  auto [ptr, ec] = std::from_chars(header.data(), header.data() + header.size(), seconds);
+  if (ec != std::errc()) return std::chrono::seconds(1);
+  return std::chrono::seconds(seconds);
+}
+
+// The OTLP/HTTP answer of a downstream, in ExportResult terms (otlp_exporter.h).
+ExportResult FromHttp(long status, std::string_view content_type, std::string_view body, std::string_view retry_after,
+                      const std::string& url) {
+  ExportResult r;
+  if (status >= 200 && status < 300) {
+    if (content_type.starts_with("application/x-protobuf")) r.partial_success = DecodePartialSuccess(body);
+    return r;
+  }
+  std::string message = content_type.starts_with("application/x-protobuf") ? RpcStatusMessage(body) : std::string(body);
+  while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) message.pop_back();
+  if (message.size() > 512) message.resize(512);
+  std::string text = fmt::format("{} answered HTTP {}{}{}", url, status, message.empty() ? "" : ": ", message);
+  switch (status) {
+    case 400:
+      r.status = absl::InvalidArgumentError(text);
+      break;
+    case 413:
+      r.status = absl::InvalidArgumentError(text);
+      break;
+    case 429:
+      r.status = absl::ResourceExhaustedError(text);
+      r.retry_after = RetryAfter(retry_after);
+      break;
+    case 502:
+    case 503:
+    case 504:
+      r.status = absl::UnavailableError(text);
+      r.retry_after = RetryAfter(retry_after);
+      break;
+    default:
+      r.status = absl::InternalError(text);
+  }
+  return r;
+}
+
+// OTLP/HTTP with libcurl: a pool of threads, each with its own kept-alive connection.
+class HttpOtlpExporter : public OtlpExporter {
+ public:
+  HttpOtlpExporter(std::string url, std::string base, OtlpExporterOptions options)
+      : url_(std::move(url)), base_(std::move(base)), options_(options) {
+    for (int i = 0; i < std::max(1, options_.http_connections); ++i) threads_.emplace_back([this] { Run(); });
+  }
+
+  ~HttpOtlpExporter() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (std::thread& t : threads_) t.join();
+  }
+
+  void Export(otlp::Signal signal, std::string request, ExportDone done) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      jobs_.push_back({signal, std::move(request), std::move(done)});
+    }
+    cv_.notify_one();
+  }
+
+  const std::string& url() const override { return url_; }
+
+ private:
+  struct Job {
+    otlp::Signal signal;
+    std::string body;
+    ExportDone done;
+  };
+
+  static size_t OnBody(char* data, size_t size, size_t n, void* user) {
+    static_cast<std::string*>(user)->append(data, size * n);
+    return size * n;
+  }
+
+  static size_t OnHeader(char* data, size_t size, size_t n, void* user) {
+    std::string_view line(data, size * n);
+    constexpr std::string_view kName = "retry-after:";
+    if (line.size() > kName.size()) {
+      std::string lower(line.substr(0, kName.size()));
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (lower == kName) {
+        std::string_view v = line.substr(kName.size());
+        while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+        while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' ')) v.remove_suffix(1);
+        *static_cast<std::string*>(user) = std::string(v);
+      }
+    }
+    return size * n;
+  }
+
+  void Run() {
+    CURL* curl = curl_easy_init();
+    curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/x-protobuf");
+    headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
+    if (options_.gzip) headers = curl_slist_append(headers, "Content-Encoding: gzip");
+    std::string response, retry_after, compressed;
+    session::internal::GzipCompressor gzip(1);
+    while (true) {
+      Job job;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return stop_ || !jobs_.empty(); });
+        if (jobs_.empty()) break;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      if (curl == nullptr) {
+        job.done({.status = absl::InternalError("libcurl could not start")});
+        continue;
+      }
+      std::string endpoint = base_ + std::string(PathOf(job.signal));
+      response.clear();
+      retry_after.clear();
+      curl_easy_setopt(curl, CURLOPT_URL, endpoint.c_str());
+      curl_easy_setopt(curl, CURLOPT_POST, 1L);
+      curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+      std::string_view body = job.body;
+      if (options_.gzip) {
+        compressed.clear();
+        if (absl::Status s = gzip.CompressMember(job.body, &compressed); !s.ok()) {
+          job.done({.status = absl::InternalError(fmt::format("compressing for {}: {}", endpoint, s.message()))});
+          continue;
+        }
+        body = compressed;
+      }
+      curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+      curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+      curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &HttpOtlpExporter::OnBody);
+      curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response);
+      curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &HttpOtlpExporter::OnHeader);
+      curl_easy_setopt(curl, CURLOPT_HEADERDATA, &retry_after);
+      curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
+      curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+      CURLcode rc = curl_easy_perform(curl);
+      if (rc != CURLE_OK) {
+        job.done({.status = absl::UnavailableError(
+                      fmt::format("forwarding to {} failed: {}", endpoint, curl_easy_strerror(rc)))});
+        continue;
+      }
+      long status = 0;
+      char* content_type = nullptr;
+      curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+      curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &content_type);
+      job.done(FromHttp(status, content_type != nullptr ? content_type : "", response, retry_after, endpoint));
+    }
+    curl_slist_free_all(headers);
+    if (curl != nullptr) curl_easy_cleanup(curl);
+  }
+
+  const std::string url_;
+  const std::string base_;  // "http://host:port/prefix" without a trailing slash
+  const OtlpExporterOptions options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> jobs_;
+  bool stop_ = false;
+  std::vector<std::thread> threads_;  // last
+};
+
+class GrpcOtlpExporter : public OtlpExporter {
+ public:
+  GrpcOtlpExporter(std::string url, std::unique_ptr<GrpcExporter> exporter)
+      : url_(std::move(url)), exporter_(std::move(exporter)) {}
+
+  void Export(otlp::Signal signal, std::string request, ExportDone done) override {
+    exporter_->ExportAsync(signal, std::move(request), [this, done = std::move(done)](GrpcExportResult r) {
+      ExportResult out;
+      if (r.ok()) {
+        out.partial_success = DecodePartialSuccess(r.response);
+      } else {
+        out.status = absl::Status(r.code, fmt::format("{} answered {}: {}", url_, static_cast<int>(r.code), r.message));
+        out.retry_after = r.retry_after;
+        if (r.code == absl::StatusCode::kUnavailable || r.code == absl::StatusCode::kDeadlineExceeded) {
+          out.status = absl::UnavailableError(fmt::format("forwarding to {} failed: {}", url_, r.message));
+        }
+      }
+      done(std::move(out));
+    });
+  }
+
+  const std::string& url() const override { return url_; }
+
+ private:
+  const std::string url_;
+  std::unique_ptr<GrpcExporter> exporter_;
+};
+
+}  // namespace
+
+PartialSuccess DecodePartialSuccess(std::string_view response) {
+  PartialSuccess out;
+  const uint8_t* p = Begin(response);
+  const uint8_t* end = End(response);
+  WireField f;
+  while (p < end) {
+    if (!NextField(p, end, &f)) return {};
+    if (f.number != 1 || f.wire_type != 2) continue;
+    const uint8_t* q = Begin(f.bytes);
+    const uint8_t* q_end = End(f.bytes);
+    WireField g;
+    while (q < q_end) {
+      if (!NextField(q, q_end, &g)) return {};
+      if (g.number == 1 && g.wire_type == 0) out.rejected = static_cast<int64_t>(g.varint);
+      if (g.number == 2 && g.wire_type == 2) out.error_message = std::string(g.bytes);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<OtlpExporter>> CreateOtlpExporter(std::string_view url, OtlpExporterOptions options) {
+  size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) {
+    return absl::InvalidArgumentError(
+        fmt::format("'{}' is not a URL: use http://host:port (OTLP/HTTP) or grpc://host:port (OTLP/gRPC)", url));
+  }
+  std::string_view scheme = url.substr(0, scheme_end);
+  std::string_view rest = url.substr(scheme_end + 3);
+  std::string_view authority = rest.substr(0, rest.find('/'));
+  std::string_view path = authority.size() < rest.size() ? rest.substr(authority.size()) : std::string_view();
+  std::string host;
+  uint16_t port = 0;
+  if (absl::Status s = ParseHostPort(authority, &host, &port); !s.ok() || host.empty() || port == 0) {
+    return absl::InvalidArgumentError(fmt::format("'{}' has no host:port: use e.g. http://127.0.0.1:4318", url));
+  }
+  if (scheme == "grpc") {
+    if (!path.empty() && path != "/") {
+      return absl::InvalidArgumentError(fmt::format("'{}': a grpc:// URL has no path", url));
+    }
+    absl::StatusOr<std::unique_ptr<GrpcExporter>> e =
+        GrpcExporter::Create({.target = std::string(authority), .gzip = options.gzip, .timeout = options.timeout});
+    if (!e.ok()) return e.status();
+    return std::unique_ptr<OtlpExporter>(new GrpcOtlpExporter(std::string(url), std::move(*e)));
+  }
+  if (scheme == "http" || scheme == "https") {
+    static std::once_flag curl_init;
+    std::call_once(curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    std::string base(url);
+    while (base.ends_with('/')) base.pop_back();
+    return std::unique_ptr<OtlpExporter>(new HttpOtlpExporter(std::string(url), std::move(base), options));
+  }
+  return absl::InvalidArgumentError(
+      fmt::format("'{}': scheme {} is not supported: use http://, https:// or grpc://", url, scheme));
+}
+
+}  // namespace otelrr::net

@@ -1,0 +1,54 @@
+// Sends OTLP requests to a downstream endpoint over OTLP/HTTP (protobuf) or OTLP/gRPC, and reports the
+// downstream's answer as an ExportResult (net/export_handler.h), so a receiver can hand it on as is.
+//
+//   absl::StatusOr<std::unique_ptr<net::OtlpExporter>> e = net::CreateOtlpExporter("http://collector:4318", {});
+//   (*e)->Export(otlp::Signal::kTraces, request_bytes, [](net::ExportResult r) { ... });
+//
+// URLs: http://host:port[/prefix] sends POST {prefix}/v1/traces|metrics|logs (application/x-protobuf);
+// grpc://host:port sends the Export calls of OTLP/gRPC. The downstream's answer maps back as:
+//   HTTP 200 / gRPC OK                   -> OK, with its partial_success
+//   HTTP 400 / INVALID_ARGUMENT          -> InvalidArgument, with its message
+//   HTTP 429 / RESOURCE_EXHAUSTED        -> ResourceExhausted, with Retry-After / RetryInfo
+//   HTTP 502, 503, 504 / UNAVAILABLE     -> Unavailable, with the retry delay
+//   no connection, timeout               -> Unavailable "forwarding to <url> failed: ..."
+//   anything else                        -> that code (Internal for other HTTP statuses)
+// Export never blocks on the network: `done` runs later on an exporter thread (and must not block).
+// There are no retries here: the answer goes back to whoever sent the request, whose retry policy
+// decides (as the OTLP specification wants of a pass-through).
+#ifndef OTELRR_NET_OTLP_EXPORTER_H_
+#define OTELRR_NET_OTLP_EXPORTER_H_
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "net/export_handler.h"
+#include "otlp/schema.h"
+
+namespace otelrr::net {
+
+struct OtlpExporterOptions {
+  std::chrono::milliseconds timeout = std::chrono::seconds(10);
+  bool gzip = false;
+  // HTTP: requests in flight at once (one connection each, kept alive).
+  int http_connections = 8;
+};
+
+class OtlpExporter {
+ public:
+  virtual ~OtlpExporter() = default;
+  virtual void Export(otlp::Signal signal, std::string request, ExportDone done) = 0;
+  virtual const std::string& url() const = 0;
+};
+
+// InvalidArgument naming the URL when it is not http://, https:// or grpc:// with a host and port.
+absl::StatusOr<std::unique_ptr<OtlpExporter>> CreateOtlpExporter(std::string_view url, OtlpExporterOptions options = {});
+
+// The partial_success of an Export*ServiceResponse (protobuf); empty when absent or unreadable.
+PartialSuccess DecodePartialSuccess(std::string_view response);
+
+}  // namespace otelrr::net
+
+#endif  // OTELRR_NET_OTLP_EXPORTER_H_
