@@ -41,6 +41,9 @@ uint64_t ItemsOf(otlp::Signal signal, const otlp::RequestSummary& s) {
 struct Pending {
   session::Record record;
   net::ExportDone done;
+  // What the receiver thread's walk found (SessionWriter::AppendWalked).
+  session::RecordCounts counts = {};
+  std::string trace_ids = {};
 };
 
 }  // namespace
@@ -229,7 +232,7 @@ class CaptureService::Active {
       // session's arrivals never go back in time (a file holds records in arrival order).
       p.record.arrival_unix_nano = std::max(p.record.arrival_unix_nano, last_arrival_);
       last_arrival_ = p.record.arrival_unix_nano;
-      absl::Status s = fault_.ok() ? writer_->Append(std::move(p.record)) : fault_;
+      absl::Status s = fault_.ok() ? writer_->AppendWalked(std::move(p.record), p.counts, p.trace_ids) : fault_;
       if (s.ok()) {
         acks.emplace_back(std::move(p.done), signal);
       } else if (s.code() == absl::StatusCode::kInvalidArgument) {
@@ -247,6 +250,11 @@ class CaptureService::Active {
       absl::Status s = writer_->Flush(config_.fsync ? session::SessionWriter::FlushMode::kSynced
                                                     : session::SessionWriter::FlushMode::kWritten);
       if (!s.ok() && fault_.ok()) fault_ = s;
+      {
+        // Before the acknowledgements: a client that saw its answer then sees its request counted.
+        std::lock_guard<std::mutex> lock(snapshot_mu_);
+        snapshot_ = writer_->metadata();
+      }
       for (auto& [done, signal] : acks) {
         if (s.ok()) {
           service_.Count(signal, kRecorded);
@@ -412,24 +420,16 @@ absl::Status CaptureService::CaptureOtlpData(std::string_view session_id, std::s
     return absl::FailedPreconditionError(
         fmt::format("capture '{}' does not record {}", session_id, otlp::SignalName(signal)));
   }
-  std::promise<absl::Status> result;
-  std::future<absl::Status> future = result.get_future();
+  std::promise<net::ExportResult> result;
+  std::future<net::ExportResult> future = result.get_future();
   Count(signal, kRequests);
-  Pending p{.record = {.arrival_unix_nano = NowUnixNano(),
-                       .signal = signal,
-                       .transport = session::Transport::kUnknown,
-                       .payload = std::move(request)},
-            .done = [&result](net::ExportResult r) { result.set_value(r.status); }};
-  switch (a->Enqueue(p, options_.max_queue_bytes)) {
-    case Active::Enqueued::kQueued:
-      return future.get();
-    case Active::Enqueued::kFull:
-      Count(signal, kOverloaded);
-      return absl::UnavailableError("the capture queue is full: retry later");
-    case Active::Enqueued::kStopping:
-      break;
+  net::ExportRequest meta{.signal = signal, .transport = session::Transport::kUnknown, .arrival_unix_nano = NowUnixNano()};
+  Record(signal, meta, std::move(request), [&result](net::ExportResult r) { result.set_value(std::move(r)); });
+  net::ExportResult r = future.get();
+  if (r.status.ok() && r.partial_success.rejected > 0) {
+    return absl::FailedPreconditionError(r.partial_success.error_message);  // the capture stopped meanwhile
   }
-  return absl::FailedPreconditionError(fmt::format("capture '{}' is stopping", session_id));
+  return r.status;
 }
 
 void CaptureService::Export(net::ExportRequest request, net::ExportDone done) {
@@ -480,6 +480,14 @@ void CaptureService::Export(net::ExportRequest request, net::ExportDone done) {
 
 void CaptureService::Record(otlp::Signal signal, net::ExportRequest& request, std::string payload,
                             net::ExportDone done) {
+  // Validated and walked here, on the receiver's thread (many at once), not on the capture's one.
+  absl::StatusOr<otlp::RequestSummary> summary = otlp::Summarize(signal, payload);
+  if (!summary.ok()) {
+    Count(signal, kInvalid);
+    done({.status = absl::InvalidArgumentError(fmt::format("not a valid OTLP {} request: {}",
+                                                           otlp::SignalName(signal), summary.status().message()))});
+    return;
+  }
   std::shared_ptr<Active> active = CurrentActive();
   if (active && active->Captures(signal)) {
     Pending p{.record = {.arrival_unix_nano = request.arrival_unix_nano,
@@ -487,7 +495,13 @@ void CaptureService::Record(otlp::Signal signal, net::ExportRequest& request, st
                          .transport = request.transport,
                          .encoding = request.encoding,
                          .payload = std::move(payload)},
-              .done = std::move(done)};
+              .done = std::move(done),
+              .counts = {.spans = summary->spans,
+                         .data_points = summary->data_points,
+                         .log_records = summary->log_records}};
+    (void)otlp::ForEachTraceId(signal, p.record.payload, [&p](const uint8_t* id) {
+      p.trace_ids.append(reinterpret_cast<const char*>(id), 16);
+    });
     switch (active->Enqueue(p, options_.max_queue_bytes)) {
       case Active::Enqueued::kQueued:
         return;
@@ -498,23 +512,14 @@ void CaptureService::Record(otlp::Signal signal, net::ExportRequest& request, st
                 .retry_after = options_.retry_after});
         return;
       case Active::Enqueued::kStopping:
-        payload = std::move(p.record.payload);
         done = std::move(p.done);
         break;  // answered below as not recorded
     }
   }
-  // Not recorded: still validated and answered as the specification says, the items counted rejected.
-  absl::StatusOr<otlp::RequestSummary> summary = otlp::Summarize(signal, payload);
-  if (!summary.ok()) {
-    Count(signal, kInvalid);
-    done({.status = absl::InvalidArgumentError(fmt::format("not a valid OTLP {} request: {}",
-                                                           otlp::SignalName(signal), summary.status().message()))});
-    return;
-  }
+  // Not recorded: answered as the specification says, the items counted rejected.
   Count(signal, kNotRecorded);
   net::ExportResult result;
-  uint64_t items = ItemsOf(signal, *summary);
-  result.partial_success.rejected = static_cast<int64_t>(items);
+  result.partial_success.rejected = static_cast<int64_t>(ItemsOf(signal, *summary));
   result.partial_success.error_message =
       active && active->Captures(signal) == false
           ? fmt::format("not recorded: capture '{}' does not record {}", active->id(), otlp::SignalName(signal))

@@ -355,6 +355,35 @@ absl::Status SessionWriter::AppendTrusted(Record record, const RecordCounts& cou
   return Store(record, counts);
 }
 
+absl::Status SessionWriter::AppendWalked(Record record, const RecordCounts& counts, std::string_view trace_ids) {
+  if (absl::Status s = CheckUsable(); !s.ok()) return s;
+  uint8_t signal_value = static_cast<uint8_t>(record.signal);
+  if (signal_value < 1 || signal_value > 3) {
+    return absl::InvalidArgumentError(fmt::format("unknown signal {}", signal_value));
+  }
+  if (record.payload.size() > kMaxRecordPayloadSize) {
+    return absl::InvalidArgumentError(fmt::format("{} request of {} bytes exceeds the {} byte record limit",
+                                                  otlp::SignalName(record.signal), record.payload.size(),
+                                                  kMaxRecordPayloadSize));
+  }
+  if (trace_ids.size() % 16 != 0) return absl::InvalidArgumentError("trace_ids must be whole 16-byte ids");
+#ifndef NDEBUG
+  absl::StatusOr<otlp::RequestSummary> summary = otlp::Summarize(record.signal, record.payload);
+  std::string ids;
+  (void)otlp::ForEachTraceId(record.signal, record.payload,
+                             [&](const uint8_t* id) { ids.append(reinterpret_cast<const char*>(id), 16); });
+  if (!summary.ok() || summary->spans != counts.spans || summary->data_points != counts.data_points ||
+      summary->log_records != counts.log_records || ids != trace_ids) {
+    return absl::InternalError(fmt::format("AppendWalked: the {} request does not hold the declared counts and ids",
+                                           otlp::SignalName(record.signal)));
+  }
+#endif
+  for (size_t i = 0; i < trace_ids.size(); i += 16) {
+    trace_ids_.Insert(reinterpret_cast<const uint8_t*>(trace_ids.data() + i));
+  }
+  return Store(record, {.spans = counts.spans, .data_points = counts.data_points, .log_records = counts.log_records});
+}
+
 absl::Status SessionWriter::Store(Record& record, const RecordCounts& counts) {
   size_t slot = SlotOf(record.signal);
   if (OpenFile* f = open_[slot].get()) {

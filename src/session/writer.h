@@ -117,6 +117,12 @@ class SessionWriter {
   // Debug builds check `counts` (except new_traces) against the payload and return InternalError on a
   // mismatch. Otherwise as Append().
   absl::Status AppendTrusted(Record record, const RecordCounts& counts);
+  // Appends a request that the caller validated and walked itself, on its own thread (capture walks on
+  // its receiver threads, so the one appending thread does not): `counts` as otlp::Summarize gave them
+  // (new_traces ignored) and `trace_ids`, the request's trace ids as ForEachTraceId gives them, 16 bytes
+  // each, concatenated; the writer counts distinct traces from them exactly as Append does. Debug
+  // builds check both against the payload. Otherwise as Append().
+  absl::Status AppendWalked(Record record, const RecordCounts& counts, std::string_view trace_ids);
   // Writes the members whose flush_interval has passed.
   absl::Status FlushDue();
   // Writes every pending member as complete gzip members to the files, then (kSynced) syncs every open

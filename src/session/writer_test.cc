@@ -285,6 +285,34 @@ TEST_F(WriterTest, AppendTrustedCountsLikeAppend) {
   EXPECT_EQ(v->records, 150u);
 }
 
+TEST_F(WriterTest, AppendWalkedCountsLikeAppend) {
+  WriterOptions options = Options();
+  options.member_bytes = 600;
+  std::vector<Record> records = MixedRecords(150);
+  auto plain = NewWriter("plain", options);
+  auto walked = NewWriter("walked", options);
+  for (const Record& r : records) {
+    ASSERT_TRUE(plain->Append(r).ok());
+    absl::StatusOr<otlp::RequestSummary> summary = otlp::Summarize(r.signal, r.payload);
+    ASSERT_TRUE(summary.ok());
+    std::string ids;
+    ASSERT_TRUE(otlp::ForEachTraceId(r.signal, r.payload, [&](const uint8_t* id) {
+                  ids.append(reinterpret_cast<const char*>(id), 16);
+                }).ok());
+    RecordCounts counts{.spans = summary->spans, .data_points = summary->data_points, .log_records = summary->log_records};
+    ASSERT_TRUE(walked->AppendWalked(r, counts, ids).ok());
+  }
+  EXPECT_EQ(walked->AppendWalked(records[0], {}, "short").code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(plain->Close().ok());
+  ASSERT_TRUE(walked->Close().ok());
+  absl::StatusOr<SessionMetadata> p = sessions_->Load("plain");
+  absl::StatusOr<SessionMetadata> w = sessions_->Load("walked");
+  ASSERT_TRUE(p.ok() && w.ok());
+  EXPECT_EQ(w->counts.traces, 50u);
+  EXPECT_EQ(w->counts, p->counts);
+  EXPECT_EQ(RawFiles(*store_, "walked"), RawFiles(*store_, "plain"));
+}
+
 TEST_F(WriterTest, CompressionThreadsWriteTheSameBytes) {
   // Small members and files, so the pool is often full and files rotate on their compressed size.
   std::vector<Record> records = MixedRecords(600);
