@@ -40,6 +40,7 @@ struct CaptureFlags {
   std::string grpc = "127.0.0.1:4317";
   bool fsync = false;
   bool json = false;
+  double queue_mb = 256;
 };
 
 void Print(std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); }
@@ -171,7 +172,12 @@ int RunCapture(const StoreFlag& store_flag, const CaptureFlags& f) {
     if (!e.ok()) return Fail(fmt::format("--forward: {}", e.status().message()));
     forward = std::move(*e);
   }
-  capture::CaptureService service(sessions, {.compression_threads = 1, .forward = forward.get()});
+  if (!std::isfinite(f.queue_mb) || f.queue_mb <= 0) {
+    return Fail(fmt::format("--queue-mb {} is not allowed: use a positive number of megabytes", f.queue_mb));
+  }
+  capture::CaptureService service(sessions, {.max_queue_bytes = static_cast<size_t>(f.queue_mb * 1e6),
+                                             .compression_threads = 1,
+                                             .forward = forward.get()});
   std::atomic<bool> ended{false};
   service.set_on_capture_ended([&ended](const session::SessionMetadata&) {
     ended.store(true);
@@ -223,6 +229,9 @@ void AddCaptureCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
                   "for OTLP/gRPC); clients get its answer");
   cmd->add_option("--http", f->http, "OTLP/HTTP listen address (default: 127.0.0.1:4318; port 0 picks one)");
   cmd->add_option("--grpc", f->grpc, "OTLP/gRPC listen address (default: 127.0.0.1:4317; port 0 picks one)");
+  cmd->add_option("--queue-mb", f->queue_mb,
+                  "requests waiting to be written, in MB, before new ones are answered 503/UNAVAILABLE with a "
+                  "retry delay (default: 256)");
   cmd->add_flag("--fsync", f->fsync, "sync the files before each acknowledgement (survives power loss; slower)");
   cmd->add_option("--store", store->uri, "session store: a path or file:// URI (default: $OTELRR_STORE or ./data)");
   cmd->add_flag("--json", f->json, "print the final result as one JSON object");

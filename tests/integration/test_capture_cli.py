@@ -547,3 +547,56 @@ def test_forwarding_problems_are_the_answer_and_recording_goes_on(capture):
     proc = subprocess.run([binary(), "capture", "--store", str(c.store), "--forward", "ftp://x:1"], capture_output=True,
                           timeout=30)
     assert proc.returncode == 1 and "--forward" in proc.stderr.decode() and "not supported" in proc.stderr.decode()
+
+
+def test_overload_is_answered_with_a_retry_delay_never_buffered(capture):
+    from google.rpc import error_details_pb2
+
+    # A queue of one byte: while one request is being written, the others are refused.
+    c = capture("--session", "busy", "--queue-mb", "0.000001")
+    req = trace_request(400, 3)
+    path, req_type, resp_type = SERVICES["traces"]
+    ok, unavailable, delays = 0, 0, []
+    with grpc.insecure_channel(c.grpc) as channel:
+        call = channel.unary_unary(path, request_serializer=req_type.SerializeToString,
+                                   response_deserializer=resp_type.FromString)
+        for _ in range(5):
+            futures = [call.future(req, timeout=30) for _ in range(64)]
+            for fut in futures:
+                try:
+                    fut.result()
+                    ok += 1
+                except grpc.RpcError as e:
+                    assert e.code() == grpc.StatusCode.UNAVAILABLE, e
+                    unavailable += 1
+                    details = dict(e.trailing_metadata() or ()).get("grpc-status-details-bin")
+                    st = status_pb2.Status.FromString(details)
+                    for any_detail in st.details:
+                        info = error_details_pb2.RetryInfo()
+                        if any_detail.Unpack(info):
+                            delays.append(info.retry_delay.seconds)
+    assert ok > 0 and unavailable > 0
+    assert delays and set(delays) == {1}
+    http_ok, http_busy = 0, []
+    lock = threading.Lock()
+
+    def client():
+        nonlocal http_ok
+        for _ in range(20):
+            resp, data = c.post("/v1/traces", req.SerializeToString())
+            with lock:
+                if resp.status == 200:
+                    http_ok += 1
+                else:
+                    http_busy.append((resp.status, resp.getheader("Retry-After")))
+
+    threads = [threading.Thread(target=client) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert http_ok > 0 and http_busy and set(http_busy) == {(503, "1")}
+    summary = c.stop()
+    assert summary["requests"] == ok + http_ok
+    assert summary["overloaded"] == unavailable + len(http_busy)
+    assert summary["spans"] == 400 * (ok + http_ok)
