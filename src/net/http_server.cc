@@ -68,24 +68,26 @@ absl::Status ParseHostPort(std::string_view address, std::string* host, uint16_t
   return absl::OkStatus();
 }
 
-// What the server and its connections share; connections keep it alive, so a responder called after
-// the server stopped still has an io_context to post to (the post is then simply never run).
+// What the server and its connections share. The server owns it; connections point at it (their
+// handlers run inside its io_context, so it outlives them). A pending responder owns it too, so a
+// late answer still has an io_context to post to, and releases its connection before it. Connections
+// must not own it: a handler left in the io_context would keep its own io_context alive (a leak).
 struct HttpCore {
   HttpCore(HttpServerOptions o, HttpHandler& h) : options(std::move(o)), handler(h), ioc(options.threads) {}
   HttpServerOptions options;
   HttpHandler& handler;
-  asio::io_context ioc;
   std::atomic<uint64_t> accepted{0}, open{0}, refused{0}, requests{0}, timeouts{0}, bad{0};
   std::atomic<int64_t> in_handler{0};  // requests handed to the handler and not yet answered
   std::atomic<bool> stopping{false};
+  asio::io_context ioc;  // last: destroyed first, with the handlers (and connections) it still holds
 };
 
 namespace {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(std::shared_ptr<HttpCore> core, tcp::socket socket)
-      : core_(std::move(core)), stream_(std::move(socket)) {
+  Connection(const std::shared_ptr<HttpCore>& core, tcp::socket socket)
+      : core_(core.get()), weak_core_(core), stream_(std::move(socket)) {
     beast::error_code ec;
     tcp::endpoint ep = stream_.socket().remote_endpoint(ec);
     if (!ec) {
@@ -102,7 +104,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // Closes the socket from the connection's own executor.
   void Cancel() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] { self->stream_.socket().close(); });
+    asio::post(stream_.get_executor(), [self = shared_from_this()] { self->stream_.close(); });
   }
 
  private:
@@ -185,11 +187,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
     request.peer = peer_;
     stream_.expires_never();  // the handler may take its time; the client waits for the answer
     core_->in_handler.fetch_add(1);
-    auto self = shared_from_this();
-    core_->handler.Handle(std::move(request), [self](HttpResponse response) {
-      self->core_->in_handler.fetch_sub(1);
-      asio::post(self->stream_.get_executor(),
-                 [self, response = std::move(response)]() mutable { self->Write(std::move(response)); });
+    // Members are destroyed in reverse order: the connection (and its socket) before the io_context.
+    struct Held {
+      std::shared_ptr<HttpCore> core;
+      std::shared_ptr<Connection> self;
+    };
+    Held held{weak_core_.lock(), shared_from_this()};
+    core_->handler.Handle(std::move(request), [held = std::move(held)](HttpResponse response) {
+      held.core->in_handler.fetch_sub(1);
+      asio::post(held.self->stream_.get_executor(), [self = held.self, response = std::move(response)]() mutable {
+        self->Write(std::move(response));
+      });
     });
   }
 
@@ -220,10 +228,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    stream_.close();  // also cancels the stream's timer
   }
 
-  std::shared_ptr<HttpCore> core_;
+  HttpCore* core_;
+  std::weak_ptr<HttpCore> weak_core_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;

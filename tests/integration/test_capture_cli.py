@@ -389,6 +389,7 @@ def test_stalled_clients_and_many_connections_do_not_stop_the_capture(capture):
     stalled.close()
     idle.close()
     summary = c.stop()
+    assert summary is not None and c.returncode == 0, c.stderr
     assert (summary["requests"], summary["spans"], summary["traces"]) == (2000, 2000, 1)
     resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
