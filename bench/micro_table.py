@@ -44,7 +44,8 @@ def main():
     print()
     print("| benchmark | CPU time / pass | MB/s | M items/s | peer (Python protobuf) | peer MB/s | ours / peer |")
     print("|---|---|---|---|---|---|---|")
-    order = ["otelrr_wire_benchmark", "otelrr_json_benchmark", "otelrr_writer_benchmark", "otelrr_reader_benchmark"]
+    order = ["otelrr_wire_benchmark", "otelrr_rewrite_benchmark", "otelrr_json_benchmark", "otelrr_writer_benchmark",
+             "otelrr_reader_benchmark"]
     paths = sorted(results.glob("*_benchmark.json"), key=lambda p: (order.index(p.stem) if p.stem in order else 99, p))
     for path in paths:
         _, rows = medians(path)

@@ -50,6 +50,8 @@ class OtlpTool:
             raise RuntimeError(f"otlp_tool serve died (exit {self.proc.poll()}) on {command} {signal}")
         status, size = header.split()
         body = self.proc.stdout.read(int(size))
+        if status == "dropped":
+            return None
         if status != "ok":
             raise CodecError(body.decode(errors="replace"))
         return body
@@ -65,6 +67,18 @@ class OtlpTool:
 
     def json2proto(self, signal: str, text: str | bytes) -> bytes:
         return self.call("json2proto", signal, text.encode() if isinstance(text, str) else text)
+
+    def rewrite(self, signal: str, proto: bytes, shift: int = 0, id_key: int = 0,
+                services: list[str] | None = None) -> bytes | None:
+        """Replay's rewrites (otlp/rewrite.h): keep `services`, shift timestamps, remap ids with `id_key`.
+        None when the service filter left nothing (replay drops the request)."""
+        if services is None:
+            listed = "*"
+        elif not services:
+            listed = "-"
+        else:
+            listed = ",".join(name.encode().hex() for name in services)
+        return self.call(f"rewrite:{shift}:{id_key}:{listed}", signal, proto)
 
     def schema(self) -> dict:
         out = subprocess.run([self.path, "schema"], check=True, capture_output=True)

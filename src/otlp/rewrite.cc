@@ -1,0 +1,240 @@
+#include "otlp/rewrite.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "common/status.h"
+#include "fmt/format.h"
+
+namespace otelrr::otlp {
+namespace {
+
+uint8_t* MutableBytes(std::string* s) { return reinterpret_cast<uint8_t*>(s->data()); }
+const uint8_t* Bytes(std::string_view s) { return reinterpret_cast<const uint8_t*>(s.data()); }
+
+bool Fits(size_t size, uint32_t offset, size_t width) { return offset <= size && size - offset >= width; }
+
+uint64_t Shifted(uint64_t t, int64_t delta) {
+  constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+  if (delta >= 0) {
+    auto d = static_cast<uint64_t>(delta);
+    return t > kMax - d ? kMax : t + d;
+  }
+  // |delta| without negating INT64_MIN.
+  uint64_t d = static_cast<uint64_t>(-(delta + 1)) + 1;
+  return t <= d ? 1 : t - d;
+}
+
+uint64_t SplitMix64(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+// A keyed permutation of the uint64 values that fixes 0 (see rewrite.h).
+class Mixer {
+ public:
+  Mixer(uint64_t key, uint64_t domain) {
+    uint64_t state = key ^ domain;
+    for (uint64_t& m : multipliers_) m = SplitMix64(state) | 1;
+  }
+  uint64_t Mix(uint64_t x) const {
+    x *= multipliers_[0];
+    x ^= x >> 32;
+    x *= multipliers_[1];
+    x ^= x >> 29;
+    x *= multipliers_[2];
+    x ^= x >> 32;
+    return x;
+  }
+
+ private:
+  uint64_t multipliers_[3];
+};
+
+// Separate multipliers for the two kinds of id, so a span id equal to half of a trace id does not map
+// to the same value.
+constexpr uint64_t kSpanDomain = 0x5350414e49447631ull;   // "SPANIDv1"
+constexpr uint64_t kTraceDomain = 0x5452414345763120ull;  // "TRACEv1 "
+
+void MixSpanId(const Mixer& m, uint8_t* id) {
+  uint64_t x = LoadLE64(id);
+  if (x != 0) StoreLE64(id, m.Mix(x));
+}
+
+void MixTraceId(const Mixer& m, uint8_t* id) {
+  uint64_t a = LoadLE64(id);
+  uint64_t b = LoadLE64(id + 8);
+  if ((a | b) == 0) return;
+  a = m.Mix(a);
+  b = m.Mix(b);
+  b ^= m.Mix(a);
+  a ^= m.Mix(b);
+  StoreLE64(id, a);
+  StoreLE64(id + 8, b);
+}
+
+// ---- a minimal reader for the top levels FilterServices inspects (the request is validated first) ----
+
+struct RawField {
+  uint32_t number = 0;
+  WireType wire = WireType::kVarint;
+  const uint8_t* begin = nullptr;  // the tag
+  const uint8_t* value = nullptr;  // the value (for kLen: its contents)
+  size_t size = 0;                 // the value's size (for kLen: the contents')
+  const uint8_t* end = nullptr;    // just past the value
+};
+
+// Reads the field at *p; false on malformed bytes (which validation has already excluded).
+bool NextField(const uint8_t*& p, const uint8_t* end, RawField* f) {
+  f->begin = p;
+  uint64_t tag;
+  if (!ReadVarint(p, end, &tag) || (tag >> 3) == 0 || (tag >> 3) > 0x1fffffff) return false;
+  f->number = static_cast<uint32_t>(tag >> 3);
+  f->wire = static_cast<WireType>(tag & 7);
+  f->value = p;
+  uint64_t n = 0;
+  switch (f->wire) {
+    case WireType::kVarint:
+      if (!ReadVarint(p, end, &n)) return false;
+      f->size = static_cast<size_t>(p - f->value);
+      break;
+    case WireType::kFixed64:
+    case WireType::kFixed32:
+      f->size = f->wire == WireType::kFixed64 ? 8 : 4;
+      if (static_cast<size_t>(end - p) < f->size) return false;
+      p += f->size;
+      break;
+    case WireType::kLen:
+      if (!ReadVarint(p, end, &n) || n > static_cast<uint64_t>(end - p)) return false;
+      f->value = p;
+      f->size = static_cast<size_t>(n);
+      p += n;
+      break;
+    default: return false;
+  }
+  f->end = p;
+  return true;
+}
+
+// Calls fn(const RawField&) for each field of the message in [p, end); false when the bytes are malformed.
+template <typename Fn>
+bool ForEachField(const uint8_t* p, const uint8_t* end, Fn&& fn) {
+  RawField f;
+  while (p < end) {
+    if (!NextField(p, end, &f)) return false;
+    fn(f);
+  }
+  return true;
+}
+
+bool IsLen(const RawField& f, uint32_t number) { return f.number == number && f.wire == WireType::kLen; }
+
+// Field numbers shared by the three signals: Resource{Spans,Metrics,Logs}.resource = 1,
+// Resource.attributes = 1, KeyValue.key = 1, KeyValue.value = 2, AnyValue.string_value = 1; every
+// AnyValue field (1 to 8) is a member of its `value` oneof.
+constexpr uint32_t kResourceField = 1;
+constexpr uint32_t kAttributesField = 1;
+constexpr uint32_t kKeyField = 1;
+constexpr uint32_t kValueField = 2;
+constexpr uint32_t kStringValueField = 1;
+constexpr uint32_t kLastAnyValueMember = 8;
+
+// Whether a Resource{Spans,Metrics,Logs} message's resource has a string service.name in `services`.
+bool HasListedService(const RawField& entry, const std::vector<std::string>& services, bool* ok) {
+  bool listed = false;
+  auto attribute = [&](const RawField& kv_field) {
+    if (!IsLen(kv_field, kAttributesField)) return;
+    std::string_view key;
+    std::string_view string_value;
+    uint32_t last_member = 0;  // the AnyValue oneof member set last, across merged parts
+    *ok &= ForEachField(kv_field.value, kv_field.value + kv_field.size, [&](const RawField& f) {
+      if (IsLen(f, kKeyField)) {
+        key = std::string_view(reinterpret_cast<const char*>(f.value), f.size);
+      } else if (IsLen(f, kValueField)) {
+        *ok &= ForEachField(f.value, f.value + f.size, [&](const RawField& v) {
+          if (v.number < 1 || v.number > kLastAnyValueMember) return;
+          last_member = v.number;
+          if (IsLen(v, kStringValueField)) {
+            string_value = std::string_view(reinterpret_cast<const char*>(v.value), v.size);
+          }
+        });
+      }
+    });
+    if (key == "service.name" && last_member == kStringValueField &&
+        std::find(services.begin(), services.end(), string_value) != services.end()) {
+      listed = true;
+    }
+  };
+  *ok &= ForEachField(entry.value, entry.value + entry.size, [&](const RawField& f) {
+    if (IsLen(f, kResourceField)) *ok &= ForEachField(f.value, f.value + f.size, attribute);
+  });
+  return listed;
+}
+
+}  // namespace
+
+void ShiftTimestamps(std::string* request, const FieldLocations& where, int64_t delta_nanos) {
+  if (delta_nanos == 0) return;
+  uint8_t* bytes = MutableBytes(request);
+  for (uint32_t offset : where.timestamps) {
+    if (!Fits(request->size(), offset, 8)) continue;
+    uint64_t t = LoadLE64(bytes + offset);
+    if (t != 0) StoreLE64(bytes + offset, Shifted(t, delta_nanos));
+  }
+}
+
+uint64_t MaxTimestamp(std::string_view request, const FieldLocations& where) {
+  uint64_t max = 0;
+  for (uint32_t offset : where.timestamps) {
+    if (Fits(request.size(), offset, 8)) max = std::max(max, LoadLE64(Bytes(request) + offset));
+  }
+  return max;
+}
+
+void RemapSpanId(uint64_t key, uint8_t id[8]) {
+  if (key != 0) MixSpanId(Mixer(key, kSpanDomain), id);
+}
+
+void RemapTraceId(uint64_t key, uint8_t id[16]) {
+  if (key != 0) MixTraceId(Mixer(key, kTraceDomain), id);
+}
+
+void RemapIds(std::string* request, const FieldLocations& where, uint64_t key) {
+  if (key == 0) return;
+  const Mixer span_mixer(key, kSpanDomain);
+  const Mixer trace_mixer(key, kTraceDomain);
+  uint8_t* bytes = MutableBytes(request);
+  for (uint32_t offset : where.span_ids) {
+    if (Fits(request->size(), offset, 8)) MixSpanId(span_mixer, bytes + offset);
+  }
+  for (uint32_t offset : where.trace_ids) {
+    if (Fits(request->size(), offset, 16)) MixTraceId(trace_mixer, bytes + offset);
+  }
+}
+
+absl::StatusOr<bool> FilterServices(Signal signal, std::string_view request, const std::vector<std::string>& services,
+                                    std::string* out) {
+  if (absl::Status s = Validate(signal, request); !s.ok()) return s;
+  out->clear();
+  out->reserve(request.size());
+  bool kept_any = false;
+  bool ok = true;
+  const uint8_t* begin = Bytes(request);
+  ok &= ForEachField(begin, begin + request.size(), [&](const RawField& f) {
+    if (IsLen(f, 1)) {
+      if (!HasListedService(f, services, &ok)) return;
+      kept_any = true;
+    }
+    out->append(reinterpret_cast<const char*>(f.begin), static_cast<size_t>(f.end - f.begin));
+  });
+  if (!ok) {
+    // Validate accepted what the reader refused: a bug here, reported rather than trusted.
+    out->clear();
+    return absl::InternalError(fmt::format("FilterServices could not read a valid {} request", SignalName(signal)));
+  }
+  return kept_any;
+}
+
+}  // namespace otelrr::otlp
