@@ -33,6 +33,8 @@ void AddSeedCommand(CLI::App& app, StoreFlag* store, Handler* handler);
 void AddCaptureCommand(CLI::App& app, StoreFlag* store, Handler* handler);
 // otelrr serve: the OTLP receivers plus the control API (src/server/control_api.h).
 void AddServeCommand(CLI::App& app, StoreFlag* store, Handler* handler);
+// otelrr replay: send a session to an OTLP endpoint (src/replay/replay.h).
+void AddReplayCommand(CLI::App& app, StoreFlag* store, Handler* handler);
 // otelrr patterns [--json] | show NAME | check FILE...: the seed patterns (src/generate/pattern.h).
 void AddPatternsCommand(CLI::App& app, Handler* handler);
 

@@ -51,6 +51,7 @@ Run 'otelrr COMMAND --help' for a command's flags.)");
   AddSeedCommand(app, &store, &handler);
   AddCaptureCommand(app, &store, &handler);
   AddServeCommand(app, &store, &handler);
+  AddReplayCommand(app, &store, &handler);
   AddConvertCommand(app, &handler);
   AddPatternsCommand(app, &handler);
 

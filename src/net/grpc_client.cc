@@ -113,6 +113,7 @@ class GrpcExporter::Impl {
     call->request = internal::ByteBufferOf(std::move(request));
     call->context.set_deadline(std::chrono::system_clock::now() + options_.timeout);
     if (options_.gzip) call->context.set_compression_algorithm(GRPC_COMPRESS_GZIP);
+    for (const auto& [name, value] : options_.metadata) call->context.AddMetadata(name, value);
     call->done = std::move(done);
     {
       std::lock_guard lock(mu_);

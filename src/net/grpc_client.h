@@ -19,6 +19,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -37,6 +39,8 @@ struct GrpcExporterOptions {
   bool gzip = false;
   // Deadline of each call, from when it starts.
   std::chrono::milliseconds timeout = std::chrono::seconds(10);
+  // Call metadata sent with every call (names lower case, as gRPC requires).
+  std::vector<std::pair<std::string, std::string>> metadata = {};
 };
 
 struct GrpcExportResult {

@@ -14,6 +14,7 @@
 #include "net/grpc_client.h"
 #include "net/http_server.h"
 #include "net/internal/wire_fields.h"
+#include "otlp/json.h"
 #include "session/internal/gzip.h"
 
 namespace otelrr::net {
@@ -59,11 +60,18 @@ std::chrono::milliseconds RetryAfter(std::string_view header) {
 }
 
 // The OTLP/HTTP answer of a downstream, in ExportResult terms (otlp_exporter.h).
-ExportResult FromHttp(long status, std::string_view content_type, std::string_view body, std::string_view retry_after,
-                      const std::string& url) {
+ExportResult FromHttp(otlp::Signal signal, long status, std::string_view content_type, std::string_view body,
+                      std::string_view retry_after, const std::string& url, otlp::JsonCodec& codec) {
   ExportResult r;
   if (status >= 200 && status < 300) {
-    if (content_type.starts_with("application/x-protobuf")) r.partial_success = DecodePartialSuccess(body);
+    if (content_type.starts_with("application/x-protobuf")) {
+      r.partial_success = DecodePartialSuccess(body);
+    } else if (content_type.starts_with("application/json") && !body.empty()) {
+      std::string proto;
+      if (codec.JsonToProto(otlp::ResponseType(signal), body, &proto).ok()) {
+        r.partial_success = DecodePartialSuccess(proto);
+      }
+    }
     return r;
   }
   std::string message = content_type.starts_with("application/x-protobuf") ? RpcStatusMessage(body) : std::string(body);
@@ -150,11 +158,16 @@ class HttpOtlpExporter : public OtlpExporter {
 
   void Run() {
     CURL* curl = curl_easy_init();
-    curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/x-protobuf");
+    curl_slist* headers = curl_slist_append(
+        nullptr, options_.json ? "Content-Type: application/json" : "Content-Type: application/x-protobuf");
     headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
     if (options_.gzip) headers = curl_slist_append(headers, "Content-Encoding: gzip");
-    std::string response, retry_after, compressed;
+    for (const auto& [name, value] : options_.headers) {
+      headers = curl_slist_append(headers, fmt::format("{}: {}", name, value).c_str());
+    }
+    std::string response, retry_after, compressed, json;
     session::internal::GzipCompressor gzip(1);
+    otlp::JsonCodec codec;
     while (true) {
       Job job;
       {
@@ -175,9 +188,18 @@ class HttpOtlpExporter : public OtlpExporter {
       curl_easy_setopt(curl, CURLOPT_POST, 1L);
       curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
       std::string_view body = job.body;
+      if (options_.json) {
+        json.clear();
+        if (absl::Status s = codec.ProtoToJson(job.signal, job.body, &json); !s.ok()) {
+          job.done({.status = absl::InvalidArgumentError(fmt::format("encoding OTLP/JSON for {}: {}", endpoint, s.message()))});
+          continue;
+        }
+        body = json;
+      }
       if (options_.gzip) {
+        std::string_view plain = body;
         compressed.clear();
-        if (absl::Status s = gzip.CompressMember(job.body, &compressed); !s.ok()) {
+        if (absl::Status s = gzip.CompressMember(plain, &compressed); !s.ok()) {
           job.done({.status = absl::InternalError(fmt::format("compressing for {}: {}", endpoint, s.message()))});
           continue;
         }
@@ -194,14 +216,15 @@ class HttpOtlpExporter : public OtlpExporter {
       CURLcode rc = curl_easy_perform(curl);
       if (rc != CURLE_OK) {
         job.done({.status = absl::UnavailableError(
-                      fmt::format("forwarding to {} failed: {}", endpoint, curl_easy_strerror(rc)))});
+                      fmt::format("sending to {} failed: {}", endpoint, curl_easy_strerror(rc)))});
         continue;
       }
       long status = 0;
       char* content_type = nullptr;
       curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
       curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &content_type);
-      job.done(FromHttp(status, content_type != nullptr ? content_type : "", response, retry_after, endpoint));
+      job.done(FromHttp(job.signal, status, content_type != nullptr ? content_type : "", response, retry_after,
+                        endpoint, codec));
     }
     curl_slist_free_all(headers);
     if (curl != nullptr) curl_easy_cleanup(curl);
@@ -231,7 +254,7 @@ class GrpcOtlpExporter : public OtlpExporter {
         out.status = absl::Status(r.code, fmt::format("{} answered {}: {}", url_, static_cast<int>(r.code), r.message));
         out.retry_after = r.retry_after;
         if (r.code == absl::StatusCode::kUnavailable || r.code == absl::StatusCode::kDeadlineExceeded) {
-          out.status = absl::UnavailableError(fmt::format("forwarding to {} failed: {}", url_, r.message));
+          out.status = absl::UnavailableError(fmt::format("sending to {} failed: {}", url_, r.message));
         }
       }
       done(std::move(out));
@@ -244,6 +267,13 @@ class GrpcOtlpExporter : public OtlpExporter {
   const std::string url_;
   std::unique_ptr<GrpcExporter> exporter_;
 };
+
+std::vector<std::pair<std::string, std::string>> LowerNames(std::vector<std::pair<std::string, std::string>> headers) {
+  for (auto& [name, value] : headers) {
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return headers;
+}
 
 }  // namespace
 
@@ -287,7 +317,8 @@ absl::StatusOr<std::unique_ptr<OtlpExporter>> CreateOtlpExporter(std::string_vie
       return absl::InvalidArgumentError(fmt::format("'{}': a grpc:// URL has no path", url));
     }
     absl::StatusOr<std::unique_ptr<GrpcExporter>> e =
-        GrpcExporter::Create({.target = std::string(authority), .gzip = options.gzip, .timeout = options.timeout});
+        GrpcExporter::Create({.target = std::string(authority), .gzip = options.gzip, .timeout = options.timeout,
+                              .metadata = LowerNames(options.headers)});
     if (!e.ok()) return e.status();
     return std::unique_ptr<OtlpExporter>(new GrpcOtlpExporter(std::string(url), std::move(*e)));
   }

@@ -10,7 +10,7 @@
 //   HTTP 400 / INVALID_ARGUMENT          -> InvalidArgument, with its message
 //   HTTP 429 / RESOURCE_EXHAUSTED        -> ResourceExhausted, with Retry-After / RetryInfo
 //   HTTP 502, 503, 504 / UNAVAILABLE     -> Unavailable, with the retry delay
-//   no connection, timeout               -> Unavailable "forwarding to <url> failed: ..."
+//   no connection, timeout               -> Unavailable "sending to <url> failed: ..."
 //   anything else                        -> that code (Internal for other HTTP statuses)
 // Export never blocks on the network: `done` runs later on an exporter thread (and must not block).
 // There are no retries here: the answer goes back to whoever sent the request, whose retry policy
@@ -22,6 +22,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "net/export_handler.h"
@@ -34,6 +36,10 @@ struct OtlpExporterOptions {
   bool gzip = false;
   // HTTP: requests in flight at once (one connection each, kept alive).
   int http_connections = 8;
+  // HTTP: send OTLP/JSON bodies (application/json) instead of protobuf; responses are read either way.
+  bool json = false;
+  // Extra request headers (HTTP) or call metadata (gRPC), e.g. from OTEL_EXPORTER_OTLP_HEADERS.
+  std::vector<std::pair<std::string, std::string>> headers = {};
 };
 
 class OtlpExporter {

@@ -541,7 +541,7 @@ def test_forwarding_problems_are_the_answer_and_recording_goes_on(capture):
     req = trace_request(2, 9)
     resp, data = c.post("/v1/traces", req.SerializeToString())
     assert resp.status == 503
-    assert "forwarding to" in status_pb2.Status.FromString(data).message
+    assert "sending to" in status_pb2.Status.FromString(data).message
     summary = c.stop()
     assert summary["spans"] == 2 and summary["forwardFailed"] == 1
     assert exported(c.store, "tee-dead") == [("traces", req)]

@@ -1,0 +1,455 @@
+#include "replay/replay.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "common/status.h"
+#include "net/otlp_exporter.h"
+#include "otlp/rewrite.h"
+#include "otlp/wire.h"
+#include "session/session_id.h"
+
+namespace otelrr::replay {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+size_t SlotOf(otlp::Signal signal) { return static_cast<size_t>(signal) - 1; }
+
+uint64_t WallNowUnixNano() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+// Lag histogram: 10 µs buckets up to 100 ms (beyond: the last bucket); the max is kept exactly.
+class LagHistogram {
+ public:
+  void Add(double lag_ms) {
+    max_ms_ = std::max(max_ms_, lag_ms);
+    size_t bucket = static_cast<size_t>(std::max(0.0, lag_ms) * 100);
+    ++buckets_[std::min(bucket, buckets_.size() - 1)];
+    ++count_;
+  }
+  double Quantile(double q) const {
+    if (count_ == 0) return 0;
+    uint64_t want = static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_)));
+    uint64_t seen = 0;
+    for (size_t i = 0; i < buckets_.size(); ++i) {
+      seen += buckets_[i];
+      if (seen >= want) return i + 1 == buckets_.size() ? max_ms_ : static_cast<double>(i + 1) / 100.0;
+    }
+    return max_ms_;
+  }
+  double max_ms() const { return max_ms_; }
+
+ private:
+  std::array<uint64_t, 10000> buckets_ = {};
+  uint64_t count_ = 0;
+  double max_ms_ = 0;
+};
+
+bool Retryable(const net::ExportResult& r, bool http) {
+  switch (r.status.code()) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kCancelled:
+    case absl::StatusCode::kOutOfRange:
+    case absl::StatusCode::kDataLoss:
+      return true;
+    case absl::StatusCode::kResourceExhausted:
+      // HTTP 429 is retryable; gRPC RESOURCE_EXHAUSTED only when the server says when (RetryInfo).
+      return http || r.retry_after.count() > 0;
+    default:
+      return false;
+  }
+}
+
+// Sends requests with at most `window` in flight, retrying what is retryable; fills the report.
+class Sender {
+ public:
+  Sender(net::OtlpExporter& exporter, const ReplayConfig& config, ReplayReport& report)
+      : exporter_(exporter),
+        config_(config),
+        http_(config.protocol != Protocol::kGrpc),
+        report_(report),
+        rng_(0x5eed),
+        retry_thread_([this] { RetryLoop(); }) {}
+
+  ~Sender() {
+    Drain();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    retry_thread_.join();
+  }
+
+  // Blocks while the window is full. Returns when the request is on its way.
+  void Send(otlp::Signal signal, std::string body, uint64_t items) {
+    auto job = std::make_shared<Job>(Job{signal, std::move(body), items, 1});
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return in_flight_ < config_.window; });
+      ++in_flight_;
+      ++report_.signals[SlotOf(signal)].sent_requests;
+    }
+    Attempt(job);
+  }
+
+  void Drain() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return in_flight_ == 0; });
+  }
+
+  // Reads the report under the sender's lock.
+  template <typename Fn>
+  void WithReport(Fn&& fn) {
+    std::lock_guard<std::mutex> lock(mu_);
+    fn(report_);
+  }
+
+ private:
+  struct Job {
+    otlp::Signal signal;
+    std::string body;
+    uint64_t items;
+    int attempt;
+  };
+
+  void Attempt(const std::shared_ptr<Job>& job) {
+    // The exporter takes its own copy: a retry needs the bytes again.
+    exporter_.Export(job->signal, job->body, [this, job](net::ExportResult r) { OnResult(job, std::move(r)); });
+  }
+
+  void OnResult(const std::shared_ptr<Job>& job, net::ExportResult r) {
+    std::unique_lock<std::mutex> lock(mu_);
+    SignalReport& s = report_.signals[SlotOf(job->signal)];
+    if (r.status.ok()) {
+      ++s.accepted_requests;
+      uint64_t rejected = static_cast<uint64_t>(std::max<int64_t>(0, r.partial_success.rejected));
+      s.rejected_items += rejected;
+      s.items += job->items - std::min(job->items, rejected);
+      Finish();
+      return;
+    }
+    if (Retryable(r, http_) && job->attempt < config_.max_attempts) {
+      ++s.retries;
+      std::chrono::milliseconds delay = r.retry_after;
+      if (delay.count() <= 0) {
+        // Exponential backoff with full jitter, bounded.
+        double base = static_cast<double>(config_.initial_backoff.count()) * std::pow(2.0, job->attempt - 1);
+        base = std::min(base, static_cast<double>(config_.max_backoff.count()));
+        std::uniform_real_distribution<double> jitter(0.5, 1.0);
+        delay = std::chrono::milliseconds(static_cast<int64_t>(base * jitter(rng_)));
+      }
+      delay = std::min(delay, std::chrono::duration_cast<std::chrono::milliseconds>(config_.max_backoff * 6));
+      ++job->attempt;
+      retries_.emplace(Clock::now() + delay, job);
+      cv_.notify_all();
+      return;
+    }
+    ++s.failed_requests;
+    if (report_.first_error.empty()) report_.first_error = std::string(r.status.message());
+    Finish();
+  }
+
+  void Finish() {  // mu_ held
+    --in_flight_;
+    cv_.notify_all();
+  }
+
+  void RetryLoop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (true) {
+      if (retries_.empty()) {
+        cv_.wait(lock, [&] { return stop_ || !retries_.empty(); });
+        if (retries_.empty()) return;
+      }
+      auto due = retries_.begin()->first;
+      if (Clock::now() < due) {
+        cv_.wait_until(lock, due);
+        continue;
+      }
+      std::shared_ptr<Job> job = retries_.begin()->second;
+      retries_.erase(retries_.begin());
+      lock.unlock();
+      Attempt(job);
+      lock.lock();
+    }
+  }
+
+  net::OtlpExporter& exporter_;
+  const ReplayConfig& config_;
+  const bool http_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  ReplayReport& report_;
+  size_t in_flight_ = 0;
+  std::multimap<Clock::time_point, std::shared_ptr<Job>> retries_;
+  std::mt19937_64 rng_;
+  bool stop_ = false;
+  std::thread retry_thread_;  // last
+};
+
+uint64_t IdKey(uint64_t iteration) {
+  // Distinct, non-zero keys per iteration (SplitMix64 of iteration + 1).
+  uint64_t z = iteration + 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return z == 0 ? 1 : z;
+}
+
+}  // namespace
+
+absl::StatusOr<TimestampMode> ParseTimestampMode(std::string_view s) {
+  if (s == "none") return TimestampMode::kNone;
+  if (s == "relative") return TimestampMode::kRelative;
+  if (s == "current") return TimestampMode::kCurrent;
+  return absl::InvalidArgumentError(fmt::format("timestamps '{}': use none, relative or current", s));
+}
+
+absl::StatusOr<Protocol> ParseProtocol(std::string_view s) {
+  if (s == "http/protobuf") return Protocol::kHttpProtobuf;
+  if (s == "http/json") return Protocol::kHttpJson;
+  if (s == "grpc") return Protocol::kGrpc;
+  return absl::InvalidArgumentError(fmt::format("protocol '{}': use http/protobuf, http/json or grpc", s));
+}
+
+uint64_t ReplayReport::failed_requests() const {
+  uint64_t n = 0;
+  for (const auto& s : signals) n += s.failed_requests;
+  return n;
+}
+uint64_t ReplayReport::sent_requests() const {
+  uint64_t n = 0;
+  for (const auto& s : signals) n += s.sent_requests;
+  return n;
+}
+uint64_t ReplayReport::retries() const {
+  uint64_t n = 0;
+  for (const auto& s : signals) n += s.retries;
+  return n;
+}
+uint64_t ReplayReport::rejected_items() const {
+  uint64_t n = 0;
+  for (const auto& s : signals) n += s.rejected_items;
+  return n;
+}
+
+absl::Status ValidateReplayConfig(const ReplayConfig& c) {
+  if (!std::isfinite(c.speed) || c.speed < 0) {
+    return absl::InvalidArgumentError(
+        fmt::format("speed {} is not allowed: use 0 (as fast as possible) or a positive multiplier", c.speed));
+  }
+  if (!std::isfinite(c.max_duration_seconds) || c.max_duration_seconds <= 0) {
+    return absl::InvalidArgumentError(
+        fmt::format("duration {} is not allowed: use a positive number of seconds", c.max_duration_seconds));
+  }
+  if (!c.replay_traces && !c.replay_metrics && !c.replay_logs) {
+    return absl::InvalidArgumentError("no signal selected: replay at least one of traces, metrics and logs");
+  }
+  if (c.window == 0) return absl::InvalidArgumentError("the window of requests in flight must be at least 1");
+  if (c.max_attempts < 1) return absl::InvalidArgumentError("max attempts must be at least 1");
+  if (c.loop && c.speed == 0) {
+    // Fine: loops as fast as possible until the duration ends.
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ReplayReport> RunReplay(session::SessionStore& sessions, const ReplayConfig& config) {
+  if (absl::Status s = ValidateReplayConfig(config); !s.ok()) return s;
+  absl::StatusOr<session::SessionMetadata> metadata = sessions.Load(config.session_id);
+  if (!metadata.ok()) return metadata.status();
+  net::OtlpExporterOptions exporter_options{.timeout = config.timeout,
+                                            .gzip = config.gzip,
+                                            .http_connections = static_cast<int>(std::min<size_t>(config.window, 64)),
+                                            .json = config.protocol == Protocol::kHttpJson,
+                                            .headers = config.headers};
+  std::string url = config.endpoint;
+  if (config.protocol == Protocol::kGrpc && url.starts_with("http://")) url = "grpc://" + url.substr(7);
+  if (config.protocol != Protocol::kGrpc && url.starts_with("grpc://")) url = "http://" + url.substr(7);
+  absl::StatusOr<std::unique_ptr<net::OtlpExporter>> exporter = net::CreateOtlpExporter(url, exporter_options);
+  if (!exporter.ok()) return exporter.status();
+
+  std::vector<otlp::Signal> signals;
+  if (config.replay_traces) signals.push_back(otlp::Signal::kTraces);
+  if (config.replay_metrics) signals.push_back(otlp::Signal::kMetrics);
+  if (config.replay_logs) signals.push_back(otlp::Signal::kLogs);
+
+  ReplayReport report;
+  report.session_id = config.session_id;
+  report.endpoint = url;
+  const session::SessionCounts& counts = metadata->counts;
+  report.records_total = (config.replay_traces ? counts.trace_requests : 0) +
+                         (config.replay_metrics ? counts.metric_requests : 0) +
+                         (config.replay_logs ? counts.log_requests : 0);
+  const uint64_t first = metadata->first_arrival_unix_nano.value_or(metadata->start_time_unix_nano);
+  const uint64_t last = metadata->last_arrival_unix_nano.value_or(first);
+  const uint64_t requests = counts.trace_requests + counts.metric_requests + counts.log_requests;
+  // One iteration's length: the arrivals' span plus one mean gap, so iterations do not overlap.
+  const uint64_t span = last - first;
+  const uint64_t length = span + (requests > 1 ? span / (requests - 1) : 1'000'000'000ull);
+  const uint64_t session_start = metadata->start_time_unix_nano != 0 ? metadata->start_time_unix_nano : first;
+
+  const auto start = Clock::now();
+  const uint64_t start_wall = WallNowUnixNano();
+  const auto deadline = start + std::chrono::duration_cast<Clock::duration>(
+                                    std::chrono::duration<double>(config.max_duration_seconds));
+  LagHistogram lags;
+  auto next_log = start + config.log_interval;
+  bool stopped = false;
+  absl::Status read_error;
+  {
+    Sender sender(**exporter, config, report);
+    otlp::FieldLocations where;
+    std::string filtered;
+    for (uint64_t iteration = 0; !stopped; ++iteration) {
+      absl::StatusOr<std::unique_ptr<session::SessionReader>> reader =
+          sessions.OpenReader(config.session_id, {.signals = signals});
+      if (!reader.ok()) {
+        read_error = reader.status();
+        break;
+      }
+      const uint64_t key = (config.loop || config.rewrite_ids) ? IdKey(iteration) : 0;
+      session::Record rec;
+      uint64_t in_iteration = 0;
+      while (true) {
+        if ((config.cancel != nullptr && config.cancel->load()) || Clock::now() >= deadline) {
+          stopped = true;
+          break;
+        }
+        absl::StatusOr<bool> more = (*reader)->Next(&rec);
+        if (!more.ok()) {
+          read_error = more.status();
+          stopped = true;
+          break;
+        }
+        if (!*more) break;
+        ++in_iteration;
+        uint64_t offset = rec.arrival_unix_nano - std::min(rec.arrival_unix_nano, first) + iteration * length;
+        Clock::time_point due = start;
+        if (config.speed > 0) {
+          due = start + std::chrono::duration_cast<Clock::duration>(
+                            std::chrono::duration<double, std::nano>(static_cast<double>(offset) / config.speed));
+          if (due >= deadline) {
+            stopped = true;
+            break;
+          }
+          if (due > Clock::now()) std::this_thread::sleep_until(due);
+        }
+        std::string body = std::move(rec.payload);
+        if (!config.services.empty()) {
+          absl::StatusOr<bool> kept = otlp::FilterServices(rec.signal, body, config.services, &filtered);
+          if (!kept.ok() || !*kept) {
+            sender.WithReport([&](ReplayReport& r) { ++r.signals[SlotOf(rec.signal)].filtered_requests; });
+            ++report.records_processed;
+            continue;
+          }
+          body.swap(filtered);
+        }
+        absl::StatusOr<otlp::RequestSummary> summary = otlp::Summarize(rec.signal, body);
+        if (!summary.ok()) {
+          read_error = absl::DataLossError(fmt::format("record {} of session {} is not valid OTLP: {}", rec.sequence,
+                                                       config.session_id, summary.status().message()));
+          stopped = true;
+          break;
+        }
+        if (config.timestamps != TimestampMode::kNone || key != 0) {
+          where.clear();
+          if (absl::Status s = otlp::Locate(rec.signal, body, &where); !s.ok()) {
+            read_error = s;
+            stopped = true;
+            break;
+          }
+          if (config.timestamps == TimestampMode::kRelative) {
+            int64_t delta = static_cast<int64_t>(start_wall - session_start) + static_cast<int64_t>(iteration * length);
+            otlp::ShiftTimestamps(&body, where, delta);
+          } else if (config.timestamps == TimestampMode::kCurrent) {
+            uint64_t max = otlp::MaxTimestamp(body, where);
+            if (max != 0) otlp::ShiftTimestamps(&body, where, static_cast<int64_t>(WallNowUnixNano() - max));
+          }
+          if (key != 0) otlp::RemapIds(&body, where, key);
+        }
+        sender.Send(rec.signal, std::move(body), summary->items());
+        if (config.speed > 0) {
+          lags.Add(std::chrono::duration<double, std::milli>(Clock::now() - due).count());
+        }
+        sender.WithReport([&](ReplayReport& r) { ++r.records_processed; });
+        if (config.progress && Clock::now() >= next_log) {
+          next_log = Clock::now() + config.log_interval;
+          ReplayReport snapshot;
+          sender.WithReport([&](ReplayReport& r) { snapshot = r; });
+          snapshot.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+          snapshot.max_lag_ms = lags.max_ms();
+          snapshot.p99_lag_ms = lags.Quantile(0.99);
+          config.progress(snapshot);
+        }
+      }
+      if (in_iteration > 0 || iteration == 0) {
+        sender.WithReport([&](ReplayReport& r) { ++r.iterations; });
+      }
+      if (!config.loop || in_iteration == 0) break;
+    }
+    sender.Drain();
+  }
+  if (!read_error.ok()) return read_error;
+  report.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  report.max_lag_ms = lags.max_ms();
+  report.p99_lag_ms = lags.Quantile(0.99);
+  return report;
+}
+
+absl::StatusOr<std::string> SelectSession(session::SessionStore& sessions, std::string_view strategy,
+                                          std::string_view type) {
+  session::SessionType want = session::SessionType::kSeed;
+  if (!type.empty() && !session::ParseSessionType(type, &want)) {
+    return absl::InvalidArgumentError(fmt::format("session type '{}': use seed, capture or training", type));
+  }
+  if (strategy != "latest" && strategy != "random" && strategy != "largest" && strategy != "smallest") {
+    return absl::InvalidArgumentError(
+        fmt::format("strategy '{}': use latest, random, largest or smallest", strategy));
+  }
+  absl::StatusOr<std::vector<session::SessionMetadata>> all = sessions.List();
+  if (!all.ok()) return all.status();
+  std::vector<const session::SessionMetadata*> candidates;
+  for (const session::SessionMetadata& m : *all) {
+    if (m.status == session::SessionStatus::kActive) continue;  // still being written
+    if (!type.empty() && m.session_type != want) continue;
+    candidates.push_back(&m);
+  }
+  if (candidates.empty()) {
+    return absl::NotFoundError(type.empty() ? std::string("no finished session to replay in the store")
+                                            : fmt::format("no finished {} session to replay in the store", type));
+  }
+  auto size_of = [](const session::SessionMetadata* m) {
+    return m->counts.spans + m->counts.data_points + m->counts.log_records;
+  };
+  const session::SessionMetadata* pick = candidates.front();
+  if (strategy == "random") {
+    std::random_device rd;
+    pick = candidates[std::uniform_int_distribution<size_t>(0, candidates.size() - 1)(rd)];
+  } else {
+    for (const session::SessionMetadata* m : candidates) {
+      if (strategy == "latest" ? m->start_time_unix_nano > pick->start_time_unix_nano
+          : strategy == "largest" ? size_of(m) > size_of(pick)
+                                  : size_of(m) < size_of(pick)) {
+        pick = m;
+      }
+    }
+  }
+  return pick->session_id;
+}
+
+}  // namespace otelrr::replay

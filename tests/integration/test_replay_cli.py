@@ -1,0 +1,219 @@
+"""otelrr replay end to end: a seed session replayed into a real `otelrr capture` over OTLP/HTTP (protobuf
+and JSON, gzip or not) and OTLP/gRPC arrives complete, every item identical but for its timestamps, which
+moved by exactly the expected delta; speed, duration and loops behave; a target that refuses with 503 for a
+while still receives everything exactly once.
+
+ctest sets OTELRR_BIN to the otelrr binary. By hand:
+    OTELRR_BIN=build/otelrr .venv/bin/python -m pytest -q tests/integration/test_replay_cli.py
+"""
+
+import collections
+import json
+import os
+import pathlib
+import subprocess
+import time
+
+import pytest
+from google.protobuf import json_format
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+
+from test_capture_cli import Capture, binary, hex_ids_to_base64
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+START = "2026-01-01T00:00:00Z"
+TYPES = {"resourceSpans": ("traces", trace_service_pb2.ExportTraceServiceRequest),
+         "resourceMetrics": ("metrics", metrics_service_pb2.ExportMetricsServiceRequest),
+         "resourceLogs": ("logs", logs_service_pb2.ExportLogsServiceRequest)}
+
+
+def run(*args, check=True, timeout=300):
+    proc = subprocess.run([binary(), *args], capture_output=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"otelrr {' '.join(args)} failed ({proc.returncode}): {proc.stderr.decode()}")
+    return proc
+
+
+def messages(store, session):
+    out = []
+    for line in run("sessions", "export", session, "--out", "-", "--store", str(store)).stdout.decode().splitlines():
+        doc = hex_ids_to_base64(json.loads(line))
+        for key, (name, cls) in TYPES.items():
+            if key in doc:
+                msg = cls()
+                json_format.ParseDict(doc, msg)
+                out.append((name, msg))
+    return out
+
+
+def shifted(msg, delta):
+    """A copy of msg with every non-zero *time_unix_nano field moved by delta."""
+    copy = type(msg)()
+    copy.CopyFrom(msg)
+
+    def walk(m):
+        for field, value in m.ListFields():
+            if field.type == field.TYPE_MESSAGE:
+                if hasattr(value, "add"):  # repeated
+                    for v in value:
+                        walk(v)
+                else:
+                    walk(value)
+            elif field.name.endswith("time_unix_nano") and value != 0:
+                setattr(m, field.name, value + delta)
+
+    walk(copy)
+    return copy
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    store = tmp_path_factory.mktemp("seed-store")
+    run("seed", "--session-id", "s1", "--rate", "20", "--duration", "4", "--seed", "7", "--start-time", START,
+        "--store", str(store))
+    return store, messages(store, "s1")
+
+
+def sorted_serialized(msgs):
+    return sorted((name, m.SerializeToString(deterministic=True)) for name, m in msgs)
+
+
+@pytest.mark.parametrize("protocol,compression", [("http/protobuf", "none"), ("http/json", "gzip"), ("grpc", "gzip"),
+                                                  ("grpc", "none")])
+def test_replay_arrives_complete_over_every_transport(seeded, tmp_path, protocol, compression):
+    store, original = seeded
+    target = Capture(tmp_path / "target", "--session", "got")
+    try:
+        endpoint = f"http://{target.http}" if protocol.startswith("http") else f"grpc://{target.grpc}"
+        proc = run("replay", "--session", "s1", "--speed", "0", "--timestamps", "none", "--endpoint", endpoint,
+                   "--protocol", protocol, "--compression", compression, "--store", str(store), "--json")
+        report = json.loads(proc.stdout)
+        summary = target.stop()
+    finally:
+        if target.proc.poll() is None:
+            target.proc.kill()
+    assert report["failedRequests"] == 0 and report["sentRequests"] == len(original)
+    assert summary["requests"] == len(original)
+    got = messages(target.store, "got")
+    assert sorted_serialized(got) == sorted_serialized(original)
+    spans = sum(len(ss.spans) for n, m in original if n == "traces" for rs in m.resource_spans for ss in rs.scope_spans)
+    assert report["spans"] == spans == summary["spans"]
+
+
+def test_relative_timestamps_move_by_exactly_one_delta_and_speed_scales_time(seeded, tmp_path):
+    store, original = seeded
+    target = Capture(tmp_path / "target", "--session", "rel")
+    try:
+        t0 = time.time()
+        proc = run("replay", "--session", "s1", "--speed", "2", "--endpoint", f"http://{target.http}",
+                   "--store", str(store), "--json")
+        wall = time.time() - t0
+        report = json.loads(proc.stdout)
+        target.stop()
+    finally:
+        if target.proc.poll() is None:
+            target.proc.kill()
+    # The seed's arrivals span ~4 s: at speed 2 the replay takes ~2 s.
+    assert 1.5 <= report["elapsedSeconds"] <= 3.0, report
+    assert wall < 6
+    got = messages(target.store, "rel")
+    # One delta for every timestamp of every signal: find it from the first span.
+    first_orig = next(m for n, m in original if n == "traces").resource_spans[0].scope_spans[0].spans[0]
+    ids = {}
+    for n, m in got:
+        if n == "traces":
+            for rs in m.resource_spans:
+                for ss in rs.scope_spans:
+                    for s in ss.spans:
+                        ids[s.span_id] = s
+    delta = ids[first_orig.span_id].start_time_unix_nano - first_orig.start_time_unix_nano
+    assert abs(delta - (time.time() - 1767225600) * 1e9) < 60e9  # the session start maps to about now
+    assert sorted_serialized(got) == sorted_serialized([(n, shifted(m, delta)) for n, m in original])
+    assert report["maxLagMs"] < 1000
+
+
+def test_loop_gives_new_ids_per_iteration_and_keeps_traces_whole(seeded, tmp_path):
+    store, original = seeded
+    target = Capture(tmp_path / "target", "--session", "loop", "--no-metrics", "--no-logs")
+    try:
+        proc = run("replay", "--session", "s1", "--loop", "--duration", "1.5", "--speed", "10", "--no-metrics",
+                   "--no-logs", "--endpoint", f"http://{target.http}", "--store", str(store), "--json")
+        report = json.loads(proc.stdout)
+        target.stop()
+    finally:
+        if target.proc.poll() is None:
+            target.proc.kill()
+    assert report["iterations"] >= 3, report
+    spans_per_trace = collections.Counter()
+    for n, m in original:
+        if n == "traces":
+            for rs in m.resource_spans:
+                for ss in rs.scope_spans:
+                    for s in ss.spans:
+                        spans_per_trace[s.trace_id] += 1
+    got = collections.Counter()
+    parents_ok = True
+    span_ids = set()
+    for n, m in messages(target.store, "loop"):
+        for rs in m.resource_spans:
+            for ss in rs.scope_spans:
+                for s in ss.spans:
+                    got[s.trace_id] += 1
+                    span_ids.add((s.trace_id, s.span_id))
+    for n, m in messages(target.store, "loop"):
+        for rs in m.resource_spans:
+            for ss in rs.scope_spans:
+                for s in ss.spans:
+                    if s.parent_span_id and (s.trace_id, s.parent_span_id) not in span_ids:
+                        parents_ok = False
+    # Every replayed trace id is new (no iteration reuses another's), and every complete iteration's
+    # traces keep their original sizes.
+    assert not set(got) & set(spans_per_trace)
+    assert sorted(got.values()).count(max(spans_per_trace.values())) >= 1
+    assert len(got) >= 2 * len(spans_per_trace)
+    sizes = collections.Counter(spans_per_trace.values())
+    got_sizes = collections.Counter(got.values())
+    for size, count in sizes.items():
+        assert got_sizes[size] >= 2 * count * 0.9, (size, count, got_sizes[size])
+    assert parents_ok
+
+
+def test_a_target_that_refuses_for_a_while_still_gets_everything_once(seeded, tmp_path):
+    store, original = seeded
+    # A one-byte queue: concurrent requests are refused with 503 and Retry-After: 1 while one is written.
+    target = Capture(tmp_path / "target", "--session", "busy", "--queue-mb", "0.000001")
+    try:
+        proc = run("replay", "--session", "s1", "--speed", "0", "--timestamps", "none", "--endpoint",
+                   f"http://{target.http}", "--store", str(store), "--json")
+        report = json.loads(proc.stdout)
+        summary = target.stop()
+    finally:
+        if target.proc.poll() is None:
+            target.proc.kill()
+    assert report["failedRequests"] == 0
+    assert report["retries"] > 0 and summary["overloaded"] == report["retries"]
+    assert sorted_serialized(messages(target.store, "busy")) == sorted_serialized(original)
+
+
+def test_auto_selection_and_bad_input(seeded, tmp_path):
+    store, _ = seeded
+    proc = run("replay", "--filter-type", "capture", "--store", str(store), check=False)
+    assert proc.returncode == 1 and "no finished capture session" in proc.stderr.decode()
+    proc = run("replay", "--session", "nope", "--store", str(store), check=False)
+    assert proc.returncode == 1 and "nope" in proc.stderr.decode()
+    for args, needle in ((["--speed", "-1"], "speed -1"), (["--protocol", "smoke"], "http/protobuf"),
+                         (["--timestamps", "later"], "none, relative or current"),
+                         (["--endpoint", "ftp://x:1"], "not supported"),
+                         (["--header", "novalue"], "NAME=VALUE"),
+                         (["--no-traces", "--no-metrics", "--no-logs"], "no signal")):
+        proc = run("replay", "--session", "s1", "--store", str(store), *args, check=False)
+        assert proc.returncode == 1, args
+        assert needle in proc.stderr.decode(), (args, proc.stderr.decode())
+    # Nothing listens there: every request fails after its retries, and the exit code says so.
+    proc = run("replay", "--session", "s1", "--speed", "0", "--endpoint", "http://127.0.0.1:9", "--store", str(store),
+               "--json", check=False)
+    assert proc.returncode == 1
+    report = json.loads(proc.stdout)
+    assert report["failedRequests"] == report["sentRequests"] > 0 and "sending to" in report["firstError"]
