@@ -2,6 +2,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -39,6 +40,7 @@ struct ReplayFlags {
   std::string compression = "none";
   bool rewrite_ids = false;
   double log_interval = 60;
+  double max_retry_seconds = 60;
   std::string preset;
   bool json = false;
 };
@@ -129,6 +131,10 @@ int RunReplayCommand(const StoreFlag& store_flag, const ReplayFlags& f) {
   config.replay_logs = f.logs;
   config.services = f.services;
   config.rewrite_ids = f.rewrite_ids;
+  if (!(f.max_retry_seconds >= 0) || !std::isfinite(f.max_retry_seconds)) {
+    return Fail(fmt::format("--max-retry-seconds {} must be 0 or more", f.max_retry_seconds));
+  }
+  config.max_retry_elapsed = std::chrono::milliseconds(static_cast<int64_t>(f.max_retry_seconds * 1000));
   if (!(f.log_interval > 0)) return Fail(fmt::format("--log-interval {} must be positive", f.log_interval));
   config.log_interval = std::chrono::milliseconds(static_cast<int64_t>(f.log_interval * 1000));
   if (const char* env = std::getenv("OTEL_EXPORTER_OTLP_HEADERS"); env != nullptr && *env != '\0') {
@@ -247,6 +253,8 @@ void AddReplayCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   cmd->add_option("--header", f->headers, "extra request header NAME=VALUE (repeatable; also $OTEL_EXPORTER_OTLP_HEADERS)");
   cmd->add_option("--compression", f->compression, "gzip|none (default: none)");
   cmd->add_flag("--rewrite-ids", f->rewrite_ids, "give trace and span ids new values (as a loop iteration does)");
+  cmd->add_option("--max-retry-seconds", f->max_retry_seconds,
+                  "retry a refused request (429, 502-504, UNAVAILABLE...) for at most this long (default: 60)");
   cmd->add_option("--log-interval", f->log_interval, "progress line every this many seconds (default: 60)");
   cmd->add_option("--preset", f->preset, "seed (the latest seed session) or heavy (2x speed, loop)")
       ->check(CLI::IsMember({"seed", "heavy"}));

@@ -9,6 +9,7 @@
 #include "common/status.h"
 #include "fmt/format.h"
 #include "net/otlp_exporter.h"
+#include "replay/replay_service.h"
 #include "server/control_api.h"
 #include "session/session_store.h"
 
@@ -43,7 +44,8 @@ int RunServe(const StoreFlag& store_flag, const ServeFlags& f) {
   capture::CaptureService service(sessions, {.compression_threads = 1, .forward = forward.get()});
   absl::StatusOr<Receivers> receivers = StartReceivers(service, f.http, f.grpc);
   if (!receivers.ok()) return Fail(receivers.status());
-  server::ControlApi api(service, sessions, token);
+  replay::ReplayService replays(sessions);
+  server::ControlApi api(service, replays, sessions, token);
   absl::StatusOr<std::unique_ptr<net::HttpServer>> api_server = net::HttpServer::Start(
       {.address = f.api, .threads = 1, .max_body_bytes = 1 << 20}, api);
   if (!api_server.ok()) {
@@ -87,6 +89,9 @@ void AddServeCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   GET    /api/captures[/{id}]       captures, with live counts while active
   GET    /api/sessions[/{id}]       sessions
   DELETE /api/sessions/{id}         delete a session (not while it is captured)
+  POST   /api/replays               start a replay; body: the seed's OrchestratorConfig
+  GET    /api/replays[/{id}]        replays, with processed/total records, rate and lag
+  POST   /api/replays/{id}/stop     stop one
 
 Example:
   otelrr serve &

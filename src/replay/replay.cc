@@ -97,7 +97,7 @@ class Sender {
 
   // Blocks while the window is full. Returns when the request is on its way.
   void Send(otlp::Signal signal, std::string body, uint64_t items) {
-    auto job = std::make_shared<Job>(Job{signal, std::move(body), items, 1});
+    auto job = std::make_shared<Job>(Job{signal, std::move(body), items, 1, Clock::now()});
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [&] { return in_flight_ < config_.window; });
@@ -125,6 +125,7 @@ class Sender {
     std::string body;
     uint64_t items;
     int attempt;
+    Clock::time_point first_attempt;
   };
 
   void Attempt(const std::shared_ptr<Job>& job) {
@@ -143,9 +144,17 @@ class Sender {
       Finish();
       return;
     }
-    if (Retryable(r, http_) && job->attempt < config_.max_attempts) {
+    std::chrono::milliseconds delay = r.retry_after;
+    if (delay.count() > 0) {
+      // At least what the server asked for; up to half as much again, so that requests refused
+      // together do not all come back at the same instant.
+      std::uniform_real_distribution<double> spread(1.0, 1.5);
+      delay = std::chrono::milliseconds(static_cast<int64_t>(static_cast<double>(delay.count()) * spread(rng_)));
+    }
+    bool attempts_left = config_.max_attempts == 0 || job->attempt < config_.max_attempts;
+    bool time_left = Clock::now() + delay - job->first_attempt <= config_.max_retry_elapsed;
+    if (Retryable(r, http_) && attempts_left && time_left) {
       ++s.retries;
-      std::chrono::milliseconds delay = r.retry_after;
       if (delay.count() <= 0) {
         // Exponential backoff with full jitter, bounded.
         double base = static_cast<double>(config_.initial_backoff.count()) * std::pow(2.0, job->attempt - 1);
@@ -153,7 +162,6 @@ class Sender {
         std::uniform_real_distribution<double> jitter(0.5, 1.0);
         delay = std::chrono::milliseconds(static_cast<int64_t>(base * jitter(rng_)));
       }
-      delay = std::min(delay, std::chrono::duration_cast<std::chrono::milliseconds>(config_.max_backoff * 6));
       ++job->attempt;
       retries_.emplace(Clock::now() + delay, job);
       cv_.notify_all();
@@ -261,7 +269,7 @@ absl::Status ValidateReplayConfig(const ReplayConfig& c) {
     return absl::InvalidArgumentError("no signal selected: replay at least one of traces, metrics and logs");
   }
   if (c.window == 0) return absl::InvalidArgumentError("the window of requests in flight must be at least 1");
-  if (c.max_attempts < 1) return absl::InvalidArgumentError("max attempts must be at least 1");
+  if (c.max_attempts < 0) return absl::InvalidArgumentError("max attempts must be 0 (no limit) or more");
   if (c.loop && c.speed == 0) {
     // Fine: loops as fast as possible until the duration ends.
   }
@@ -347,7 +355,14 @@ absl::StatusOr<ReplayReport> RunReplay(session::SessionStore& sessions, const Re
             stopped = true;
             break;
           }
-          if (due > Clock::now()) std::this_thread::sleep_until(due);
+          // Sleep in short slices so that cancel takes effect at once even at slow speeds.
+          while (Clock::now() < due && !(config.cancel != nullptr && config.cancel->load())) {
+            std::this_thread::sleep_until(std::min(due, Clock::now() + std::chrono::milliseconds(20)));
+          }
+          if (config.cancel != nullptr && config.cancel->load()) {
+            stopped = true;
+            break;
+          }
         }
         std::string body = std::move(rec.payload);
         if (!config.services.empty()) {

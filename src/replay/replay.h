@@ -53,7 +53,10 @@ struct ReplayConfig {
   std::vector<std::pair<std::string, std::string>> headers = {};
   bool gzip = false;
   size_t window = 64;  // requests in flight
-  int max_attempts = 5;
+  // A request is retried until it was tried this many times (0: no limit) or until retrying would end
+  // later than max_retry_elapsed after its first attempt (as the Collector's retry_on_failure does).
+  int max_attempts = 0;
+  std::chrono::milliseconds max_retry_elapsed = std::chrono::seconds(60);
   std::chrono::milliseconds initial_backoff = std::chrono::milliseconds(100);
   std::chrono::milliseconds max_backoff = std::chrono::seconds(5);
   std::chrono::milliseconds timeout = std::chrono::seconds(10);
@@ -64,7 +67,7 @@ struct ReplayConfig {
   const std::atomic<bool>* cancel = nullptr;
 };
 
-// Checks a config: speed >= 0 and finite, duration > 0, a signal selected, window > 0, attempts >= 1.
+// Checks a config: speed >= 0 and finite, duration > 0, a signal selected, window > 0, attempts >= 0.
 absl::Status ValidateReplayConfig(const ReplayConfig& config);
 
 struct SignalReport {

@@ -165,6 +165,221 @@ absl::StatusOr<capture::CaptureConfig> ParseCaptureConfig(std::string_view json)
   return config;
 }
 
+absl::StatusOr<replay::ReplayRequest> ParseReplayRequest(std::string_view json) {
+  replay::ReplayRequest out;
+  replay::ReplayConfig& c = out.config;
+  std::string_view trimmed = json;
+  while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.front()))) trimmed.remove_prefix(1);
+  if (trimmed.empty()) return absl::InvalidArgumentError("the body must be an OrchestratorConfig (needs targetEndpoint)");
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(json);
+  simdjson::dom::element root;
+  if (auto err = parser.parse(padded).get(root); err) {
+    return absl::InvalidArgumentError(fmt::format("the body is not valid JSON: {}", simdjson::error_message(err)));
+  }
+  simdjson::dom::object obj;
+  if (root.get(obj)) return absl::InvalidArgumentError("the body must be a JSON object (an OrchestratorConfig)");
+  bool endpoint_given = false;
+  for (auto field : obj) {
+    std::string_view key = field.key;
+    simdjson::dom::element v = field.value;
+    auto str = [&](std::string* o) -> absl::Status {
+      std::string_view sv;
+      if (v.get(sv)) return absl::InvalidArgumentError(fmt::format("{} must be a string", key));
+      *o = std::string(sv);
+      return absl::OkStatus();
+    };
+    auto boolean = [&](bool* o) -> absl::Status {
+      if (v.get(*o)) return absl::InvalidArgumentError(fmt::format("{} must be true or false", key));
+      return absl::OkStatus();
+    };
+    auto number = [&](double* o) -> absl::Status {
+      if (v.get(*o)) return absl::InvalidArgumentError(fmt::format("{} must be a number", key));
+      return absl::OkStatus();
+    };
+    absl::Status st;
+    std::string text;
+    if (key == "sessionId") {
+      st = str(&out.session_id);
+    } else if (key == "selectionStrategy") {
+      st = str(&out.strategy);
+    } else if (key == "sessionFilter") {
+      simdjson::dom::object filter;
+      if (v.get(filter)) {
+        st = absl::InvalidArgumentError("sessionFilter must be an object {\"sessionType\": ...}");
+      } else {
+        for (auto ff : filter) {
+          std::string_view t;
+          if (ff.key != "sessionType" || ff.value.get(t)) {
+            st = absl::InvalidArgumentError("sessionFilter holds only sessionType, a string");
+            break;
+          }
+          out.session_type = std::string(t);
+        }
+      }
+    } else if (key == "maxDuration") {
+      st = number(&c.max_duration_seconds);
+    } else if (key == "loopEnabled") {
+      st = boolean(&c.loop);
+    } else if (key == "speedMultiplier") {
+      st = number(&c.speed);
+    } else if (key == "targetEndpoint") {
+      st = str(&c.endpoint);
+      endpoint_given = true;
+    } else if (key == "replayTraces") {
+      st = boolean(&c.replay_traces);
+    } else if (key == "replayMetrics") {
+      st = boolean(&c.replay_metrics);
+    } else if (key == "replayLogs") {
+      st = boolean(&c.replay_logs);
+    } else if (key == "rewriteIds") {
+      st = boolean(&c.rewrite_ids);
+    } else if (key == "timestampAdjustment") {
+      if (st = str(&text); st.ok()) {
+        absl::StatusOr<replay::TimestampMode> m = replay::ParseTimestampMode(text);
+        if (m.ok()) c.timestamps = *m; else st = m.status();
+      }
+    } else if (key == "protocol") {
+      if (st = str(&text); st.ok()) {
+        absl::StatusOr<replay::Protocol> p = replay::ParseProtocol(text);
+        if (p.ok()) c.protocol = *p; else st = p.status();
+      }
+    } else if (key == "compression") {
+      if (st = str(&text); st.ok()) {
+        if (text == "gzip" || text == "none") c.gzip = text == "gzip";
+        else st = absl::InvalidArgumentError("compression must be gzip or none");
+      }
+    } else if (key == "services" || key == "filterServices") {
+      simdjson::dom::array arr;
+      if (v.get(arr)) {
+        st = absl::InvalidArgumentError(fmt::format("{} must be an array of strings", key));
+      } else {
+        for (simdjson::dom::element e : arr) {
+          std::string_view sv;
+          if (e.get(sv)) {
+            st = absl::InvalidArgumentError(fmt::format("{} must be an array of strings", key));
+            break;
+          }
+          c.services.emplace_back(sv);
+        }
+      }
+    } else if (key == "headers") {
+      simdjson::dom::object h;
+      if (v.get(h)) {
+        st = absl::InvalidArgumentError("headers must be an object of strings");
+      } else {
+        for (auto hf : h) {
+          std::string_view hv;
+          if (hf.value.get(hv)) {
+            st = absl::InvalidArgumentError("headers must be an object of strings");
+            break;
+          }
+          c.headers.emplace_back(std::string(hf.key), std::string(hv));
+        }
+      }
+    } else {
+      st = absl::InvalidArgumentError(fmt::format(
+          "unknown field '{}': an OrchestratorConfig has sessionId, selectionStrategy, sessionFilter, maxDuration, "
+          "loopEnabled, speedMultiplier, targetEndpoint, replayTraces, replayMetrics, replayLogs, "
+          "timestampAdjustment (and protocol, compression, services, headers, rewriteIds)",
+          key));
+    }
+    if (!st.ok()) return st;
+  }
+  if (!endpoint_given) return absl::InvalidArgumentError("targetEndpoint is required");
+  if (absl::Status st = replay::ValidateReplayConfig(c); !st.ok()) return st;
+  return out;
+}
+
+std::string ReplayStatusJson(const replay::ReplayStatus& r) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("replayId");
+  w.String(r.replay_id);
+  w.Key("sessionId");
+  w.String(r.session_id);
+  w.Key("status");
+  w.String(replay::ReplayStateName(r.state));
+  if (!r.error.empty()) {
+    w.Key("error");
+    w.String(r.error);
+  }
+  w.Key("endpoint");
+  w.String(r.report.endpoint);
+  w.Key("iterations");
+  w.Uint(r.report.iterations);
+  w.Key("recordsProcessed");
+  w.Uint(r.report.records_processed);
+  w.Key("recordsTotal");
+  w.Uint(r.report.records_total);
+  w.Key("recordsPerSecond");
+  w.Double(r.records_per_second);
+  w.Key("sentRequests");
+  w.Uint(r.report.sent_requests());
+  w.Key("failedRequests");
+  w.Uint(r.report.failed_requests());
+  w.Key("retries");
+  w.Uint(r.report.retries());
+  w.Key("spans");
+  w.Uint(r.report.signals[0].items);
+  w.Key("dataPoints");
+  w.Uint(r.report.signals[1].items);
+  w.Key("logRecords");
+  w.Uint(r.report.signals[2].items);
+  w.Key("rejectedItems");
+  w.Uint(r.report.rejected_items());
+  w.Key("elapsedSeconds");
+  w.Double(r.report.elapsed_seconds);
+  w.Key("maxLagMs");
+  w.Double(r.report.max_lag_ms);
+  w.Key("p99LagMs");
+  w.Double(r.report.p99_lag_ms);
+  w.EndObject();
+  return w.Take();
+}
+
+net::HttpResponse ControlApi::RouteReplays(const net::HttpRequest& request, const std::vector<std::string_view>& seg) {
+  const std::string& m = request.method;
+  auto method_not_allowed = [&](std::string_view allow) {
+    net::HttpResponse r = Error(405, fmt::format("{} is not allowed on {}: use {}", m, request.path, allow));
+    r.headers.emplace_back("Allow", std::string(allow));
+    return r;
+  };
+  if (seg.size() == 2) {
+    if (m == "GET") {
+      std::string out = "{\"replays\":[";
+      std::vector<replay::ReplayStatus> all = replays_.ListReplays();
+      for (size_t i = 0; i < all.size(); ++i) {
+        if (i > 0) out += ',';
+        out += ReplayStatusJson(all[i]);
+      }
+      out += "]}";
+      return Json(200, std::move(out));
+    }
+    if (m == "POST") {
+      absl::StatusOr<replay::ReplayRequest> req = ParseReplayRequest(request.body);
+      if (!req.ok()) return Error(req.status());
+      absl::StatusOr<replay::ReplayStatus> started = replays_.StartReplay(std::move(*req));
+      if (!started.ok()) return Error(started.status());
+      return Json(201, ReplayStatusJson(*started));
+    }
+    return method_not_allowed("GET, POST");
+  }
+  if (seg.size() == 3) {
+    if (m != "GET") return method_not_allowed("GET");
+    absl::StatusOr<replay::ReplayStatus> st = replays_.GetReplayStatus(seg[2]);
+    if (!st.ok()) return Error(st.status());
+    return Json(200, ReplayStatusJson(*st));
+  }
+  if (seg.size() == 4 && seg[3] == "stop") {
+    if (m != "POST") return method_not_allowed("POST");
+    absl::StatusOr<replay::ReplayStatus> st = replays_.StopReplay(seg[2]);
+    if (!st.ok()) return Error(st.status());
+    return Json(200, ReplayStatusJson(*st));
+  }
+  return Error(404, fmt::format("no such path {}", request.path));
+}
+
 void ControlApi::Handle(net::HttpRequest request, net::HttpResponder respond) {
   if (!token_.empty()) {
     std::string_view auth = request.Header("authorization");
@@ -226,6 +441,7 @@ net::HttpResponse ControlApi::Route(const net::HttpRequest& request) {
     }
     return Error(404, fmt::format("no such path {}", request.path));
   }
+  if (seg[1] == "replays") return RouteReplays(request, seg);
   if (seg[1] == "sessions") {
     if (seg.size() == 2) {
       if (m != "GET") return method_not_allowed("GET");

@@ -8,6 +8,9 @@
 //   GET    /api/sessions              every session                     -> 200, {"sessions": [...]}
 //   GET    /api/sessions/{id}                                            -> 200
 //   DELETE /api/sessions/{id}         not while it is being captured    -> 204
+//   POST   /api/replays               body: the seed's OrchestratorConfig -> 201, the replay's status
+//   GET    /api/replays[/{id}]        processed and total records, rate, lag, counts
+//   POST   /api/replays/{id}/stop     finishes what is in flight         -> 200, the final status
 //
 // Errors are {"error": "<message>"} with 400 (bad body or id), 401 (token), 404, 405, 409 (a capture is
 // active, or the session exists / is being captured), 500. With a token, every request needs
@@ -19,6 +22,7 @@
 
 #include "absl/status/statusor.h"
 #include "capture/capture_service.h"
+#include "replay/replay_service.h"
 #include "net/http_server.h"
 #include "session/session_store.h"
 
@@ -26,15 +30,19 @@ namespace otelrr::server {
 
 class ControlApi : public net::HttpHandler {
  public:
-  ControlApi(capture::CaptureService& capture, session::SessionStore& sessions, std::string token = "")
-      : capture_(capture), sessions_(sessions), token_(std::move(token)) {}
+  ControlApi(capture::CaptureService& capture, replay::ReplayService& replays, session::SessionStore& sessions,
+             std::string token = "")
+      : capture_(capture), replays_(replays), sessions_(sessions), token_(std::move(token)) {}
 
   void Handle(net::HttpRequest request, net::HttpResponder respond) override;
 
  private:
   net::HttpResponse Route(const net::HttpRequest& request);
 
+  net::HttpResponse RouteReplays(const net::HttpRequest& request, const std::vector<std::string_view>& seg);
+
   capture::CaptureService& capture_;
+  replay::ReplayService& replays_;
   session::SessionStore& sessions_;
   const std::string token_;
 };
@@ -42,6 +50,12 @@ class ControlApi : public net::HttpHandler {
 // Parses a CaptureConfig JSON object (the seed's field names). An empty body is the default config.
 // InvalidArgument naming the field for unknown fields, wrong types and invalid values.
 absl::StatusOr<capture::CaptureConfig> ParseCaptureConfig(std::string_view json);
+// Parses the seed's OrchestratorConfig (sessionId, selectionStrategy, sessionFilter.sessionType,
+// maxDuration, loopEnabled, speedMultiplier, targetEndpoint, replayTraces/Metrics/Logs,
+// timestampAdjustment) plus protocol, compression, services, headers and rewriteIds.
+absl::StatusOr<replay::ReplayRequest> ParseReplayRequest(std::string_view json);
+// The status of a replay as the API answers it.
+std::string ReplayStatusJson(const replay::ReplayStatus& status);
 
 }  // namespace otelrr::server
 

@@ -213,7 +213,7 @@ def test_auto_selection_and_bad_input(seeded, tmp_path):
         assert needle in proc.stderr.decode(), (args, proc.stderr.decode())
     # Nothing listens there: every request fails after its retries, and the exit code says so.
     proc = run("replay", "--session", "s1", "--speed", "0", "--endpoint", "http://127.0.0.1:9", "--store", str(store),
-               "--json", check=False)
+               "--max-retry-seconds", "1", "--json", check=False)
     assert proc.returncode == 1
     report = json.loads(proc.stdout)
     assert report["failedRequests"] == report["sentRequests"] > 0 and "sending to" in report["firstError"]

@@ -13,6 +13,7 @@ import pathlib
 import re
 import signal
 import subprocess
+import time
 
 import pytest
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
@@ -149,3 +150,48 @@ def test_api_errors_are_json_with_a_message(serve):
     # Nothing above created a session.
     status, listed = serve.api("GET", "/api/sessions")
     assert listed == {"sessions": []}
+
+
+def test_replays_run_in_the_background_and_stop_over_the_api(serve):
+    proc = subprocess.run([binary(), "seed", "--session-id", "s", "--rate", "20", "--duration", "3", "--seed", "1",
+                           "--store", str(serve.store), "--json"], capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    seed = json.loads(proc.stdout)
+    status, body = serve.api("POST", "/api/captures", {"sessionId": "into-self"})
+    assert status == 201
+    target = f"http://127.0.0.1:{serve.otlp_port}"
+    status, started = serve.api("POST", "/api/replays", {
+        "sessionId": "auto", "selectionStrategy": "latest", "sessionFilter": {"sessionType": "seed"},
+        "targetEndpoint": target, "speedMultiplier": 0, "timestampAdjustment": "none", "maxDuration": 60})
+    assert status == 201, started
+    assert started["sessionId"] == "s" and started["status"] == "running"
+    # A second one at once, slow, stopped over the API.
+    status, slow = serve.api("POST", "/api/replays", {"sessionId": "s", "targetEndpoint": target,
+                                                     "speedMultiplier": 0.01, "replayMetrics": False})
+    assert status == 201
+    deadline = time.time() + 60
+    while True:
+        status, st = serve.api("GET", f"/api/replays/{started['replayId']}")
+        assert status == 200
+        if st["status"] != "running" or time.time() > deadline:
+            break
+        time.sleep(0.1)
+    assert st["status"] == "completed", st
+    assert (st["spans"], st["dataPoints"], st["logRecords"]) == (seed["spans"], seed["dataPoints"], seed["logRecords"])
+    assert st["recordsProcessed"] == st["recordsTotal"] == st["sentRequests"] and st["failedRequests"] == 0
+    status, stopped = serve.api("POST", f"/api/replays/{slow['replayId']}/stop")
+    assert status == 200 and stopped["status"] == "stopped"
+    status, listed = serve.api("GET", "/api/replays")
+    assert {r["replayId"] for r in listed["replays"]} == {started["replayId"], slow["replayId"]}
+    status, final = serve.api("POST", "/api/captures/into-self/stop")
+    assert final["counts"]["spans"] >= seed["spans"]
+    status, body = serve.api("GET", "/api/replays/replay-999")
+    assert status == 404
+    for payload, needle in (({"sessionId": "s"}, "targetEndpoint is required"),
+                            ({"targetEndpoint": target, "speedMultiplier": -2}, "speed -2"),
+                            ({"targetEndpoint": target, "sessionFilter": {"sessionType": "training"},
+                              "selectionStrategy": "largest"}, "no finished training session"),
+                            ({"targetEndpoint": target, "timestampAdjustment": "later"}, "none, relative or current"),
+                            ({"targetEndpoint": target, "sessionId": "missing"}, "missing")):
+        status, body = serve.api("POST", "/api/replays", payload)
+        assert status in (400, 404) and needle in body["error"], (payload, body)
