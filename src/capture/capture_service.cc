@@ -490,15 +490,15 @@ void CaptureService::Record(otlp::Signal signal, net::ExportRequest& request, st
   }
   std::shared_ptr<Active> active = CurrentActive();
   if (active && active->Captures(signal)) {
-    Pending p{.record = {.arrival_unix_nano = request.arrival_unix_nano,
-                         .signal = signal,
-                         .transport = request.transport,
-                         .encoding = request.encoding,
-                         .payload = std::move(payload)},
-              .done = std::move(done),
-              .counts = {.spans = summary->spans,
-                         .data_points = summary->data_points,
-                         .log_records = summary->log_records}};
+    // Filled field by field: g++ 12 -O3 warns (falsely) about a designated initializer here.
+    Pending p;
+    p.record.arrival_unix_nano = request.arrival_unix_nano;
+    p.record.signal = signal;
+    p.record.transport = request.transport;
+    p.record.encoding = request.encoding;
+    p.record.payload = std::move(payload);
+    p.done = std::move(done);
+    p.counts = {.spans = summary->spans, .data_points = summary->data_points, .log_records = summary->log_records};
     (void)otlp::ForEachTraceId(signal, p.record.payload, [&p](const uint8_t* id) {
       p.trace_ids.append(reinterpret_cast<const char*>(id), 16);
     });
