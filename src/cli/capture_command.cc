@@ -36,8 +36,7 @@ struct CaptureFlags {
   bool max_size_given = false;
   bool max_duration_given = false;
   std::string forward;
-  std::string http = "127.0.0.1:4318";
-  std::string grpc = "127.0.0.1:4317";
+  ReceiverFlags receivers;
   bool fsync = false;
   bool json = false;
   double queue_mb = 256;
@@ -187,7 +186,7 @@ int RunCapture(const StoreFlag& store_flag, const CaptureFlags& f) {
   if (!started.ok()) return Fail(started.status());
   const std::string id = started->session_id;
 
-  absl::StatusOr<Receivers> receivers = StartReceivers(service, f.http, f.grpc);
+  absl::StatusOr<Receivers> receivers = StartReceivers(service, f.receivers);
   if (!receivers.ok()) {
     (void)service.StopCapture(id, session::SessionStatus::kFailed, std::string(receivers.status().message()));
     return Fail(receivers.status());
@@ -227,8 +226,7 @@ void AddCaptureCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   cmd->add_option("--forward", f->forward,
                   "tee: also send every request to this endpoint (http://host:port for OTLP/HTTP, grpc://host:port "
                   "for OTLP/gRPC); clients get its answer");
-  cmd->add_option("--http", f->http, "OTLP/HTTP listen address (default: 127.0.0.1:4318; port 0 picks one)");
-  cmd->add_option("--grpc", f->grpc, "OTLP/gRPC listen address (default: 127.0.0.1:4317; port 0 picks one)");
+  AddReceiverFlags(cmd, &f->receivers);
   cmd->add_option("--queue-mb", f->queue_mb,
                   "requests waiting to be written, in MB, before new ones are answered 503/UNAVAILABLE with a "
                   "retry delay (default: 256)");

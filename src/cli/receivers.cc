@@ -1,5 +1,6 @@
 #include "cli/receivers.h"
 
+#include <cmath>
 #include <cstdio>
 
 #include "common/status.h"
@@ -45,14 +46,33 @@ uint64_t Receivers::refused() const {
   return (otlp_http ? otlp_http->rejected() : 0) + (http ? http->stats().bad_requests : 0);
 }
 
-absl::StatusOr<Receivers> StartReceivers(net::ExportHandler& handler, const std::string& http_address,
-                                         const std::string& grpc_address) {
+void AddReceiverFlags(CLI::App* cmd, ReceiverFlags* f) {
+  cmd->add_option("--http", f->http, "OTLP/HTTP listen address (default: 127.0.0.1:4318; port 0 picks one)");
+  cmd->add_option("--grpc", f->grpc, "OTLP/gRPC listen address (default: 127.0.0.1:4317; port 0 picks one)");
+  cmd->add_option("--http-timeout", f->http_timeout_seconds,
+                  "seconds an HTTP client has to send a whole request once it started (default: 30)");
+  cmd->add_option("--http-idle-timeout", f->http_idle_timeout_seconds,
+                  "seconds a kept-alive HTTP connection may sit without a request (default: 120)");
+}
+
+absl::StatusOr<Receivers> StartReceivers(net::ExportHandler& handler, const ReceiverFlags& flags) {
+  for (auto [name, value] : {std::pair{"--http-timeout", flags.http_timeout_seconds},
+                             std::pair{"--http-idle-timeout", flags.http_idle_timeout_seconds}}) {
+    if (!(value > 0) || !std::isfinite(value)) {
+      return absl::InvalidArgumentError(fmt::format("{} {} is not allowed: use a positive number of seconds", name, value));
+    }
+  }
+  auto millis = [](double s) { return std::chrono::milliseconds(static_cast<int64_t>(s * 1000)); };
   Receivers r;
   r.otlp_http = std::make_unique<net::OtlpHttpReceiver>(handler);
-  absl::StatusOr<std::unique_ptr<net::HttpServer>> http = net::HttpServer::Start({.address = http_address}, *r.otlp_http);
+  absl::StatusOr<std::unique_ptr<net::HttpServer>> http = net::HttpServer::Start(
+      {.address = flags.http,
+       .request_timeout = millis(flags.http_timeout_seconds),
+       .idle_timeout = millis(flags.http_idle_timeout_seconds)},
+      *r.otlp_http);
   if (!http.ok()) return absl::Status(http.status().code(), fmt::format("--http: {}", http.status().message()));
   r.http = std::move(*http);
-  absl::StatusOr<std::unique_ptr<net::GrpcReceiver>> grpc = net::GrpcReceiver::Start({.address = grpc_address}, handler);
+  absl::StatusOr<std::unique_ptr<net::GrpcReceiver>> grpc = net::GrpcReceiver::Start({.address = flags.grpc}, handler);
   if (!grpc.ok()) {
     r.http->Shutdown(std::chrono::milliseconds(0));
     return absl::Status(grpc.status().code(), fmt::format("--grpc: {}", grpc.status().message()));

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
 #include "capture/capture_service.h"
 #include "net/grpc_receiver.h"
@@ -36,10 +37,18 @@ struct Receivers {
   uint64_t refused() const;
 };
 
-// Starts OTLP/HTTP on `http_address` and OTLP/gRPC on `grpc_address`, both handing requests to `handler`.
-// Errors name the flag (--http / --grpc) and the address.
-absl::StatusOr<Receivers> StartReceivers(net::ExportHandler& handler, const std::string& http_address,
-                                         const std::string& grpc_address);
+// The receivers' flags, shared by capture and serve.
+struct ReceiverFlags {
+  std::string http = "127.0.0.1:4318";
+  std::string grpc = "127.0.0.1:4317";
+  double http_timeout_seconds = 30;        // a whole request (after its first byte), and writing the answer
+  double http_idle_timeout_seconds = 120;  // a kept-alive connection with no request
+};
+void AddReceiverFlags(CLI::App* cmd, ReceiverFlags* flags);
+
+// Starts OTLP/HTTP and OTLP/gRPC as `flags` say, both handing requests to `handler`. Errors name the
+// flag (--http / --grpc / --http-timeout...) and the value.
+absl::StatusOr<Receivers> StartReceivers(net::ExportHandler& handler, const ReceiverFlags& flags);
 
 }  // namespace otelrr::cli
 

@@ -17,8 +17,7 @@ namespace otelrr::cli {
 namespace {
 
 struct ServeFlags {
-  std::string http = "127.0.0.1:4318";
-  std::string grpc = "127.0.0.1:4317";
+  ReceiverFlags receivers;
   std::string api = "127.0.0.1:8080";
   std::string api_token;
   std::string forward;
@@ -42,7 +41,7 @@ int RunServe(const StoreFlag& store_flag, const ServeFlags& f) {
     forward = std::move(*e);
   }
   capture::CaptureService service(sessions, {.compression_threads = 1, .forward = forward.get()});
-  absl::StatusOr<Receivers> receivers = StartReceivers(service, f.http, f.grpc);
+  absl::StatusOr<Receivers> receivers = StartReceivers(service, f.receivers);
   if (!receivers.ok()) return Fail(receivers.status());
   replay::ReplayService replays(sessions);
   server::ControlApi api(service, replays, sessions, token);
@@ -77,8 +76,7 @@ int RunServe(const StoreFlag& store_flag, const ServeFlags& f) {
 void AddServeCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   auto f = std::make_shared<ServeFlags>();
   CLI::App* cmd = app.add_subcommand("serve", "Run the OTLP receivers and a control API that starts and stops captures");
-  cmd->add_option("--http", f->http, "OTLP/HTTP listen address (default: 127.0.0.1:4318; port 0 picks one)");
-  cmd->add_option("--grpc", f->grpc, "OTLP/gRPC listen address (default: 127.0.0.1:4317; port 0 picks one)");
+  AddReceiverFlags(cmd, &f->receivers);
   cmd->add_option("--api", f->api, "control API listen address (default: 127.0.0.1:8080; port 0 picks one)");
   cmd->add_option("--api-token", f->api_token, "require Authorization: Bearer <token> on the API (default: $OTELRR_API_TOKEN)");
   cmd->add_option("--forward", f->forward, "tee: also send every request to this OTLP endpoint (http:// or grpc://)");

@@ -601,3 +601,41 @@ def test_overload_is_answered_with_a_retry_delay_never_buffered(capture):
     assert summary["requests"] == ok + http_ok
     assert summary["overloaded"] == unavailable + len(http_busy)
     assert summary["spans"] == 400 * (ok + http_ok)
+
+
+def test_slow_and_stalled_http_clients_are_disconnected_after_their_timeouts(capture):
+    c = capture("--session", "slow", "--http-timeout", "1", "--http-idle-timeout", "1.5")
+    stalled = socket.create_connection(("127.0.0.1", c.http_port), timeout=10)
+    stalled.sendall(b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+                    b"Content-Length: 1000\r\n\r\nabc")
+    idle = socket.create_connection(("127.0.0.1", c.http_port), timeout=10)
+    # A slowloris: one header byte every 0.4 s never finishes its header within the idle timeout.
+    slow = socket.create_connection(("127.0.0.1", c.http_port), timeout=10)
+    t0 = time.monotonic()
+    closed_slow = None
+    for b in b"POST /v1/traces HTTP/1.1\r\nHost: x\r\n":
+        try:
+            slow.sendall(bytes([b]))
+        except OSError:
+            closed_slow = time.monotonic() - t0
+            break
+        time.sleep(0.4)
+        if time.monotonic() - t0 > 6:
+            break
+    # Meanwhile everyone else is served.
+    resp, _ = c.post("/v1/traces", trace_request(2, 1).SerializeToString())
+    assert resp.status == 200
+    assert stalled.recv(100) == b""  # closed by the server, unanswered
+    assert idle.recv(100) == b""
+    elapsed = time.monotonic() - t0
+    assert elapsed < 5, elapsed
+    if closed_slow is None:
+        slow.settimeout(5)
+        assert slow.recv(100) == b""
+    for s in (stalled, idle, slow):
+        s.close()
+    summary = c.stop()
+    assert summary["spans"] == 2
+    proc = subprocess.run([binary(), "capture", "--store", str(c.store), "--http-timeout", "0"], capture_output=True,
+                          timeout=30)
+    assert proc.returncode == 1 and "--http-timeout 0" in proc.stderr.decode()
