@@ -2,6 +2,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <optional>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -12,6 +14,7 @@
 #include "common/status.h"
 #include "fmt/format.h"
 #include "generate/generator.h"
+#include "replay/replay.h"
 #include "session/session_store.h"
 #include "session/time_format.h"
 
@@ -32,6 +35,11 @@ struct SeedFlags {
   std::vector<std::string> signals;
   std::string preset;
   bool json = false;
+  bool live = false;
+  std::string endpoint;
+  std::string protocol = "http/protobuf";
+  std::string compression = "none";
+  std::vector<std::string> headers;
   bool duration_given = false;
   bool rate_given = false;
   bool pattern_given = false;
@@ -99,6 +107,39 @@ int RunSeed(const StoreFlag& store_flag, const SeedFlags& f) {
     config.pattern = std::move(*p);
   }
   if (absl::Status s = generate::ValidateSeedConfig(config); !s.ok()) return Fail(s);
+  // --live: the session is then sent as a replay at 1x would send it (timestamps relative: the data
+  // happens now), with the replay's sender.
+  replay::ReplayConfig live;
+  if (f.live) {
+    live.endpoint = f.endpoint;
+    if (live.endpoint.empty()) {
+      for (const char* name : {"REPLAY_DEFAULT_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"}) {
+        if (const char* v = std::getenv(name); v != nullptr && *v != '\0') {
+          live.endpoint = v;
+          break;
+        }
+      }
+      if (live.endpoint.empty()) live.endpoint = "http://localhost:4318";
+    }
+    absl::StatusOr<replay::Protocol> protocol = replay::ParseProtocol(f.protocol);
+    if (!protocol.ok()) return Fail(fmt::format("--protocol: {}", protocol.status().message()));
+    live.protocol = *protocol;
+    if (f.compression != "gzip" && f.compression != "none") {
+      return Fail(fmt::format("--compression '{}': use gzip or none", f.compression));
+    }
+    live.gzip = f.compression == "gzip";
+    for (const std::string& h : f.headers) {
+      size_t eq = h.find('=');
+      if (eq == std::string::npos || eq == 0) return Fail(fmt::format("--header '{}' is not NAME=VALUE", h));
+      live.headers.emplace_back(h.substr(0, eq), h.substr(eq + 1));
+    }
+    live.speed = 1;
+    live.timestamps = replay::TimestampMode::kRelative;
+    live.replay_traces = live.replay_metrics = live.replay_logs = true;
+    live.max_duration_seconds = config.duration_seconds + 60;
+  } else if (!f.endpoint.empty()) {
+    return Fail("--endpoint is for --live: without it the seed only writes the session");
+  }
 
   absl::StatusOr<std::unique_ptr<store::ObjectStore>> store = store_flag.Open();
   if (!store.ok()) return Fail(store.status());
@@ -110,6 +151,18 @@ int RunSeed(const StoreFlag& store_flag, const SeedFlags& f) {
   generate::SeedGenerator generator(sessions);
   absl::StatusOr<generate::SeedResult> r = generator.GenerateSeed(config);
   if (!r.ok()) return Fail(r.status());
+  std::optional<replay::ReplayReport> sent;
+  if (f.live) {
+    live.session_id = r->session_id;
+    if (!f.json) {
+      std::fprintf(stderr, "otelrr seed: sending %s live to %s over %.0f s\n", r->session_id.c_str(),
+                   live.endpoint.c_str(), config.duration_seconds);
+    }
+    absl::StatusOr<replay::ReplayReport> report = replay::RunReplay(sessions, live);
+    if (!report.ok()) return Fail(report.status());
+    sent = std::move(*report);
+  }
+  const int exit_code = sent && sent->failed_requests() > 0 ? 1 : 0;
 
   if (f.json) {
     JsonWriter w(true);
@@ -159,10 +212,29 @@ int RunSeed(const StoreFlag& store_flag, const SeedFlags& f) {
       w.EndObject();
     }
     w.EndArray();
+    if (sent) {
+      w.Key("live");
+      w.BeginObject();
+      w.Key("endpoint");
+      w.String(sent->endpoint);
+      w.Key("sentRequests");
+      w.Uint(sent->sent_requests());
+      w.Key("failedRequests");
+      w.Uint(sent->failed_requests());
+      w.Key("retries");
+      w.Uint(sent->retries());
+      w.Key("rejectedItems");
+      w.Uint(sent->rejected_items());
+      w.Key("elapsedSeconds");
+      w.Double(sent->elapsed_seconds);
+      w.Key("maxLagMs");
+      w.Double(sent->max_lag_ms);
+      w.EndObject();
+    }
     w.EndObject();
     Print(w.str());
     Print("\n");
-    return 0;
+    return exit_code;
   }
   Print("✅ Seed generation complete!\n");
   Print(fmt::format("   Session ID: {}\n", r->session_id));
@@ -175,7 +247,12 @@ int RunSeed(const StoreFlag& store_flag, const SeedFlags& f) {
                       p.flags.empty() ? "" : ", flags: ", fmt::join(p.flags, ", ")));
   }
   Print(fmt::format("   Storage: {}\n", r->storage));
-  return 0;
+  if (sent) {
+    Print(fmt::format("   Live: {} requests sent to {} ({} failed, {} retries, {} items rejected), lag max {:.2f} ms\n",
+                      sent->sent_requests(), sent->endpoint, sent->failed_requests(), sent->retries(),
+                      sent->rejected_items(), sent->max_lag_ms));
+  }
+  return exit_code;
 }
 
 }  // namespace
@@ -197,6 +274,13 @@ void AddSeedCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
       ->check(CLI::IsMember({"quick", "basic"}));
   cmd->add_option("--store", store->uri, "session store: a path or file:// URI (default: $OTELRR_STORE or ./data)");
   cmd->add_flag("--json", f->json, "print the result as one JSON object");
+  cmd->add_flag("--live", f->live, "also send the data to --endpoint in real time, as a 1x replay of the session");
+  cmd->add_option("--endpoint", f->endpoint,
+                  "with --live: the target (default: $REPLAY_DEFAULT_ENDPOINT, $OTEL_EXPORTER_OTLP_ENDPOINT or "
+                  "http://localhost:4318)");
+  cmd->add_option("--protocol", f->protocol, "with --live: http/protobuf|http/json|grpc (default: http/protobuf)");
+  cmd->add_option("--compression", f->compression, "with --live: gzip|none (default: none)");
+  cmd->add_option("--header", f->headers, "with --live: extra request header NAME=VALUE (repeatable)");
   cmd->footer(R"(Simulated time: the session's timestamps span --duration seconds from --start-time, written as
 fast as the machine allows. The same flags, --seed and --start-time give byte-identical raw files.
 

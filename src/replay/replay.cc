@@ -303,13 +303,20 @@ absl::StatusOr<ReplayReport> RunReplay(session::SessionStore& sessions, const Re
   report.records_total = (config.replay_traces ? counts.trace_requests : 0) +
                          (config.replay_metrics ? counts.metric_requests : 0) +
                          (config.replay_logs ? counts.log_requests : 0);
-  const uint64_t first = metadata->first_arrival_unix_nano.value_or(metadata->start_time_unix_nano);
-  const uint64_t last = metadata->last_arrival_unix_nano.value_or(first);
+  // The schedule counts from the session's start (metadata startTime), as the formula says:
+  // a capture that waited 30 s for its first request is replayed with that wait. A start time later
+  // than the first arrival (an imported session, say) counts from the first arrival instead.
+  const uint64_t first_arrival = metadata->first_arrival_unix_nano.value_or(metadata->start_time_unix_nano);
+  const uint64_t session_start = metadata->start_time_unix_nano != 0
+                                     ? std::min(metadata->start_time_unix_nano, first_arrival)
+                                     : first_arrival;
+  const uint64_t first = session_start;
+  const uint64_t last = std::max(metadata->last_arrival_unix_nano.value_or(first), first);
   const uint64_t requests = counts.trace_requests + counts.metric_requests + counts.log_requests;
-  // One iteration's length: the arrivals' span plus one mean gap, so iterations do not overlap.
+  // One iteration's length: from the start to the last arrival plus one mean gap, so iterations do not
+  // overlap.
   const uint64_t span = last - first;
   const uint64_t length = span + (requests > 1 ? span / (requests - 1) : 1'000'000'000ull);
-  const uint64_t session_start = metadata->start_time_unix_nano != 0 ? metadata->start_time_unix_nano : first;
 
   const auto start = Clock::now();
   const uint64_t start_wall = WallNowUnixNano();

@@ -3,7 +3,7 @@
 //   replay::ReplayConfig config{.session_id = "seed-1", .endpoint = "http://127.0.0.1:4318", .speed = 2};
 //   absl::StatusOr<replay::ReplayReport> r = replay::RunReplay(sessions, config);   // blocks until done
 //
-// Timing: the record that arrived at `a` is sent at start + (a - first arrival + iteration × length) /
+// Timing: the record that arrived at `a` is sent at start + (a - session start + iteration × length) /
 // speed, on an absolute schedule (errors never accumulate); speed 0 sends as fast as the window allows.
 // Traces, metrics and logs are one merged time order (the session reader's). Lag behind the schedule is
 // measured per request. Timestamps are patched in place (none | relative | current); loops shift each

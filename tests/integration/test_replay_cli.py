@@ -217,3 +217,30 @@ def test_auto_selection_and_bad_input(seeded, tmp_path):
     assert proc.returncode == 1
     report = json.loads(proc.stdout)
     assert report["failedRequests"] == report["sentRequests"] > 0 and "sending to" in report["firstError"]
+
+
+def test_seed_live_sends_the_generated_data_in_real_time(tmp_path):
+    target = Capture(tmp_path / "target", "--session", "live-got")
+    try:
+        t0 = time.time()
+        proc = run("seed", "--live", "--endpoint", f"grpc://{target.grpc}", "--protocol", "grpc", "--rate", "10",
+                   "--duration", "2", "--session-id", "live", "--store", str(tmp_path / "seeds"), "--json")
+        wall = time.time() - t0
+        result = json.loads(proc.stdout)
+        summary = target.stop()
+    finally:
+        if target.proc.poll() is None:
+            target.proc.kill()
+    assert result["live"]["failedRequests"] == 0 and result["live"]["sentRequests"] > 0
+    assert 1.0 <= wall <= 8, wall  # sent over the seed's 2 simulated seconds
+    assert (summary["spans"], summary["dataPoints"], summary["logRecords"]) == \
+        (result["spans"], result["dataPoints"], result["logRecords"])
+    # The data happens now: every span ends within a few seconds of when it was received.
+    for name, msg in messages(target.store, "live-got"):
+        if name == "traces":
+            for rs in msg.resource_spans:
+                for ss in rs.scope_spans:
+                    for s in ss.spans:
+                        assert abs(s.end_time_unix_nano / 1e9 - t0) < 15
+    proc = run("seed", "--endpoint", "http://x:1", "--store", str(tmp_path / "seeds"), check=False)
+    assert proc.returncode == 1 and "--live" in proc.stderr.decode()
