@@ -12,7 +12,9 @@
 // thread, which appends a batch of them to the SessionWriter, writes the batch as complete gzip members
 // (Flush) and only then acknowledges every request in it: an acknowledged request survives kill -9 (and
 // a power loss too with `fsync`). The queue is bounded (max_queue_bytes): beyond it requests are
-// answered Unavailable with a retry delay, never buffered without bound.
+// answered Unavailable with a retry delay, never buffered without bound. A record's arrival time is
+// when its receiver had it whole, raised where needed so that arrivals never go back in recording
+// order (receivers on several threads stamp a little out of order; session files are sorted by arrival).
 //
 // Requests that arrive while no capture is active, or for a signal the capture does not record, are
 // validated and answered with success and a partial_success that says they were not recorded (the
