@@ -244,3 +244,20 @@ def test_seed_live_sends_the_generated_data_in_real_time(tmp_path):
                         assert abs(s.end_time_unix_nano / 1e9 - t0) < 15
     proc = run("seed", "--endpoint", "http://x:1", "--store", str(tmp_path / "seeds"), check=False)
     assert proc.returncode == 1 and "--live" in proc.stderr.decode()
+
+
+def test_progress_lines_come_every_log_interval(seeded, tmp_path):
+    store, original = seeded
+    target = Capture(tmp_path / "target", "--session", "prog")
+    try:
+        proc = run("replay", "--session", "s1", "--speed", "1", "--log-interval", "0.5", "--endpoint",
+                   f"http://{target.http}", "--store", str(store))
+        target.stop()
+    finally:
+        if target.proc.poll() is None:
+            target.proc.kill()
+    lines = [l for l in proc.stderr.decode().splitlines() if "records (iteration" in l]
+    assert 4 <= len(lines) <= 12, lines  # ~4 s of replay at one line per 0.5 s
+    processed = [int(l.split("otelrr replay: ")[1].split("/")[0]) for l in lines]
+    assert processed == sorted(processed) and processed[-1] <= len(original)
+    assert "✅ Replay complete" in proc.stdout.decode()
