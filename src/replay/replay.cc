@@ -375,8 +375,10 @@ absl::StatusOr<ReplayReport> RunReplay(session::SessionStore& sessions, const Re
         if (!config.services.empty()) {
           absl::StatusOr<bool> kept = otlp::FilterServices(rec.signal, body, config.services, &filtered);
           if (!kept.ok() || !*kept) {
-            sender.WithReport([&](ReplayReport& r) { ++r.signals[SlotOf(rec.signal)].filtered_requests; });
-            ++report.records_processed;
+            sender.WithReport([&](ReplayReport& r) {
+              ++r.signals[SlotOf(rec.signal)].filtered_requests;
+              ++r.records_processed;
+            });
             continue;
           }
           body.swap(filtered);
