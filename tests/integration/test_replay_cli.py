@@ -261,3 +261,40 @@ def test_progress_lines_come_every_log_interval(seeded, tmp_path):
     processed = [int(l.split("otelrr replay: ")[1].split("/")[0]) for l in lines]
     assert processed == sorted(processed) and processed[-1] <= len(original)
     assert "✅ Replay complete" in proc.stdout.decode()
+
+
+def test_services_filter_keeps_only_the_listed_services(seeded, tmp_path):
+    store, original = seeded
+
+    def service(resource):
+        return next((kv.value.string_value for kv in resource.attributes if kv.key == "service.name"), None)
+
+    expected = []
+    for name, msg in original:
+        kept = type(msg)()
+        for field in ("resource_spans", "resource_metrics", "resource_logs"):
+            if hasattr(msg, field):
+                for entry in getattr(msg, field):
+                    if service(entry.resource) == "frontend":
+                        getattr(kept, field).add().CopyFrom(entry)
+        if kept.ByteSize():
+            expected.append((name, kept))
+    resources = lambda msgs: sum(len(getattr(m, f)) for _, m in msgs for f in
+                                 ("resource_spans", "resource_metrics", "resource_logs") if hasattr(m, f))
+    assert 0 < resources(expected) < resources(original)
+    target = Capture(tmp_path / "target", "--session", "filtered")
+    try:
+        proc = run("replay", "--session", "s1", "--speed", "0", "--timestamps", "none", "--services", "frontend",
+                   "--endpoint", f"http://{target.http}", "--store", str(store), "--json")
+        report = json.loads(proc.stdout)
+        target.stop()
+    finally:
+        if target.proc.poll() is None:
+            target.proc.kill()
+    assert report["sentRequests"] == len(expected) and report["failedRequests"] == 0
+    assert sorted_serialized(messages(target.store, "filtered")) == sorted_serialized(expected)
+    # A service nobody has: every request is left empty and dropped, none sent.
+    proc = run("replay", "--session", "s1", "--speed", "0", "--services", "nobody", "--endpoint", "http://127.0.0.1:9",
+               "--store", str(store), "--json")
+    report = json.loads(proc.stdout)
+    assert report["sentRequests"] == 0 and report["failedRequests"] == 0
