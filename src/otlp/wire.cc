@@ -102,7 +102,12 @@ class SummaryVisitor {
 class LocateVisitor {
  public:
   LocateVisitor(const uint8_t* base, FieldLocations* out) : base_(base), out_(out) {}
-  bool Enter(const Field&, const MessageType&, const uint8_t*, const uint8_t*) { return true; }
+  bool Enter(const Field&, const MessageType& type, const uint8_t*, const uint8_t*) {
+    if (type.item == ItemKind::kSpan || type.item == ItemKind::kDataPoint || type.item == ItemKind::kLogRecord) {
+      ++out_->items;
+    }
+    return true;
+  }
   void Leave(const Field&, const MessageType&) {}
   void Value(const Field& field, const uint8_t* data, size_t size, uint64_t) {
     switch (field.role) {

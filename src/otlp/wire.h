@@ -59,10 +59,13 @@ struct FieldLocations {
   std::vector<uint32_t> timestamps;
   std::vector<uint32_t> trace_ids;
   std::vector<uint32_t> span_ids;
+  // Spans, data points and log records seen on the way (what Summarize's items() would say).
+  uint64_t items = 0;
   void clear() {
     timestamps.clear();
     trace_ids.clear();
     span_ids.clear();
+    items = 0;
   }
 };
 absl::Status Locate(Signal signal, std::string_view request, FieldLocations* out);

@@ -140,6 +140,8 @@ TEST(LocateTest, FindsEveryTimestampAndIdOffset) {
   for (uint32_t off : loc.span_ids) spans.emplace_back(request.substr(off, 8));
   // Empty span ids (span2's) are not listed.
   EXPECT_EQ(spans, (std::vector<std::string>{Id(8, '\x02'), Id(8, '\x03'), Id(8, '\x0a')}));
+  EXPECT_EQ(loc.items, Summarize(Signal::kTraces, request)->items());
+  EXPECT_GT(loc.items, 0u);
 
   // Patching in place: shift every timestamp by one second; the request stays valid.
   for (uint32_t off : loc.timestamps) {

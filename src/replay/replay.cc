@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -210,6 +211,71 @@ class Sender {
   std::thread retry_thread_;  // last
 };
 
+// Reads the session on a thread of its own (inflating the files is the costliest part of reading), a
+// bounded distance ahead of the sender: at most kMaxRecords records or kMaxBytes of payload.
+class Prefetcher {
+ public:
+  explicit Prefetcher(std::unique_ptr<session::SessionReader> reader)
+      : reader_(std::move(reader)), thread_([this] { Run(); }) {}
+
+  ~Prefetcher() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  // As SessionReader::Next.
+  absl::StatusOr<bool> Next(session::Record* out) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return !queue_.empty() || done_; });
+    if (queue_.empty()) {
+      if (!status_.ok()) return status_;
+      return false;
+    }
+    *out = std::move(queue_.front());
+    queue_.pop_front();
+    bytes_ -= out->payload.size();
+    cv_.notify_all();
+    return true;
+  }
+
+ private:
+  static constexpr size_t kMaxRecords = 128;
+  static constexpr size_t kMaxBytes = 8 << 20;
+
+  void Run() {
+    while (true) {
+      session::Record rec;
+      absl::StatusOr<bool> more = reader_->Next(&rec);
+      std::unique_lock<std::mutex> lock(mu_);
+      if (!more.ok() || !*more) {
+        if (!more.ok()) status_ = more.status();
+        done_ = true;
+        cv_.notify_all();
+        return;
+      }
+      cv_.wait(lock, [&] { return stop_ || (queue_.size() < kMaxRecords && bytes_ < kMaxBytes); });
+      if (stop_) return;
+      bytes_ += rec.payload.size();
+      queue_.push_back(std::move(rec));
+      cv_.notify_all();
+    }
+  }
+
+  std::unique_ptr<session::SessionReader> reader_;  // used by the thread only
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<session::Record> queue_;
+  size_t bytes_ = 0;
+  bool done_ = false;
+  bool stop_ = false;
+  absl::Status status_;
+  std::thread thread_;  // last
+};
+
 uint64_t IdKey(uint64_t iteration) {
   // Distinct, non-zero keys per iteration (SplitMix64 of iteration + 1).
   uint64_t z = iteration + 0x9e3779b97f4a7c15ull;
@@ -331,12 +397,13 @@ absl::StatusOr<ReplayReport> RunReplay(session::SessionStore& sessions, const Re
     otlp::FieldLocations where;
     std::string filtered;
     for (uint64_t iteration = 0; !stopped; ++iteration) {
-      absl::StatusOr<std::unique_ptr<session::SessionReader>> reader =
+      absl::StatusOr<std::unique_ptr<session::SessionReader>> opened =
           sessions.OpenReader(config.session_id, {.signals = signals});
-      if (!reader.ok()) {
-        read_error = reader.status();
+      if (!opened.ok()) {
+        read_error = opened.status();
         break;
       }
+      auto reader = std::make_unique<Prefetcher>(std::move(*opened));
       const uint64_t key = (config.loop || config.rewrite_ids) ? IdKey(iteration) : 0;
       session::Record rec;
       uint64_t in_iteration = 0;
@@ -345,7 +412,7 @@ absl::StatusOr<ReplayReport> RunReplay(session::SessionStore& sessions, const Re
           stopped = true;
           break;
         }
-        absl::StatusOr<bool> more = (*reader)->Next(&rec);
+        absl::StatusOr<bool> more = reader->Next(&rec);
         if (!more.ok()) {
           read_error = more.status();
           stopped = true;
@@ -383,20 +450,15 @@ absl::StatusOr<ReplayReport> RunReplay(session::SessionStore& sessions, const Re
           }
           body.swap(filtered);
         }
-        absl::StatusOr<otlp::RequestSummary> summary = otlp::Summarize(rec.signal, body);
-        if (!summary.ok()) {
+        // One walk validates, counts the items and finds what to patch.
+        if (absl::Status s = otlp::Locate(rec.signal, body, &where); !s.ok()) {
           read_error = absl::DataLossError(fmt::format("record {} of session {} is not valid OTLP: {}", rec.sequence,
-                                                       config.session_id, summary.status().message()));
+                                                       config.session_id, s.message()));
           stopped = true;
           break;
         }
+        const uint64_t items = where.items;
         if (config.timestamps != TimestampMode::kNone || key != 0) {
-          where.clear();
-          if (absl::Status s = otlp::Locate(rec.signal, body, &where); !s.ok()) {
-            read_error = s;
-            stopped = true;
-            break;
-          }
           if (config.timestamps == TimestampMode::kRelative) {
             int64_t delta = static_cast<int64_t>(start_wall - session_start) + static_cast<int64_t>(iteration * length);
             otlp::ShiftTimestamps(&body, where, delta);
@@ -406,7 +468,7 @@ absl::StatusOr<ReplayReport> RunReplay(session::SessionStore& sessions, const Re
           }
           if (key != 0) otlp::RemapIds(&body, where, key);
         }
-        sender.Send(rec.signal, std::move(body), summary->items());
+        sender.Send(rec.signal, std::move(body), items);
         if (config.speed > 0) {
           lags.Add(std::chrono::duration<double, std::milli>(Clock::now() - due).count());
         }
