@@ -348,7 +348,7 @@ absl::StatusOr<ReplayReport> RunReplay(session::SessionStore& sessions, const Re
   if (!metadata.ok()) return metadata.status();
   net::OtlpExporterOptions exporter_options{.timeout = config.timeout,
                                             .gzip = config.gzip,
-                                            .http_connections = static_cast<int>(std::min<size_t>(config.window, 64)),
+                                            .http_connections = static_cast<int>(std::min<size_t>(config.window, 8)),
                                             .json = config.protocol == Protocol::kHttpJson,
                                             .headers = config.headers};
   std::string url = config.endpoint;
