@@ -311,7 +311,9 @@ absl::Status SessionWriter::CheckUsable() {
   return absl::OkStatus();
 }
 
-absl::Status SessionWriter::Append(Record record) {
+// What every Append* checks first: the writer is usable, the signal is one of the three, the payload
+// fits a record.
+absl::Status SessionWriter::CheckAppend(const Record& record) {
   if (absl::Status s = CheckUsable(); !s.ok()) return s;
   uint8_t signal_value = static_cast<uint8_t>(record.signal);
   if (signal_value < 1 || signal_value > 3) {
@@ -322,6 +324,11 @@ absl::Status SessionWriter::Append(Record record) {
                                                   otlp::SignalName(record.signal), record.payload.size(),
                                                   kMaxRecordPayloadSize));
   }
+  return absl::OkStatus();
+}
+
+absl::Status SessionWriter::Append(Record record) {
+  if (absl::Status s = CheckAppend(record); !s.ok()) return s;
   absl::StatusOr<otlp::RequestSummary> summary = otlp::Summarize(record.signal, record.payload);
   if (!summary.ok()) {
     return absl::InvalidArgumentError(fmt::format("not a valid OTLP {} request: {}", otlp::SignalName(record.signal),
@@ -333,16 +340,7 @@ absl::Status SessionWriter::Append(Record record) {
 }
 
 absl::Status SessionWriter::AppendTrusted(Record record, const RecordCounts& counts) {
-  if (absl::Status s = CheckUsable(); !s.ok()) return s;
-  uint8_t signal_value = static_cast<uint8_t>(record.signal);
-  if (signal_value < 1 || signal_value > 3) {
-    return absl::InvalidArgumentError(fmt::format("unknown signal {}", signal_value));
-  }
-  if (record.payload.size() > kMaxRecordPayloadSize) {
-    return absl::InvalidArgumentError(fmt::format("{} request of {} bytes exceeds the {} byte record limit",
-                                                  otlp::SignalName(record.signal), record.payload.size(),
-                                                  kMaxRecordPayloadSize));
-  }
+  if (absl::Status s = CheckAppend(record); !s.ok()) return s;
 #ifndef NDEBUG
   absl::StatusOr<otlp::RequestSummary> summary = otlp::Summarize(record.signal, record.payload);
   if (!summary.ok() || summary->spans != counts.spans || summary->data_points != counts.data_points ||
@@ -356,16 +354,7 @@ absl::Status SessionWriter::AppendTrusted(Record record, const RecordCounts& cou
 }
 
 absl::Status SessionWriter::AppendWalked(Record record, const RecordCounts& counts, std::string_view trace_ids) {
-  if (absl::Status s = CheckUsable(); !s.ok()) return s;
-  uint8_t signal_value = static_cast<uint8_t>(record.signal);
-  if (signal_value < 1 || signal_value > 3) {
-    return absl::InvalidArgumentError(fmt::format("unknown signal {}", signal_value));
-  }
-  if (record.payload.size() > kMaxRecordPayloadSize) {
-    return absl::InvalidArgumentError(fmt::format("{} request of {} bytes exceeds the {} byte record limit",
-                                                  otlp::SignalName(record.signal), record.payload.size(),
-                                                  kMaxRecordPayloadSize));
-  }
+  if (absl::Status s = CheckAppend(record); !s.ok()) return s;
   if (trace_ids.size() % 16 != 0) return absl::InvalidArgumentError("trace_ids must be whole 16-byte ids");
 #ifndef NDEBUG
   absl::StatusOr<otlp::RequestSummary> summary = otlp::Summarize(record.signal, record.payload);

@@ -163,6 +163,7 @@ class SessionWriter {
   SessionWriter(store::ObjectStore& store, SessionMetadata metadata, WriterOptions options);
   std::chrono::steady_clock::time_point SteadyNow() const;
   absl::Status CheckUsable();
+  absl::Status CheckAppend(const Record& record);
   absl::Status Store(Record& record, const RecordCounts& counts);
   absl::Status StartFile(size_t slot, const Record& record);
   absl::Status FlushMember(OpenFile& file);
