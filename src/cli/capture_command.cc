@@ -11,6 +11,7 @@
 
 #include "capture/capture_service.h"
 #include "cli/commands.h"
+#include "cli/otlp_target.h"
 #include "cli/receivers.h"
 #include "net/otlp_exporter.h"
 #include "common/json_writer.h"
@@ -165,12 +166,9 @@ int RunCapture(const StoreFlag& store_flag, const CaptureFlags& f) {
   // SIGINT and SIGTERM are taken by sigwait below: block them before any thread starts.
   const sigset_t stop_signals = BlockStopSignals();
 
-  std::unique_ptr<net::OtlpExporter> forward;
-  if (!f.forward.empty()) {
-    absl::StatusOr<std::unique_ptr<net::OtlpExporter>> e = net::CreateOtlpExporter(f.forward);
-    if (!e.ok()) return Fail(fmt::format("--forward: {}", e.status().message()));
-    forward = std::move(*e);
-  }
+  absl::StatusOr<std::unique_ptr<net::OtlpExporter>> opened = OpenForward(f.forward);
+  if (!opened.ok()) return Fail(opened.status());
+  std::unique_ptr<net::OtlpExporter> forward = std::move(*opened);
   if (!std::isfinite(f.queue_mb) || f.queue_mb <= 0) {
     return Fail(fmt::format("--queue-mb {} is not allowed: use a positive number of megabytes", f.queue_mb));
   }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/otlp_target.h"
 #include "common/json_writer.h"
 #include "common/status.h"
 #include "fmt/format.h"
@@ -46,46 +47,6 @@ struct ReplayFlags {
 };
 
 void Print(std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); }
-
-// "%2C" and friends in OTEL_EXPORTER_OTLP_HEADERS values (W3C Baggage-style percent-encoding).
-std::string PercentDecode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
-std::string Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return std::string(s);
-}
-
-// "k=v" -> {k, v}; InvalidArgument naming `what` otherwise.
-absl::Status ParseHeader(std::string_view kv, std::string_view what,
-                         std::vector<std::pair<std::string, std::string>>* out) {
-  size_t eq = kv.find('=');
-  if (eq == std::string_view::npos || Trim(kv.substr(0, eq)).empty()) {
-    return absl::InvalidArgumentError(fmt::format("{} '{}' is not NAME=VALUE", what, kv));
-  }
-  out->emplace_back(Trim(kv.substr(0, eq)), PercentDecode(Trim(kv.substr(eq + 1))));
-  return absl::OkStatus();
-}
-
-std::string ResolveEndpoint(const std::string& flag) {
-  if (!flag.empty()) return flag;
-  for (const char* name : {"REPLAY_DEFAULT_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"}) {
-    if (const char* v = std::getenv(name); v != nullptr && *v != '\0') return v;
-  }
-  return "http://localhost:4318";
-}
 
 void PrintProgress(const replay::ReplayReport& r) {
   uint64_t sent = r.sent_requests();
@@ -137,21 +98,9 @@ int RunReplayCommand(const StoreFlag& store_flag, const ReplayFlags& f) {
   config.max_retry_elapsed = std::chrono::milliseconds(static_cast<int64_t>(f.max_retry_seconds * 1000));
   if (!(f.log_interval > 0)) return Fail(fmt::format("--log-interval {} must be positive", f.log_interval));
   config.log_interval = std::chrono::milliseconds(static_cast<int64_t>(f.log_interval * 1000));
-  if (const char* env = std::getenv("OTEL_EXPORTER_OTLP_HEADERS"); env != nullptr && *env != '\0') {
-    std::string_view all(env);
-    while (!all.empty()) {
-      size_t comma = all.find(',');
-      std::string_view kv = all.substr(0, comma);
-      if (!Trim(kv).empty()) {
-        if (absl::Status s = ParseHeader(kv, "OTEL_EXPORTER_OTLP_HEADERS entry", &config.headers); !s.ok()) return Fail(s);
-      }
-      if (comma == std::string_view::npos) break;
-      all.remove_prefix(comma + 1);
-    }
-  }
-  for (const std::string& h : f.headers) {
-    if (absl::Status s = ParseHeader(h, "--header", &config.headers); !s.ok()) return Fail(s);
-  }
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> headers = CollectHeaders(f.headers);
+  if (!headers.ok()) return Fail(headers.status());
+  config.headers = std::move(*headers);
   if (absl::Status s = replay::ValidateReplayConfig(config); !s.ok()) return Fail(s);
 
   absl::StatusOr<std::unique_ptr<store::ObjectStore>> store = store_flag.Open();

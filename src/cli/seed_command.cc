@@ -2,13 +2,13 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <optional>
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/otlp_target.h"
 #include "cli/io.h"
 #include "common/json_writer.h"
 #include "common/status.h"
@@ -111,16 +111,7 @@ int RunSeed(const StoreFlag& store_flag, const SeedFlags& f) {
   // happens now), with the replay's sender.
   replay::ReplayConfig live;
   if (f.live) {
-    live.endpoint = f.endpoint;
-    if (live.endpoint.empty()) {
-      for (const char* name : {"REPLAY_DEFAULT_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"}) {
-        if (const char* v = std::getenv(name); v != nullptr && *v != '\0') {
-          live.endpoint = v;
-          break;
-        }
-      }
-      if (live.endpoint.empty()) live.endpoint = "http://localhost:4318";
-    }
+    live.endpoint = ResolveEndpoint(f.endpoint);
     absl::StatusOr<replay::Protocol> protocol = replay::ParseProtocol(f.protocol);
     if (!protocol.ok()) return Fail(fmt::format("--protocol: {}", protocol.status().message()));
     live.protocol = *protocol;
@@ -128,11 +119,9 @@ int RunSeed(const StoreFlag& store_flag, const SeedFlags& f) {
       return Fail(fmt::format("--compression '{}': use gzip or none", f.compression));
     }
     live.gzip = f.compression == "gzip";
-    for (const std::string& h : f.headers) {
-      size_t eq = h.find('=');
-      if (eq == std::string::npos || eq == 0) return Fail(fmt::format("--header '{}' is not NAME=VALUE", h));
-      live.headers.emplace_back(h.substr(0, eq), h.substr(eq + 1));
-    }
+    absl::StatusOr<std::vector<std::pair<std::string, std::string>>> headers = CollectHeaders(f.headers);
+    if (!headers.ok()) return Fail(headers.status());
+    live.headers = std::move(*headers);
     live.speed = 1;
     live.timestamps = replay::TimestampMode::kRelative;
     live.replay_traces = live.replay_metrics = live.replay_logs = true;
@@ -280,7 +269,8 @@ void AddSeedCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
                   "http://localhost:4318)");
   cmd->add_option("--protocol", f->protocol, "with --live: http/protobuf|http/json|grpc (default: http/protobuf)");
   cmd->add_option("--compression", f->compression, "with --live: gzip|none (default: none)");
-  cmd->add_option("--header", f->headers, "with --live: extra request header NAME=VALUE (repeatable)");
+  cmd->add_option("--header", f->headers,
+                  "with --live: extra request header NAME=VALUE (repeatable; also $OTEL_EXPORTER_OTLP_HEADERS)");
   cmd->footer(R"(Simulated time: the session's timestamps span --duration seconds from --start-time, written as
 fast as the machine allows. The same flags, --seed and --start-time give byte-identical raw files.
 

@@ -5,6 +5,7 @@
 
 #include "capture/capture_service.h"
 #include "cli/commands.h"
+#include "cli/otlp_target.h"
 #include "cli/receivers.h"
 #include "common/status.h"
 #include "fmt/format.h"
@@ -34,12 +35,9 @@ int RunServe(const StoreFlag& store_flag, const ServeFlags& f) {
   if (absl::Status s = RecoverOnStart(**store, "serve"); !s.ok()) return Fail(s);
   const sigset_t stop_signals = BlockStopSignals();
 
-  std::unique_ptr<net::OtlpExporter> forward;
-  if (!f.forward.empty()) {
-    absl::StatusOr<std::unique_ptr<net::OtlpExporter>> e = net::CreateOtlpExporter(f.forward);
-    if (!e.ok()) return Fail(fmt::format("--forward: {}", e.status().message()));
-    forward = std::move(*e);
-  }
+  absl::StatusOr<std::unique_ptr<net::OtlpExporter>> opened = OpenForward(f.forward);
+  if (!opened.ok()) return Fail(opened.status());
+  std::unique_ptr<net::OtlpExporter> forward = std::move(*opened);
   capture::CaptureService service(sessions, {.compression_threads = 1, .forward = forward.get()});
   absl::StatusOr<Receivers> receivers = StartReceivers(service, f.receivers);
   if (!receivers.ok()) return Fail(receivers.status());
