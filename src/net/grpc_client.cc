@@ -18,30 +18,27 @@
 
 #include "common/status.h"
 #include "net/internal/grpc_bytes.h"
-#include "net/internal/wire_fields.h"
+#include "otlp/field_reader.h"
 #include "otlp/wire.h"
 
 namespace otelrr::net {
 namespace {
 
-using internal::Begin;
-using internal::End;
-using internal::NextField;
-using internal::WireField;
+using otlp::FieldReader;
+using otlp::RawField;
+using otlp::WireType;
 
 // google.protobuf.Duration {1 seconds int64, 2 nanos int32}, in milliseconds rounded up so that a
 // positive delay never becomes zero.
 std::chrono::milliseconds DurationMillis(std::string_view duration) {
   int64_t seconds = 0, nanos = 0;
-  const uint8_t* p = Begin(duration);
-  const uint8_t* end = End(duration);
-  WireField f;
-  while (p < end) {
-    if (!NextField(p, end, &f)) return std::chrono::milliseconds(0);
-    if (f.wire_type != 0) continue;
-    if (f.number == 1) seconds = static_cast<int64_t>(f.varint);
-    if (f.number == 2) nanos = static_cast<int32_t>(f.varint);
+  FieldReader fields(duration);
+  RawField f;
+  while (fields.Next(&f)) {
+    if (f.Is(1, WireType::kVarint)) seconds = static_cast<int64_t>(f.varint);
+    if (f.Is(2, WireType::kVarint)) nanos = static_cast<int32_t>(f.varint);
   }
+  if (fields.malformed()) return std::chrono::milliseconds(0);
   if (seconds < 0 || nanos < 0 || seconds > int64_t{1} << 40) return std::chrono::milliseconds(0);
   return std::chrono::milliseconds(seconds * 1000 + (nanos + 999'999) / 1'000'000);
 }
@@ -64,28 +61,21 @@ std::string_view GrpcExportMethod(otlp::Signal signal) {
 // google.rpc.RetryInfo {1 retry_delay Duration}.
 std::chrono::milliseconds RetryDelayFromStatusDetails(std::string_view details) {
   constexpr std::string_view kRetryInfo = "/google.rpc.RetryInfo";
-  const uint8_t* p = Begin(details);
-  const uint8_t* end = End(details);
-  WireField f;
-  while (p < end) {
-    if (!NextField(p, end, &f)) return std::chrono::milliseconds(0);
-    if (f.number != 3 || f.wire_type != 2) continue;
+  FieldReader fields(details);
+  RawField f;
+  while (fields.Next(&f)) {
+    if (!f.Is(3, WireType::kLen)) continue;
     std::string_view type_url, value;
-    const uint8_t* a = Begin(f.bytes);
-    const uint8_t* a_end = End(f.bytes);
-    WireField g;
-    while (a < a_end) {
-      if (!NextField(a, a_end, &g)) return std::chrono::milliseconds(0);
-      if (g.wire_type != 2) continue;
-      if (g.number == 1) type_url = g.bytes;
-      if (g.number == 2) value = g.bytes;
+    FieldReader any(f.value);
+    RawField g;
+    while (any.Next(&g)) {
+      if (g.Is(1, WireType::kLen)) type_url = g.value;
+      if (g.Is(2, WireType::kLen)) value = g.value;
     }
-    if (!type_url.ends_with(kRetryInfo)) continue;
-    const uint8_t* r = Begin(value);
-    const uint8_t* r_end = End(value);
-    while (r < r_end) {
-      if (!NextField(r, r_end, &g)) return std::chrono::milliseconds(0);
-      if (g.number == 1 && g.wire_type == 2) return DurationMillis(g.bytes);
+    if (any.malformed() || !type_url.ends_with(kRetryInfo)) continue;
+    FieldReader retry_info(value);
+    while (retry_info.Next(&g)) {
+      if (g.Is(1, WireType::kLen)) return DurationMillis(g.value);
     }
     return std::chrono::milliseconds(0);
   }
@@ -168,8 +158,15 @@ absl::StatusOr<std::unique_ptr<GrpcExporter>> GrpcExporter::Create(GrpcExporterO
   // Responses are small, but a server may add a long partial_success message: no limit of our own.
   args.SetMaxReceiveMessageSize(-1);
   args.SetMaxSendMessageSize(-1);
-  std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateCustomChannel(options.target, grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (options.tls) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = options.tls_root_certs;
+    ssl.pem_cert_chain = options.tls_client_cert;
+    ssl.pem_private_key = options.tls_client_key;
+    credentials = grpc::SslCredentials(ssl);
+  }
+  std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(options.target, credentials, args);
   if (channel == nullptr) {
     return absl::InvalidArgumentError(fmt::format("gRPC exporter: cannot create a channel to {}", options.target));
   }

@@ -41,6 +41,12 @@ struct GrpcExporterOptions {
   std::chrono::milliseconds timeout = std::chrono::seconds(10);
   // Call metadata sent with every call (names lower case, as gRPC requires).
   std::vector<std::pair<std::string, std::string>> metadata = {};
+  // TLS instead of plain text. The PEM contents (not file names): roots to trust (empty: the system's),
+  // and for mutual TLS a client certificate chain and its private key.
+  bool tls = false;
+  std::string tls_root_certs = {};
+  std::string tls_client_cert = {};
+  std::string tls_client_key = {};
 };
 
 struct GrpcExportResult {

@@ -6,6 +6,8 @@
 #include <charconv>
 #include <condition_variable>
 #include <deque>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -13,17 +15,16 @@
 #include "common/status.h"
 #include "net/grpc_client.h"
 #include "net/http_server.h"
-#include "net/internal/wire_fields.h"
+#include "otlp/field_reader.h"
 #include "otlp/json.h"
 #include "session/internal/gzip.h"
 
 namespace otelrr::net {
 namespace {
 
-using internal::Begin;
-using internal::End;
-using internal::NextField;
-using internal::WireField;
+using otlp::FieldReader;
+using otlp::RawField;
+using otlp::WireType;
 
 std::string_view PathOf(otlp::Signal signal) {
   switch (signal) {
@@ -39,15 +40,13 @@ std::string_view PathOf(otlp::Signal signal) {
 
 // The message of a google.rpc.Status (protobuf), or "" when it is not one.
 std::string RpcStatusMessage(std::string_view body) {
-  const uint8_t* p = Begin(body);
-  const uint8_t* end = End(body);
-  WireField f;
+  FieldReader fields(body);
+  RawField f;
   std::string message;
-  while (p < end) {
-    if (!NextField(p, end, &f)) return "";
-    if (f.number == 2 && f.wire_type == 2) message = std::string(f.bytes);
+  while (fields.Next(&f)) {
+    if (f.Is(2, WireType::kLen)) message = std::string(f.value);
   }
-  return message;
+  return fields.malformed() ? "" : message;
 }
 
 // Retry-After: delay-seconds (an HTTP date is not worth parsing here: 1 s then).
@@ -213,6 +212,11 @@ class HttpOtlpExporter : public OtlpExporter {
       curl_easy_setopt(curl, CURLOPT_HEADERDATA, &retry_after);
       curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
       curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+      if (!options_.tls.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.tls.ca_file.c_str());
+      if (!options_.tls.client_cert_file.empty()) {
+        curl_easy_setopt(curl, CURLOPT_SSLCERT, options_.tls.client_cert_file.c_str());
+        curl_easy_setopt(curl, CURLOPT_SSLKEY, options_.tls.client_key_file.c_str());
+      }
       CURLcode rc = curl_easy_perform(curl);
       if (rc != CURLE_OK) {
         job.done({.status = absl::UnavailableError(
@@ -275,25 +279,53 @@ std::vector<std::pair<std::string, std::string>> LowerNames(std::vector<std::pai
   return headers;
 }
 
+// The contents of a PEM file named in TlsFiles (`what` names the setting in errors).
+absl::StatusOr<std::string> ReadPem(const std::string& path, std::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError(fmt::format("cannot read the {} file '{}'", what, path));
+  std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (pem.find("-----BEGIN ") == std::string::npos) {
+    return absl::InvalidArgumentError(fmt::format("the {} file '{}' holds no PEM block (-----BEGIN ...)", what, path));
+  }
+  return pem;
+}
+
+// Reads and checks the TLS files: every file named must hold PEM, and a client certificate comes with its key.
+absl::Status LoadTls(const TlsFiles& tls, GrpcExporterOptions* grpc) {
+  if (tls.client_cert_file.empty() != tls.client_key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "mutual TLS needs both a client certificate and its key (OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and "
+        "OTEL_EXPORTER_OTLP_CLIENT_KEY, or --client-certificate and --client-key)");
+  }
+  std::string* targets[] = {&grpc->tls_root_certs, &grpc->tls_client_cert, &grpc->tls_client_key};
+  const std::string* files[] = {&tls.ca_file, &tls.client_cert_file, &tls.client_key_file};
+  const std::string_view names[] = {"CA certificate", "client certificate", "client key"};
+  for (int i = 0; i < 3; ++i) {
+    if (files[i]->empty()) continue;
+    absl::StatusOr<std::string> pem = ReadPem(*files[i], names[i]);
+    if (!pem.ok()) return pem.status();
+    *targets[i] = std::move(*pem);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 PartialSuccess DecodePartialSuccess(std::string_view response) {
   PartialSuccess out;
-  const uint8_t* p = Begin(response);
-  const uint8_t* end = End(response);
-  WireField f;
-  while (p < end) {
-    if (!NextField(p, end, &f)) return {};
-    if (f.number != 1 || f.wire_type != 2) continue;
-    const uint8_t* q = Begin(f.bytes);
-    const uint8_t* q_end = End(f.bytes);
-    WireField g;
-    while (q < q_end) {
-      if (!NextField(q, q_end, &g)) return {};
-      if (g.number == 1 && g.wire_type == 0) out.rejected = static_cast<int64_t>(g.varint);
-      if (g.number == 2 && g.wire_type == 2) out.error_message = std::string(g.bytes);
+  FieldReader fields(response);
+  RawField f;
+  while (fields.Next(&f)) {
+    if (!f.Is(1, WireType::kLen)) continue;
+    FieldReader partial(f.value);
+    RawField g;
+    while (partial.Next(&g)) {
+      if (g.Is(1, WireType::kVarint)) out.rejected = static_cast<int64_t>(g.varint);
+      if (g.Is(2, WireType::kLen)) out.error_message = std::string(g.value);
     }
+    if (partial.malformed()) return {};
   }
+  if (fields.malformed()) return {};
   return out;
 }
 
@@ -312,13 +344,15 @@ absl::StatusOr<std::unique_ptr<OtlpExporter>> CreateOtlpExporter(std::string_vie
   if (absl::Status s = ParseHostPort(authority, &host, &port); !s.ok() || host.empty() || port == 0) {
     return absl::InvalidArgumentError(fmt::format("'{}' has no host:port: use e.g. http://127.0.0.1:4318", url));
   }
-  if (scheme == "grpc") {
+  GrpcExporterOptions grpc_options{.target = std::string(authority), .gzip = options.gzip, .timeout = options.timeout,
+                                   .metadata = LowerNames(options.headers)};
+  if (absl::Status s = LoadTls(options.tls, &grpc_options); !s.ok()) return s;
+  if (scheme == "grpc" || scheme == "grpcs") {
     if (!path.empty() && path != "/") {
-      return absl::InvalidArgumentError(fmt::format("'{}': a grpc:// URL has no path", url));
+      return absl::InvalidArgumentError(fmt::format("'{}': a {}:// URL has no path", url, scheme));
     }
-    absl::StatusOr<std::unique_ptr<GrpcExporter>> e =
-        GrpcExporter::Create({.target = std::string(authority), .gzip = options.gzip, .timeout = options.timeout,
-                              .metadata = LowerNames(options.headers)});
+    grpc_options.tls = scheme == "grpcs";
+    absl::StatusOr<std::unique_ptr<GrpcExporter>> e = GrpcExporter::Create(std::move(grpc_options));
     if (!e.ok()) return e.status();
     return std::unique_ptr<OtlpExporter>(new GrpcOtlpExporter(std::string(url), std::move(*e)));
   }
@@ -330,7 +364,7 @@ absl::StatusOr<std::unique_ptr<OtlpExporter>> CreateOtlpExporter(std::string_vie
     return std::unique_ptr<OtlpExporter>(new HttpOtlpExporter(std::string(url), std::move(base), options));
   }
   return absl::InvalidArgumentError(
-      fmt::format("'{}': scheme {} is not supported: use http://, https:// or grpc://", url, scheme));
+      fmt::format("'{}': scheme {} is not supported: use http://, https://, grpc:// or grpcs://", url, scheme));
 }
 
 }  // namespace otelrr::net

@@ -5,7 +5,9 @@
 //   (*e)->Export(otlp::Signal::kTraces, request_bytes, [](net::ExportResult r) { ... });
 //
 // URLs: http://host:port[/prefix] sends POST {prefix}/v1/traces|metrics|logs (application/x-protobuf);
-// grpc://host:port sends the Export calls of OTLP/gRPC. The downstream's answer maps back as:
+// grpc://host:port sends the Export calls of OTLP/gRPC; https:// and grpcs:// do the same over TLS,
+// verifying the server against the system's roots or OtlpExporterOptions::tls.ca_file, with a client
+// certificate for mutual TLS when one is given. The downstream's answer maps back as:
 //   HTTP 200 / gRPC OK                   -> OK, with its partial_success
 //   HTTP 400 / INVALID_ARGUMENT          -> InvalidArgument, with its message
 //   HTTP 429 / RESOURCE_EXHAUSTED        -> ResourceExhausted, with Retry-After / RetryInfo
@@ -31,6 +33,14 @@
 
 namespace otelrr::net {
 
+// PEM files for TLS (https://, grpcs://), as OTEL_EXPORTER_OTLP_CERTIFICATE, _CLIENT_CERTIFICATE and
+// _CLIENT_KEY name them. Empty: not used.
+struct TlsFiles {
+  std::string ca_file;           // roots to trust instead of the system's
+  std::string client_cert_file;  // mutual TLS: the client's certificate (chain) ...
+  std::string client_key_file;   // ... and its private key
+};
+
 struct OtlpExporterOptions {
   std::chrono::milliseconds timeout = std::chrono::seconds(10);
   bool gzip = false;
@@ -40,6 +50,7 @@ struct OtlpExporterOptions {
   bool json = false;
   // Extra request headers (HTTP) or call metadata (gRPC), e.g. from OTEL_EXPORTER_OTLP_HEADERS.
   std::vector<std::pair<std::string, std::string>> headers = {};
+  TlsFiles tls = {};
 };
 
 class OtlpExporter {
@@ -49,7 +60,8 @@ class OtlpExporter {
   virtual const std::string& url() const = 0;
 };
 
-// InvalidArgument naming the URL when it is not http://, https:// or grpc:// with a host and port.
+// InvalidArgument naming the URL when it is not http://, https://, grpc:// or grpcs:// with a host and
+// port, or naming the file when a TLS file cannot be read (or only one of the client pair is given).
 absl::StatusOr<std::unique_ptr<OtlpExporter>> CreateOtlpExporter(std::string_view url, OtlpExporterOptions options = {});
 
 // The partial_success of an Export*ServiceResponse (protobuf); empty when absent or unreadable.

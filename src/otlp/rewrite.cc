@@ -5,6 +5,7 @@
 
 #include "common/status.h"
 #include "fmt/format.h"
+#include "otlp/field_reader.h"
 
 namespace otelrr::otlp {
 namespace {
@@ -75,61 +76,16 @@ void MixTraceId(const Mixer& m, uint8_t* id) {
   StoreLE64(id + 8, b);
 }
 
-// ---- a minimal reader for the top levels FilterServices inspects (the request is validated first) ----
-
-struct RawField {
-  uint32_t number = 0;
-  WireType wire = WireType::kVarint;
-  const uint8_t* begin = nullptr;  // the tag
-  const uint8_t* value = nullptr;  // the value (for kLen: its contents)
-  size_t size = 0;                 // the value's size (for kLen: the contents')
-  const uint8_t* end = nullptr;    // just past the value
-};
-
-// Reads the field at *p; false on malformed bytes (which validation has already excluded).
-bool NextField(const uint8_t*& p, const uint8_t* end, RawField* f) {
-  f->begin = p;
-  uint64_t tag;
-  if (!ReadVarint(p, end, &tag) || (tag >> 3) == 0 || (tag >> 3) > 0x1fffffff) return false;
-  f->number = static_cast<uint32_t>(tag >> 3);
-  f->wire = static_cast<WireType>(tag & 7);
-  f->value = p;
-  uint64_t n = 0;
-  switch (f->wire) {
-    case WireType::kVarint:
-      if (!ReadVarint(p, end, &n)) return false;
-      f->size = static_cast<size_t>(p - f->value);
-      break;
-    case WireType::kFixed64:
-    case WireType::kFixed32:
-      f->size = f->wire == WireType::kFixed64 ? 8 : 4;
-      if (static_cast<size_t>(end - p) < f->size) return false;
-      p += f->size;
-      break;
-    case WireType::kLen:
-      if (!ReadVarint(p, end, &n) || n > static_cast<uint64_t>(end - p)) return false;
-      f->value = p;
-      f->size = static_cast<size_t>(n);
-      p += n;
-      break;
-    default: return false;
-  }
-  f->end = p;
-  return true;
-}
-
-// Calls fn(const RawField&) for each field of the message in [p, end); false when the bytes are malformed.
+// Calls fn(const RawField&) for each field of `message`; false when the bytes are malformed.
 template <typename Fn>
-bool ForEachField(const uint8_t* p, const uint8_t* end, Fn&& fn) {
+bool ForEachField(std::string_view message, Fn&& fn) {
+  FieldReader fields(message);
   RawField f;
-  while (p < end) {
-    if (!NextField(p, end, &f)) return false;
-    fn(f);
-  }
-  return true;
+  while (fields.Next(&f)) fn(f);
+  return !fields.malformed();
 }
 
-bool IsLen(const RawField& f, uint32_t number) { return f.number == number && f.wire == WireType::kLen; }
+bool IsLen(const RawField& f, uint32_t number) { return f.Is(number, WireType::kLen); }
 
 // Field numbers shared by the three signals: Resource{Spans,Metrics,Logs}.resource = 1,
 // Resource.attributes = 1, KeyValue.key = 1, KeyValue.value = 2, AnyValue.string_value = 1; every
@@ -149,15 +105,15 @@ bool HasListedService(const RawField& entry, const std::vector<std::string>& ser
     std::string_view key;
     std::string_view string_value;
     uint32_t last_member = 0;  // the AnyValue oneof member set last, across merged parts
-    *ok &= ForEachField(kv_field.value, kv_field.value + kv_field.size, [&](const RawField& f) {
+    *ok &= ForEachField(kv_field.value, [&](const RawField& f) {
       if (IsLen(f, kKeyField)) {
-        key = std::string_view(reinterpret_cast<const char*>(f.value), f.size);
+        key = f.value;
       } else if (IsLen(f, kValueField)) {
-        *ok &= ForEachField(f.value, f.value + f.size, [&](const RawField& v) {
+        *ok &= ForEachField(f.value, [&](const RawField& v) {
           if (v.number < 1 || v.number > kLastAnyValueMember) return;
           last_member = v.number;
           if (IsLen(v, kStringValueField)) {
-            string_value = std::string_view(reinterpret_cast<const char*>(v.value), v.size);
+            string_value = v.value;
           }
         });
       }
@@ -167,8 +123,8 @@ bool HasListedService(const RawField& entry, const std::vector<std::string>& ser
       listed = true;
     }
   };
-  *ok &= ForEachField(entry.value, entry.value + entry.size, [&](const RawField& f) {
-    if (IsLen(f, kResourceField)) *ok &= ForEachField(f.value, f.value + f.size, attribute);
+  *ok &= ForEachField(entry.value, [&](const RawField& f) {
+    if (IsLen(f, kResourceField)) *ok &= ForEachField(f.value, attribute);
   });
   return listed;
 }
@@ -221,13 +177,12 @@ absl::StatusOr<bool> FilterServices(Signal signal, std::string_view request, con
   out->reserve(request.size());
   bool kept_any = false;
   bool ok = true;
-  const uint8_t* begin = Bytes(request);
-  ok &= ForEachField(begin, begin + request.size(), [&](const RawField& f) {
+  ok &= ForEachField(request, [&](const RawField& f) {
     if (IsLen(f, 1)) {
       if (!HasListedService(f, services, &ok)) return;
       kept_any = true;
     }
-    out->append(reinterpret_cast<const char*>(f.begin), static_cast<size_t>(f.end - f.begin));
+    out->append(f.whole);
   });
   if (!ok) {
     // Validate accepted what the reader refused: a bug here, reported rather than trusted.

@@ -9,11 +9,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 
 #include "common/status.h"
 #include "net/otlp_exporter.h"
+#include "otlp/cumulative.h"
 #include "otlp/rewrite.h"
 #include "otlp/wire.h"
 #include "session/session_id.h"
@@ -395,7 +397,10 @@ absl::StatusOr<ReplayReport> RunReplay(session::SessionStore& sessions, const Re
   {
     Sender sender(**exporter, config, report);
     otlp::FieldLocations where;
-    std::string filtered;
+    std::string filtered, continued;
+    // A loop continues cumulative metric series from one iteration into the next (otlp/cumulative.h).
+    std::optional<otlp::CumulativeCarry> carry;
+    if (config.loop && config.replay_metrics) carry.emplace();
     for (uint64_t iteration = 0; !stopped; ++iteration) {
       absl::StatusOr<std::unique_ptr<session::SessionReader>> opened =
           sessions.OpenReader(config.session_id, {.signals = signals});
@@ -458,15 +463,24 @@ absl::StatusOr<ReplayReport> RunReplay(session::SessionStore& sessions, const Re
           break;
         }
         const uint64_t items = where.items;
+        int64_t delta = 0;  // what the timestamps moved by
         if (config.timestamps != TimestampMode::kNone || key != 0) {
           if (config.timestamps == TimestampMode::kRelative) {
-            int64_t delta = static_cast<int64_t>(start_wall - session_start) + static_cast<int64_t>(iteration * length);
+            delta = static_cast<int64_t>(start_wall - session_start) + static_cast<int64_t>(iteration * length);
             otlp::ShiftTimestamps(&body, where, delta);
           } else if (config.timestamps == TimestampMode::kCurrent) {
             uint64_t max = otlp::MaxTimestamp(body, where);
-            if (max != 0) otlp::ShiftTimestamps(&body, where, static_cast<int64_t>(WallNowUnixNano() - max));
+            if (max != 0) delta = static_cast<int64_t>(WallNowUnixNano() - max);
+            otlp::ShiftTimestamps(&body, where, delta);
           }
           if (key != 0) otlp::RemapIds(&body, where, key);
+        }
+        if (carry.has_value() && rec.signal == otlp::Signal::kMetrics) {
+          if (iteration == 0) {
+            carry->Observe(body, session_start + static_cast<uint64_t>(delta));
+          } else if (carry->Continue(body, iteration, &continued)) {
+            body.swap(continued);
+          }
         }
         sender.Send(rec.signal, std::move(body), items);
         if (config.speed > 0) {

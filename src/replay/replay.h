@@ -7,7 +7,9 @@
 // speed, on an absolute schedule (errors never accumulate); speed 0 sends as fast as the window allows.
 // Traces, metrics and logs are one merged time order (the session reader's). Lag behind the schedule is
 // measured per request. Timestamps are patched in place (none | relative | current); loops shift each
-// iteration by the session's length and remap trace and span ids per iteration (so does rewrite_ids).
+// iteration by the session's length and remap trace and span ids per iteration (so does rewrite_ids),
+// and continue cumulative metric series, which keep their start time and keep increasing from one
+// iteration to the next (otlp/cumulative.h).
 //
 // Delivery: at most `window` requests in flight; a request that gets a retryable answer (HTTP 429, 502,
 // 503, 504; gRPC UNAVAILABLE, RESOURCE_EXHAUSTED, ABORTED, DEADLINE_EXCEEDED...) is sent again after the

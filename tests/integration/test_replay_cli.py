@@ -180,6 +180,63 @@ def test_loop_gives_new_ids_per_iteration_and_keeps_traces_whole(seeded, tmp_pat
     assert parents_ok
 
 
+def metric_series(msgs):
+    """{(resource, metric, kind, attributes): [points in time order]} of the cumulative sums and histograms."""
+    series = collections.defaultdict(list)
+    for n, m in msgs:
+        if n != "metrics":
+            continue
+        for rm in m.resource_metrics:
+            resource = rm.resource.SerializeToString(deterministic=True)
+            for sm in rm.scope_metrics:
+                for metric in sm.metrics:
+                    kind = metric.WhichOneof("data")
+                    if kind not in ("sum", "histogram"):
+                        continue
+                    for p in getattr(metric, kind).data_points:
+                        attrs = tuple(sorted((a.key, a.value.SerializeToString()) for a in p.attributes))
+                        series[(resource, metric.name, kind, attrs)].append(p)
+    for points in series.values():
+        points.sort(key=lambda p: p.time_unix_nano)
+    return series
+
+
+def test_loop_continues_cumulative_series_across_iterations(seeded, tmp_path):
+    store, original = seeded
+    target = Capture(tmp_path / "target", "--session", "counters", "--no-traces", "--no-logs")
+    try:
+        proc = run("replay", "--session", "s1", "--loop", "--duration", "1.5", "--speed", "10", "--no-traces",
+                   "--no-logs", "--endpoint", f"http://{target.http}", "--store", str(store), "--json")
+        report = json.loads(proc.stdout)
+        target.stop()
+    finally:
+        if target.proc.poll() is None:
+            target.proc.kill()
+    assert report["iterations"] >= 3 and report["failedRequests"] == 0, report
+    before = metric_series(original)
+    after = metric_series(messages(target.store, "counters"))
+    assert set(after) == set(before) and before
+    for key, points in after.items():
+        recorded = before[key]
+        n = len(recorded)
+        last = recorded[-1]
+        assert len(points) >= 2 * n, key
+        # The seed's series count from zero at the session start, so iteration k adds k times the last
+        # recorded point; every point keeps the start time of the first iteration.
+        for i, p in enumerate(points):
+            k, r = divmod(i, n)
+            o = recorded[r]
+            assert p.start_time_unix_nano == points[0].start_time_unix_nano, (key, i)
+            if key[2] == "sum":
+                assert p.as_int == o.as_int + k * last.as_int, (key, i)
+            else:
+                assert p.count == o.count + k * last.count, (key, i)
+                assert p.sum == o.sum + k * last.sum, (key, i)
+                assert list(p.bucket_counts) == [b + k * lb for b, lb in zip(o.bucket_counts, last.bucket_counts)]
+        values = [p.as_int if key[2] == "sum" else p.count for p in points]
+        assert values == sorted(values), key
+
+
 def test_a_target_that_refuses_for_a_while_still_gets_everything_once(seeded, tmp_path):
     store, original = seeded
     # A one-byte queue: concurrent requests are refused with 503 and Retry-After: 1 while one is written.
