@@ -71,9 +71,30 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> CollectHeaders(
   return out;
 }
 
+void AddTlsFlags(CLI::App* cmd, net::TlsFiles* flags) {
+  cmd->add_option("--certificate", flags->ca_file,
+                  "https / gRPC over TLS: trust the CA certificates of this PEM file instead of the system's "
+                  "(default: $OTEL_EXPORTER_OTLP_CERTIFICATE)");
+  cmd->add_option("--client-certificate", flags->client_cert_file,
+                  "mutual TLS: the client certificate, PEM (default: $OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE)");
+  cmd->add_option("--client-key", flags->client_key_file,
+                  "mutual TLS: the client certificate's private key, PEM (default: $OTEL_EXPORTER_OTLP_CLIENT_KEY)");
+}
+
+net::TlsFiles ResolveTls(net::TlsFiles flags) {
+  auto fill = [](std::string* value, const char* name) {
+    if (!value->empty()) return;
+    if (const char* v = std::getenv(name); v != nullptr) *value = v;
+  };
+  fill(&flags.ca_file, "OTEL_EXPORTER_OTLP_CERTIFICATE");
+  fill(&flags.client_cert_file, "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE");
+  fill(&flags.client_key_file, "OTEL_EXPORTER_OTLP_CLIENT_KEY");
+  return flags;
+}
+
 absl::StatusOr<std::unique_ptr<net::OtlpExporter>> OpenForward(const std::string& url) {
   if (url.empty()) return std::unique_ptr<net::OtlpExporter>();
-  absl::StatusOr<std::unique_ptr<net::OtlpExporter>> e = net::CreateOtlpExporter(url);
+  absl::StatusOr<std::unique_ptr<net::OtlpExporter>> e = net::CreateOtlpExporter(url, {.tls = ResolveTls({})});
   if (!e.ok()) return absl::InvalidArgumentError(fmt::format("--forward: {}", e.status().message()));
   return e;
 }

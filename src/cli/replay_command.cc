@@ -38,6 +38,7 @@ struct ReplayFlags {
   bool logs = true;
   std::vector<std::string> services;
   std::vector<std::string> headers;
+  net::TlsFiles tls;
   std::string compression = "none";
   bool rewrite_ids = false;
   double log_interval = 60;
@@ -101,6 +102,7 @@ int RunReplayCommand(const StoreFlag& store_flag, const ReplayFlags& f) {
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> headers = CollectHeaders(f.headers);
   if (!headers.ok()) return Fail(headers.status());
   config.headers = std::move(*headers);
+  config.tls = ResolveTls(f.tls);
   if (absl::Status s = replay::ValidateReplayConfig(config); !s.ok()) return Fail(s);
 
   absl::StatusOr<std::unique_ptr<store::ObjectStore>> store = store_flag.Open();
@@ -200,6 +202,7 @@ void AddReplayCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   cmd->add_flag("--logs,!--no-logs", f->logs, "replay logs (default: yes)");
   cmd->add_option("--services", f->services, "keep only these service.name values")->delimiter(',');
   cmd->add_option("--header", f->headers, "extra request header NAME=VALUE (repeatable; also $OTEL_EXPORTER_OTLP_HEADERS)");
+  AddTlsFlags(cmd, &f->tls);
   cmd->add_option("--compression", f->compression, "gzip|none (default: none)");
   cmd->add_flag("--rewrite-ids", f->rewrite_ids, "give trace and span ids new values (as a loop iteration does)");
   cmd->add_option("--max-retry-seconds", f->max_retry_seconds,
@@ -215,6 +218,7 @@ when any request failed (after retries of what is retryable).
 Examples:
   otelrr replay --preset seed --endpoint http://localhost:4318
   otelrr replay --session seed-1 --speed 2 --timestamps current --protocol grpc --endpoint grpc://localhost:4317
+  otelrr replay --protocol grpc --endpoint https://collector:4317 --certificate ca.pem
   otelrr replay --strategy largest --filter-type capture --loop --duration 300 --speed 0 --json)");
   cmd->callback([handler, store, f, cmd] {
     f->speed_given = cmd->count("--speed") > 0;

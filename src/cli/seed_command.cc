@@ -40,6 +40,7 @@ struct SeedFlags {
   std::string protocol = "http/protobuf";
   std::string compression = "none";
   std::vector<std::string> headers;
+  net::TlsFiles tls;
   bool duration_given = false;
   bool rate_given = false;
   bool pattern_given = false;
@@ -122,6 +123,7 @@ int RunSeed(const StoreFlag& store_flag, const SeedFlags& f) {
     absl::StatusOr<std::vector<std::pair<std::string, std::string>>> headers = CollectHeaders(f.headers);
     if (!headers.ok()) return Fail(headers.status());
     live.headers = std::move(*headers);
+    live.tls = ResolveTls(f.tls);
     live.speed = 1;
     live.timestamps = replay::TimestampMode::kRelative;
     live.replay_traces = live.replay_metrics = live.replay_logs = true;
@@ -271,6 +273,7 @@ void AddSeedCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   cmd->add_option("--compression", f->compression, "with --live: gzip|none (default: none)");
   cmd->add_option("--header", f->headers,
                   "with --live: extra request header NAME=VALUE (repeatable; also $OTEL_EXPORTER_OTLP_HEADERS)");
+  AddTlsFlags(cmd, &f->tls);
   cmd->footer(R"(Simulated time: the session's timestamps span --duration seconds from --start-time, written as
 fast as the machine allows. The same flags, --seed and --start-time give byte-identical raw files.
 

@@ -218,6 +218,14 @@ class HttpOtlpExporter : public OtlpExporter {
         curl_easy_setopt(curl, CURLOPT_SSLKEY, options_.tls.client_key_file.c_str());
       }
       CURLcode rc = curl_easy_perform(curl);
+      if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CERTPROBLEM) {
+        // Not transient: retrying cannot make a certificate trusted.
+        job.done({.status = absl::FailedPreconditionError(fmt::format(
+                      "sending to {} failed: {} (TLS: trust the server's CA with --certificate or "
+                      "OTEL_EXPORTER_OTLP_CERTIFICATE; a client certificate goes in --client-certificate and --client-key)",
+                      endpoint, curl_easy_strerror(rc)))});
+        continue;
+      }
       if (rc != CURLE_OK) {
         job.done({.status = absl::UnavailableError(
                       fmt::format("sending to {} failed: {}", endpoint, curl_easy_strerror(rc)))});

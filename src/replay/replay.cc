@@ -352,10 +352,20 @@ absl::StatusOr<ReplayReport> RunReplay(session::SessionStore& sessions, const Re
                                             .gzip = config.gzip,
                                             .http_connections = static_cast<int>(std::min<size_t>(config.window, 8)),
                                             .json = config.protocol == Protocol::kHttpJson,
-                                            .headers = config.headers};
+                                            .headers = config.headers,
+                                            .tls = config.tls};
+  // The protocol decides the transport, the scheme whether TLS is used.
   std::string url = config.endpoint;
-  if (config.protocol == Protocol::kGrpc && url.starts_with("http://")) url = "grpc://" + url.substr(7);
-  if (config.protocol != Protocol::kGrpc && url.starts_with("grpc://")) url = "http://" + url.substr(7);
+  auto rescheme = [&](std::string_view from, std::string_view to) {
+    if (url.starts_with(from)) url = std::string(to) + url.substr(from.size());
+  };
+  if (config.protocol == Protocol::kGrpc) {
+    rescheme("http://", "grpc://");
+    rescheme("https://", "grpcs://");
+  } else {
+    rescheme("grpc://", "http://");
+    rescheme("grpcs://", "https://");
+  }
   absl::StatusOr<std::unique_ptr<net::OtlpExporter>> exporter = net::CreateOtlpExporter(url, exporter_options);
   if (!exporter.ok()) return exporter.status();
 

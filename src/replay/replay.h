@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "net/otlp_exporter.h"
 #include "otlp/schema.h"
 #include "session/session_store.h"
 
@@ -41,7 +42,8 @@ absl::StatusOr<Protocol> ParseProtocol(std::string_view s);            // http/p
 
 struct ReplayConfig {
   std::string session_id;
-  std::string endpoint = "http://localhost:4318";  // http(s)://host:port[/prefix] or grpc://host:port
+  // http(s)://host:port[/prefix]; for Protocol::kGrpc http:// or grpc:// (plain text), https:// or grpcs:// (TLS).
+  std::string endpoint = "http://localhost:4318";
   Protocol protocol = Protocol::kHttpProtobuf;
   TimestampMode timestamps = TimestampMode::kRelative;
   double speed = 1.0;                  // 0: as fast as the target accepts
@@ -53,6 +55,7 @@ struct ReplayConfig {
   bool replay_logs = true;
   std::vector<std::string> services = {};  // keep only these service.name values; empty keeps all
   std::vector<std::pair<std::string, std::string>> headers = {};
+  net::TlsFiles tls = {};  // for https:// endpoints (gRPC too)
   bool gzip = false;
   size_t window = 64;  // requests in flight
   // A request is retried until it was tried this many times (0: no limit) or until retrying would end

@@ -355,3 +355,154 @@ def test_services_filter_keeps_only_the_listed_services(seeded, tmp_path):
                "--store", str(store), "--json")
     report = json.loads(proc.stdout)
     assert report["sentRequests"] == 0 and report["failedRequests"] == 0
+
+
+# ---- TLS: https:// and gRPC over TLS, into TLS servers of the Python standard library and grpcio ----
+
+EXPORT_PATHS = {"/v1/traces": "traces", "/v1/metrics": "metrics", "/v1/logs": "logs",
+                "/opentelemetry.proto.collector.trace.v1.TraceService/Export": "traces",
+                "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export": "metrics",
+                "/opentelemetry.proto.collector.logs.v1.LogsService/Export": "logs"}
+REQUEST_TYPES = {name: cls for name, cls in TYPES.values()}
+
+
+def self_signed(directory, name):
+    """A self-signed certificate for 127.0.0.1 and localhost (it is its own CA): (cert, key) paths."""
+    cert, key = directory / f"{name}.pem", directory / f"{name}.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "2", "-subj", f"/CN={name}", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+class HttpsSink:
+    """An OTLP/HTTP receiver over TLS that keeps every request body; client_ca makes it require a client
+    certificate signed by that CA."""
+
+    def __init__(self, cert, key, client_ca=None):
+        import http.server
+        import ssl
+        import threading
+        self.got = []
+        sink = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                sink.got.append((EXPORT_PATHS[self.path], body))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(str(cert), str(key))
+        if client_ca is not None:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(str(client_ca))
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.url = f"https://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class GrpcTlsSink:
+    """An OTLP/gRPC receiver over TLS (grpcio) that keeps every request."""
+
+    def __init__(self, cert, key):
+        import concurrent.futures
+        import grpc
+        self.got = []
+        sink = self
+
+        def handler(method):
+            def export(request, context):
+                sink.got.append((EXPORT_PATHS[method], request))
+                return b""
+            return grpc.unary_unary_rpc_method_handler(export)
+
+        class Services(grpc.GenericRpcHandler):
+            def service(self, details):
+                return handler(details.method) if details.method in EXPORT_PATHS else None
+
+        self.server = grpc.server(concurrent.futures.ThreadPoolExecutor(max_workers=4))
+        self.server.add_generic_rpc_handlers((Services(),))
+        credentials = grpc.ssl_server_credentials([(key.read_bytes(), cert.read_bytes())])
+        self.url = f"https://127.0.0.1:{self.server.add_secure_port('127.0.0.1:0', credentials)}"
+        self.server.start()
+
+    def close(self):
+        self.server.stop(None)
+
+
+def decoded(got):
+    out = []
+    for name, body in got:
+        msg = REQUEST_TYPES[name]()
+        msg.ParseFromString(body)
+        out.append((name, msg))
+    return out
+
+
+@pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])
+def test_https_endpoints_are_verified_and_receive_everything(seeded, tmp_path, protocol):
+    store, original = seeded
+    cert, key = self_signed(tmp_path, "server")
+    sink = HttpsSink(cert, key) if protocol != "grpc" else GrpcTlsSink(cert, key)
+    try:
+        proc = run("replay", "--session", "s1", "--speed", "0", "--timestamps", "none", "--protocol", protocol,
+                   "--endpoint", sink.url, "--certificate", str(cert), "--store", str(store), "--json")
+        report = json.loads(proc.stdout)
+    finally:
+        sink.close()
+    assert report["failedRequests"] == 0 and report["sentRequests"] == len(original)
+    assert sorted_serialized(decoded(sink.got)) == sorted_serialized(original)
+
+
+def test_https_refuses_an_untrusted_server_and_supports_mutual_tls(seeded, tmp_path):
+    store, original = seeded
+    cert, key = self_signed(tmp_path, "server")
+    client_cert, client_key = self_signed(tmp_path, "client")
+    # Not trusted (no --certificate): every request fails at once, not retried, with a hint; exit 1.
+    sink = HttpsSink(cert, key)
+    try:
+        proc = run("replay", "--session", "s1", "--speed", "0", "--endpoint", sink.url, "--store", str(store),
+                   "--json", check=False)
+    finally:
+        sink.close()
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 1 and report["failedRequests"] == len(original) and report["retries"] == 0
+    assert "--certificate" in report["firstError"] and not sink.got
+    # A server that wants a client certificate: given through the environment, as OTLP exporters take it.
+    sink = HttpsSink(cert, key, client_ca=client_cert)
+    env = dict(os.environ, OTEL_EXPORTER_OTLP_CERTIFICATE=str(cert), OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE=str(client_cert),
+               OTEL_EXPORTER_OTLP_CLIENT_KEY=str(client_key))
+    try:
+        # Without the client certificate the server refuses the handshake.
+        refused = run("replay", "--session", "s1", "--speed", "0", "--endpoint", sink.url, "--certificate", str(cert),
+                      "--max-retry-seconds", "0", "--store", str(store), "--json", check=False)
+        assert refused.returncode == 1 and json.loads(refused.stdout)["failedRequests"] == len(original)
+        assert not sink.got
+        proc = subprocess.run([binary(), "replay", "--session", "s1", "--speed", "0", "--timestamps", "none",
+                               "--endpoint", sink.url, "--store", str(store), "--json"], capture_output=True, env=env,
+                              timeout=120)
+    finally:
+        sink.close()
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert sorted_serialized(decoded(sink.got)) == sorted_serialized(original)
+    # Bad TLS settings are refused before anything is sent, naming the file.
+    proc = run("replay", "--session", "s1", "--endpoint", sink.url, "--certificate", str(tmp_path / "missing.pem"),
+               "--store", str(store), check=False)
+    assert proc.returncode != 0 and b"missing.pem" in proc.stderr
+    proc = run("replay", "--session", "s1", "--endpoint", sink.url, "--client-certificate", str(client_cert),
+               "--store", str(store), check=False)
+    assert proc.returncode != 0 and b"client certificate and its key" in proc.stderr
