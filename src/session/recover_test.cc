@@ -13,6 +13,7 @@
 #include "session/layout.h"
 #include "session/session_lock.h"
 #include "session/testing/fixture.h"
+#include "session/testing/string_reader.h"
 
 namespace otelrr::session {
 namespace {
@@ -20,6 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 using otlp::Signal;
 using testing::kT0;
+using testing::StringReader;
 using testing::LogsRequest;
 using testing::MetricsRequest;
 using testing::TraceRequest;
@@ -59,21 +61,6 @@ std::map<std::string, std::string> Snapshot(const fs::path& root) {
   }
   return out;
 }
-
-class StringReader : public store::ObjectReader {
- public:
-  explicit StringReader(std::string data) : data_(std::move(data)) {}
-  absl::StatusOr<size_t> Read(char* buf, size_t n) override {
-    size_t k = std::min(n, data_.size() - pos_);
-    std::memcpy(buf, data_.data() + pos_, k);
-    pos_ += k;
-    return k;
-  }
-
- private:
-  std::string data_;
-  size_t pos_ = 0;
-};
 
 struct MemberEnd {
   uint64_t offset;   // where the member ends in the file

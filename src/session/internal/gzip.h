@@ -7,8 +7,11 @@
 //   std::string member;
 //   absl::StatusOr<MemberStatus> s = r.NextMember(&member);   // kMember, kEnd, kTruncated, kCorrupt
 //
-// The reader inflates one member at a time (zlib, gzip wrapper), so everything it returns has passed the
-// member's CRC-32 and length check. It never returns part of a member.
+// The reader inflates one member at a time, so everything it returns has passed the member's CRC-32 and
+// length check. It never returns part of a member. Members are inflated whole from a window of the
+// file with libdeflate (several times faster than zlib); a member that libdeflate cannot inflate even
+// with the rest of the file in the window is damaged, and zlib, which reads a stream, then says how:
+// cut short or corrupt, and where.
 #ifndef OTELRR_SESSION_INTERNAL_GZIP_H_
 #define OTELRR_SESSION_INTERNAL_GZIP_H_
 
@@ -25,6 +28,7 @@
 #include "store/object_store.h"
 
 struct libdeflate_compressor;
+struct libdeflate_decompressor;
 struct z_stream_s;
 
 namespace otelrr::session::internal {
@@ -51,6 +55,7 @@ enum class MemberStatus {
 };
 
 struct GzipMemberReaderOptions {
+  // The window of stored bytes kept ahead (at least 1 MiB; it grows for a member larger than half of it).
   size_t read_buffer_bytes = 256 << 10;
   // A member that decompresses to more than this is treated as corrupt (bounds memory).
   size_t max_member_bytes = 512u << 20;
@@ -81,12 +86,19 @@ class GzipMemberReader {
   std::string Sha256Hex() { return sha_.HexDigest(); }
 
  private:
-  absl::StatusOr<bool> Refill();
+  // Reads more of the object onto the end of window_ (after dropping what was consumed) until it holds
+  // `want` unconsumed bytes or the object ends. False when nothing more could be read.
+  absl::StatusOr<bool> Fill(size_t want);
+  // zlib, from the current position: the exact verdict on a member libdeflate refused.
+  absl::StatusOr<MemberStatus> InflateStreaming(std::string* out);
 
   std::unique_ptr<store::ObjectReader> reader_;
   GzipMemberReaderOptions options_;
-  std::unique_ptr<z_stream_s> zs_;
-  std::vector<char> in_;
+  libdeflate_decompressor* decompressor_;
+  std::string window_;  // stored bytes; window_[pos_, size) are not consumed yet
+  size_t pos_ = 0;
+  size_t window_bytes_;
+  size_t out_guess_ = 1 << 20;
   bool eof_ = false;
   uint64_t bytes_read_ = 0;
   uint64_t valid_bytes_ = 0;
