@@ -103,8 +103,12 @@ class Sender {
     auto job = std::make_shared<Job>(Job{signal, std::move(body), items, 1, Clock::now()});
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return in_flight_ < config_.window; });
+      cv_.wait(lock, [&] {
+        return in_flight_ == 0 ||
+               (in_flight_ < config_.window && in_flight_bytes_ + job->body.size() <= config_.window_bytes);
+      });
       ++in_flight_;
+      in_flight_bytes_ += job->body.size();
       ++report_.signals[SlotOf(signal)].sent_requests;
     }
     Attempt(job);
@@ -144,7 +148,7 @@ class Sender {
       uint64_t rejected = static_cast<uint64_t>(std::max<int64_t>(0, r.partial_success.rejected));
       s.rejected_items += rejected;
       s.items += job->items - std::min(job->items, rejected);
-      Finish();
+      Finish(*job);
       return;
     }
     std::chrono::milliseconds delay = r.retry_after;
@@ -172,11 +176,12 @@ class Sender {
     }
     ++s.failed_requests;
     if (report_.first_error.empty()) report_.first_error = std::string(r.status.message());
-    Finish();
+    Finish(*job);
   }
 
-  void Finish() {  // mu_ held
+  void Finish(const Job& job) {  // mu_ held
     --in_flight_;
+    in_flight_bytes_ -= job.body.size();
     cv_.notify_all();
   }
 
@@ -207,6 +212,7 @@ class Sender {
   std::condition_variable cv_;
   ReplayReport& report_;
   size_t in_flight_ = 0;
+  size_t in_flight_bytes_ = 0;
   std::multimap<Clock::time_point, std::shared_ptr<Job>> retries_;
   std::mt19937_64 rng_;
   bool stop_ = false;
@@ -246,7 +252,7 @@ class Prefetcher {
 
  private:
   static constexpr size_t kMaxRecords = 128;
-  static constexpr size_t kMaxBytes = 8 << 20;
+  static constexpr size_t kMaxBytes = 2 << 20;
 
   void Run() {
     while (true) {

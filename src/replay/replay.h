@@ -11,7 +11,7 @@
 // and continue cumulative metric series, which keep their start time and keep increasing from one
 // iteration to the next (otlp/cumulative.h).
 //
-// Delivery: at most `window` requests in flight; a request that gets a retryable answer (HTTP 429, 502,
+// Delivery: at most `window` requests (and `window_bytes`) in flight; a request that gets a retryable answer (HTTP 429, 502,
 // 503, 504; gRPC UNAVAILABLE, RESOURCE_EXHAUSTED, ABORTED, DEADLINE_EXCEEDED...) is sent again after the
 // server's Retry-After / RetryInfo, else an exponential backoff with jitter, up to max_attempts; 400, 413
 // and partial successes are never retried (rejections are counted). Nothing is dropped silently.
@@ -57,7 +57,9 @@ struct ReplayConfig {
   std::vector<std::pair<std::string, std::string>> headers = {};
   net::TlsFiles tls = {};  // for https:// endpoints (gRPC too)
   bool gzip = false;
-  size_t window = 64;  // requests in flight
+  size_t window = 64;  // requests in flight ...
+  size_t window_bytes = 8 << 20;  // ... and their bytes (one request is always let through), so memory
+                                  // stays bounded whatever the requests' size
   // A request is retried until it was tried this many times (0: no limit) or until retrying would end
   // later than max_retry_elapsed after its first attempt (as the Collector's retry_on_failure does).
   int max_attempts = 0;
