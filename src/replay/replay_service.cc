@@ -131,4 +131,9 @@ absl::StatusOr<std::vector<session::SessionMetadata>> ReplayService::ListAvailab
   return out;
 }
 
+absl::StatusOr<std::unique_ptr<session::SessionReader>> ReplayService::ReplayDataStream(std::string_view session_id,
+                                                                                      otlp::Signal signal) {
+  return sessions_.OpenReader(std::string(session_id), {.signals = {signal}});
+}
+
 }  // namespace otelrr::replay

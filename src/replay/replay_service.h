@@ -58,6 +58,10 @@ class ReplayService {
   absl::StatusOr<ReplayStatus> StopReplay(std::string_view replay_id);
   // listAvailableReplays: the finished sessions, newest first.
   absl::StatusOr<std::vector<session::SessionMetadata>> ListAvailableReplays();
+  // replayDataStream: one signal of a session, record by record in arrival order (each record one
+  // Export*ServiceRequest, protobuf), for callers that send or inspect the data themselves.
+  absl::StatusOr<std::unique_ptr<session::SessionReader>> ReplayDataStream(std::string_view session_id,
+                                                                           otlp::Signal signal);
 
  private:
   struct Running {

@@ -365,6 +365,12 @@ net::HttpResponse ControlApi::RouteReplays(const net::HttpRequest& request, cons
     }
     return method_not_allowed("GET, POST");
   }
+  if (seg.size() == 3 && seg[2] == "available") {  // listAvailableReplays
+    if (m != "GET") return method_not_allowed("GET");
+    absl::StatusOr<std::vector<session::SessionMetadata>> list = replays_.ListAvailableReplays();
+    if (!list.ok()) return Error(list.status());
+    return Json(200, MetadataList("sessions", *list));
+  }
   if (seg.size() == 3) {
     if (m != "GET") return method_not_allowed("GET");
     absl::StatusOr<replay::ReplayStatus> st = replays_.GetReplayStatus(seg[2]);

@@ -187,6 +187,9 @@ def test_replays_run_in_the_background_and_stop_over_the_api(serve):
     assert final["counts"]["spans"] >= seed["spans"]
     status, body = serve.api("GET", "/api/replays/replay-999")
     assert status == 404
+    # listAvailableReplays: the finished sessions, newest first (the capture above is finished now too).
+    status, available = serve.api("GET", "/api/replays/available")
+    assert status == 200 and [m["sessionId"] for m in available["sessions"]] == ["into-self", "s"]
     for payload, needle in (({"sessionId": "s"}, "targetEndpoint is required"),
                             ({"targetEndpoint": target, "speedMultiplier": -2}, "speed -2"),
                             ({"targetEndpoint": target, "sessionFilter": {"sessionType": "training"},
