@@ -9,10 +9,11 @@ item with what was sent.
      exactly what telemetrygen sent and `sessions verify` passes;
   3. the Python SDK's metric and log exporters (HTTP and gRPC) into `otelrr capture` (its span exporters
      are in test_capture_cli.py);
-  4. telemetrygen -> Collector A (otlp or otlphttp exporter) -> `otelrr capture --forward` -> Collector B
-     -> file: every item reaches the end and is in the session;
-  5. the Collector file exporter's JSON Lines and length-prefixed protobuf output imported, replayed and
-     received intact; `sessions export` read back by the Collector's JSON-lines file receiver.
+  4. telemetrygen -> Collector A (otlp exporter, or otlphttp with protobuf or JSON) -> `otelrr capture
+     --forward` (HTTP or gRPC) -> Collector B -> file: every item reaches the end and is in the session;
+  5. the Collector file exporter's JSON Lines and length-prefixed protobuf output (plain and zstd) imported,
+     replayed and received intact; `sessions export` read back by the Collector's JSON-lines file receiver
+     (peers/collector/otlpjsonlinesreceiver, our stand-in for contrib's otlpjsonfile receiver).
 
 The peers come from scripts/install-peers (built once, cached outside the repository): OTELRR_COLLECTOR and
 OTELRR_TELEMETRYGEN when set, else this file asks `scripts/install-peers --print-env`, which builds them
@@ -76,13 +77,17 @@ def otlp_receiver():
 
 
 def file_exporters(directory, formats=("json",)):
-    """One file exporter per signal and format, writing <signal>.<format> under directory, flushed often."""
+    """One file exporter per signal and format, writing <signal>.<format> under directory, flushed often.
+    A format "json.zst" or "proto.zst" is that format with the exporter's zstd compression."""
     directory.mkdir(parents=True, exist_ok=True)
     exporters, per_signal = {}, {s: [] for s in SIGNALS}
     for fmt in formats:
         for s in SIGNALS:
-            name = f"file/{s}_{fmt}"
-            exporters[name] = {"path": str(directory / f"{s}.{fmt}"), "format": fmt, "flush_interval": "50ms"}
+            name = f"file/{s}_{fmt.replace('.', '_')}"
+            exporters[name] = {"path": str(directory / f"{s}.{fmt}"), "format": fmt.split(".")[0],
+                               "flush_interval": "50ms"}
+            if fmt.endswith(".zst"):
+                exporters[name]["compression"] = "zstd"
             per_signal[s].append(name)
     return exporters, per_signal
 
@@ -431,7 +436,7 @@ def test_python_sdk_metrics_and_logs_into_capture_over_http_and_grpc(tmp_path, p
 
 # --- 4. a chain through otelrr capture --forward --------------------------------------------------------------
 
-@pytest.mark.parametrize("a_exporter,forward", [("otlp", "http"), ("otlphttp", "grpc")])
+@pytest.mark.parametrize("a_exporter,forward", [("otlp", "http"), ("otlphttp", "grpc"), ("otlphttp/json", "http")])
 def test_chain_through_capture_forward_delivers_everything(tmp_path, procs, a_exporter, forward):
     # Collector B: the end of the chain, writing files.
     b, b_grpc, b_http = otlp_collector(procs, tmp_path / "b", *file_exporters(tmp_path / "out"))
@@ -443,6 +448,8 @@ def test_chain_through_capture_forward_delivers_everything(tmp_path, procs, a_ex
     # only once the capture (and so B) has taken the data, so nothing is still in flight when it returns.
     exporter = {"endpoint": capture.grpc, "tls": {"insecure": True}} if a_exporter == "otlp" else \
         {"endpoint": f"http://{capture.http}"}
+    if a_exporter == "otlphttp/json":
+        exporter["encoding"] = "json"  # OTLP/HTTP JSON, gzip (the exporter's default compression)
     exporter["sending_queue"] = {"enabled": False}
     a, a_grpc, _ = otlp_collector(procs, tmp_path / "a", {a_exporter: exporter}, {s: [a_exporter] for s in SIGNALS})
 
@@ -464,8 +471,10 @@ def test_chain_through_capture_forward_delivers_everything(tmp_path, procs, a_ex
 # --- 5. the Collector's files into otelrr, and otelrr's export into the Collector ------------------------------
 
 def test_collector_file_exporter_output_imports_replays_and_arrives_intact(tmp_path, procs):
-    # A Collector writes what telemetrygen sends in both file formats at once.
-    col, _, http_addr = otlp_collector(procs, tmp_path / "col", *file_exporters(tmp_path / "files", ("json", "proto")))
+    # A Collector writes what telemetrygen sends in every file format at once: JSON Lines, length-prefixed
+    # protobuf, and both of them zstd-compressed (length-prefixed zstd frames).
+    formats = ("json", "proto", "json.zst", "proto.zst")
+    col, _, http_addr = otlp_collector(procs, tmp_path / "col", *file_exporters(tmp_path / "files", formats))
     telemetrygen_all(http_addr, True, traces=6, child_spans=2, metrics=4, logs=5)
     col.stop()
     written = collector_output(tmp_path / "files", "json")
@@ -473,8 +482,8 @@ def test_collector_file_exporter_output_imports_replays_and_arrives_intact(tmp_p
     assert sorted_serialized(collector_output(tmp_path / "files", "proto")) == sorted_serialized(written)
 
     store = tmp_path / "store"
-    for fmt in ("json", "proto"):
-        session = f"imported-{fmt}"
+    for fmt in formats:
+        session = f"imported-{fmt.replace('.', '-')}"
         files = [str(tmp_path / "files" / f"{s}.{fmt}") for s in SIGNALS]
         result = json.loads(run("sessions", "import", *files, "--session", session, "--json", "--store",
                                 str(store)).stdout)
