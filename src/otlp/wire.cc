@@ -1,6 +1,8 @@
 #include "otlp/wire.h"
 
 #include <algorithm>
+#include <functional>
+#include <unordered_map>
 #include <vector>
 
 #include "fmt/format.h"
@@ -99,14 +101,39 @@ class SummaryVisitor {
   bool has_string_value_ = false;
 };
 
+// Whether a message of `type` can hold, at any depth, a field with a role or an item.
+bool MayHoldLocated(const MessageType& type) {
+  static const std::unordered_map<const MessageType*, bool> table = [] {
+    std::unordered_map<const MessageType*, bool> result;
+    auto* t = &result;
+    // Depth-first over the schema; a type on the current path counts as "no" (recursion adds nothing).
+    std::function<bool(const MessageType&)> visit = [&](const MessageType& m) -> bool {
+      if (auto it = t->find(&m); it != t->end()) return it->second;
+      (*t)[&m] = false;
+      bool holds = m.item != ItemKind::kNone;
+      for (const Field& f : m.fields) {
+        if (f.role != FieldRole::kNone) holds = true;
+        if (f.type == FieldType::kMessage && visit(*f.message)) holds = true;
+      }
+      (*t)[&m] = holds;
+      return holds;
+    };
+    for (Signal s : {Signal::kTraces, Signal::kMetrics, Signal::kLogs}) visit(RequestType(s));
+    return result;
+  }();
+  auto it = table.find(&type);
+  return it == table.end() || it->second;
+}
+
 class LocateVisitor {
  public:
-  LocateVisitor(const uint8_t* base, FieldLocations* out) : base_(base), out_(out) {}
+  LocateVisitor(const uint8_t* base, FieldLocations* out, LocateMode mode)
+      : base_(base), out_(out), trusted_(mode == LocateMode::kTrusted) {}
   bool Enter(const Field&, const MessageType& type, const uint8_t*, const uint8_t*) {
     if (type.item == ItemKind::kSpan || type.item == ItemKind::kDataPoint || type.item == ItemKind::kLogRecord) {
       ++out_->items;
     }
-    return true;
+    return !trusted_ || MayHoldLocated(type);
   }
   void Leave(const Field&, const MessageType&) {}
   void Value(const Field& field, const uint8_t* data, size_t size, uint64_t) {
@@ -126,6 +153,7 @@ class LocateVisitor {
   uint32_t Offset(const uint8_t* p) const { return static_cast<uint32_t>(p - base_); }
   const uint8_t* base_;
   FieldLocations* out_;
+  const bool trusted_;
 };
 
 // Offsets are 32-bit: a request larger than 4 GiB cannot be located (nor accepted anywhere else).
@@ -153,11 +181,11 @@ absl::Status Validate(Signal signal, std::string_view request) {
   return internal::Walk(RequestType(signal), p, p + request.size(), p, 0, v);
 }
 
-absl::Status Locate(Signal signal, std::string_view request, FieldLocations* out) {
+absl::Status Locate(Signal signal, std::string_view request, FieldLocations* out, LocateMode mode) {
   if (absl::Status s = CheckSize(request); !s.ok()) return s;
   out->clear();
   const uint8_t* p = Bytes(request);
-  LocateVisitor v(p, out);
+  LocateVisitor v(p, out, mode);
   return internal::Walk(RequestType(signal), p, p + request.size(), p, 0, v);
 }
 

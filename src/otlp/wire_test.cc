@@ -304,6 +304,45 @@ TEST(WireTest, MalformedInputsAreErrorsThatSayWhere) {
   }
 }
 
+TEST(LocateTest, TrustedModeFindsTheSameAndSkipsOnlyAttributesResourcesAndScopes) {
+  // Attributes everywhere, and every kind of located field.
+  Proto span;
+  span.Bytes(1, Id(16, '\x01')).Bytes(2, Id(8, '\x02')).Fixed64(7, 1000).Fixed64(8, 2000);
+  span.Msg(9, Attribute("http.route", "/a"));
+  span.Msg(11, Proto().Fixed64(1, 1500).Msg(3, Attribute("event.attr", "x")));
+  span.Msg(13, Proto().Bytes(1, Id(16, '\x09')).Bytes(2, Id(8, '\x0a')).Msg(4, Attribute("link.attr", "y")));
+  Proto resource;
+  resource.Msg(1, Attribute("service.name", "cart"));
+  std::string request =
+      Proto().Msg(1, Proto().Msg(1, resource).Msg(2, Proto().Msg(1, Proto().Bytes(1, "scope")).Msg(2, span))).str();
+  FieldLocations checked, trusted;
+  ASSERT_TRUE(Locate(Signal::kTraces, request, &checked).ok());
+  ASSERT_TRUE(Locate(Signal::kTraces, request, &trusted, LocateMode::kTrusted).ok());
+  EXPECT_EQ(trusted.timestamps, checked.timestamps);
+  EXPECT_EQ(trusted.trace_ids, checked.trace_ids);
+  EXPECT_EQ(trusted.span_ids, checked.span_ids);
+  EXPECT_EQ(trusted.items, checked.items);
+  EXPECT_EQ(checked.timestamps.size(), 3u);
+
+  // A malformed attribute value: refused when checked, skipped unread when trusted.
+  Proto bad_span;
+  bad_span.Fixed64(7, 1000).Msg(9, Proto().Bytes(1, "k").Bytes(2, std::string("\x0a\x09", 2)));
+  std::string bad = Proto().Msg(1, Proto().Msg(2, Proto().Msg(2, bad_span))).str();
+  EXPECT_FALSE(Locate(Signal::kTraces, bad, &checked).ok());
+  ASSERT_TRUE(Locate(Signal::kTraces, bad, &trusted, LocateMode::kTrusted).ok());
+  EXPECT_EQ(trusted.timestamps.size(), 1u);
+  // Malformed bytes where located fields live are still errors.
+  for (const MalformedCase& c : MalformedCases()) {
+    if (c.name == std::string("malformed inside unknown-free nesting")) continue;  // inside an attribute
+    SCOPED_TRACE(c.name);
+    FieldLocations loc;
+    (void)Locate(c.signal, c.bytes, &loc, LocateMode::kTrusted);  // must not crash; offsets stay in range
+    for (uint32_t off : loc.timestamps) EXPECT_LE(off + 8, c.bytes.size());
+    for (uint32_t off : loc.trace_ids) EXPECT_LE(off + 16, c.bytes.size());
+    for (uint32_t off : loc.span_ids) EXPECT_LE(off + 8, c.bytes.size());
+  }
+}
+
 TEST(WireTest, ErrorNamesTheByteOffset) {
   absl::Status s = Validate(Signal::kTraces, Proto().Msg(1, Proto()).str() + std::string("\x08\x01", 2));
   EXPECT_EQ(s.message(),
