@@ -13,11 +13,21 @@
 // validation or storage: what it costs is transport alone, which is what a sender benchmark wants to
 // subtract.
 //
+// --count adds one thing: every protobuf body is walked (otlp::Summarize, the validating walker capture
+// uses) to count its spans, data points and log records, so a benchmark can report delivered items
+// rather than what a sender claims (bench/run: telemetrygen and the Collector say nothing per item).
+// That walk costs the receiver ~1 ms per MB and is off by default. With --expect N as well, the moment
+// the count of items reaches N is printed on stderr as
+//   otelrr_discard_receiver: 1000000 items at 12345.678901 (CLOCK_MONOTONIC s)
+// so a script can time a sender that does not exit by itself (a Collector) to its last delivered item.
+// The JSON summary also holds the CLOCK_MONOTONIC times of the first and the last request.
+//
 // SIGINT or SIGTERM stops it: the receivers are shut down (requests in flight answered first), the
 // counts are printed as one JSON object on stdout, and it exits 0.
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include <array>
 #include <atomic>
@@ -25,6 +35,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 
@@ -37,35 +48,83 @@
 #include "net/http_server.h"
 #include "net/otlp_http_receiver.h"
 #include "otlp/schema.h"
+#include "otlp/wire.h"
 
 namespace otelrr::bench {
 namespace {
 
+double MonotonicSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
 // Answers every request with success, at once, on the receiver's thread; counts what it was given.
 class DiscardHandler : public net::ExportHandler {
  public:
+  DiscardHandler(bool count_items, uint64_t expect_items) : count_items_(count_items), expect_items_(expect_items) {}
+
   void Export(net::ExportRequest request, net::ExportDone done) override {
+    const double now = MonotonicSeconds();
+    {
+      std::lock_guard<std::mutex> lock(times_mu_);
+      if (first_request_ == 0) first_request_ = now;
+      last_request_ = now;
+    }
     Counts& c = counts_[static_cast<size_t>(request.signal) - 1];
     c.requests.fetch_add(1, std::memory_order_relaxed);
     c.bytes.fetch_add(request.body.size(), std::memory_order_relaxed);
+    if (count_items_) {
+      absl::StatusOr<otlp::RequestSummary> summary;
+      if (request.encoding == session::Encoding::kProtobuf) summary = otlp::Summarize(request.signal, request.body);
+      if (request.encoding != session::Encoding::kProtobuf || !summary.ok()) {
+        c.uncounted.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        c.items.fetch_add(summary->items(), std::memory_order_relaxed);
+        const uint64_t total = items_.fetch_add(summary->items(), std::memory_order_relaxed) + summary->items();
+        if (expect_items_ > 0 && total >= expect_items_ && !expect_reported_.exchange(true)) {
+          std::fprintf(stderr, "otelrr_discard_receiver: %llu items at %.6f\n", static_cast<unsigned long long>(total),
+                       MonotonicSeconds());
+          std::fflush(stderr);
+        }
+      }
+    }
     done({});
   }
 
   uint64_t requests(otlp::Signal s) const { return counts_[static_cast<size_t>(s) - 1].requests.load(); }
   uint64_t bytes(otlp::Signal s) const { return counts_[static_cast<size_t>(s) - 1].bytes.load(); }
+  uint64_t items(otlp::Signal s) const { return counts_[static_cast<size_t>(s) - 1].items.load(); }
+  uint64_t uncounted(otlp::Signal s) const { return counts_[static_cast<size_t>(s) - 1].uncounted.load(); }
+  bool count_items() const { return count_items_; }
+  std::pair<double, double> request_times() {
+    std::lock_guard<std::mutex> lock(times_mu_);
+    return {first_request_, last_request_};
+  }
 
  private:
   struct Counts {
     std::atomic<uint64_t> requests{0};
     std::atomic<uint64_t> bytes{0};
+    std::atomic<uint64_t> items{0};
+    std::atomic<uint64_t> uncounted{0};  // JSON or malformed bodies, with --count
   };
+  const bool count_items_;
+  const uint64_t expect_items_;
   std::array<Counts, 3> counts_;
+  std::atomic<uint64_t> items_{0};
+  std::atomic<bool> expect_reported_{false};
+  std::mutex times_mu_;
+  double first_request_ = 0;
+  double last_request_ = 0;
 };
 
 struct Flags {
   std::string http = "127.0.0.1:0";
   std::string grpc = "127.0.0.1:0";
   int http_threads = 2;
+  bool count = false;
+  uint64_t expect = 0;
 };
 
 double Seconds(const timeval& tv) { return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6; }
@@ -78,7 +137,7 @@ int Run(const Flags& f) {
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
-  DiscardHandler handler;
+  DiscardHandler handler(f.count, f.expect);
   net::OtlpHttpReceiver otlp_http(handler);
   std::unique_ptr<net::HttpServer> http;
   std::unique_ptr<net::GrpcReceiver> grpc;
@@ -125,6 +184,12 @@ int Run(const Flags& f) {
     w.Uint(handler.requests(s));
     w.Key("bytes");
     w.Uint(handler.bytes(s));
+    if (handler.count_items()) {
+      w.Key(s == otlp::Signal::kTraces ? "spans" : s == otlp::Signal::kMetrics ? "dataPoints" : "logRecords");
+      w.Uint(handler.items(s));
+      w.Key("uncountedRequests");
+      w.Uint(handler.uncounted(s));
+    }
     w.EndObject();
     requests += handler.requests(s);
     bytes += handler.bytes(s);
@@ -134,6 +199,20 @@ int Run(const Flags& f) {
   w.Uint(requests);
   w.Key("bytes");
   w.Uint(bytes);
+  if (handler.count_items()) {
+    w.Key("spans");
+    w.Uint(handler.items(otlp::Signal::kTraces));
+    w.Key("dataPoints");
+    w.Uint(handler.items(otlp::Signal::kMetrics));
+    w.Key("logRecords");
+    w.Uint(handler.items(otlp::Signal::kLogs));
+  }
+  // CLOCK_MONOTONIC seconds (Python's time.monotonic()); 0 when nothing came.
+  auto [first, last] = handler.request_times();
+  w.Key("firstRequestMonotonic");
+  w.Double(first);
+  w.Key("lastRequestMonotonic");
+  w.Double(last);
   if (http) {
     net::HttpServerStats s = http->stats();
     w.Key("http");
@@ -177,6 +256,9 @@ int main(int argc, char** argv) {
   app.add_option("--http", f.http, "OTLP/HTTP listen address, port 0 picks one, \"\" turns it off (default: 127.0.0.1:0)");
   app.add_option("--grpc", f.grpc, "OTLP/gRPC listen address, port 0 picks one, \"\" turns it off (default: 127.0.0.1:0)");
   app.add_option("--http-threads", f.http_threads, "HTTP server threads (default: 2, as otelrr capture)");
+  app.add_flag("--count", f.count, "walk every protobuf body and count its spans, data points and log records");
+  app.add_option("--expect", f.expect,
+                 "with --count: print \"N items at T\" on stderr when N items have come (T: CLOCK_MONOTONIC s)");
   CLI11_PARSE(app, argc, argv);
   return otelrr::bench::Run(f);
 }
