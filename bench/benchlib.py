@@ -1,0 +1,267 @@
+"""What the bench/ scripts (capture-bench, replay-bench, run) share: paths, process accounting, the
+discard receiver, `otelrr capture` on port 0, seeding, the machine's load, and writing results.
+
+Stdlib only. The scripts import it from their own directory (bench/ is on sys.path when a script in it
+runs). Messages are prefixed with the running script's name.
+"""
+import json
+import os
+import re
+import select
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD_DIR = os.path.join(ROOT, os.environ.get("BUILD_DIR", "build-bench"))
+OTELRR = os.path.join(BUILD_DIR, "otelrr")
+LOAD = os.path.join(BUILD_DIR, "bench", "otelrr_capture_load")
+RECEIVER = os.path.join(BUILD_DIR, "bench", "otelrr_discard_receiver")
+RESULTS_DIR = os.path.join(ROOT, "bench", "results")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+NAME = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "bench"
+
+
+def log(message):
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
+def fail(message):
+    log(f"{NAME}: {message}")
+    sys.exit(1)
+
+
+def require(*binaries):
+    """Stops with the build command when one of the build-bench binaries is missing."""
+    for binary in binaries:
+        if not os.access(binary, os.X_OK):
+            fail(f"{binary} is missing: build it with the Release command in docs/BENCHMARKS.md "
+                 "(ninja -C build-bench otelrr otelrr_capture_load otelrr_discard_receiver)")
+
+
+# --- the machine ----------------------------------------------------------------------------------------
+
+def loadavg():
+    """The 1, 5 and 15 minute load averages, as /proc/loadavg prints them."""
+    return " ".join(open("/proc/loadavg").read().split()[:3])
+
+
+def load1():
+    return float(open("/proc/loadavg").read().split()[0])
+
+
+def wait_for_ci():
+    """Waits (polling every 30 s, up to 30 minutes) while a CI run (`pgrep -f ci/run`) is on the machine."""
+    deadline = time.monotonic() + 30 * 60
+    while subprocess.run(["pgrep", "-f", "ci/run"], stdout=subprocess.DEVNULL).returncode == 0:
+        if time.monotonic() > deadline:
+            fail("a CI run has been on the machine for 30 minutes; not measuring next to it")
+        log(f"  a CI run is on the machine (load {loadavg()}); waiting 30 s")
+        time.sleep(30)
+
+
+def wait_for_quiet(max_load, max_wait_seconds, poll_seconds=30):
+    """Waits until the 1-minute load average is below max_load, polling, for at most max_wait_seconds.
+    Returns (quiet, load average string): quiet is False when it gave up waiting (the caller goes on and
+    says so)."""
+    deadline = time.monotonic() + max_wait_seconds
+    while load1() >= max_load:
+        if time.monotonic() >= deadline:
+            log(f"  the machine is still busy (load {loadavg()}); measuring anyway")
+            return False, loadavg()
+        log(f"  the machine is busy (load {loadavg()}, want < {max_load:g}); waiting {poll_seconds} s")
+        time.sleep(poll_seconds)
+    return True, loadavg()
+
+
+# --- processes ------------------------------------------------------------------------------------------
+
+def cpu_seconds(pid):
+    """utime + stime of a running process, from /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()  # the command name may hold spaces
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # fields 14 and 15
+
+
+def peak_rss_mib(pid):
+    """VmHWM of a running process, MiB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def run(cmd, what):
+    """Runs cmd to the end; its stdout, or the script stops with its stderr."""
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if p.returncode != 0:
+        fail(f"{what} failed ({p.returncode}): {p.stderr}")
+    return p.stdout
+
+
+class Timed:
+    """A child process whose CPU and peak RSS come from wait4() when it ends.
+
+        t = Timed(cmd)        # started; t.started is its time.monotonic() at start
+        t.wait()              # -> self; t.out, t.err, t.code, t.cpu (s), t.rss (MiB), t.wall (s)
+    """
+
+    def __init__(self, cmd, perf_path=None, env=None):
+        # perf runs the command itself: `perf record -p PID` started later samples only the threads that
+        # exist when it attaches.
+        if perf_path:
+            cmd = ["perf", "record", "-q", "-g", "-o", perf_path, "--", *cmd]
+        self.cmd = cmd
+        self._out = tempfile.TemporaryFile("w+")
+        self._err = tempfile.TemporaryFile("w+")
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(cmd, stdout=self._out, stderr=self._err, env=env)
+
+    def wait(self, ok_codes=(0, 1)):
+        _, status, usage = os.wait4(self.proc.pid, 0)
+        self.ended = time.monotonic()
+        self.wall = self.ended - self.started
+        self.code = self.proc.returncode = os.waitstatus_to_exitcode(status)
+        self.cpu = usage.ru_utime + usage.ru_stime
+        self.rss = usage.ru_maxrss / 1024
+        self._out.seek(0)
+        self._err.seek(0)
+        self.out, self.err = self._out.read(), self._err.read()
+        self._out.close()
+        self._err.close()
+        if ok_codes is not None and self.code not in ok_codes:
+            fail(f"{' '.join(self.cmd)} exited {self.code}: {self.err[-4000:]}")
+        return self
+
+
+def timed(cmd, perf_path=None):
+    """Runs cmd; returns (stdout, exit code, CPU s, peak RSS MiB, wall s) from wait4()."""
+    t = Timed(cmd, perf_path).wait()
+    return t.out, t.code, t.cpu, t.rss, t.wall
+
+
+def read_line(stream, timeout):
+    """One line from a text pipe, or None when none came within timeout seconds."""
+    ready, _, _ = select.select([stream], [], [], timeout)
+    return stream.readline() if ready else None
+
+
+# --- the discard receiver and otelrr capture ----------------------------------------------------------------
+
+class Receiver:
+    """A fresh otelrr_discard_receiver (bench/discard_receiver.cc) on port 0.
+
+    count=True: it walks every body and counts spans, data points and log records (stop() returns them);
+    expect=N as well: wait_expected() returns the CLOCK_MONOTONIC time (= time.monotonic()) at which
+    the N-th item came."""
+
+    def __init__(self, count=False, expect=0):
+        cmd = [RECEIVER, "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0"]
+        if count:
+            cmd.append("--count")
+        if expect:
+            cmd += ["--expect", str(expect)]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stderr.readline()
+        m = re.search(r"OTLP/HTTP on (\S+), OTLP/gRPC on (\S+); pid (\d+)", line)
+        if not m:
+            self.proc.kill()
+            fail(f"otelrr_discard_receiver did not start: {line}{self.proc.stderr.read()}")
+        self.http, self.grpc = m.group(1), m.group(2)
+
+    def endpoint(self, protocol):
+        """The otelrr --endpoint URL for a protocol (grpc, else HTTP)."""
+        return f"grpc://{self.grpc}" if protocol == "grpc" else f"http://{self.http}"
+
+    def cpu(self):
+        return cpu_seconds(self.proc.pid)
+
+    def wait_expected(self, timeout, alive=None):
+        """The time.monotonic() at which the expected items had all come, or None after timeout seconds
+        (or as soon as alive() says the sender is gone)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = read_line(self.proc.stderr, 0.5)
+            if line:
+                m = re.search(r"(\d+) items at ([\d.]+)", line)
+                if m:
+                    return float(m.group(2))
+            if alive is not None and not alive():
+                line = read_line(self.proc.stderr, 1.0)  # a last look: it may have just come
+                m = re.search(r"(\d+) items at ([\d.]+)", line or "")
+                return float(m.group(2)) if m else None
+        return None
+
+    def stop(self):
+        """SIGTERM; the receiver's JSON summary (requests, bytes, and with count the items)."""
+        self.proc.send_signal(signal.SIGTERM)
+        out, err = self.proc.communicate(timeout=30)
+        if self.proc.returncode != 0:
+            fail(f"otelrr_discard_receiver exited {self.proc.returncode}: {err}")
+        return json.loads(out)
+
+
+def start_capture(store, session, extra=()):
+    """`otelrr capture` on port 0 into store: (process, OTLP/HTTP address, OTLP/gRPC address). Stop it
+    with SIGTERM; with --json (passed here) it prints its summary on stdout."""
+    capture = subprocess.Popen(
+        [OTELRR, "capture", "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0", "--store", store, "--session", session,
+         "--json", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ready = capture.stderr.readline()
+    m = re.search(r"OTLP/HTTP on (\S+), OTLP/gRPC on (\S+);", ready)
+    if not m:
+        capture.kill()
+        fail(f"otelrr capture did not start: {ready}{capture.stderr.read()}")
+    return capture, m.group(1), m.group(2)
+
+
+def stop_capture(capture):
+    """SIGTERM to a start_capture() process; its --json summary."""
+    capture.send_signal(signal.SIGTERM)
+    out, err = capture.communicate(timeout=60)
+    try:
+        return json.loads(out)
+    except json.JSONDecodeError:
+        fail(f"otelrr capture printed no summary ({capture.returncode}): {out}{err}")
+
+
+# --- sessions -----------------------------------------------------------------------------------------------
+
+def dir_bytes(path):
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files)
+
+
+def seed(store, session, rate, duration, signals=None, what="otelrr seed"):
+    """`otelrr seed --seed 1 --start-time 2026-01-01T00:00:00Z` into store; its --json result, plus
+    storedBytes (the session's files on disk)."""
+    cmd = [OTELRR, "seed", "--rate", str(rate), "--duration", str(duration), "--seed", "1",
+           "--start-time", "2026-01-01T00:00:00Z", "--session-id", session, "--store", store, "--json"]
+    if signals:
+        cmd += ["--signals", signals]
+    result = json.loads(run(cmd, what))
+    result["storedBytes"] = dir_bytes(os.path.join(store, "sessions", session))
+    return result
+
+
+# --- results ------------------------------------------------------------------------------------------------
+
+def med(runs, get):
+    return statistics.median(get(r) for r in runs)
+
+
+def utc_now(fmt="%Y-%m-%dT%H:%MZ"):
+    return time.strftime(fmt, time.gmtime())
+
+
+def write_results(prefix, data):
+    """bench/results/<prefix>-<utc time>.json (git-ignored); returns its path relative to the repository."""
+    os.makedirs(RESULTS_DIR, exist_ok=True)
+    path = os.path.join(RESULTS_DIR, f"{prefix}-{utc_now('%Y%m%dT%H%M%SZ')}.json")
+    with open(path, "w") as f:
+        json.dump(data, f, indent=1)
+    return os.path.relpath(path, ROOT)
