@@ -466,9 +466,9 @@ void CaptureService::Export(net::ExportRequest request, net::ExportDone done) {
     lock.unlock();
     tee->done(std::move(tee->downstream));
   };
-  std::string copy = payload;
-  Record(signal, request, std::move(copy), [finish](net::ExportResult) { finish(); });
-  options_.forward->Export(signal, std::move(payload), [this, signal, tee, finish](net::ExportResult r) {
+  auto shared = std::make_shared<const std::string>(payload);
+  Record(signal, request, std::move(payload), [finish](net::ExportResult) { finish(); });
+  options_.forward->Export(signal, std::move(shared), [this, signal, tee, finish](net::ExportResult r) {
     Count(signal, r.status.ok() ? kForwarded : kForwardFailed);
     {
       std::lock_guard<std::mutex> lock(tee->mu);

@@ -97,10 +97,10 @@ class GrpcExporter::Impl {
     idle_.wait(lock, [&] { return in_flight_ == 0; });
   }
 
-  void Call(const std::string& method, std::string request, std::function<void(GrpcExportResult)> done) {
+  void Call(const std::string& method, grpc::ByteBuffer request, std::function<void(GrpcExportResult)> done) {
     // The call's state lives until gRPC reports the end of the call.
     auto call = std::make_unique<PendingCall>();
-    call->request = internal::ByteBufferOf(std::move(request));
+    call->request = std::move(request);
     call->context.set_deadline(std::chrono::system_clock::now() + options_.timeout);
     if (options_.gzip) call->context.set_compression_algorithm(GRPC_COMPRESS_GZIP);
     for (const auto& [name, value] : options_.metadata) call->context.AddMetadata(name, value);
@@ -179,12 +179,17 @@ GrpcExporter::~GrpcExporter() = default;
 
 void GrpcExporter::CallAsync(const std::string& method, std::string request,
                              std::function<void(GrpcExportResult)> done) {
-  impl_->Call(method, std::move(request), std::move(done));
+  impl_->Call(method, internal::ByteBufferOf(std::move(request)), std::move(done));
 }
 
 void GrpcExporter::ExportAsync(otlp::Signal signal, std::string request,
                                std::function<void(GrpcExportResult)> done) {
   CallAsync(std::string(GrpcExportMethod(signal)), std::move(request), std::move(done));
+}
+
+void GrpcExporter::ExportAsync(otlp::Signal signal, std::shared_ptr<const std::string> request,
+                               std::function<void(GrpcExportResult)> done) {
+  impl_->Call(std::string(GrpcExportMethod(signal)), internal::ByteBufferOf(std::move(request)), std::move(done));
 }
 
 GrpcExportResult GrpcExporter::Export(otlp::Signal signal, std::string_view request) {

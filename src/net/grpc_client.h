@@ -77,6 +77,9 @@ class GrpcExporter {
   // Sends `request` and returns at once; `done` runs on a gRPC thread when the call ends and must not
   // block (queue the work elsewhere). The exporter must outlive the call: its destructor waits.
   void ExportAsync(otlp::Signal signal, std::string request, std::function<void(GrpcExportResult)> done);
+  // The same without a copy of the bytes, which the caller may keep (to send again, say).
+  void ExportAsync(otlp::Signal signal, std::shared_ptr<const std::string> request,
+                   std::function<void(GrpcExportResult)> done);
 
   // Like ExportAsync to an arbitrary method, for tests and diagnostics.
   void CallAsync(const std::string& method, std::string request, std::function<void(GrpcExportResult)> done);

@@ -117,7 +117,7 @@ class HttpOtlpExporter : public OtlpExporter {
     for (std::thread& t : threads_) t.join();
   }
 
-  void Export(otlp::Signal signal, std::string request, ExportDone done) override {
+  void Export(otlp::Signal signal, std::shared_ptr<const std::string> request, ExportDone done) override {
     {
       std::lock_guard<std::mutex> lock(mu_);
       jobs_.push_back({signal, std::move(request), std::move(done)});
@@ -130,7 +130,7 @@ class HttpOtlpExporter : public OtlpExporter {
  private:
   struct Job {
     otlp::Signal signal;
-    std::string body;
+    std::shared_ptr<const std::string> body;
     ExportDone done;
   };
 
@@ -186,10 +186,10 @@ class HttpOtlpExporter : public OtlpExporter {
       curl_easy_setopt(curl, CURLOPT_URL, endpoint.c_str());
       curl_easy_setopt(curl, CURLOPT_POST, 1L);
       curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-      std::string_view body = job.body;
+      std::string_view body = *job.body;
       if (options_.json) {
         json.clear();
-        if (absl::Status s = codec.ProtoToJson(job.signal, job.body, &json); !s.ok()) {
+        if (absl::Status s = codec.ProtoToJson(job.signal, *job.body, &json); !s.ok()) {
           job.done({.status = absl::InvalidArgumentError(fmt::format("encoding OTLP/JSON for {}: {}", endpoint, s.message()))});
           continue;
         }
@@ -257,7 +257,7 @@ class GrpcOtlpExporter : public OtlpExporter {
   GrpcOtlpExporter(std::string url, std::unique_ptr<GrpcExporter> exporter)
       : url_(std::move(url)), exporter_(std::move(exporter)) {}
 
-  void Export(otlp::Signal signal, std::string request, ExportDone done) override {
+  void Export(otlp::Signal signal, std::shared_ptr<const std::string> request, ExportDone done) override {
     exporter_->ExportAsync(signal, std::move(request), [this, done = std::move(done)](GrpcExportResult r) {
       ExportResult out;
       if (r.ok()) {

@@ -2,7 +2,8 @@
 // downstream's answer as an ExportResult (net/export_handler.h), so a receiver can hand it on as is.
 //
 //   absl::StatusOr<std::unique_ptr<net::OtlpExporter>> e = net::CreateOtlpExporter("http://collector:4318", {});
-//   (*e)->Export(otlp::Signal::kTraces, request_bytes, [](net::ExportResult r) { ... });
+//   (*e)->Export(otlp::Signal::kTraces, std::make_shared<const std::string>(request_bytes),
+//                [](net::ExportResult r) { ... });
 //
 // URLs: http://host:port[/prefix] sends POST {prefix}/v1/traces|metrics|logs (application/x-protobuf);
 // grpc://host:port sends the Export calls of OTLP/gRPC; https:// and grpcs:// do the same over TLS,
@@ -56,7 +57,9 @@ struct OtlpExporterOptions {
 class OtlpExporter {
  public:
   virtual ~OtlpExporter() = default;
-  virtual void Export(otlp::Signal signal, std::string request, ExportDone done) = 0;
+  // The exporter keeps a reference to `request` until `done` runs, and never changes it: a caller that
+  // may send it again (a retry) keeps its own reference instead of a copy.
+  virtual void Export(otlp::Signal signal, std::shared_ptr<const std::string> request, ExportDone done) = 0;
   virtual const std::string& url() const = 0;
 };
 

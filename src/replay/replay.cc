@@ -100,15 +100,17 @@ class Sender {
 
   // Blocks while the window is full. Returns when the request is on its way.
   void Send(otlp::Signal signal, std::string body, uint64_t items) {
-    auto job = std::make_shared<Job>(Job{signal, std::move(body), items, 1, Clock::now()});
+    const size_t size = body.size();
+    auto job = std::make_shared<Job>(
+        Job{signal, std::make_shared<const std::string>(std::move(body)), items, 1, Clock::now()});
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [&] {
         return in_flight_ == 0 ||
-               (in_flight_ < config_.window && in_flight_bytes_ + job->body.size() <= config_.window_bytes);
+               (in_flight_ < config_.window && in_flight_bytes_ + size <= config_.window_bytes);
       });
       ++in_flight_;
-      in_flight_bytes_ += job->body.size();
+      in_flight_bytes_ += size;
       ++report_.signals[SlotOf(signal)].sent_requests;
     }
     Attempt(job);
@@ -129,14 +131,13 @@ class Sender {
  private:
   struct Job {
     otlp::Signal signal;
-    std::string body;
+    std::shared_ptr<const std::string> body;  // shared with the exporter, kept for retries
     uint64_t items;
     int attempt;
     Clock::time_point first_attempt;
   };
 
   void Attempt(const std::shared_ptr<Job>& job) {
-    // The exporter takes its own copy: a retry needs the bytes again.
     exporter_.Export(job->signal, job->body, [this, job](net::ExportResult r) { OnResult(job, std::move(r)); });
   }
 
@@ -181,7 +182,7 @@ class Sender {
 
   void Finish(const Job& job) {  // mu_ held
     --in_flight_;
-    in_flight_bytes_ -= job.body.size();
+    in_flight_bytes_ -= job.body->size();
     cv_.notify_all();
   }
 

@@ -24,6 +24,21 @@ inline grpc::ByteBuffer ByteBufferOf(std::string bytes) {
   return grpc::ByteBuffer(&slice, 1);
 }
 
+// A buffer over shared bytes without copying them: the slice holds a reference until gRPC is done.
+inline grpc::ByteBuffer ByteBufferOf(std::shared_ptr<const std::string> bytes) {
+  if (bytes == nullptr || bytes->empty()) {
+    grpc::Slice empty;
+    return grpc::ByteBuffer(&empty, 1);
+  }
+  auto held = std::make_unique<std::shared_ptr<const std::string>>(std::move(bytes));
+  // gRPC only reads a request's slices.
+  void* data = const_cast<char*>((*held)->data());
+  size_t size = (*held)->size();
+  grpc::Slice slice(data, size, [](void* p) { delete static_cast<std::shared_ptr<const std::string>*>(p); },
+                    held.release());
+  return grpc::ByteBuffer(&slice, 1);
+}
+
 // The whole contents of `buffer` (decompressed, as gRPC delivers it) in one string.
 inline std::string StringOf(const grpc::ByteBuffer& buffer) {
   std::string out;
