@@ -7,6 +7,7 @@ runs). Messages are prefixed with the running script's name.
 import json
 import os
 import re
+import resource
 import select
 import signal
 import statistics
@@ -76,6 +77,45 @@ def wait_for_quiet(max_load, max_wait_seconds, poll_seconds=30):
         log(f"  the machine is busy (load {loadavg()}, want < {max_load:g}); waiting {poll_seconds} s")
         time.sleep(poll_seconds)
     return True, loadavg()
+
+
+class Watch:
+    """How much CPU the rest of the machine used while we measured: the machine's busy CPU time
+    (/proc/stat: user, nice, system; not irq and softirq, which the kernel does not charge to any
+    process, and where loopback traffic of our own is handled) minus our own (this process and every
+    child it has reaped, from getrusage). Reap every child of a run before done(), or its CPU counts as
+    others'. Kernel threads working for us (writeback of our files) count as others'.
+
+        w = Watch(); ...run, stop and wait for every process...; w.done()
+        -> {"othersCpuSeconds": ..., "stealSeconds": ..., "wallSeconds": ...}
+    """
+
+    def __init__(self):
+        self.t0, self.busy0, self.steal0, self.ours0 = time.monotonic(), *machine_cpu(), ours_cpu()
+
+    def done(self):
+        busy, steal = machine_cpu()
+        wall = time.monotonic() - self.t0
+        others = max(0.0, (busy - self.busy0) - (ours_cpu() - self.ours0))
+        return {"othersCpuSeconds": round(others, 2), "stealSeconds": round(steal - self.steal0, 2),
+                "wallSeconds": round(wall, 2)}
+
+
+def machine_cpu():
+    """(busy, steal) CPU seconds of the whole machine since boot, from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:9]]
+    user, nice, system, _idle, _iowait, _irq, _softirq, steal = v
+    return (user + nice + system) / CLK_TCK, steal / CLK_TCK
+
+
+def ours_cpu():
+    """CPU seconds of this process and its reaped children."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        r = resource.getrusage(who)
+        total += r.ru_utime + r.ru_stime
+    return total
 
 
 # --- processes ------------------------------------------------------------------------------------------
