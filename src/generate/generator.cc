@@ -21,7 +21,9 @@ namespace {
 
 // Requests batch what ended in one export interval of simulated time, as an SDK's batch processor does
 // (its default schedule delay is 5 s; 1 s keeps arrival times close to the data), and a request closes
-// early at the batch processor's default maximum batch size.
+// early at the batch processor's default maximum batch size: it then leaves as soon as the last of its
+// spans has ended, not at the end of the interval, so a busy second is a stream of full batches rather
+// than one burst.
 constexpr uint64_t kExportIntervalNs = 1'000'000'000;
 constexpr uint32_t kMaxItemsPerRequest = 512;
 constexpr double kMaxDurationSeconds = 30.0 * 24 * 3600;
@@ -44,6 +46,7 @@ struct Interval {
   uint32_t logs = 0;
   uint32_t new_traces = 0;  // traces whose first span (in build order) is in this interval's spans
   uint32_t new_log_traces = 0;  // traces whose first log record is in this interval's logs
+  uint64_t max_end = 0;         // the latest end among the spans not yet written
   std::vector<ServerSample> samples;
 
   void Clear() {
@@ -59,6 +62,7 @@ struct Interval {
     logs = 0;
     new_traces = 0;
     new_log_traces = 0;
+    max_end = 0;
     samples.clear();
   }
 };
@@ -141,6 +145,7 @@ class SeedRun {
       if (want_traces_) encoder_.AppendSpan(trace, span, &b.spans);
       ++b.span_count;
       ++iv.spans;
+      iv.max_end = std::max(iv.max_end, span.end_unix_nano);
       if (first) ++iv.new_traces;
       first = false;
       if (want_logs_) {
@@ -160,9 +165,10 @@ class SeedRun {
         std::copy(std::begin(span.span_id), std::end(span.span_id), s.span_id);
         iv.samples.push_back(s);
       }
-      // The oldest open interval is complete up to now: a full batch of it can go out at once.
+      // A full batch of the oldest open interval goes out once all of its spans (and their logs) have
+      // ended; never before an earlier request (arrivals stay in order).
       if (index == first_ && (iv.spans >= kMaxItemsPerRequest || iv.logs >= kMaxItemsPerRequest)) {
-        if (absl::Status s = EmitBatches(iv, IntervalEnd(index)); !s.ok()) return s;
+        if (absl::Status s = EmitBatches(iv, std::max(last_batch_arrival_, iv.max_end)); !s.ok()) return s;
       }
     }
     return absl::OkStatus();
@@ -202,6 +208,7 @@ class SeedRun {
   // Writes one request per signal with everything the interval holds, one ResourceSpans/ResourceLogs per
   // service instance.
   absl::Status EmitBatches(Interval& iv, uint64_t arrival) {
+    last_batch_arrival_ = std::max(last_batch_arrival_, arrival);
     std::sort(iv.touched.begin(), iv.touched.end());
     if (want_traces_ && iv.spans > 0) {
       std::string request;
@@ -242,6 +249,7 @@ class SeedRun {
     iv.logs = 0;
     iv.new_traces = 0;
     iv.new_log_traces = 0;
+    iv.max_end = 0;
     return absl::OkStatus();
   }
 
@@ -294,6 +302,7 @@ class SeedRun {
   std::vector<Interval> spare_;
   uint64_t first_ = 0;
   uint64_t last_flushed_end_ = 0;
+  uint64_t last_batch_arrival_ = 0;  // of the latest trace or log request written
   uint64_t error_traces_ = 0;
   std::vector<uint64_t> phase_traces_, phase_errors_;
 };

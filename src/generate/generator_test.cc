@@ -122,6 +122,13 @@ struct Decoded {
   std::vector<Log> logs;
   std::map<otlp::Signal, std::vector<uint64_t>> arrivals;
   std::vector<uint64_t> metric_times;
+  // Per trace request: its arrival, its spans and the latest end among them.
+  struct TraceRequest {
+    uint64_t arrival = 0;
+    size_t spans = 0;
+    uint64_t max_end = 0;
+  };
+  std::vector<TraceRequest> trace_requests;
 };
 
 void DecodeRequest(otlp::Signal signal, std::string_view payload, Decoded* d) {
@@ -290,7 +297,13 @@ std::unique_ptr<Generated> Generate(SeedConfig config) {
     std::string json;
     EXPECT_TRUE(codec.ProtoToJson(rec.signal, rec.payload, &json).ok());
     g->decoded.arrivals[rec.signal].push_back(rec.arrival_unix_nano);
+    size_t before = g->decoded.spans.size();
     DecodeRequest(rec.signal, rec.payload, &g->decoded);
+    if (rec.signal == otlp::Signal::kTraces) {
+      Decoded::TraceRequest t{.arrival = rec.arrival_unix_nano, .spans = g->decoded.spans.size() - before};
+      for (size_t i = before; i < g->decoded.spans.size(); ++i) t.max_end = std::max(t.max_end, g->decoded.spans[i].end);
+      g->decoded.trace_requests.push_back(t);
+    }
   }
   return g;
 }
@@ -365,6 +378,24 @@ TEST(SeedGenerator, WritesExactlyRateTimesDurationTraces) {
   EXPECT_LT(last_root, kStart + 30 * kSecond);
   EXPECT_GT(last_root, kStart + 29 * kSecond);
   for (auto& [signal, arrivals] : g->decoded.arrivals) EXPECT_TRUE(std::is_sorted(arrivals.begin(), arrivals.end()));
+}
+
+TEST(SeedGenerator, FullBatchesLeaveWhenTheirLastSpanHasEndedNotAtTheEndOfTheSecond) {
+  // ~1,800 spans a second: each second fills several batches of 512.
+  auto g = Generate(ShopConfig(4, 400, 0));
+  size_t full = 0, inside_the_second = 0;
+  for (const Decoded::TraceRequest& t : g->decoded.trace_requests) {
+    EXPECT_GE(t.arrival, t.max_end);  // nothing leaves before it ended
+    if (t.spans >= 512) {
+      ++full;
+      if ((t.arrival - kStart) % kSecond != 0) ++inside_the_second;
+    }
+  }
+  EXPECT_GE(full, 8u);
+  // A full batch leaves when its last span ends (well inside its second), not at the second's end.
+  EXPECT_EQ(inside_the_second, full);
+  auto& arrivals = g->decoded.arrivals[otlp::Signal::kTraces];
+  EXPECT_TRUE(std::is_sorted(arrivals.begin(), arrivals.end()));
 }
 
 TEST(SeedGenerator, SameSeedGivesByteIdenticalFiles) {
