@@ -81,20 +81,9 @@ void AddTlsFlags(CLI::App* cmd, net::TlsFiles* flags) {
                   "mutual TLS: the client certificate's private key, PEM (default: $OTEL_EXPORTER_OTLP_CLIENT_KEY)");
 }
 
-net::TlsFiles ResolveTls(net::TlsFiles flags) {
-  auto fill = [](std::string* value, const char* name) {
-    if (!value->empty()) return;
-    if (const char* v = std::getenv(name); v != nullptr) *value = v;
-  };
-  fill(&flags.ca_file, "OTEL_EXPORTER_OTLP_CERTIFICATE");
-  fill(&flags.client_cert_file, "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE");
-  fill(&flags.client_key_file, "OTEL_EXPORTER_OTLP_CLIENT_KEY");
-  return flags;
-}
-
 absl::StatusOr<std::unique_ptr<net::OtlpExporter>> OpenForward(const std::string& url) {
   if (url.empty()) return std::unique_ptr<net::OtlpExporter>();
-  absl::StatusOr<std::unique_ptr<net::OtlpExporter>> e = net::CreateOtlpExporter(url, {.tls = ResolveTls({})});
+  absl::StatusOr<std::unique_ptr<net::OtlpExporter>> e = net::CreateOtlpExporter(url, {.tls = net::TlsFilesFromEnvironment()});
   if (!e.ok()) return absl::InvalidArgumentError(fmt::format("--forward: {}", e.status().message()));
   return e;
 }

@@ -22,14 +22,12 @@ std::string ResolveEndpoint(const std::string& flag);
 // flags. InvalidArgument naming the entry that is not NAME=VALUE.
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> CollectHeaders(const std::vector<std::string>& flags);
 
-// TLS for https:// (and gRPC over TLS): --certificate, --client-certificate and --client-key, each
-// defaulting to $OTEL_EXPORTER_OTLP_CERTIFICATE, $OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and
-// $OTEL_EXPORTER_OTLP_CLIENT_KEY as the OTLP exporter specification names them.
+// TLS for https:// (and gRPC over TLS): --certificate, --client-certificate and --client-key; resolve
+// them with net::TlsFilesFromEnvironment, which fills what is not given from $OTEL_EXPORTER_OTLP_*.
 void AddTlsFlags(CLI::App* cmd, net::TlsFiles* flags);
-net::TlsFiles ResolveTls(net::TlsFiles flags);
 
-// The exporter of --forward URL (TLS files from the environment, as ResolveTls), or null when the flag
-// is empty. Errors name the flag.
+// The exporter of --forward URL (TLS files from the environment), or null when the flag is empty.
+// Errors name the flag.
 absl::StatusOr<std::unique_ptr<net::OtlpExporter>> OpenForward(const std::string& url);
 
 }  // namespace otelrr::cli

@@ -102,7 +102,7 @@ int RunReplayCommand(const StoreFlag& store_flag, const ReplayFlags& f) {
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> headers = CollectHeaders(f.headers);
   if (!headers.ok()) return Fail(headers.status());
   config.headers = std::move(*headers);
-  config.tls = ResolveTls(f.tls);
+  config.tls = net::TlsFilesFromEnvironment(f.tls);
   if (absl::Status s = replay::ValidateReplayConfig(config); !s.ok()) return Fail(s);
 
   absl::StatusOr<std::unique_ptr<store::ObjectStore>> store = store_flag.Open();

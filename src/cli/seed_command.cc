@@ -123,7 +123,7 @@ int RunSeed(const StoreFlag& store_flag, const SeedFlags& f) {
     absl::StatusOr<std::vector<std::pair<std::string, std::string>>> headers = CollectHeaders(f.headers);
     if (!headers.ok()) return Fail(headers.status());
     live.headers = std::move(*headers);
-    live.tls = ResolveTls(f.tls);
+    live.tls = net::TlsFilesFromEnvironment(f.tls);
     live.speed = 1;
     live.timestamps = replay::TimestampMode::kRelative;
     live.replay_traces = live.replay_metrics = live.replay_logs = true;

@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
 #include <fstream>
 #include <iterator>
@@ -318,6 +319,17 @@ absl::Status LoadTls(const TlsFiles& tls, GrpcExporterOptions* grpc) {
 }
 
 }  // namespace
+
+TlsFiles TlsFilesFromEnvironment(TlsFiles given) {
+  auto fill = [](std::string* value, const char* name) {
+    if (!value->empty()) return;
+    if (const char* v = std::getenv(name); v != nullptr) *value = v;
+  };
+  fill(&given.ca_file, "OTEL_EXPORTER_OTLP_CERTIFICATE");
+  fill(&given.client_cert_file, "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE");
+  fill(&given.client_key_file, "OTEL_EXPORTER_OTLP_CLIENT_KEY");
+  return given;
+}
 
 PartialSuccess DecodePartialSuccess(std::string_view response) {
   PartialSuccess out;

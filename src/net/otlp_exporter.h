@@ -42,6 +42,10 @@ struct TlsFiles {
   std::string client_key_file;   // ... and its private key
 };
 
+// `given` with every empty file taken from $OTEL_EXPORTER_OTLP_CERTIFICATE, _CLIENT_CERTIFICATE and
+// _CLIENT_KEY, as the OTLP exporter specification names them (flags first, then the environment).
+TlsFiles TlsFilesFromEnvironment(TlsFiles given = {});
+
 struct OtlpExporterOptions {
   std::chrono::milliseconds timeout = std::chrono::seconds(10);
   bool gzip = false;

@@ -168,6 +168,8 @@ absl::StatusOr<capture::CaptureConfig> ParseCaptureConfig(std::string_view json)
 absl::StatusOr<replay::ReplayRequest> ParseReplayRequest(std::string_view json) {
   replay::ReplayRequest out;
   replay::ReplayConfig& c = out.config;
+  // https:// targets: the CA and client certificate of the server's environment (OTEL_EXPORTER_OTLP_*).
+  c.tls = net::TlsFilesFromEnvironment();
   std::string_view trimmed = json;
   while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.front()))) trimmed.remove_prefix(1);
   if (trimmed.empty()) return absl::InvalidArgumentError("the body must be an OrchestratorConfig (needs targetEndpoint)");
