@@ -33,16 +33,14 @@ import subprocess
 import time
 
 import pytest
-from google.protobuf import json_format
 
-from test_capture_cli import Capture, hex_ids_to_base64
-from test_replay_cli import TYPES, messages, run, shifted, sorted_serialized
+from test_capture_cli import Capture
+from test_replay_cli import REQUEST_TYPES, messages, parse_json_lines, run, shifted, sorted_serialized
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 START = "2026-01-01T00:00:00Z"
 START_NS = 1_767_225_600_000_000_000
 SIGNALS = ("traces", "metrics", "logs")
-REQUEST_TYPES = {name: cls for name, cls in TYPES.values()}
 
 
 @functools.cache
@@ -176,15 +174,7 @@ def otlp_collector(procs, workdir, exporters, per_signal):
 
 def read_json_lines(path):
     """A file of OTLP JSON lines (the file exporter's `format: json`) as [(signal, request)] by the reference."""
-    out = []
-    for line in path.read_text().splitlines():
-        doc = hex_ids_to_base64(json.loads(line))
-        for key, (name, cls) in TYPES.items():
-            if key in doc:
-                msg = cls()
-                json_format.ParseDict(doc, msg)
-                out.append((name, msg))
-    return out
+    return parse_json_lines(path.read_text().splitlines())
 
 
 def read_length_prefixed(path, signal_name):

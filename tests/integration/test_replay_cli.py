@@ -27,6 +27,7 @@ START = "2026-01-01T00:00:00Z"
 TYPES = {"resourceSpans": ("traces", trace_service_pb2.ExportTraceServiceRequest),
          "resourceMetrics": ("metrics", metrics_service_pb2.ExportMetricsServiceRequest),
          "resourceLogs": ("logs", logs_service_pb2.ExportLogsServiceRequest)}
+REQUEST_TYPES = {name: cls for name, cls in TYPES.values()}
 
 
 def run(*args, check=True, timeout=300):
@@ -36,9 +37,11 @@ def run(*args, check=True, timeout=300):
     return proc
 
 
-def messages(store, session):
+def parse_json_lines(lines):
+    """OTLP JSON lines (otelrr sessions export, the Collector's file exporter) as [(signal, request)],
+    decoded by the reference."""
     out = []
-    for line in run("sessions", "export", session, "--out", "-", "--store", str(store)).stdout.decode().splitlines():
+    for line in lines:
         doc = hex_ids_to_base64(json.loads(line))
         for key, (name, cls) in TYPES.items():
             if key in doc:
@@ -46,6 +49,25 @@ def messages(store, session):
                 json_format.ParseDict(doc, msg)
                 out.append((name, msg))
     return out
+
+
+def messages(store, session):
+    return parse_json_lines(run("sessions", "export", session, "--out", "-", "--store", str(store))
+                            .stdout.decode().splitlines())
+
+
+def replay_into_capture(tmp_path, name, capture_flags, *replay_args, grpc=False):
+    """Runs `otelrr replay *replay_args --json` into a fresh `otelrr capture --session name *capture_flags`
+    and stops the capture: (the replay's report, the capture's summary, the capture's store)."""
+    target = Capture(tmp_path / "target", "--session", name, *capture_flags)
+    try:
+        endpoint = f"grpc://{target.grpc}" if grpc else f"http://{target.http}"
+        proc = run("replay", *replay_args, "--endpoint", endpoint, "--json")
+        summary = target.stop()
+    finally:
+        if target.proc.poll() is None:
+            target.proc.kill()
+    return json.loads(proc.stdout), summary, target.store
 
 
 def shifted(msg, delta):
@@ -84,19 +106,12 @@ def sorted_serialized(msgs):
                                                   ("grpc", "none")])
 def test_replay_arrives_complete_over_every_transport(seeded, tmp_path, protocol, compression):
     store, original = seeded
-    target = Capture(tmp_path / "target", "--session", "got")
-    try:
-        endpoint = f"http://{target.http}" if protocol.startswith("http") else f"grpc://{target.grpc}"
-        proc = run("replay", "--session", "s1", "--speed", "0", "--timestamps", "none", "--endpoint", endpoint,
-                   "--protocol", protocol, "--compression", compression, "--store", str(store), "--json")
-        report = json.loads(proc.stdout)
-        summary = target.stop()
-    finally:
-        if target.proc.poll() is None:
-            target.proc.kill()
+    report, summary, target_store = replay_into_capture(
+        tmp_path, "got", (), "--session", "s1", "--speed", "0", "--timestamps", "none", "--protocol", protocol,
+        "--compression", compression, "--store", str(store), grpc=protocol == "grpc")
     assert report["failedRequests"] == 0 and report["sentRequests"] == len(original)
     assert summary["requests"] == len(original)
-    got = messages(target.store, "got")
+    got = messages(target_store, "got")
     assert sorted_serialized(got) == sorted_serialized(original)
     spans = sum(len(ss.spans) for n, m in original if n == "traces" for rs in m.resource_spans for ss in rs.scope_spans)
     assert report["spans"] == spans == summary["spans"]
@@ -136,15 +151,9 @@ def test_relative_timestamps_move_by_exactly_one_delta_and_speed_scales_time(see
 
 def test_loop_gives_new_ids_per_iteration_and_keeps_traces_whole(seeded, tmp_path):
     store, original = seeded
-    target = Capture(tmp_path / "target", "--session", "loop", "--no-metrics", "--no-logs")
-    try:
-        proc = run("replay", "--session", "s1", "--loop", "--duration", "1.5", "--speed", "10", "--no-metrics",
-                   "--no-logs", "--endpoint", f"http://{target.http}", "--store", str(store), "--json")
-        report = json.loads(proc.stdout)
-        target.stop()
-    finally:
-        if target.proc.poll() is None:
-            target.proc.kill()
+    report, _, target_store = replay_into_capture(
+        tmp_path, "loop", ("--no-metrics", "--no-logs"), "--session", "s1", "--loop", "--duration", "1.5", "--speed",
+        "10", "--no-metrics", "--no-logs", "--store", str(store))
     assert report["iterations"] >= 3, report
     spans_per_trace = collections.Counter()
     for n, m in original:
@@ -156,13 +165,13 @@ def test_loop_gives_new_ids_per_iteration_and_keeps_traces_whole(seeded, tmp_pat
     got = collections.Counter()
     parents_ok = True
     span_ids = set()
-    for n, m in messages(target.store, "loop"):
+    for n, m in messages(target_store, "loop"):
         for rs in m.resource_spans:
             for ss in rs.scope_spans:
                 for s in ss.spans:
                     got[s.trace_id] += 1
                     span_ids.add((s.trace_id, s.span_id))
-    for n, m in messages(target.store, "loop"):
+    for n, m in messages(target_store, "loop"):
         for rs in m.resource_spans:
             for ss in rs.scope_spans:
                 for s in ss.spans:
@@ -203,18 +212,12 @@ def metric_series(msgs):
 
 def test_loop_continues_cumulative_series_across_iterations(seeded, tmp_path):
     store, original = seeded
-    target = Capture(tmp_path / "target", "--session", "counters", "--no-traces", "--no-logs")
-    try:
-        proc = run("replay", "--session", "s1", "--loop", "--duration", "1.5", "--speed", "10", "--no-traces",
-                   "--no-logs", "--endpoint", f"http://{target.http}", "--store", str(store), "--json")
-        report = json.loads(proc.stdout)
-        target.stop()
-    finally:
-        if target.proc.poll() is None:
-            target.proc.kill()
+    report, _, target_store = replay_into_capture(
+        tmp_path, "counters", ("--no-traces", "--no-logs"), "--session", "s1", "--loop", "--duration", "1.5",
+        "--speed", "10", "--no-traces", "--no-logs", "--store", str(store))
     assert report["iterations"] >= 3 and report["failedRequests"] == 0, report
     before = metric_series(original)
-    after = metric_series(messages(target.store, "counters"))
+    after = metric_series(messages(target_store, "counters"))
     assert set(after) == set(before) and before
     for key, points in after.items():
         recorded = before[key]
@@ -240,18 +243,12 @@ def test_loop_continues_cumulative_series_across_iterations(seeded, tmp_path):
 def test_a_target_that_refuses_for_a_while_still_gets_everything_once(seeded, tmp_path):
     store, original = seeded
     # A one-byte queue: concurrent requests are refused with 503 and Retry-After: 1 while one is written.
-    target = Capture(tmp_path / "target", "--session", "busy", "--queue-mb", "0.000001")
-    try:
-        proc = run("replay", "--session", "s1", "--speed", "0", "--timestamps", "none", "--endpoint",
-                   f"http://{target.http}", "--store", str(store), "--json")
-        report = json.loads(proc.stdout)
-        summary = target.stop()
-    finally:
-        if target.proc.poll() is None:
-            target.proc.kill()
+    report, summary, target_store = replay_into_capture(
+        tmp_path, "busy", ("--queue-mb", "0.000001"), "--session", "s1", "--speed", "0", "--timestamps", "none",
+        "--store", str(store))
     assert report["failedRequests"] == 0
     assert report["retries"] > 0 and summary["overloaded"] == report["retries"]
-    assert sorted_serialized(messages(target.store, "busy")) == sorted_serialized(original)
+    assert sorted_serialized(messages(target_store, "busy")) == sorted_serialized(original)
 
 
 def test_auto_selection_and_bad_input(seeded, tmp_path):
@@ -339,17 +336,11 @@ def test_services_filter_keeps_only_the_listed_services(seeded, tmp_path):
     resources = lambda msgs: sum(len(getattr(m, f)) for _, m in msgs for f in
                                  ("resource_spans", "resource_metrics", "resource_logs") if hasattr(m, f))
     assert 0 < resources(expected) < resources(original)
-    target = Capture(tmp_path / "target", "--session", "filtered")
-    try:
-        proc = run("replay", "--session", "s1", "--speed", "0", "--timestamps", "none", "--services", "frontend",
-                   "--endpoint", f"http://{target.http}", "--store", str(store), "--json")
-        report = json.loads(proc.stdout)
-        target.stop()
-    finally:
-        if target.proc.poll() is None:
-            target.proc.kill()
+    report, _, target_store = replay_into_capture(
+        tmp_path, "filtered", (), "--session", "s1", "--speed", "0", "--timestamps", "none", "--services", "frontend",
+        "--store", str(store))
     assert report["sentRequests"] == len(expected) and report["failedRequests"] == 0
-    assert sorted_serialized(messages(target.store, "filtered")) == sorted_serialized(expected)
+    assert sorted_serialized(messages(target_store, "filtered")) == sorted_serialized(expected)
     # A service nobody has: every request is left empty and dropped, none sent.
     proc = run("replay", "--session", "s1", "--speed", "0", "--services", "nobody", "--endpoint", "http://127.0.0.1:9",
                "--store", str(store), "--json")
@@ -363,7 +354,6 @@ EXPORT_PATHS = {"/v1/traces": "traces", "/v1/metrics": "metrics", "/v1/logs": "l
                 "/opentelemetry.proto.collector.trace.v1.TraceService/Export": "traces",
                 "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export": "metrics",
                 "/opentelemetry.proto.collector.logs.v1.LogsService/Export": "logs"}
-REQUEST_TYPES = {name: cls for name, cls in TYPES.values()}
 
 
 def self_signed(directory, name):
