@@ -457,6 +457,8 @@ struct CumulativeCarry::State {
               if (o != nullptr) o->append(f.whole);
               continue;
             }
+            // Two calls rather than one with a maybe-null `o`: with one, g++ 12 warns (-Wnonnull) that the
+            // rewriting callback might append to a null string.
             if (o != nullptr) {
               AppendTag(o, n, WireType::kLen);
               size_t m = BeginLengthDelimited(o);
