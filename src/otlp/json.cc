@@ -413,32 +413,35 @@ class ProtoEncoder {
     }
   }
 
-  // Trace and span ids are hex in OTLP/JSON (not base64 as in the generic proto3 mapping).
+  // OTLP/JSON writes trace and span ids as hex, but protobuf's generic JSON mapping (which real producers
+  // use) writes them as base64, so both are read. The hex length (32 or 16) is never a length of the
+  // base64 of 16 or 8 bytes (22-24 or 11-12), so the length says which one the text is.
   absl::Status Id(const Field& field, dom::element v) {
-    if (v.type() != ElementType::STRING) {
-      return Error(fmt::format("expected a hex string, got {}", Describe(v)));
-    }
-    std::string_view hex = v.get_string().value_unsafe();
-    if (hex.empty()) return absl::OkStatus();  // no id
     size_t size = IdSize(field);
-    bool ok = hex.size() == 2 * size;
-    for (size_t i = 0; ok && i < hex.size(); ++i) ok = HexValue(hex[i]) >= 0;
-    if (!ok) {
-      std::string_view digits;
-      size_t decoded = 0;
-      bool looks_base64 = Base64DecodedSize(hex, &digits, &decoded) && decoded == size;
-      for (size_t i = 0; looks_base64 && i < digits.size(); ++i) looks_base64 = Base64Value(digits[i]) >= 0;
-      // The Collector refuses base64 ids too; saying what the text is tells the user how to fix it.
-      return Error(fmt::format("{} is not {} hex digits (a {} is {} bytes){}", Describe(v), 2 * size,
-                               field.role == FieldRole::kTraceId ? "trace id" : "span id", size,
-                               looks_base64 ? "; it is base64, as protobuf's generic JSON mapping writes ids, but "
-                                              "OTLP/JSON requires hex"
-                                            : ""));
+    if (v.type() != ElementType::STRING) {
+      return Error(fmt::format("expected a hex or base64 string, got {}", Describe(v)));
     }
+    std::string_view text = v.get_string().value_unsafe();
+    if (text.empty()) return absl::OkStatus();  // no id
+    // Written before the text is checked: on error the caller drops the whole output.
     AppendTag(out_, field.number, WireType::kLen);
     AppendVarint(out_, size);
-    for (size_t i = 0; i < size; ++i) {
-      out_->push_back(static_cast<char>(HexValue(hex[2 * i]) << 4 | HexValue(hex[2 * i + 1])));
+    bool ok;
+    if (text.size() == 2 * size) {
+      ok = true;
+      for (size_t i = 0; ok && i < size; ++i) {
+        int high = HexValue(text[2 * i]);
+        int low = HexValue(text[2 * i + 1]);
+        ok = high >= 0 && low >= 0;
+        if (ok) out_->push_back(static_cast<char>(high << 4 | low));
+      }
+    } else {
+      std::string_view digits;
+      size_t decoded = 0;
+      ok = Base64DecodedSize(text, &digits, &decoded) && decoded == size && AppendBase64Decoded(digits, out_);
+    }
+    if (!ok) {
+      return Error(fmt::format("expected {} hex digits or the base64 of {} bytes, got {}", 2 * size, size, Describe(v)));
     }
     return absl::OkStatus();
   }

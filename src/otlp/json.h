@@ -12,7 +12,9 @@
 //
 // Reading is as lenient as the Collector's decoder: lowerCamelCase or snake_case keys (and the pre-1.0
 // instrumentationLibrary* names), enums as integers or names, 64-bit integers as strings or numbers,
-// doubles as numbers or "NaN"/"Infinity"/"-Infinity", ids as hex, unknown keys ignored, null as absent.
+// doubles as numbers or "NaN"/"Infinity"/"-Infinity", unknown keys ignored, null as absent; and, beyond
+// the Collector, trace and span ids as hex or base64 (standard or URL-safe, padded or not), since
+// protobuf's generic JSON mapping writes them as base64 and real producers use it.
 // Anything else is an error that names the offending key and what was expected. Input is untrusted:
 // nesting is bounded and no input makes it crash, hang, or allocate without bound.
 #ifndef OTELRR_OTLP_JSON_H_

@@ -480,8 +480,7 @@ TEST(RewriteRealDataTest, ShiftRoundTripsAndEveryRewriteStaysValid) {
       }
     }
   }
-  // Everything is read but the two files that write ids in base64 (json_test checks why they are refused).
-  EXPECT_EQ(refused, (std::set<std::string>{"logs/otlp2parquet_logs.jsonl", "traces/otlp2parquet_traces.jsonl"}));
+  EXPECT_EQ(refused, std::set<std::string>{});  // every file is read, the base64 ids too
   EXPECT_GT(messages, 700);
 }
 
