@@ -94,7 +94,7 @@ MALFORMED_JSON = {
     "bad-top-string": '"x"',
     "bad-spans-not-array": '{"resourceSpans":[{"scopeSpans":[{"spans":{}}]}]}',
     "bad-trace-id-odd": '{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"abc"}]}]}]}',
-    "bad-trace-id-base64": '{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"AAECAwQFBgcICQoLDA0ODw=="}]}]}]}',
+    "bad-span-id-base64-unused-bits": '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"spanId":"AAECAwQFBgd"}]}]}]}',
     "bad-span-id-nonhex": '{"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":"zzzzzzzzzzzzzzzz"}]}]}]}',
     "bad-time-overflow": '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"18446744073709551616"}]}]}]}',
     "bad-time-negative": '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":-1}]}]}]}',
@@ -119,6 +119,7 @@ MALFORMED_JSON = {
     "edge-escapes": '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"\\u00e9\\ud83d\\ude00\\u0000\\n"}}]}]}]}',
     "edge-lone-surrogate": '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"\\ud800"}}]}]}]}',
     "edge-empty-ids": '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"traceId":"","spanId":""}]}]}]}',
+    "edge-trace-id-base64": '{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"AAECAwQFBgcICQoLDA0ODw=="}]}]}]}',
     "edge-uppercase-hex": '{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0123456789ABCDEF0123456789ABCDEF"}]}]}]}',
     "edge-bom-whitespace": "\ufeff {\"resourceSpans\" : [ ] }\n",
     "edge-big-numbers": '{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"gauge":{"dataPoints":[{"asDouble":1e400,'

@@ -84,8 +84,10 @@ bool Base64DecodedSize(std::string_view text, std::string_view* digits, size_t* 
   return true;
 }
 
-// Appends the bytes of unpadded base64 `digits`; false on a character outside both alphabets.
-bool AppendBase64Decoded(std::string_view digits, std::string* out) {
+// Appends the bytes of unpadded base64 `digits`; false on a character outside both alphabets. With
+// `canonical`, also false when the bits of the last digit that no byte uses (4 after 1 byte of a group,
+// 2 after 2) are not zero: encoders always write zeros there, so other digits are not base64 of anything.
+bool AppendBase64Decoded(std::string_view digits, std::string* out, bool canonical = false) {
   uint32_t acc = 0;
   int bits = 0;
   for (char c : digits) {
@@ -98,7 +100,7 @@ bool AppendBase64Decoded(std::string_view digits, std::string* out) {
       out->push_back(static_cast<char>((acc >> bits) & 0xff));
     }
   }
-  return true;
+  return !canonical || (acc & ((1u << bits) - 1)) == 0;
 }
 
 void AppendBase64(std::string_view bytes, std::string* out) {
@@ -415,7 +417,9 @@ class ProtoEncoder {
 
   // OTLP/JSON writes trace and span ids as hex, but protobuf's generic JSON mapping (which real producers
   // use) writes them as base64, so both are read. The hex length (32 or 16) is never a length of the
-  // base64 of 16 or 8 bytes (22-24 or 11-12), so the length says which one the text is.
+  // base64 of 16 or 8 bytes (22-24 or 11-12), so the length says which one the text is. Base64 must be
+  // canonical: its last digit carries 4 (16 bytes) or 2 (8 bytes) unused bits, which must be zero, so
+  // that words that merely fit the alphabet (fluent-bit's "invalid-hex" span id) are refused.
   absl::Status Id(const Field& field, dom::element v) {
     size_t size = IdSize(field);
     if (v.type() != ElementType::STRING) {
@@ -438,7 +442,8 @@ class ProtoEncoder {
     } else {
       std::string_view digits;
       size_t decoded = 0;
-      ok = Base64DecodedSize(text, &digits, &decoded) && decoded == size && AppendBase64Decoded(digits, out_);
+      ok = Base64DecodedSize(text, &digits, &decoded) && decoded == size &&
+           AppendBase64Decoded(digits, out_, /*canonical=*/true);
     }
     if (!ok) {
       return Error(fmt::format("expected {} hex digits or the base64 of {} bytes, got {}", 2 * size, size, Describe(v)));

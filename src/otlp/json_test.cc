@@ -331,6 +331,41 @@ TEST_F(JsonCodecTest, BadIdsAreErrorsThatNameTheKey) {
   }
 }
 
+// 16 bytes are 128 bits and 22 base64 digits carry 132, so the last digit of a trace id has 4 unused low
+// bits; 8 bytes are 64 bits in 11 digits (66), so a span id's last digit has 2. Encoders write zeros
+// there, and other values are refused: those ids are not the base64 of anything.
+TEST_F(JsonCodecTest, Base64IdsMustHaveZeroUnusedBits) {
+  std::string want = LogRequestProto(Proto().Bytes(9, Unhex(kTraceIdHex)).Bytes(10, Unhex(kSpanIdHex)));
+  auto log = [](std::string_view trace_id, std::string_view span_id) {
+    return LogRequest(fmt::format(R"({{"traceId":"{}","spanId":"{}"}})", trace_id, span_id));
+  };
+  // 'A' (0) and 'Q' (16 = 0b010000) end the canonical ids.
+  EXPECT_EQ(Hex(ToProto(Signal::kLogs, log("W47/95gDgQPSabYzgT/GDA", "7uGbfsPBsXQ"))), Hex(want));
+  EXPECT_EQ(Hex(ToProto(Signal::kLogs, log("W47_95gDgQPSabYzgT_GDA==", "7uGbfsPBsXQ="))), Hex(want));
+  // The same ids with only unused bits set in their last digit.
+  for (std::string_view trace_id : {"W47/95gDgQPSabYzgT/GDB", "W47/95gDgQPSabYzgT/GDP==", "W47_95gDgQPSabYzgT_GDI"}) {
+    SCOPED_TRACE(trace_id);
+    absl::Status s = JsonError(Signal::kLogs, log(trace_id, "7uGbfsPBsXQ"));
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(s.message(), fmt::format("resourceLogs[0].scopeLogs[0].logRecords[0].traceId: expected 32 hex digits or "
+                                       "the base64 of 16 bytes, got \"{}\"",
+                                       trace_id));
+  }
+  for (std::string_view span_id : {"7uGbfsPBsXR", "7uGbfsPBsXT=", "7uGbfsPBsXS"}) {
+    SCOPED_TRACE(span_id);
+    absl::Status s = JsonError(Signal::kLogs, log("W47/95gDgQPSabYzgT/GDA", span_id));
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(s.message(), fmt::format("resourceLogs[0].scopeLogs[0].logRecords[0].spanId: expected 16 hex digits or "
+                                       "the base64 of 8 bytes, got \"{}\"",
+                                       span_id));
+  }
+  // fluent-bit's "invalid-hex" span id is 11 URL-safe digits, but its 'x' (49 = 0b110001) sets an unused bit.
+  absl::Status s = JsonError(Signal::kLogs, LogRequest(R"({"spanId":"invalid-hex"})"));
+  EXPECT_EQ(s.message(),
+            R"(resourceLogs[0].scopeLogs[0].logRecords[0].spanId: expected 16 hex digits or the base64 of 8 bytes, )"
+            R"(got "invalid-hex")");
+}
+
 TEST_F(JsonCodecTest, ErrorMessageNamesThePathAndWhatWasExpected) {
   absl::Status s = JsonError(Signal::kTraces, R"({"resourceSpans":[{"scopeSpans":[{"spans":[{},{},)"
                                               R"({"startTimeUnixNano":"abc"}]}]}]})");
@@ -1115,8 +1150,6 @@ const std::map<std::string, std::string>& AcceptedDespiteFluentBit() {
       // Base64 ids, as protobuf's generic JSON mapping writes them: we read them (the Collector does not).
       {"logs/base64_encoded_trace_span", "base64 trace and span ids"},
       {"logs/mixed_encoding_formats", "a hex trace id and a base64 span id"},
-      // 11 characters, all in the URL-safe alphabet: unpadded base64 of 8 bytes, so a span id.
-      {"logs/invalid_span_id_format", "\"invalid-hex\" reads as base64"},
   };
   return *kCases;
 }
