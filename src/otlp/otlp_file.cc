@@ -33,64 +33,167 @@ class ByteSource {
   virtual absl::StatusOr<size_t> Read(char* buf, size_t n) = 0;
 };
 
-// Plain or gzip files (zlib's gz* functions read both, and concatenated gzip members).
-class GzipOrPlainSource : public ByteSource {
+// An open file and the name that errors give it.
+class FileSource : public ByteSource {
  public:
-  GzipOrPlainSource(gzFile file, std::string path) : file_(file), path_(std::move(path)) {}
-  ~GzipOrPlainSource() override { gzclose(file_); }
-  absl::StatusOr<size_t> Read(char* buf, size_t n) override {
-    int got = gzread(file_, buf, static_cast<unsigned>(std::min<size_t>(n, 1u << 30)));
-    if (got < 0) {
-      int err;
-      const char* msg = gzerror(file_, &err);
-      return absl::DataLossError(fmt::format("{}: cannot read: {}", path_, msg));
+  FileSource(std::FILE* file, std::string path) : file_(file), path_(std::move(path)) {}
+  ~FileSource() override { std::fclose(file_); }
+  FileSource(const FileSource&) = delete;
+  FileSource& operator=(const FileSource&) = delete;
+
+ protected:
+  // Reads up to n bytes of the file; 0 at its end.
+  absl::StatusOr<size_t> ReadFile(char* buf, size_t n) {
+    size_t got = std::fread(buf, 1, n, file_);
+    if (got == 0 && std::ferror(file_)) {
+      return absl::DataLossError(fmt::format("{}: read error: {}", path_, std::strerror(errno)));
     }
-    return static_cast<size_t>(got);
+    return got;
   }
+  // A file that ends before its compressed data does was cut, most often by a copy or download that
+  // stopped: say so, and what helps.
+  absl::Status Truncated(std::string_view format, std::string_view unit) const {
+    return absl::DataLossError(fmt::format(
+        "{}: the {} data is truncated (the file ends inside a {} {}): the file is incomplete; copy it again", path_,
+        format, format, unit));
+  }
+  const std::string& path() const { return path_; }
 
  private:
-  gzFile file_;
+  std::FILE* file_;
   std::string path_;
 };
 
+class PlainSource : public FileSource {
+ public:
+  using FileSource::FileSource;
+  absl::StatusOr<size_t> Read(char* buf, size_t n) override { return ReadFile(buf, n); }
+};
+
+// Whole-file gzip compression: one member, or several (what `cat a.gz b.gz` makes). Inflated here rather
+// than through gzread, which returns what it could inflate of a cut file without an error and skips bytes
+// after the last member, so a truncated or damaged file would import as a partial one. Each member must
+// be complete, its CRC32 and size must match, and what follows it must be another member.
+class GzipSource : public FileSource {
+ public:
+  GzipSource(std::FILE* file, std::string path)
+      : FileSource(file, std::move(path)), in_buf_(1 << 17), init_(inflateInit2(&zs_, 16 + MAX_WBITS)) {}
+  ~GzipSource() override {
+    if (init_ == Z_OK) inflateEnd(&zs_);
+  }
+
+  absl::StatusOr<size_t> Read(char* buf, size_t n) override {
+    if (init_ != Z_OK) return absl::ResourceExhaustedError(fmt::format("{}: cannot start inflating", path()));
+    zs_.next_out = reinterpret_cast<Bytef*>(buf);
+    zs_.avail_out = static_cast<uInt>(std::min<size_t>(n, 1u << 30));
+    const uInt wanted = zs_.avail_out;
+    while (zs_.avail_out == wanted && wanted > 0) {
+      if (!in_member_) {
+        if (zs_.avail_in == 0) {
+          absl::StatusOr<bool> more = Fill();
+          if (!more.ok()) return more.status();
+          if (!*more) break;  // the end of the file, between members: all read
+        }
+        // Checked here because inflate would take a lone trailing byte for the start of a cut member.
+        if (members_ > 0 && zs_.next_in[0] != 0x1f) return NotAMember();
+        if (inflateReset(&zs_) != Z_OK) return Invalid("cannot reset the inflater");
+        in_member_ = true;
+      }
+      int r = inflate(&zs_, Z_NO_FLUSH);
+      if (r == Z_STREAM_END) {
+        in_member_ = false;
+        ++members_;
+      } else if (r == Z_BUF_ERROR) {
+        // No progress without more input (the output has room): the member goes on in the file, or the
+        // file was cut.
+        if (zs_.avail_in > 0) return Invalid("inflate made no progress");
+        absl::StatusOr<bool> more = Fill();
+        if (!more.ok()) return more.status();
+        if (!*more) return Truncated("gzip", "member");
+      } else if (r != Z_OK) {
+        return DataError(r);
+      }
+    }
+    return wanted - zs_.avail_out;
+  }
+
+ private:
+  // Refills the input once it is all consumed; false at the end of the file.
+  absl::StatusOr<bool> Fill() {
+    absl::StatusOr<size_t> got = ReadFile(in_buf_.data(), in_buf_.size());
+    if (!got.ok()) return got.status();
+    zs_.next_in = reinterpret_cast<Bytef*>(in_buf_.data());
+    zs_.avail_in = static_cast<uInt>(*got);
+    return *got > 0;
+  }
+
+  absl::Status DataError(int r) {
+    std::string_view msg = zs_.msg != nullptr ? zs_.msg : "";
+    // zlib's messages for the two checks of a member's trailer.
+    if (msg == "incorrect data check") {
+      return absl::DataLossError(fmt::format("{}: gzip CRC mismatch: the file is corrupt", path()));
+    }
+    if (msg == "incorrect length check") {
+      return absl::DataLossError(fmt::format(
+          "{}: gzip size mismatch (the trailer's ISIZE is not the inflated size): the file is corrupt", path()));
+    }
+    if (members_ > 0 && zs_.total_in <= 2 && msg == "incorrect header check") return NotAMember();
+    if (r == Z_MEM_ERROR) return absl::ResourceExhaustedError(fmt::format("{}: out of memory inflating", path()));
+    return Invalid(msg.empty() ? fmt::format("zlib error {}", r) : std::string(msg));
+  }
+  absl::Status NotAMember() const {
+    return absl::DataLossError(fmt::format(
+        "{}: the bytes after gzip member {} are not another gzip member: the file is corrupt, or something was "
+        "appended to it",
+        path(), members_));
+  }
+  absl::Status Invalid(std::string_view what) const {
+    return absl::DataLossError(fmt::format("{}: invalid gzip data ({}): the file is corrupt", path(), what));
+  }
+
+  z_stream zs_{};
+  std::vector<char> in_buf_;
+  int init_;
+  bool in_member_ = false;
+  int members_ = 0;  // members read whole
+};
+
 // Whole-file zstd compression.
-class ZstdSource : public ByteSource {
+class ZstdSource : public FileSource {
  public:
   ZstdSource(std::FILE* file, std::string path)
-      : file_(file), path_(std::move(path)), ctx_(ZSTD_createDStream()), in_buf_(ZSTD_DStreamInSize()) {
+      : FileSource(file, std::move(path)), ctx_(ZSTD_createDStream()), in_buf_(ZSTD_DStreamInSize()) {
     ZSTD_initDStream(ctx_);
   }
-  ~ZstdSource() override {
-    ZSTD_freeDStream(ctx_);
-    std::fclose(file_);
-  }
+  ~ZstdSource() override { ZSTD_freeDStream(ctx_); }
   absl::StatusOr<size_t> Read(char* buf, size_t n) override {
     ZSTD_outBuffer out{buf, n, 0};
     while (out.pos == 0) {
-      if (in_.pos == in_.size) {
-        size_t got = std::fread(in_buf_.data(), 1, in_buf_.size(), file_);
-        if (got == 0) {
-          if (std::ferror(file_)) return absl::DataLossError(fmt::format("{}: read error", path_));
-          if (!frame_done_) return absl::DataLossError(fmt::format("{}: zstd data is truncated", path_));
-          return 0;
-        }
-        in_ = ZSTD_inBuffer{in_buf_.data(), got, 0};
+      if (in_.pos == in_.size && !file_ended_) {
+        absl::StatusOr<size_t> got = ReadFile(in_buf_.data(), in_buf_.size());
+        if (!got.ok()) return got.status();
+        file_ended_ = *got == 0;
+        in_ = ZSTD_inBuffer{in_buf_.data(), *got, 0};
       }
+      // After a whole frame there is nothing left to flush; calling again would start a new frame.
+      if (file_ended_ && frame_done_) return 0;
       size_t r = ZSTD_decompressStream(ctx_, &out, &in_);
       if (ZSTD_isError(r)) {
-        return absl::DataLossError(fmt::format("{}: invalid zstd data: {}", path_, ZSTD_getErrorName(r)));
+        return absl::DataLossError(fmt::format("{}: invalid zstd data: {}", path(), ZSTD_getErrorName(r)));
       }
       frame_done_ = r == 0;
+      // The decoder may still hold output from input it took earlier: the frame is cut only when even
+      // that is gone.
+      if (file_ended_ && out.pos == 0 && !frame_done_) return Truncated("zstd", "frame");
     }
     return out.pos;
   }
 
  private:
-  std::FILE* file_;
-  std::string path_;
   ZSTD_DStream* ctx_;
   std::vector<char> in_buf_;
   ZSTD_inBuffer in_{nullptr, 0, 0};
+  bool file_ended_ = false;
   bool frame_done_ = true;
 };
 
@@ -206,6 +309,9 @@ absl::Status ConvertProtobuf(std::string&& bytes, const std::optional<Signal>& f
 }
 
 absl::Status Annotate(const absl::Status& s, const std::string& path, std::string_view unit, uint64_t index) {
+  // Errors of the file as a whole (a cut or corrupt compressed file) name it already, and a line or
+  // message number would only tell how far reading ahead had gone.
+  if (std::string_view(s.message().data(), s.message().size()).starts_with(path + ": ")) return s;
   return absl::Status(s.code(), fmt::format("{} {} {}: {}", path, unit, index, s.message()));
 }
 
@@ -497,16 +603,14 @@ absl::StatusOr<std::unique_ptr<OtlpFileReader>> OtlpFileReader::Open(const std::
   }
   unsigned char magic[4] = {0, 0, 0, 0};
   size_t n = std::fread(magic, 1, 4, raw);
+  std::rewind(raw);
   std::unique_ptr<ByteSource> source;
   if (n == 4 && std::memcmp(magic, kZstdMagic, 4) == 0) {
-    std::rewind(raw);
     source = std::make_unique<ZstdSource>(raw, path);
+  } else if (n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+    source = std::make_unique<GzipSource>(raw, path);
   } else {
-    std::fclose(raw);
-    gzFile gz = gzopen(path.c_str(), "rb");
-    if (gz == nullptr) return absl::PermissionDeniedError(fmt::format("{}: cannot open", path));
-    gzbuffer(gz, 1 << 17);
-    source = std::make_unique<GzipOrPlainSource>(gz, path);
+    source = std::make_unique<PlainSource>(raw, path);
   }
   auto in = std::make_unique<BufferedInput>(std::move(source));
 

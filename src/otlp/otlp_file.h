@@ -17,6 +17,9 @@
 //   big-endian integer; each message protobuf or JSON, each optionally zstd-compressed (`compression:
 //   zstd`).
 // - One raw protobuf Export*ServiceRequest (the whole file).
+// A compressed file must be whole: one cut short (even by just the gzip trailer), failing its gzip CRC32
+// or size check, or with bytes after its last gzip member that are not another member, is a DataLoss
+// error naming the file, never a shorter read. Concatenated gzip members and zstd frames are read in turn.
 // The signal of a JSON document comes from its top-level key. The signal of protobuf data is
 // OtlpFileOptions::signal when given; otherwise it is detected by validating the bytes against each
 // signal's schema, and an ambiguous file is refused with a message asking for --signal.

@@ -230,6 +230,107 @@ TEST_F(OtlpFileTest, WholeFileGzipAndZstd) {
   EXPECT_EQ(raw.messages[0].signal, Signal::kMetrics);
 }
 
+// JSON Lines of `n` trace messages, each with its own span name: distinct lines, so the compressed data
+// is long enough to cut in many places.
+std::string ManyJsonLines(int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) {
+    out += R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"span-)" + std::to_string(i) + R"("}]}]}]})" "\n";
+  }
+  return out;
+}
+
+constexpr char kGzipTruncated[] =
+    ": the gzip data is truncated (the file ends inside a gzip member): the file is incomplete; copy it again";
+constexpr char kZstdTruncated[] =
+    ": the zstd data is truncated (the file ends inside a zstd frame): the file is incomplete; copy it again";
+
+TEST_F(OtlpFileTest, GzipCutAnywhereIsDataLoss) {
+  std::string gz = Gzip(ManyJsonLines(100));
+  Read whole = ReadAll(Write("whole.jsonl.gz", gz));
+  ASSERT_TRUE(whole.status.ok()) << whole.status;
+  ASSERT_EQ(whole.messages.size(), 100u);
+  // From the smallest cut still recognised as gzip (its 2 magic bytes) to the trailer cut by 1 byte:
+  // inside the header, the deflate data, and the 8-byte CRC32/ISIZE trailer (all of it, or 1 to 7 bytes).
+  for (size_t size = 2; size < gz.size(); ++size) {
+    std::string path = Write("cut.jsonl.gz", gz.substr(0, size));
+    Read r = ReadAll(path);
+    // No line number: where reading ahead met the end says nothing about which lines are whole.
+    ASSERT_EQ(r.status.code(), absl::StatusCode::kDataLoss) << "cut to " << size << " bytes: " << r.status;
+    ASSERT_EQ(r.status.message(), path + kGzipTruncated);
+    ASSERT_LT(r.messages.size(), 100u);
+  }
+  // Formats read whole before parsing fail the same way, before any message.
+  std::string pb = Gzip(Proto(Signal::kTraces, kTraces1));
+  std::string path = Write("cut.pb.gz", pb.substr(0, pb.size() - 8));
+  EXPECT_EQ(ReadAll(path).status.message(), path + kGzipTruncated);
+}
+
+TEST_F(OtlpFileTest, GzipTrailerMismatchIsDataLoss) {
+  std::string gz = Gzip(ManyJsonLines(20));
+  std::string crc = gz;
+  crc[crc.size() - 8] ^= 0x01;
+  std::string path = Write("crc.jsonl.gz", crc);
+  Read r = ReadAll(path);
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kDataLoss) << r.status;
+  EXPECT_EQ(r.status.message(), path + ": gzip CRC mismatch: the file is corrupt");
+
+  std::string isize = gz;
+  isize[isize.size() - 1] ^= 0x01;
+  path = Write("isize.jsonl.gz", isize);
+  r = ReadAll(path);
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kDataLoss) << r.status;
+  EXPECT_NE(std::string(r.status.message()).find(": gzip size mismatch"), std::string::npos) << r.status;
+}
+
+TEST_F(OtlpFileTest, ConcatenatedGzipMembersAreAllRead) {
+  // What `cat a.gz b.gz c.gz` makes, with an empty member in the middle.
+  Read r = ReadAll(Write("cat.jsonl.gz", Gzip(ManyJsonLines(3)) + Gzip("") + Gzip(std::string(kLogs) + "\n")));
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  ASSERT_EQ(r.messages.size(), 4u);
+  EXPECT_EQ(r.messages[3].signal, Signal::kLogs);
+  EXPECT_EQ(r.messages[3].payload, Proto(Signal::kLogs, kLogs));
+
+  // A second member cut short is as truncated as a first one.
+  std::string second = Gzip(std::string(kLogs) + "\n");
+  for (size_t size : {size_t{1}, size_t{2}, second.size() / 2, second.size() - 8, second.size() - 1}) {
+    Read cut = ReadAll(Write("cat-cut.jsonl.gz", Gzip(ManyJsonLines(3)) + second.substr(0, size)));
+    EXPECT_EQ(cut.status.code(), absl::StatusCode::kDataLoss) << size << ": " << cut.status;
+    EXPECT_NE(std::string(cut.status.message()).find(kGzipTruncated), std::string::npos) << cut.status;
+  }
+}
+
+TEST_F(OtlpFileTest, GzipMemberFollowedByOtherBytesIsRefused) {
+  std::string gz = Gzip(ManyJsonLines(3));
+  for (std::string tail : {std::string("garbage\n"), std::string(4, '\0'), std::string("x"), std::string("\x1f\x8c")}) {
+    std::string path = Write("tail.jsonl.gz", gz + tail);
+    Read r = ReadAll(path);
+    EXPECT_EQ(r.status.code(), absl::StatusCode::kDataLoss) << r.status;
+    EXPECT_NE(std::string(r.status.message()).find("after gzip member 1 are not another gzip member"),
+              std::string::npos)
+        << r.status;
+    EXPECT_TRUE(std::string(r.status.message()).starts_with(path)) << r.status;
+  }
+}
+
+TEST_F(OtlpFileTest, ZstdCutAnywhereIsDataLoss) {
+  std::string zst = Zstd(ManyJsonLines(100));
+  ASSERT_TRUE(ReadAll(Write("whole.jsonl.zst", zst)).status.ok());
+  // From the smallest cut still recognised as zstd (its 4 magic bytes) to the frame cut by 1 byte.
+  for (size_t size = 4; size < zst.size(); ++size) {
+    std::string path = Write("cut.jsonl.zst", zst.substr(0, size));
+    Read r = ReadAll(path);
+    ASSERT_EQ(r.status.code(), absl::StatusCode::kDataLoss) << "cut to " << size << " bytes: " << r.status;
+    ASSERT_EQ(r.status.message(), path + kZstdTruncated);
+  }
+  Read two = ReadAll(Write("two.jsonl.zst", zst + Zstd(std::string(kLogs) + "\n")));
+  ASSERT_TRUE(two.status.ok()) << two.status;
+  EXPECT_EQ(two.messages.size(), 101u);
+  Read garbage = ReadAll(Write("tail.jsonl.zst", zst + "garbage\n"));
+  EXPECT_EQ(garbage.status.code(), absl::StatusCode::kDataLoss) << garbage.status;
+  EXPECT_NE(std::string(garbage.status.message()).find("invalid zstd data"), std::string::npos) << garbage.status;
+}
+
 TEST_F(OtlpFileTest, ErrorsNameTheFileAndTheLineOrMessage) {
   std::string path = Write("bad.jsonl", std::string(kTraces1) + "\n" + R"({"resourceSpans":[{"x":})" + "\n");
   Read lines = ReadAll(path);
@@ -376,6 +477,29 @@ TEST_F(OtlpFileTest, LengthPrefixClaimingMuchMoreThanTheFileAllocatesOnlyWhatIsR
   EXPECT_NE(std::string(r.status.message()).find("truncated: 6 of 209715200 bytes"), std::string::npos)
       << r.status;
   EXPECT_LT(g_largest_allocation.load(), kAllowedAllocation);
+}
+
+// Big compressed files stream: every byte comes out across many refills of the compressed input and of the
+// line buffer, and memory stays that of a few buffers, not of the file.
+TEST_F(OtlpFileTest, BigCompressedFilesReadWholeInBoundedMemory) {
+  constexpr int kLines = 200000;  // about 13 MiB, more than kAllowedAllocation
+  std::string lines = ManyJsonLines(kLines);
+  for (const auto& [name, data] : {std::pair{"big.jsonl.gz", Gzip(lines)}, std::pair{"big.jsonl.zst", Zstd(lines)}}) {
+    std::string path = Write(name, data);
+    g_largest_allocation = 0;
+    absl::StatusOr<std::unique_ptr<OtlpFileReader>> r = OtlpFileReader::Open(path, {});
+    ASSERT_TRUE(r.ok()) << r.status();
+    int count = 0;
+    OtlpFileMessage m;
+    while (true) {
+      absl::StatusOr<bool> more = (*r)->Next(&m);
+      ASSERT_TRUE(more.ok()) << name << ": " << more.status();
+      if (!*more) break;
+      ++count;
+    }
+    EXPECT_EQ(count, kLines) << name;
+    EXPECT_LT(g_largest_allocation.load(), kAllowedAllocation) << name;
+  }
 }
 
 }  // namespace

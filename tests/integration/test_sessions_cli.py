@@ -237,6 +237,43 @@ def test_gzip_compressed_json_lines_and_raw_protobuf(store, tmp_path):
     assert otelrr("sessions", "show", "raw2", store=store, check=False).returncode == 1
 
 
+def test_cut_or_corrupt_gzip_is_refused_and_leaves_no_session(store, tmp_path):
+    src = TESTDATA / "logs" / "otel-demo_elastic-loadgen.jsonl"
+    whole = gzip.compress(src.read_bytes())
+    crc = bytearray(whole)
+    crc[-8] ^= 0x01
+    broken = {
+        "mid-stream": (whole[: len(whole) // 2], "the gzip data is truncated"),
+        "trailer-cut": (whole[:-8], "the gzip data is truncated"),  # all of CRC32 and ISIZE gone
+        "trailer-part": (whole[:-3], "the gzip data is truncated"),
+        "crc-flipped": (bytes(crc), "gzip CRC mismatch"),
+    }
+    for name, (data, problem) in broken.items():
+        path = tmp_path / f"{name}.jsonl.gz"
+        path.write_bytes(data)
+        # Alone, and after a valid file: the whole import fails either way.
+        for files in ([path], [TESTDATA / "traces" / "highlight_nextjs.json", path]):
+            proc = otelrr("sessions", "import", *map(str, files), "--session", "cut", store=store, check=False)
+            assert proc.returncode == 1, (name, proc.stdout)
+            message = proc.stderr.decode()
+            assert message.startswith(f"otelrr: {path}: {problem}") and message.count("\n") == 1, message
+            if "truncated" in problem:
+                assert message.endswith("the file is incomplete; copy it again\n"), message
+            assert json.loads(otelrr("sessions", "list", "--json", store=store).stdout) == []
+            # Nothing on disk either: no metadata, raw file, lock file or empty folder of the failed session.
+            assert not store.exists() or list(store.rglob("*")) == []
+
+    # The intact file imports to exactly what the uncompressed one does.
+    intact = tmp_path / "intact.jsonl.gz"
+    intact.write_bytes(whole)
+    keys = ("records", "traces", "spans", "dataPoints", "logRecords")
+    plain = json.loads(otelrr("sessions", "import", str(src), "--session", "plain", "--json", store=store).stdout)
+    gz = json.loads(otelrr("sessions", "import", str(intact), "--session", "gz", "--json", store=store).stdout)
+    assert [gz[k] for k in keys] == [plain[k] for k in keys]
+    assert (gz["records"], gz["logRecords"]) == (617, 1443)  # SOURCES.md
+    assert gz["files"][0]["messages"] == 617
+
+
 def test_arrival_order_and_signal_filter_on_export(store, tmp_path):
     files = [str(TESTDATA / "traces" / "highlight_nextjs.json"), str(TESTDATA / "logs" / "otlp-proto_example_logs.json"),
              str(TESTDATA / "metrics" / "otlp-proto_example_metrics.json")]
