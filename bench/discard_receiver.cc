@@ -76,8 +76,8 @@ class DiscardHandler : public net::ExportHandler {
     c.bytes.fetch_add(request.body.size(), std::memory_order_relaxed);
     if (count_items_) {
       absl::StatusOr<otlp::RequestSummary> summary;
-      if (request.encoding == session::Encoding::kProtobuf) summary = otlp::Summarize(request.signal, request.body);
-      if (request.encoding != session::Encoding::kProtobuf || !summary.ok()) {
+      if (request.encoding == otlp::Encoding::kProtobuf) summary = otlp::Summarize(request.signal, request.body);
+      if (request.encoding != otlp::Encoding::kProtobuf || !summary.ok()) {
         c.uncounted.fetch_add(1, std::memory_order_relaxed);
       } else {
         c.items.fetch_add(summary->items(), std::memory_order_relaxed);

@@ -16,21 +16,22 @@
 #include <string>
 #include <string_view>
 
+#include "common/clock.h"
 #include "common/status.h"
 #include "fuzz/memory_store.h"
 #include "otlp/json.h"
+#include "otlp/testing/requests.h"
 #include "session/internal/gzip.h"
 #include "session/record.h"
-#include "session/testing/requests.h"
 #include "session/writer.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using namespace otelrr;
-using session::testing::LogsRequest;
-using session::testing::MetricsRequest;
-using session::testing::TraceRequest;
+using otlp::testing::LogsRequest;
+using otlp::testing::MetricsRequest;
+using otlp::testing::TraceRequest;
 
 constexpr uint64_t kT0 = 1795693544123000000ull;
 
@@ -146,13 +147,12 @@ session::Record Rec(uint64_t arrival, otlp::Signal signal, std::string payload) 
 // The raw files SessionWriter writes for a few records of each signal, by signal name.
 std::map<std::string, std::string> WriterFiles(int level, size_t member_bytes) {
   fuzz::MemoryStore store;
+  SimulatedClock clock(kT0 + 1'000'000'000ull);
   absl::StatusOr<std::unique_ptr<session::SessionWriter>> w = session::SessionWriter::Create(
       store,
       {.session_id = "seed", .session_type = session::SessionType::kCapture, .start_time_unix_nano = kT0,
        .created_by = "make_file_seeds"},
-      {.compression_level = level, .member_bytes = member_bytes,
-       .steady_now = [] { return std::chrono::steady_clock::time_point{}; },
-       .wall_now_unix_nano = [] { return kT0 + 1'000'000'000ull; }, .random_seed = 1});
+      {.compression_level = level, .member_bytes = member_bytes, .clock = &clock, .random_seed = 1});
   Check(w.status(), "SessionWriter::Create");
   for (int i = 0; i < 5; ++i) {
     uint64_t t = kT0 + i * 1'000'000ull;

@@ -17,13 +17,6 @@ namespace {
 
 enum Stat : size_t { kRequests, kRecorded, kNotRecorded, kInvalid, kOverloaded, kFailed, kForwarded, kForwardFailed };
 
-size_t SlotOf(otlp::Signal signal) { return static_cast<size_t>(signal) - 1; }
-
-uint64_t NowUnixNano() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
 
 // The items of a request of `signal` that the partial_success of its response counts.
 uint64_t ItemsOf(otlp::Signal signal, const otlp::RequestSummary& s) {
@@ -154,10 +147,11 @@ class CaptureService::Active {
 
  private:
   void Run() {
-    const auto start = std::chrono::steady_clock::now();
-    std::optional<std::chrono::steady_clock::time_point> deadline;
+    Clock& clock = service_.clock();
+    const Clock::TimePoint start = clock.Now();
+    std::optional<Clock::TimePoint> deadline;
     if (config_.max_duration_minutes) {
-      deadline = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      deadline = start + std::chrono::duration_cast<Clock::Duration>(
                              std::chrono::duration<double, std::ratio<60>>(*config_.max_duration_minutes));
     }
     const double max_bytes = config_.max_size_mb ? *config_.max_size_mb * 1e6 : 0;
@@ -168,7 +162,7 @@ class CaptureService::Active {
       {
         std::unique_lock<std::mutex> lock(mu_);
         auto wake = deadline ? std::min(*deadline, next_save) : next_save;
-        cv_.wait_until(lock, wake, [&] { return stop_ || !queue_.empty(); });
+        clock.WaitUntil(lock, cv_, wake, [&] { return stop_ || !queue_.empty(); });
         batch.swap(queue_);
         stopping = stop_;
       }
@@ -177,7 +171,7 @@ class CaptureService::Active {
         std::lock_guard<std::mutex> lock(mu_);
         queued_bytes_ -= batch_bytes;
       }
-      auto now = std::chrono::steady_clock::now();
+      const Clock::TimePoint now = clock.Now();
       if (stopping) {
         std::lock_guard<std::mutex> lock(mu_);
         if (queue_.empty()) break;
@@ -311,7 +305,7 @@ CaptureService::~CaptureService() {
   retired.clear();  // joins their threads
 }
 
-void CaptureService::Count(otlp::Signal signal, size_t stat) { stats_[SlotOf(signal)][stat].fetch_add(1); }
+void CaptureService::Count(otlp::Signal signal, size_t stat) { stats_[signal][stat].fetch_add(1); }
 
 std::shared_ptr<CaptureService::Active> CaptureService::CurrentActive() {
   std::lock_guard<std::mutex> lock(mu_);
@@ -346,7 +340,7 @@ absl::StatusOr<session::SessionMetadata> CaptureService::StartCapture(CaptureCon
     }
     retired.swap(retired_);
   }
-  uint64_t now = NowUnixNano();
+  uint64_t now = clock().WallNowUnixNano();
   std::string id = config.session_id.empty() ? session::NewSessionId("capture", now) : config.session_id;
   session::SessionMetadata metadata{
       .session_id = id,
@@ -389,6 +383,13 @@ absl::StatusOr<session::SessionMetadata> CaptureService::StopCapture(std::string
   return active->Stop(status, std::move(reason));
 }
 
+absl::Status CaptureService::AbortCapture(std::string_view session_id, std::string reason) {
+  absl::StatusOr<session::SessionMetadata> stopped =
+      StopCapture(session_id, session::SessionStatus::kFailed, std::move(reason));
+  if (!stopped.ok()) return stopped.status();
+  return sessions_.Delete(session_id);
+}
+
 absl::StatusOr<session::SessionMetadata> CaptureService::GetCaptureStatus(std::string_view session_id) {
   if (absl::Status s = session::ValidateSessionId(session_id); !s.ok()) return s;
   if (std::shared_ptr<Active> a = CurrentActive(); a && a->id() == session_id) return a->Snapshot();
@@ -423,7 +424,7 @@ absl::Status CaptureService::CaptureOtlpData(std::string_view session_id, std::s
   std::promise<net::ExportResult> result;
   std::future<net::ExportResult> future = result.get_future();
   Count(signal, kRequests);
-  net::ExportRequest meta{.signal = signal, .transport = session::Transport::kUnknown, .arrival_unix_nano = NowUnixNano()};
+  net::ExportRequest meta{.signal = signal, .transport = otlp::Transport::kUnknown, .arrival_unix_nano = clock().WallNowUnixNano()};
   Record(signal, meta, std::move(request), [&result](net::ExportResult r) { result.set_value(std::move(r)); });
   net::ExportResult r = future.get();
   if (r.status.ok() && r.partial_success.rejected > 0) {
@@ -451,30 +452,21 @@ void CaptureService::Export(net::ExportRequest request, net::ExportDone done) {
     Record(signal, request, std::move(payload), std::move(done));
     return;
   }
-  // Tee: record and forward at once; the client gets the downstream's answer once both are done.
-  struct Tee {
-    std::mutex mu;
-    int pending = 2;
-    net::ExportResult downstream;
-    net::ExportDone done;
-  };
-  auto tee = std::make_shared<Tee>();
-  tee->done = std::move(done);
-  auto finish = [tee] {
-    std::unique_lock<std::mutex> lock(tee->mu);
-    if (--tee->pending > 0) return;
-    lock.unlock();
-    tee->done(std::move(tee->downstream));
-  };
-  auto shared = std::make_shared<const std::string>(payload);
-  Record(signal, request, std::move(payload), [finish](net::ExportResult) { finish(); });
-  options_.forward->Export(signal, std::move(shared), [this, signal, tee, finish](net::ExportResult r) {
-    Count(signal, r.status.ok() ? kForwarded : kForwardFailed);
-    {
-      std::lock_guard<std::mutex> lock(tee->mu);
-      tee->downstream = std::move(r);
+  // Tee: forward first, and record what the downstream accepted. A request it refused is not recorded:
+  // the client gets the refusal and retries, and the retry that gets through is the one recorded, once.
+  // The client gets the downstream's answer once the request is also recorded.
+  auto shared = std::make_shared<const std::string>(std::move(payload));
+  options_.forward->Export(signal, shared, [this, signal, shared, request = std::move(request),
+                                            done = std::move(done)](net::ExportResult downstream) mutable {
+    Count(signal, downstream.status.ok() ? kForwarded : kForwardFailed);
+    if (!downstream.status.ok()) {
+      done(std::move(downstream));
+      return;
     }
-    finish();
+    Record(signal, request, std::string(*shared),
+           [done = std::move(done), downstream = std::move(downstream)](net::ExportResult) mutable {
+             done(std::move(downstream));
+           });
   });
 }
 
@@ -529,16 +521,17 @@ void CaptureService::Record(otlp::Signal signal, net::ExportRequest& request, st
 
 CaptureStats CaptureService::stats() {
   CaptureStats out;
-  for (size_t i = 0; i < 3; ++i) {
-    SignalStats& s = out.signals[i];
-    s.requests = stats_[i][kRequests].load();
-    s.recorded = stats_[i][kRecorded].load();
-    s.not_recorded = stats_[i][kNotRecorded].load();
-    s.invalid = stats_[i][kInvalid].load();
-    s.overloaded = stats_[i][kOverloaded].load();
-    s.failed = stats_[i][kFailed].load();
-    s.forwarded = stats_[i][kForwarded].load();
-    s.forward_failed = stats_[i][kForwardFailed].load();
+  for (otlp::Signal signal : otlp::kSignals) {
+    SignalStats& s = out.signals[signal];
+    const auto& counters = stats_[signal];
+    s.requests = counters[kRequests].load();
+    s.recorded = counters[kRecorded].load();
+    s.not_recorded = counters[kNotRecorded].load();
+    s.invalid = counters[kInvalid].load();
+    s.overloaded = counters[kOverloaded].load();
+    s.failed = counters[kFailed].load();
+    s.forwarded = counters[kForwarded].load();
+    s.forward_failed = counters[kForwardFailed].load();
   }
   if (std::shared_ptr<Active> a = CurrentActive()) out.queued_bytes = a->queued_bytes();
   return out;

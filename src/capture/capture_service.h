@@ -19,6 +19,9 @@
 // Requests that arrive while no capture is active, or for a signal the capture does not record, are
 // validated and answered with success and a partial_success that says they were not recorded (the
 // items count as rejected: the client must not retry them), and are counted in stats().
+//
+// Thread-safe: receivers call Export from many threads while the API starts and stops captures. Each
+// capture's writer is used by that capture's thread only.
 #ifndef OTELRR_CAPTURE_CAPTURE_SERVICE_H_
 #define OTELRR_CAPTURE_CAPTURE_SERVICE_H_
 
@@ -37,6 +40,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/clock.h"
 #include "net/export_handler.h"
 #include "net/otlp_exporter.h"
 #include "session/metadata.h"
@@ -74,26 +78,28 @@ struct CaptureServiceOptions {
   int compression_threads = 1;
   // How often the live counts are written to metadata.json while capturing.
   std::chrono::milliseconds metadata_interval = std::chrono::seconds(5);
-  // Tee: every request is also sent here, and the client gets this downstream's answer (once the
-  // request is also recorded, when a capture records it). Recording problems never change that answer;
-  // forwarding problems are the answer (and counted). Not owned; must outlive the service.
+  // Tee: every request is sent here first, and the client gets this downstream's answer. Only what the
+  // downstream accepted is recorded (once it is, the client gets the answer), so a client's retries of a
+  // refused request are recorded once, when one gets through. Recording problems never change that
+  // answer; forwarding problems are the answer (and counted). Not owned; must outlive the service.
   net::OtlpExporter* forward = nullptr;
+  Clock* clock = nullptr;  // arrival times of CaptureOtlpData, ids, limits; default RealClock()
 };
 
-// What the receivers brought, by signal (index signal - 1), since the service started.
+// What the receivers brought, by signal, since the service started.
 struct SignalStats {
   uint64_t requests = 0;      // every request handed to the service
   uint64_t recorded = 0;      // acknowledged after being written to a session
   uint64_t not_recorded = 0;  // valid, answered, but no capture was active or the signal is off
   uint64_t invalid = 0;       // answered InvalidArgument
   uint64_t overloaded = 0;    // answered Unavailable: the queue was full
-  uint64_t failed = 0;        // answered with an error because writing failed (or, with forwarding, not recorded)
+  uint64_t failed = 0;        // answered with an error because writing failed
   uint64_t forwarded = 0;     // the downstream answered OK
   uint64_t forward_failed = 0;  // the downstream answered an error, or could not be reached
 };
 
 struct CaptureStats {
-  std::array<SignalStats, 3> signals = {};
+  otlp::PerSignal<SignalStats> signals = {};
   uint64_t queued_bytes = 0;
 };
 
@@ -113,6 +119,9 @@ class CaptureService : public net::ExportHandler {
   absl::StatusOr<session::SessionMetadata> StopCapture(std::string_view session_id,
                                                        session::SessionStatus status = session::SessionStatus::kCompleted,
                                                        std::string reason = "");
+  // Stops the active capture `session_id` and deletes its session: for a capture that could not begin
+  // (its receivers did not start), so that nothing is left behind.
+  absl::Status AbortCapture(std::string_view session_id, std::string reason);
   // The active capture's live metadata, or the stored metadata of a finished one.
   absl::StatusOr<session::SessionMetadata> GetCaptureStatus(std::string_view session_id);
   // Every capture session in the store (the active one with live counts), sorted by id.
@@ -127,6 +136,7 @@ class CaptureService : public net::ExportHandler {
   void Export(net::ExportRequest request, net::ExportDone done) override;
 
   CaptureStats stats();
+  Clock& clock() const { return options_.clock != nullptr ? *options_.clock : RealClock(); }
   // Called (on the capture's thread) when a capture ended by itself: a limit was reached or writing
   // failed. Set before starting captures.
   void set_on_capture_ended(std::function<void(const session::SessionMetadata&)> f) { on_ended_ = std::move(f); }
@@ -147,7 +157,7 @@ class CaptureService : public net::ExportHandler {
   std::shared_ptr<Active> active_;  // the capture being recorded, if any
   std::vector<std::shared_ptr<Active>> retired_;  // ended by themselves; joined at the next start or at exit
   std::mutex start_mu_;             // serialises Start/Stop
-  std::array<std::array<std::atomic<uint64_t>, 8>, 3> stats_ = {};
+  otlp::PerSignal<std::array<std::atomic<uint64_t>, 8>> stats_;
 };
 
 }  // namespace otelrr::capture

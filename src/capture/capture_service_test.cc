@@ -11,9 +11,9 @@ namespace otelrr::capture {
 namespace {
 
 using otlp::Signal;
-using session::testing::LogsRequest;
-using session::testing::MetricsRequest;
-using session::testing::TraceRequest;
+using otlp::testing::LogsRequest;
+using otlp::testing::MetricsRequest;
+using otlp::testing::TraceRequest;
 
 class CaptureServiceTest : public session::testing::SessionTest {
  protected:
@@ -60,8 +60,8 @@ TEST_F(CaptureServiceTest, RecordsAcknowledgesAndCountsExactly) {
   ASSERT_TRUE(v.ok());
   EXPECT_TRUE(v->ok);
   CaptureStats s = c.stats();
-  EXPECT_EQ(s.signals[0].recorded, 10u);
-  EXPECT_EQ(s.signals[1].recorded, 1u);
+  EXPECT_EQ(s.signals[otlp::Signal::kTraces].recorded, 10u);
+  EXPECT_EQ(s.signals[otlp::Signal::kMetrics].recorded, 1u);
 }
 
 TEST_F(CaptureServiceTest, UnrecordedRequestsAreValidatedAndAnsweredWithPartialSuccess) {
@@ -85,9 +85,9 @@ TEST_F(CaptureServiceTest, UnrecordedRequestsAreValidatedAndAnsweredWithPartialS
   ASSERT_TRUE(done.ok());
   EXPECT_EQ(done->counts.data_points, 1u);
   EXPECT_EQ(done->counts.log_records, 0u);
-  EXPECT_EQ(c.stats().signals[2].not_recorded, 1u);
-  EXPECT_EQ(c.stats().signals[0].not_recorded, 1u);
-  EXPECT_EQ(c.stats().signals[1].invalid, 1u);
+  EXPECT_EQ(c.stats().signals[otlp::Signal::kLogs].not_recorded, 1u);
+  EXPECT_EQ(c.stats().signals[otlp::Signal::kTraces].not_recorded, 1u);
+  EXPECT_EQ(c.stats().signals[otlp::Signal::kMetrics].invalid, 1u);
 }
 
 TEST_F(CaptureServiceTest, OneCaptureAtATimeAndClearErrors) {
@@ -137,7 +137,7 @@ TEST_F(CaptureServiceTest, AFullQueueAnswersUnavailableWithARetryDelay) {
   absl::StatusOr<session::SessionMetadata> done = c.StopCapture("q");
   ASSERT_TRUE(done.ok());
   EXPECT_EQ(done->counts.trace_requests, static_cast<uint64_t>(ok));
-  EXPECT_EQ(c.stats().signals[0].overloaded, static_cast<uint64_t>(refused));
+  EXPECT_EQ(c.stats().signals[otlp::Signal::kTraces].overloaded, static_cast<uint64_t>(refused));
 }
 
 TEST_F(CaptureServiceTest, StopRecordsWhatWasAcceptedAndLimitsEndTheCapture) {

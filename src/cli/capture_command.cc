@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/otlp_target.h"
 #include "cli/receivers.h"
+#include "cli/stop_signals.h"
 #include "net/otlp_exporter.h"
 #include "common/json_writer.h"
 #include "common/status.h"
@@ -69,51 +70,33 @@ absl::StatusOr<bool> EnvBool(const char* name, bool fallback) {
 // `refused`: requests the receivers answered themselves (bad HTTP, wrong path, method, type, encoding,
 // size, gzip) without handing them to the capture.
 void PrintSummary(const session::SessionMetadata& m, const capture::CaptureStats& stats, uint64_t refused, bool json) {
-  uint64_t not_recorded = 0, invalid = 0, overloaded = 0, forwarded = 0, forward_failed = 0;
-  for (const capture::SignalStats& s : stats.signals) {
-    not_recorded += s.not_recorded;
-    invalid += s.invalid;
-    overloaded += s.overloaded;
-    forwarded += s.forwarded;
-    forward_failed += s.forward_failed;
-  }
+  auto total = [&](uint64_t capture::SignalStats::*field) {
+    return stats.signals.Sum([field](const capture::SignalStats& s) { return s.*field; });
+  };
+  const uint64_t not_recorded = total(&capture::SignalStats::not_recorded);
+  const uint64_t invalid = total(&capture::SignalStats::invalid);
+  const uint64_t overloaded = total(&capture::SignalStats::overloaded);
+  const uint64_t forwarded = total(&capture::SignalStats::forwarded);
+  const uint64_t forward_failed = total(&capture::SignalStats::forward_failed);
   if (json) {
     JsonWriter w(true);
     w.BeginObject();
-    w.Key("sessionId");
-    w.String(m.session_id);
-    w.Key("status");
-    w.String(session::SessionStatusName(m.status));
-    if (!m.status_reason.empty()) {
-      w.Key("statusReason");
-      w.String(m.status_reason);
-    }
-    w.Key("traces");
-    w.Uint(m.counts.traces);
-    w.Key("spans");
-    w.Uint(m.counts.spans);
-    w.Key("dataPoints");
-    w.Uint(m.counts.data_points);
-    w.Key("logRecords");
-    w.Uint(m.counts.log_records);
-    w.Key("requests");
-    w.Uint(m.counts.trace_requests + m.counts.metric_requests + m.counts.log_requests);
-    w.Key("uncompressedBytes");
-    w.Uint(m.counts.uncompressed_bytes);
-    w.Key("totalSizeBytes");
-    w.Uint(m.total_size_bytes);
-    w.Key("notRecorded");
-    w.Uint(not_recorded);
-    w.Key("invalid");
-    w.Uint(invalid);
-    w.Key("overloaded");
-    w.Uint(overloaded);
-    w.Key("refused");
-    w.Uint(refused);
-    w.Key("forwarded");
-    w.Uint(forwarded);
-    w.Key("forwardFailed");
-    w.Uint(forward_failed);
+    w.Field("sessionId", m.session_id);
+    w.Field("status", session::SessionStatusName(m.status));
+    if (!m.status_reason.empty()) w.Field("statusReason", m.status_reason);
+    w.Field("traces", m.counts.traces);
+    w.Field("spans", m.counts.spans);
+    w.Field("dataPoints", m.counts.data_points);
+    w.Field("logRecords", m.counts.log_records);
+    w.Field("requests", m.counts.requests());
+    w.Field("uncompressedBytes", m.counts.uncompressed_bytes);
+    w.Field("totalSizeBytes", m.total_size_bytes);
+    w.Field("notRecorded", not_recorded);
+    w.Field("invalid", invalid);
+    w.Field("overloaded", overloaded);
+    w.Field("refused", refused);
+    w.Field("forwarded", forwarded);
+    w.Field("forwardFailed", forward_failed);
     w.EndObject();
     Print(w.str());
     Print("\n");
@@ -122,18 +105,20 @@ void PrintSummary(const session::SessionMetadata& m, const capture::CaptureStats
   Print(fmt::format("{} Capture {}: {}\n", m.status == session::SessionStatus::kCompleted ? "✅" : "❌",
                     session::SessionStatusName(m.status), m.session_id));
   if (!m.status_reason.empty()) Print(fmt::format("   Reason: {}\n", m.status_reason));
-  Print(fmt::format("   Traces: {}  Spans: {}  Data points: {}  Log records: {}\n", m.counts.traces, m.counts.spans,
-                    m.counts.data_points, m.counts.log_records));
-  Print(fmt::format("   Requests: {} ({} bytes, {} stored)\n",
-                    m.counts.trace_requests + m.counts.metric_requests + m.counts.log_requests,
-                    m.counts.uncompressed_bytes, m.total_size_bytes));
+  // Trace ids come from log records and exemplars too: a capture without traces can name many.
+  Print(fmt::format("   Spans: {}  Data points: {}  Log records: {}  Distinct trace ids: {}\n", m.counts.spans,
+                    m.counts.data_points, m.counts.log_records, m.counts.traces));
+  Print(fmt::format("   Requests: {} ({} bytes, {} stored)\n", m.counts.requests(), m.counts.uncompressed_bytes,
+                    m.total_size_bytes));
   if (not_recorded + invalid + overloaded + refused > 0) {
     Print(fmt::format("   Not recorded: {} (signal off or no capture), invalid OTLP: {}, refused while busy: {}, "
                       "refused by the HTTP receiver: {}\n",
                       not_recorded, invalid, overloaded, refused));
   }
   if (forwarded + forward_failed > 0) {
-    Print(fmt::format("   Forwarded: {} answered OK, {} failed or refused downstream\n", forwarded, forward_failed));
+    Print(fmt::format("   Forwarded: {} accepted downstream (and recorded), {} failed or refused downstream (not "
+                      "recorded; the client got the refusal)\n",
+                      forwarded, forward_failed));
   }
 }
 
@@ -148,37 +133,36 @@ int RunCapture(const StoreFlag& store_flag, const CaptureFlags& f) {
   config.capture_logs = !f.no_logs;
   config.fsync = f.fsync;
   absl::StatusOr<bool> compression = EnvBool("CAPTURE_COMPRESSION_ENABLED", true);
-  if (!compression.ok()) return Fail(compression.status());
+  if (!compression.ok()) return UsageError(compression.status());
   config.compression_enabled = *compression && !f.no_compression;
   absl::StatusOr<double> max_size = EnvNumber("CAPTURE_MAX_SIZE_MB", 5000);
-  if (!max_size.ok()) return Fail(max_size.status());
+  if (!max_size.ok()) return UsageError(max_size.status());
   config.max_size_mb = f.max_size_given ? f.max_size_mb : *max_size;
   absl::StatusOr<double> max_minutes = EnvNumber("CAPTURE_MAX_DURATION_MINUTES", 120);
-  if (!max_minutes.ok()) return Fail(max_minutes.status());
+  if (!max_minutes.ok()) return UsageError(max_minutes.status());
   config.max_duration_minutes = f.max_duration_given ? f.max_duration_minutes : *max_minutes;
-  if (absl::Status s = capture::ValidateCaptureConfig(config); !s.ok()) return Fail(s);
+  if (absl::Status s = capture::ValidateCaptureConfig(config); !s.ok()) return UsageError(s);
+  if (absl::Status s = ValidateReceiverFlags(f.receivers); !s.ok()) return UsageError(s);
+  if (!std::isfinite(f.queue_mb) || f.queue_mb <= 0) {
+    return UsageError(fmt::format("--queue-mb {} is not allowed: use a positive number of megabytes", f.queue_mb));
+  }
+  // Before any thread starts (the forward exporter has threads): they all inherit the blocked signals.
+  StopSignals stop;
+  absl::StatusOr<std::unique_ptr<net::OtlpExporter>> opened = OpenForward(f.forward);
+  if (!opened.ok()) return UsageError(opened.status());
+  std::unique_ptr<net::OtlpExporter> forward = std::move(*opened);
 
-  absl::StatusOr<std::unique_ptr<store::ObjectStore>> store = store_flag.Open();
+  // Sessions left active by a crashed capture: keep their complete members, mark them failed.
+  absl::StatusOr<std::unique_ptr<store::ObjectStore>> store = store_flag.Open(StoreFlag::Access::kWrite, "capture");
   if (!store.ok()) return Fail(store.status());
   session::SessionStore sessions(**store);
-  // Sessions left active by a crashed capture: keep their complete members, mark them failed.
-  if (absl::Status s = RecoverOnStart(**store, "capture"); !s.ok()) return Fail(s);
-  // SIGINT and SIGTERM are taken by sigwait below: block them before any thread starts.
-  const sigset_t stop_signals = BlockStopSignals();
-
-  absl::StatusOr<std::unique_ptr<net::OtlpExporter>> opened = OpenForward(f.forward);
-  if (!opened.ok()) return Fail(opened.status());
-  std::unique_ptr<net::OtlpExporter> forward = std::move(*opened);
-  if (!std::isfinite(f.queue_mb) || f.queue_mb <= 0) {
-    return Fail(fmt::format("--queue-mb {} is not allowed: use a positive number of megabytes", f.queue_mb));
-  }
   capture::CaptureService service(sessions, {.max_queue_bytes = static_cast<size_t>(f.queue_mb * 1e6),
                                              .compression_threads = 1,
                                              .forward = forward.get()});
   std::atomic<bool> ended{false};
-  service.set_on_capture_ended([&ended](const session::SessionMetadata&) {
+  service.set_on_capture_ended([&ended, &stop](const session::SessionMetadata&) {
     ended.store(true);
-    kill(getpid(), SIGTERM);  // wakes the sigwait below
+    stop.Stop();
   });
   absl::StatusOr<session::SessionMetadata> started = service.StartCapture(config);
   if (!started.ok()) return Fail(started.status());
@@ -186,7 +170,8 @@ int RunCapture(const StoreFlag& store_flag, const CaptureFlags& f) {
 
   absl::StatusOr<Receivers> receivers = StartReceivers(service, f.receivers);
   if (!receivers.ok()) {
-    (void)service.StopCapture(id, session::SessionStatus::kFailed, std::string(receivers.status().message()));
+    // Nothing was recorded: leave no session behind.
+    (void)service.AbortCapture(id, std::string(receivers.status().message()));
     return Fail(receivers.status());
   }
   std::fprintf(stderr, "otelrr capture: recording session %s; OTLP/HTTP on %s, OTLP/gRPC on %s; Ctrl-C stops%s\n",
@@ -194,7 +179,7 @@ int RunCapture(const StoreFlag& store_flag, const CaptureFlags& f) {
                forward ? fmt::format("; forwarding to {}", forward->url()).c_str() : "");
   std::fflush(stderr);
 
-  WaitForStopSignal(stop_signals);
+  stop.Wait();
 
   // Stop taking requests (answering those in flight), then close the session.
   receivers->Shutdown();
@@ -229,7 +214,7 @@ void AddCaptureCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
                   "requests waiting to be written, in MB, before new ones are answered 503/UNAVAILABLE with a "
                   "retry delay (default: 256)");
   cmd->add_flag("--fsync", f->fsync, "sync the files before each acknowledgement (survives power loss; slower)");
-  cmd->add_option("--store", store->uri, "session store: a path or file:// URI (default: $OTELRR_STORE or ./data)");
+  AddStoreOption(cmd, store);
   cmd->add_flag("--json", f->json, "print the final result as one JSON object");
   cmd->footer(R"(Every request is acknowledged only once it is written to the session as a complete gzip member,
 so killing the process loses no acknowledged request. SIGINT or SIGTERM stops cleanly (status completed).

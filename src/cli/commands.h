@@ -1,5 +1,9 @@
 // The otelrr subcommands. Each Add*Command registers its flags on the CLI11 app and binds a handler;
-// handlers return the process exit code (0 success, 1 failure) and print a one-line error on failure.
+// handlers return the process exit code and print a one-line error on failure:
+//   0    success
+//   1    the command failed (a session that does not exist, data that could not be sent or read...)
+//   2    usage: a flag or argument is missing, unknown or has a value that is not allowed
+//   130  stopped by SIGINT or SIGTERM before it was done (seed, replay; capture and serve stop with 0)
 #ifndef OTELRR_CLI_COMMANDS_H_
 #define OTELRR_CLI_COMMANDS_H_
 
@@ -17,11 +21,22 @@ namespace otelrr::cli {
 // The handler chosen by parsing; run after CLI11 returns.
 using Handler = std::function<int()>;
 
+inline constexpr int kExitFailed = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitInterrupted = 130;
+
 // Options every command that touches sessions shares.
 struct StoreFlag {
   std::string uri;  // --store; else OTELRR_STORE; else ./data
-  // The store the flags and environment select.
-  absl::StatusOr<std::unique_ptr<store::ObjectStore>> Open() const;
+
+  enum class Access {
+    kRead,   // a store that does not exist is not created (NotFound)
+    kWrite,  // created when missing
+  };
+  // The store the flags and environment select. `recover_as`: when not empty, sessions a crashed writer
+  // left "active" are recovered first (session/recover.h), one line each on stderr prefixed
+  // "otelrr <recover_as>: ", so that a long command never works on a half-written session.
+  absl::StatusOr<std::unique_ptr<store::ObjectStore>> Open(Access access, std::string_view recover_as = "") const;
   std::string Resolved() const;
 };
 
@@ -38,9 +53,12 @@ void AddReplayCommand(CLI::App& app, StoreFlag* store, Handler* handler);
 // otelrr patterns [--json] | show NAME | check FILE...: the seed patterns (src/generate/pattern.h).
 void AddPatternsCommand(CLI::App& app, Handler* handler);
 
-// Prints "otelrr: <message>" to stderr and returns 1.
+// Prints "otelrr: <message>" to stderr and returns kExitFailed.
 int Fail(const absl::Status& status);
 int Fail(const std::string& message);
+// Prints "otelrr: <message> (run 'otelrr <command> --help' for usage)" and returns kExitUsage.
+int UsageError(const absl::Status& status);
+int UsageError(const std::string& message);
 
 }  // namespace otelrr::cli
 

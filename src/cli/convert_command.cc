@@ -7,6 +7,7 @@
 #include "common/status.h"
 #include "fmt/format.h"
 #include "otlp/json.h"
+#include "otlp/otlp_file.h"
 #include "otlp/wire.h"
 
 namespace otelrr::cli {
@@ -20,16 +21,32 @@ struct ConvertFlags {
   std::string out = "-";
 };
 
+// The input's own signal, when it is recognisably another than `signal`: converting a traces request as
+// metrics would quietly give an empty request.
+absl::Status CheckSignal(otlp::Signal signal, const ConvertFlags& f, std::string_view input) {
+  absl::StatusOr<otlp::Signal> own =
+      f.from == "json" ? otlp::DetectJsonSignal(input) : otlp::DetectProtobufSignal(input);
+  if (!own.ok() || *own == signal) return absl::OkStatus();
+  if (f.from == "protobuf" && otlp::Validate(signal, input).ok() &&
+      otlp::Summarize(signal, input).value_or(otlp::RequestSummary{}).items() > 0) {
+    return absl::OkStatus();  // valid as both: take the user's word
+  }
+  return absl::InvalidArgumentError(fmt::format("the input is a {} request, not {}: use --signal {}",
+                                                otlp::SignalName(*own), otlp::SignalName(signal),
+                                                otlp::SignalName(*own)));
+}
+
 int RunConvert(const ConvertFlags& f) {
   otlp::Signal signal;
-  if (!otlp::ParseSignal(f.signal, &signal)) return Fail("--signal must be traces, metrics or logs");
+  if (!otlp::ParseSignal(f.signal, &signal)) return UsageError("--signal must be traces, metrics or logs");
   absl::StatusOr<std::string> input = ReadInput(f.in);
   if (!input.ok()) return Fail(input.status());
+  std::string where = f.in == "-" ? "standard input" : f.in;
+  if (absl::Status s = CheckSignal(signal, f, *input); !s.ok()) return Fail(fmt::format("{}: {}", where, s.message()));
 
   otlp::JsonCodec codec;
   std::string output;
   absl::Status s;
-  std::string where = f.in == "-" ? "standard input" : f.in;
   if (f.from == "json") {
     s = codec.JsonToProto(signal, *input, &output);
     if (s.ok() && f.to == "json") {

@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 
 #include "fmt/format.h"
@@ -25,33 +24,68 @@ absl::StatusOr<std::string> ReadInput(const std::string& path) {
   return data;
 }
 
-absl::Status WriteOutput(const std::string& path, std::string_view data) {
-  if (path == "-") {
-    if (std::fwrite(data.data(), 1, data.size(), stdout) != data.size() || std::fflush(stdout) != 0) {
-      return absl::UnavailableError("cannot write to standard output");
-    }
+OutputFile::~OutputFile() {
+  if (file_ == nullptr || file_ == stdout) return;
+  std::fclose(file_);
+  if (!in_place_) std::remove(tmp_.c_str());
+}
+
+std::string OutputFile::name() const { return path_.empty() || path_ == "-" ? "standard output" : path_; }
+
+absl::Status OutputFile::Open() {
+  if (path_.empty() || path_ == "-") {
+    file_ = stdout;
     return absl::OkStatus();
   }
   struct stat st;
-  if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
-    // A device or a pipe: write in place (a rename would replace it).
-    std::FILE* f = std::fopen(path.c_str(), "wb");
-    if (f == nullptr) return absl::PermissionDeniedError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
-    bool ok = std::fwrite(data.data(), 1, data.size(), f) == data.size();
-    ok = std::fclose(f) == 0 && ok;
-    if (!ok) return absl::UnavailableError(fmt::format("{}: write failed", path));
+  if (stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    file_ = std::fopen(path_.c_str(), "wb");
+    if (file_ == nullptr) {
+      return absl::PermissionDeniedError(fmt::format("{}: cannot open: {}", path_, std::strerror(errno)));
+    }
+    in_place_ = true;
     return absl::OkStatus();
   }
-  std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) return absl::PermissionDeniedError(fmt::format("{}: cannot create: {}", path, std::strerror(errno)));
-  bool ok = std::fwrite(data.data(), 1, data.size(), f) == data.size();
-  ok = std::fclose(f) == 0 && ok;
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return absl::UnavailableError(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
+  tmp_ = path_ + ".tmp";
+  file_ = std::fopen(tmp_.c_str(), "wb");
+  if (file_ == nullptr) {
+    return absl::PermissionDeniedError(fmt::format("{}: cannot create: {}", path_, std::strerror(errno)));
   }
   return absl::OkStatus();
+}
+
+absl::Status OutputFile::Write(std::string_view data) {
+  if (std::fwrite(data.data(), 1, data.size(), file_) != data.size()) {
+    return absl::UnavailableError(fmt::format("{}: write failed: {}", name(), std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status OutputFile::Commit() {
+  if (file_ == stdout) {
+    if (std::fflush(stdout) != 0) return absl::UnavailableError("standard output: write failed");
+    return absl::OkStatus();
+  }
+  std::FILE* f = file_;
+  file_ = nullptr;
+  const bool closed = std::fclose(f) == 0;
+  if (in_place_) {
+    if (!closed) return absl::UnavailableError(fmt::format("{}: write failed", path_));
+    return absl::OkStatus();
+  }
+  if (!closed || std::rename(tmp_.c_str(), path_.c_str()) != 0) {
+    std::string why = std::strerror(errno);
+    std::remove(tmp_.c_str());
+    return absl::UnavailableError(fmt::format("{}: write failed: {}", path_, why));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WriteOutput(const std::string& path, std::string_view data) {
+  OutputFile out(path);
+  if (absl::Status s = out.Open(); !s.ok()) return s;
+  if (absl::Status s = out.Write(data); !s.ok()) return s;
+  return out.Commit();
 }
 
 }  // namespace otelrr::cli

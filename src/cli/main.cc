@@ -1,16 +1,29 @@
 // otelrr: generate, capture and replay OpenTelemetry (OTLP) telemetry.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
 #include "CLI/CLI.hpp"
 #include "cli/commands.h"
 #include "common/status.h"
+#include "session/recover.h"
 #include "fmt/format.h"
+#include "fmt/ranges.h"
 
 namespace otelrr::cli {
 
-absl::StatusOr<std::unique_ptr<store::ObjectStore>> StoreFlag::Open() const {
-  return store::OpenStore(Resolved());
+absl::StatusOr<std::unique_ptr<store::ObjectStore>> StoreFlag::Open(Access access, std::string_view recover_as) const {
+  absl::StatusOr<std::unique_ptr<store::ObjectStore>> store = store::OpenStore(Resolved(), access == Access::kWrite);
+  if (!store.ok() || recover_as.empty()) return store;
+  absl::StatusOr<session::RecoveryReport> recovered = session::RecoverInterruptedSessions(**store);
+  if (!recovered.ok()) return recovered.status();
+  for (const session::SessionRecovery& r : recovered->sessions) {
+    if (r.outcome == session::RecoveryOutcome::kRecovered || r.outcome == session::RecoveryOutcome::kFailed) {
+      std::fprintf(stderr, "otelrr %.*s: %s\n", static_cast<int>(recover_as.size()), recover_as.data(),
+                   session::DescribeRecovery(r).c_str());
+    }
+  }
+  return store;
 }
 
 std::string StoreFlag::Resolved() const {
@@ -23,7 +36,14 @@ int Fail(const absl::Status& status) { return Fail(std::string(status.message())
 
 int Fail(const std::string& message) {
   std::fprintf(stderr, "otelrr: %s\n", message.c_str());
-  return 1;
+  return kExitFailed;
+}
+
+int UsageError(const absl::Status& status) { return UsageError(std::string(status.message())); }
+
+int UsageError(const std::string& message) {
+  std::fprintf(stderr, "otelrr: %s (run with --help for usage)\n", message.c_str());
+  return kExitUsage;
 }
 
 }  // namespace otelrr::cli
@@ -55,14 +75,20 @@ Run 'otelrr COMMAND --help' for a command's flags.)");
   AddConvertCommand(app, &handler);
   AddPatternsCommand(app, &handler);
 
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) names.push_back(sub->get_name());
+    if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+      return UsageError(fmt::format("unknown command '{}': the commands are {}", argv[1], fmt::join(names, ", ")));
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // --help and --version are "errors" that succeed; real usage errors are one line and exit 2.
     if (e.get_exit_code() == 0) return app.exit(e);
-    std::fprintf(stderr, "otelrr: %s (run with --help for usage)\n", e.what());
-    return 2;
+    return UsageError(std::string(e.what()));
   }
-  if (!handler) return Fail(std::string("no command given; run otelrr --help"));
+  if (!handler) return UsageError(std::string("no command given"));
   return handler();
 }

@@ -1,6 +1,7 @@
 #include "cli/otlp_target.h"
 
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 
 #include "common/status.h"
@@ -79,6 +80,54 @@ void AddTlsFlags(CLI::App* cmd, net::TlsFiles* flags) {
                   "mutual TLS: the client certificate, PEM (default: $OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE)");
   cmd->add_option("--client-key", flags->client_key_file,
                   "mutual TLS: the client certificate's private key, PEM (default: $OTEL_EXPORTER_OTLP_CLIENT_KEY)");
+}
+
+void AddTargetFlags(CLI::App* cmd, OtlpTargetFlags* f, std::string_view prefix) {
+  auto help = [prefix](std::string_view text) { return fmt::format("{}{}", prefix, text); };
+  cmd->add_option("--endpoint", f->endpoint,
+                  help("the target (default: $REPLAY_DEFAULT_ENDPOINT, $OTEL_EXPORTER_OTLP_ENDPOINT or "
+                       "http://localhost:4318)"));
+  cmd->add_option("--protocol", f->protocol, help("http/protobuf|http/json|grpc (default: http/protobuf)"))
+      ->check(CLI::IsMember({"http/protobuf", "http/json", "grpc"}));
+  cmd->add_option("--compression", f->compression, help("gzip|none (default: none)"))
+      ->check(CLI::IsMember({"gzip", "none"}));
+  cmd->add_option("--header", f->headers,
+                  help("extra request header NAME=VALUE (repeatable; also $OTEL_EXPORTER_OTLP_HEADERS)"));
+  cmd->add_option("--max-retry-seconds", f->max_retry_seconds,
+                  help("retry a refused request (429, 502-504, UNAVAILABLE...) for at most this long (default: 60)"));
+  AddTlsFlags(cmd, &f->tls);
+}
+
+absl::Status ApplyTargetFlags(const OtlpTargetFlags& f, replay::ReplayConfig* config) {
+  config->endpoint = ResolveEndpoint(f.endpoint);
+  absl::StatusOr<replay::Protocol> protocol = replay::ParseProtocol(f.protocol);
+  if (!protocol.ok()) return Prefixed(protocol.status(), "--protocol");
+  config->protocol = *protocol;
+  if (f.compression != "gzip" && f.compression != "none") {
+    return absl::InvalidArgumentError(fmt::format("--compression '{}': use gzip or none", f.compression));
+  }
+  config->gzip = f.compression == "gzip";
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> headers = CollectHeaders(f.headers);
+  if (!headers.ok()) return headers.status();
+  config->headers = std::move(*headers);
+  config->tls = net::TlsFilesFromEnvironment(f.tls);
+  if (!(f.max_retry_seconds >= 0) || !std::isfinite(f.max_retry_seconds)) {
+    return absl::InvalidArgumentError(fmt::format("--max-retry-seconds {} must be 0 or more", f.max_retry_seconds));
+  }
+  config->max_retry_elapsed = std::chrono::milliseconds(static_cast<int64_t>(f.max_retry_seconds * 1000));
+  return absl::OkStatus();
+}
+
+void AddSignalFlags(CLI::App* cmd, bool* traces, bool* metrics, bool* logs, std::string_view verb) {
+  for (auto [name, value] : {std::pair{"traces", traces}, std::pair{"metrics", metrics}, std::pair{"logs", logs}}) {
+    bool* v = value;
+    cmd->add_flag_callback(fmt::format("--{}", name), [v] { *v = true; }, fmt::format("{} {} (the default)", verb, name));
+    cmd->add_flag_callback(fmt::format("--no-{}", name), [v] { *v = false; }, fmt::format("do not {} {}", verb, name));
+  }
+}
+
+void AddStoreOption(CLI::App* cmd, StoreFlag* store) {
+  cmd->add_option("--store", store->uri, "session store: a path or file:// URI (default: $OTELRR_STORE or ./data)");
 }
 
 absl::StatusOr<std::unique_ptr<net::OtlpExporter>> OpenForward(const std::string& url) {

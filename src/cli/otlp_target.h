@@ -10,7 +10,9 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
+#include "cli/commands.h"
 #include "net/otlp_exporter.h"
+#include "replay/replay.h"
 
 namespace otelrr::cli {
 
@@ -25,6 +27,28 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> CollectHeaders(
 // TLS for https:// (and gRPC over TLS): --certificate, --client-certificate and --client-key; resolve
 // them with net::TlsFilesFromEnvironment, which fills what is not given from $OTEL_EXPORTER_OTLP_*.
 void AddTlsFlags(CLI::App* cmd, net::TlsFiles* flags);
+
+// The flags of the commands that send to an OTLP endpoint (replay, seed --live).
+struct OtlpTargetFlags {
+  std::string endpoint;
+  std::string protocol = "http/protobuf";
+  std::string compression = "none";
+  std::vector<std::string> headers;
+  net::TlsFiles tls;
+  double max_retry_seconds = 60;
+};
+// --endpoint, --protocol, --compression, --header, --max-retry-seconds and the TLS flags; `prefix` starts each help text
+// (e.g. "with --live: ").
+void AddTargetFlags(CLI::App* cmd, OtlpTargetFlags* flags, std::string_view prefix = "");
+// Resolves them into `config` (endpoint, protocol, gzip, headers, tls, max_retry_elapsed). InvalidArgument
+// naming the flag.
+absl::Status ApplyTargetFlags(const OtlpTargetFlags& flags, replay::ReplayConfig* config);
+
+// --traces / --no-traces and the same for metrics and logs (`verb`: "replay", "record"...).
+void AddSignalFlags(CLI::App* cmd, bool* traces, bool* metrics, bool* logs, std::string_view verb);
+
+// --store PATH|URI.
+void AddStoreOption(CLI::App* cmd, StoreFlag* store);
 
 // The exporter of --forward URL (TLS files from the environment), or null when the flag is empty.
 // Errors name the flag.

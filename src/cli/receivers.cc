@@ -5,37 +5,9 @@
 
 #include "common/status.h"
 #include "fmt/format.h"
-#include "session/recover.h"
+#include "net/address.h"
 
 namespace otelrr::cli {
-
-absl::Status RecoverOnStart(store::ObjectStore& store, std::string_view who) {
-  absl::StatusOr<session::RecoveryReport> recovered = session::RecoverInterruptedSessions(store);
-  if (!recovered.ok()) return recovered.status();
-  for (const session::SessionRecovery& r : recovered->sessions) {
-    if (r.outcome == session::RecoveryOutcome::kRecovered || r.outcome == session::RecoveryOutcome::kFailed) {
-      std::fprintf(stderr, "otelrr %.*s: %s\n", static_cast<int>(who.size()), who.data(),
-                   session::DescribeRecovery(r).c_str());
-    }
-  }
-  return absl::OkStatus();
-}
-
-sigset_t BlockStopSignals() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  return signals;
-}
-
-int WaitForStopSignal(const sigset_t& signals) {
-  int sig = 0;
-  while (sigwait(&signals, &sig) != 0) {
-  }
-  return sig;
-}
 
 void Receivers::Shutdown() {
   if (http) http->Shutdown(std::chrono::seconds(5));
@@ -55,13 +27,21 @@ void AddReceiverFlags(CLI::App* cmd, ReceiverFlags* f) {
                   "seconds a kept-alive HTTP connection may sit without a request (default: 120)");
 }
 
-absl::StatusOr<Receivers> StartReceivers(net::ExportHandler& handler, const ReceiverFlags& flags) {
+absl::Status ValidateReceiverFlags(const ReceiverFlags& flags) {
   for (auto [name, value] : {std::pair{"--http-timeout", flags.http_timeout_seconds},
                              std::pair{"--http-idle-timeout", flags.http_idle_timeout_seconds}}) {
     if (!(value > 0) || !std::isfinite(value)) {
       return absl::InvalidArgumentError(fmt::format("{} {} is not allowed: use a positive number of seconds", name, value));
     }
   }
+  for (auto [name, value] : {std::pair{"--http", &flags.http}, std::pair{"--grpc", &flags.grpc}}) {
+    if (absl::StatusOr<net::HostPort> a = net::ParseHostPort(*value); !a.ok()) return Prefixed(a.status(), name);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Receivers> StartReceivers(net::ExportHandler& handler, const ReceiverFlags& flags) {
+  if (absl::Status s = ValidateReceiverFlags(flags); !s.ok()) return s;
   auto millis = [](double s) { return std::chrono::milliseconds(static_cast<int64_t>(s * 1000)); };
   Receivers r;
   r.otlp_http = std::make_unique<net::OtlpHttpReceiver>(handler);

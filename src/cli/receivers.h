@@ -1,9 +1,6 @@
-// What `otelrr capture` and `otelrr serve` share: crash recovery on start, the OTLP receivers in
-// front of a capture service, and waiting for SIGINT/SIGTERM.
+// What `otelrr capture` and `otelrr serve` share: the OTLP receivers in front of a capture service.
 #ifndef OTELRR_CLI_RECEIVERS_H_
 #define OTELRR_CLI_RECEIVERS_H_
-
-#include <signal.h>
 
 #include <memory>
 #include <string>
@@ -14,17 +11,8 @@
 #include "net/grpc_receiver.h"
 #include "net/http_server.h"
 #include "net/otlp_http_receiver.h"
-#include "store/object_store.h"
 
 namespace otelrr::cli {
-
-// Recovers the sessions a crashed writer left active; one line each on stderr, prefixed "otelrr <who>: ".
-absl::Status RecoverOnStart(store::ObjectStore& store, std::string_view who);
-
-// Blocks SIGINT and SIGTERM in this thread and every thread started after (call before any).
-sigset_t BlockStopSignals();
-// Waits for one of them; returns its number.
-int WaitForStopSignal(const sigset_t& signals);
 
 struct Receivers {
   std::unique_ptr<net::OtlpHttpReceiver> otlp_http;
@@ -46,6 +34,8 @@ struct ReceiverFlags {
 };
 void AddReceiverFlags(CLI::App* cmd, ReceiverFlags* flags);
 
+// Checks the flags that can be checked without binding (timeouts, address syntax). Errors name the flag.
+absl::Status ValidateReceiverFlags(const ReceiverFlags& flags);
 // Starts OTLP/HTTP and OTLP/gRPC as `flags` say, both handing requests to `handler`. Errors name the
 // flag (--http / --grpc / --http-timeout...) and the value.
 absl::StatusOr<Receivers> StartReceivers(net::ExportHandler& handler, const ReceiverFlags& flags);

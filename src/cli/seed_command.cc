@@ -1,6 +1,7 @@
 // otelrr seed: generate a deterministic session from a pattern.
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
 #include <optional>
 #include <cstdio>
@@ -8,8 +9,10 @@
 #include <vector>
 
 #include "cli/commands.h"
-#include "cli/otlp_target.h"
 #include "cli/io.h"
+#include "cli/otlp_target.h"
+#include "cli/replay_output.h"
+#include "cli/stop_signals.h"
 #include "common/json_writer.h"
 #include "common/status.h"
 #include "fmt/format.h"
@@ -27,7 +30,7 @@ struct SeedFlags {
   double duration = 60;
   double rate = 10;
   double error_rate = 0.05;
-  uint64_t seed = 0;
+  std::string seed;  // parsed strictly: CLI11 would wrap "-1" around to 2^64 - 1
   bool has_seed = false;
   std::string description;
   std::string session_id;
@@ -36,11 +39,9 @@ struct SeedFlags {
   std::string preset;
   bool json = false;
   bool live = false;
-  std::string endpoint;
-  std::string protocol = "http/protobuf";
-  std::string compression = "none";
-  std::vector<std::string> headers;
-  net::TlsFiles tls;
+  OtlpTargetFlags target;
+  bool endpoint_given = false;
+  bool session_id_given = false;
   bool duration_given = false;
   bool rate_given = false;
   bool pattern_given = false;
@@ -70,6 +71,19 @@ class ProgressBar {
   std::chrono::steady_clock::time_point last_{};
 };
 
+// The random seed of --seed: a decimal number from 0 to 2^64 - 1.
+absl::StatusOr<uint64_t> ParseRandomSeed(std::string_view text) {
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec == std::errc::invalid_argument || end != text.data() + text.size()) {
+    return absl::InvalidArgumentError(fmt::format("--seed '{}' is not a whole number from 0 to 18446744073709551615", text));
+  }
+  if (ec == std::errc::result_out_of_range) {
+    return absl::InvalidArgumentError(fmt::format("--seed {} is too large: the largest is 18446744073709551615", text));
+  }
+  return value;
+}
+
 int RunSeed(const StoreFlag& store_flag, const SeedFlags& f) {
   generate::SeedConfig config;
   config.pattern_name = f.pattern;
@@ -82,12 +96,19 @@ int RunSeed(const StoreFlag& store_flag, const SeedFlags& f) {
     if (!f.rate_given) config.traces_per_second = 10;
     if (!f.pattern_given) config.pattern_name = "basic-topology";
   }
-  if (f.has_seed) config.seed = f.seed;
+  if (f.has_seed) {
+    absl::StatusOr<uint64_t> seed = ParseRandomSeed(f.seed);
+    if (!seed.ok()) return UsageError(seed.status());
+    config.seed = *seed;
+  }
   config.description = f.description;
+  if (f.session_id_given && f.session_id.empty()) {
+    return UsageError("--session-id is empty: give the new session's id, or leave the flag out for a generated one");
+  }
   config.session_id = f.session_id;
   if (!f.start_time.empty()) {
     absl::StatusOr<uint64_t> t = session::ParseRfc3339(f.start_time);
-    if (!t.ok()) return Fail(fmt::format("--start-time '{}': {}", f.start_time, t.status().message()));
+    if (!t.ok()) return UsageError(fmt::format("--start-time '{}': {}", f.start_time, t.status().message()));
     config.start_time_unix_nano = *t;
   }
   if (!f.signals.empty()) {
@@ -95,7 +116,7 @@ int RunSeed(const StoreFlag& store_flag, const SeedFlags& f) {
     for (const std::string& name : f.signals) {
       otlp::Signal s;
       if (!otlp::ParseSignal(name, &s)) {
-        return Fail(fmt::format("--signals: '{}' is not traces, metrics or logs", name));
+        return UsageError(fmt::format("--signals: '{}' is not traces, metrics or logs", name));
       }
       config.signals.push_back(s);
     }
@@ -107,119 +128,88 @@ int RunSeed(const StoreFlag& store_flag, const SeedFlags& f) {
     if (!p.ok()) return Fail(p.status());
     config.pattern = std::move(*p);
   }
-  if (absl::Status s = generate::ValidateSeedConfig(config); !s.ok()) return Fail(s);
+  if (absl::Status s = generate::ValidateSeedConfig(config); !s.ok()) return UsageError(s);
   // --live: the session is then sent as a replay at 1x would send it (timestamps relative: the data
   // happens now), with the replay's sender.
   replay::ReplayConfig live;
   if (f.live) {
-    live.endpoint = ResolveEndpoint(f.endpoint);
-    absl::StatusOr<replay::Protocol> protocol = replay::ParseProtocol(f.protocol);
-    if (!protocol.ok()) return Fail(fmt::format("--protocol: {}", protocol.status().message()));
-    live.protocol = *protocol;
-    if (f.compression != "gzip" && f.compression != "none") {
-      return Fail(fmt::format("--compression '{}': use gzip or none", f.compression));
-    }
-    live.gzip = f.compression == "gzip";
-    absl::StatusOr<std::vector<std::pair<std::string, std::string>>> headers = CollectHeaders(f.headers);
-    if (!headers.ok()) return Fail(headers.status());
-    live.headers = std::move(*headers);
-    live.tls = net::TlsFilesFromEnvironment(f.tls);
+    if (absl::Status s = ApplyTargetFlags(f.target, &live); !s.ok()) return UsageError(s);
     live.speed = 1;
     live.timestamps = replay::TimestampMode::kRelative;
     live.replay_traces = live.replay_metrics = live.replay_logs = true;
     live.max_duration_seconds = config.duration_seconds + 60;
-  } else if (!f.endpoint.empty()) {
-    return Fail("--endpoint is for --live: without it the seed only writes the session");
+    if (absl::Status s = replay::ValidateReplayConfig(live); !s.ok()) return UsageError(s);
+  } else if (f.endpoint_given) {
+    return UsageError("--endpoint is for --live: without it the seed only writes the session");
   }
 
-  absl::StatusOr<std::unique_ptr<store::ObjectStore>> store = store_flag.Open();
+  StopSignals stop;
+  absl::StatusOr<std::unique_ptr<store::ObjectStore>> store = store_flag.Open(StoreFlag::Access::kWrite, "seed");
   if (!store.ok()) return Fail(store.status());
   session::SessionStore sessions(**store);
   ProgressBar bar;
   if (isatty(STDERR_FILENO) == 1) {
     config.progress = [&bar](uint64_t done, uint64_t total) { bar.Update(done, total); };
   }
+  config.cancel = &stop.cancellation();
   generate::SeedGenerator generator(sessions);
   absl::StatusOr<generate::SeedResult> r = generator.GenerateSeed(config);
-  if (!r.ok()) return Fail(r.status());
+  if (!r.ok()) {
+    if (r.status().code() == absl::StatusCode::kCancelled) {
+      std::fprintf(stderr, "\notelrr seed: stopped by a signal: %s; the session is kept as failed (interrupted)\n",
+                   std::string(r.status().message()).c_str());
+      return kExitInterrupted;
+    }
+    return Fail(r.status());
+  }
   std::optional<replay::ReplayReport> sent;
+  ReplayConsole console("seed", f.json);
   if (f.live) {
     live.session_id = r->session_id;
+    live.cancel = &stop.cancellation();
+    console.Attach(&live);
     if (!f.json) {
-      std::fprintf(stderr, "otelrr seed: sending %s live to %s over %.0f s\n", r->session_id.c_str(),
+      std::fprintf(stderr, "otelrr seed: sending %s live to %s over %.0f s; Ctrl-C stops\n", r->session_id.c_str(),
                    live.endpoint.c_str(), config.duration_seconds);
     }
     absl::StatusOr<replay::ReplayReport> report = replay::RunReplay(sessions, live);
     if (!report.ok()) return Fail(report.status());
     sent = std::move(*report);
   }
-  const int exit_code = sent && sent->failed_requests() > 0 ? 1 : 0;
+  const int exit_code = sent ? ReplayConsole::ExitCode(*sent, stop.signal()) : 0;
 
   if (f.json) {
     JsonWriter w(true);
     w.BeginObject();
-    w.Key("sessionId");
-    w.String(r->session_id);
-    w.Key("pattern");
-    w.String(config.pattern ? config.pattern->name : config.pattern_name);
-    w.Key("seed");
-    w.Uint(r->seed);
-    w.Key("traces");
-    w.Uint(r->traces);
-    w.Key("errorTraces");
-    w.Uint(r->error_traces);
-    w.Key("spans");
-    w.Uint(r->spans);
-    w.Key("dataPoints");
-    w.Uint(r->data_points);
-    w.Key("logRecords");
-    w.Uint(r->log_records);
-    w.Key("storage");
-    w.String(r->storage);
-    w.Key("durationSeconds");
-    w.Double(r->duration_seconds);
+    w.Field("sessionId", r->session_id);
+    w.Field("pattern", config.pattern ? config.pattern->name : config.pattern_name);
+    w.Field("seed", r->seed);
+    w.Field("traces", r->traces);
+    w.Field("errorTraces", r->error_traces);
+    w.Field("spans", r->spans);
+    w.Field("dataPoints", r->data_points);
+    w.Field("logRecords", r->log_records);
+    w.Field("storage", r->storage);
+    w.Field("durationSeconds", r->duration_seconds);
     w.Key("phases");
     w.BeginArray();
     for (const generate::PhaseSummary& p : r->phases) {
       w.BeginObject();
-      w.Key("name");
-      w.String(p.name);
-      w.Key("annotationKey");
-      w.String(p.annotation_key);
-      w.Key("startTime");
-      w.String(session::FormatRfc3339Millis(p.start_unix_nano));
-      w.Key("endTime");
-      w.String(session::FormatRfc3339Millis(p.end_unix_nano));
-      w.Key("durationSeconds");
-      w.Double(static_cast<double>(p.end_unix_nano - p.start_unix_nano) / 1e9);
-      w.Key("traces");
-      w.Uint(p.traces);
-      w.Key("errorTraces");
-      w.Uint(p.error_traces);
-      w.Key("flags");
-      w.BeginArray();
-      for (const std::string& flag : p.flags) w.String(flag);
-      w.EndArray();
+      w.Field("name", p.name);
+      w.Field("annotationKey", p.annotation_key);
+      w.Field("startTime", session::FormatRfc3339Millis(p.start_unix_nano));
+      w.Field("endTime", session::FormatRfc3339Millis(p.end_unix_nano));
+      w.Field("durationSeconds", static_cast<double>(p.end_unix_nano - p.start_unix_nano) / 1e9);
+      w.Field("traces", p.traces);
+      w.Field("errorTraces", p.error_traces);
+      w.StringArray("flags", p.flags);
       w.EndObject();
     }
     w.EndArray();
     if (sent) {
       w.Key("live");
       w.BeginObject();
-      w.Key("endpoint");
-      w.String(sent->endpoint);
-      w.Key("sentRequests");
-      w.Uint(sent->sent_requests());
-      w.Key("failedRequests");
-      w.Uint(sent->failed_requests());
-      w.Key("retries");
-      w.Uint(sent->retries());
-      w.Key("rejectedItems");
-      w.Uint(sent->rejected_items());
-      w.Key("elapsedSeconds");
-      w.Double(sent->elapsed_seconds);
-      w.Key("maxLagMs");
-      w.Double(sent->max_lag_ms);
+      ReplayConsole::WriteJson(*sent, stop.signal(), &w);
       w.EndObject();
     }
     w.EndObject();
@@ -239,9 +229,15 @@ int RunSeed(const StoreFlag& store_flag, const SeedFlags& f) {
   }
   Print(fmt::format("   Storage: {}\n", r->storage));
   if (sent) {
-    Print(fmt::format("   Live: {} requests sent to {} ({} failed, {} retries, {} items rejected), lag max {:.2f} ms\n",
-                      sent->sent_requests(), sent->endpoint, sent->failed_requests(), sent->retries(),
-                      sent->rejected_items(), sent->max_lag_ms));
+    absl::Status delivered = replay::DeliveryStatus(*sent);
+    if (stop.signal() != 0) {
+      Print(fmt::format("⏹ Live send stopped by a signal after {} of {} records\n", sent->records_processed,
+                        sent->records_total));
+    } else {
+      Print(delivered.ok() ? "✅ Live send complete\n" : "❌ Live send failed\n");
+    }
+    Print(ReplayConsole::Details(*sent));
+    if (!delivered.ok()) Print(fmt::format("   Problem: {}\n", delivered.message()));
   }
   return exit_code;
 }
@@ -256,24 +252,19 @@ void AddSeedCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   cmd->add_option("--duration", f->duration, "simulated seconds the session spans (default: 60)");
   cmd->add_option("--rate", f->rate, "traces per second (default: 10); rate × duration must be a whole number");
   cmd->add_option("--error-rate", f->error_rate, "fraction of traces with an error, 0 to 1 (default: 0.05)");
-  cmd->add_option("--seed", f->seed, "deterministic seed (default: random, printed and recorded)");
+  cmd->add_option("--seed", f->seed,
+                  "random seed, 0 to 18446744073709551615: the same seed gives the same session (default: drawn at "
+                  "random, printed and recorded)");
   cmd->add_option("--description", f->description, "human-readable session description");
   cmd->add_option("--session-id", f->session_id, "the new session's id (default: seed-<time>-<random>)");
   cmd->add_option("--start-time", f->start_time, "RFC 3339 time the data starts at (default: now)");
   cmd->add_option("--signals", f->signals, "signals to write (default: traces,metrics,logs)")->delimiter(',');
   cmd->add_option("--preset", f->preset, "quick (10 s) or basic (30 s) of basic-topology at 10 traces/s")
       ->check(CLI::IsMember({"quick", "basic"}));
-  cmd->add_option("--store", store->uri, "session store: a path or file:// URI (default: $OTELRR_STORE or ./data)");
+  AddStoreOption(cmd, store);
   cmd->add_flag("--json", f->json, "print the result as one JSON object");
   cmd->add_flag("--live", f->live, "also send the data to --endpoint in real time, as a 1x replay of the session");
-  cmd->add_option("--endpoint", f->endpoint,
-                  "with --live: the target (default: $REPLAY_DEFAULT_ENDPOINT, $OTEL_EXPORTER_OTLP_ENDPOINT or "
-                  "http://localhost:4318)");
-  cmd->add_option("--protocol", f->protocol, "with --live: http/protobuf|http/json|grpc (default: http/protobuf)");
-  cmd->add_option("--compression", f->compression, "with --live: gzip|none (default: none)");
-  cmd->add_option("--header", f->headers,
-                  "with --live: extra request header NAME=VALUE (repeatable; also $OTEL_EXPORTER_OTLP_HEADERS)");
-  AddTlsFlags(cmd, &f->tls);
+  AddTargetFlags(cmd, &f->target, "with --live: ");
   cmd->footer(R"(Simulated time: the session's timestamps span --duration seconds from --start-time, written as
 fast as the machine allows. The same flags, --seed and --start-time give byte-identical raw files.
 
@@ -284,6 +275,8 @@ Examples:
   otelrr seed --pattern-file my-system.yaml --rate 100 --duration 300 --error-rate 0.02 --json)");
   cmd->callback([handler, store, f, cmd] {
     f->has_seed = cmd->count("--seed") > 0;
+    f->endpoint_given = cmd->count("--endpoint") > 0;
+    f->session_id_given = cmd->count("--session-id") > 0;
     f->duration_given = cmd->count("--duration") > 0;
     f->rate_given = cmd->count("--rate") > 0;
     f->pattern_given = cmd->count("--pattern") > 0;

@@ -7,8 +7,10 @@
 #include "cli/commands.h"
 #include "cli/otlp_target.h"
 #include "cli/receivers.h"
+#include "cli/stop_signals.h"
 #include "common/status.h"
 #include "fmt/format.h"
+#include "net/address.h"
 #include "net/otlp_exporter.h"
 #include "replay/replay_service.h"
 #include "server/control_api.h"
@@ -29,32 +31,34 @@ int RunServe(const StoreFlag& store_flag, const ServeFlags& f) {
   if (token.empty()) {
     if (const char* env = std::getenv("OTELRR_API_TOKEN"); env != nullptr) token = env;
   }
-  absl::StatusOr<std::unique_ptr<store::ObjectStore>> store = store_flag.Open();
+  if (absl::Status s = ValidateReceiverFlags(f.receivers); !s.ok()) return UsageError(s);
+  if (absl::StatusOr<net::HostPort> a = net::ParseHostPort(f.api); !a.ok()) return UsageError(Prefixed(a.status(), "--api"));
+  // Before any thread starts (the forward exporter has threads): they all inherit the blocked signals.
+  StopSignals stop;
+  absl::StatusOr<std::unique_ptr<net::OtlpExporter>> opened = OpenForward(f.forward);
+  if (!opened.ok()) return UsageError(opened.status());
+  std::unique_ptr<net::OtlpExporter> forward = std::move(*opened);
+
+  absl::StatusOr<std::unique_ptr<store::ObjectStore>> store = store_flag.Open(StoreFlag::Access::kWrite, "serve");
   if (!store.ok()) return Fail(store.status());
   session::SessionStore sessions(**store);
-  if (absl::Status s = RecoverOnStart(**store, "serve"); !s.ok()) return Fail(s);
-  const sigset_t stop_signals = BlockStopSignals();
-
-  absl::StatusOr<std::unique_ptr<net::OtlpExporter>> opened = OpenForward(f.forward);
-  if (!opened.ok()) return Fail(opened.status());
-  std::unique_ptr<net::OtlpExporter> forward = std::move(*opened);
   capture::CaptureService service(sessions, {.compression_threads = 1, .forward = forward.get()});
   absl::StatusOr<Receivers> receivers = StartReceivers(service, f.receivers);
   if (!receivers.ok()) return Fail(receivers.status());
   replay::ReplayService replays(sessions);
-  server::ControlApi api(service, replays, sessions, token);
+  server::ControlApi api(service, replays, sessions, {.token = token});
   absl::StatusOr<std::unique_ptr<net::HttpServer>> api_server = net::HttpServer::Start(
       {.address = f.api, .threads = 1, .max_body_bytes = 1 << 20}, api);
   if (!api_server.ok()) {
     receivers->Shutdown();
-    return Fail(fmt::format("--api: {}", api_server.status().message()));
+    return Fail(Prefixed(api_server.status(), "--api"));
   }
   std::fprintf(stderr, "otelrr serve: OTLP/HTTP on %s, OTLP/gRPC on %s, control API on http://%s/api%s; Ctrl-C stops\n",
                receivers->http->address().c_str(), receivers->grpc->address().c_str(),
                (*api_server)->address().c_str(), token.empty() ? "" : " (bearer token required)");
   std::fflush(stderr);
 
-  WaitForStopSignal(stop_signals);
+  stop.Wait();
   (*api_server)->Shutdown(std::chrono::seconds(5));
   receivers->Shutdown();
   if (std::optional<std::string> active = service.ActiveCapture()) {
@@ -78,16 +82,17 @@ void AddServeCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   cmd->add_option("--api", f->api, "control API listen address (default: 127.0.0.1:8080; port 0 picks one)");
   cmd->add_option("--api-token", f->api_token, "require Authorization: Bearer <token> on the API (default: $OTELRR_API_TOKEN)");
   cmd->add_option("--forward", f->forward, "tee: also send every request to this OTLP endpoint (http:// or grpc://)");
-  cmd->add_option("--store", store->uri, "session store: a path or file:// URI (default: $OTELRR_STORE or ./data)");
+  AddStoreOption(cmd, store);
   cmd->footer(R"(Control API (JSON in and out; errors as {"error": "..."}):
-  POST   /api/captures              start a capture; body: the seed's CaptureConfig
+  POST   /api/captures              start a capture; body: a CaptureConfig (docs/CONCEPTS.md)
   POST   /api/captures/{id}/stop    stop it; returns the final metadata
   GET    /api/captures[/{id}]       captures, with live counts while active
   GET    /api/sessions[/{id}]       sessions
   DELETE /api/sessions/{id}         delete a session (not while it is captured)
-  POST   /api/replays               start a replay; body: the seed's OrchestratorConfig
+  POST   /api/replays               start a replay; body: an OrchestratorConfig (docs/CONCEPTS.md)
   GET    /api/replays[/{id}]        replays, with processed/total records, rate and lag
-  POST   /api/replays/{id}/stop     stop one
+  GET    /api/replays/available     the sessions a replay can use
+  POST   /api/replays/{id}/stop     stop one at once
 
 Example:
   otelrr serve &

@@ -1,14 +1,13 @@
 // otelrr sessions: list, show, verify, delete, import and export the sessions of a store.
-#include <sys/stat.h>
-
-#include <cerrno>
+#include <algorithm>
 #include <cstdio>
-#include <cstring>
 #include <ctime>
 #include <string>
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/io.h"
+#include "cli/otlp_target.h"
 #include "common/json_writer.h"
 #include "common/status.h"
 #include "fmt/format.h"
@@ -26,6 +25,7 @@ using session::SessionStore;
 struct SessionsFlags {
   std::string type;
   std::string id;
+  bool id_given = false;
   bool json = false;
   // import
   std::vector<std::string> files;
@@ -36,13 +36,25 @@ struct SessionsFlags {
   std::vector<std::string> signals;
 };
 
-// Opens the store and runs `fn` with its sessions; store errors become the one-line failure.
+// Opens the store and runs `fn` with its sessions. A session that does not exist is named with the
+// store it was looked for in.
 template <typename Fn>
-int WithSessions(const StoreFlag& store_flag, Fn&& fn) {
-  absl::StatusOr<std::unique_ptr<store::ObjectStore>> store = store_flag.Open();
-  if (!store.ok()) return Fail(store.status());
+int WithSessions(const StoreFlag& store_flag, StoreFlag::Access access, std::string_view recover_as, Fn&& fn) {
+  absl::StatusOr<std::unique_ptr<store::ObjectStore>> store = store_flag.Open(access, recover_as);
+  if (!store.ok()) {
+    if (store.status().code() == absl::StatusCode::kNotFound) {
+      return fn(nullptr, store.status());  // no store: the command says what that means for it
+    }
+    return Fail(store.status());
+  }
   SessionStore sessions(**store);
-  return fn(sessions, **store);
+  return fn(&sessions, absl::OkStatus());
+}
+
+// The failure of a command about session `id`: a session that does not exist is named with its store.
+int FailAbout(const absl::Status& s, const StoreFlag& store_flag) {
+  if (s.code() == absl::StatusCode::kNotFound) return Fail(fmt::format("{} (store: {})", s.message(), store_flag.Resolved()));
+  return Fail(s);
 }
 
 std::string FormatTime(uint64_t unix_nano) {
@@ -61,15 +73,21 @@ std::string FormatBytes(uint64_t n) {
   return fmt::format("{:.2f} GiB", n / 1073741824.0);
 }
 
+std::string_view Plural(uint64_t n, std::string_view one, std::string_view many) { return n == 1 ? one : many; }
+
 void Print(std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); }
 
 int RunList(const StoreFlag& store_flag, const SessionsFlags& f) {
-  return WithSessions(store_flag, [&](SessionStore& sessions, store::ObjectStore& store) {
+  return WithSessions(store_flag, StoreFlag::Access::kRead, "", [&](SessionStore* sessions, const absl::Status& missing) {
     std::vector<std::string> problems;
-    absl::StatusOr<std::vector<SessionMetadata>> all = sessions.List(&problems);
-    if (!all.ok()) return Fail(all.status());
+    std::vector<SessionMetadata> all;
+    if (sessions != nullptr) {
+      absl::StatusOr<std::vector<SessionMetadata>> listed = sessions->List(&problems);
+      if (!listed.ok()) return Fail(listed.status());
+      all = std::move(*listed);
+    }
     std::vector<const SessionMetadata*> shown;
-    for (const SessionMetadata& m : *all) {
+    for (const SessionMetadata& m : all) {
       if (f.type.empty() || session::SessionTypeName(m.session_type) == f.type) shown.push_back(&m);
     }
     for (const std::string& p : problems) std::fprintf(stderr, "otelrr: warning: %s\n", p.c_str());
@@ -84,13 +102,17 @@ int RunList(const StoreFlag& store_flag, const SessionsFlags& f) {
       return 0;
     }
     if (shown.empty()) {
-      Print(fmt::format("no sessions in {}{}\n", store.Describe(), f.type.empty() ? "" : " of type " + f.type));
+      Print(fmt::format("no sessions in {}{}{}\n", store_flag.Resolved(), f.type.empty() ? "" : " of type " + f.type,
+                        missing.ok() ? "" : " (the store does not exist yet)"));
       return 0;
     }
-    Print(fmt::format("{:<36} {:<8} {:<9} {:<19} {:>9} {:>10} {:>10} {:>10}  {}\n", "SESSION", "TYPE", "STATUS",
-                      "STARTED (UTC)", "TRACES", "SPANS", "POINTS", "LOGS", "SIZE"));
+    // The id column is as wide as the longest id, so long ids never push the other columns out of line.
+    size_t id_width = std::string_view("SESSION").size();
+    for (const SessionMetadata* m : shown) id_width = std::max(id_width, m->session_id.size());
+    Print(fmt::format("{:<{}} {:<8} {:<9} {:<19} {:>9} {:>10} {:>10} {:>10}  {}\n", "SESSION", id_width, "TYPE",
+                      "STATUS", "STARTED (UTC)", "TRACES", "SPANS", "POINTS", "LOGS", "SIZE"));
     for (const SessionMetadata* m : shown) {
-      Print(fmt::format("{:<36} {:<8} {:<9} {:<19} {:>9} {:>10} {:>10} {:>10}  {}\n", m->session_id,
+      Print(fmt::format("{:<{}} {:<8} {:<9} {:<19} {:>9} {:>10} {:>10} {:>10}  {}\n", m->session_id, id_width,
                         session::SessionTypeName(m->session_type), session::SessionStatusName(m->status),
                         FormatTime(m->start_time_unix_nano), m->counts.traces, m->counts.spans,
                         m->counts.data_points, m->counts.log_records, FormatBytes(m->total_size_bytes)));
@@ -100,70 +122,71 @@ int RunList(const StoreFlag& store_flag, const SessionsFlags& f) {
 }
 
 int RunShow(const StoreFlag& store_flag, const SessionsFlags& f) {
-  return WithSessions(store_flag, [&](SessionStore& sessions, store::ObjectStore&) {
-    absl::StatusOr<SessionMetadata> m = sessions.Load(f.id);
-    if (!m.ok()) return Fail(m.status());
+  if (absl::Status s = session::ValidateSessionId(f.id); !s.ok()) return UsageError(s);
+  return WithSessions(store_flag, StoreFlag::Access::kRead, "", [&](SessionStore* sessions, const absl::Status&) {
+    absl::StatusOr<SessionMetadata> m =
+        sessions != nullptr ? sessions->Load(f.id) : absl::StatusOr<SessionMetadata>(session::NoSuchSession(f.id));
+    if (!m.ok()) return FailAbout(m.status(), store_flag);
     Print(m->ToJson());
-    Print("\n");
     return 0;
   });
 }
 
 int RunVerify(const StoreFlag& store_flag, const SessionsFlags& f) {
-  return WithSessions(store_flag, [&](SessionStore& sessions, store::ObjectStore&) {
-    absl::StatusOr<session::VerifyReport> r = sessions.Verify(f.id);
-    if (!r.ok()) return Fail(r.status());
+  if (absl::Status s = session::ValidateSessionId(f.id); !s.ok()) return UsageError(s);
+  return WithSessions(store_flag, StoreFlag::Access::kRead, "", [&](SessionStore* sessions, const absl::Status&) {
+    absl::StatusOr<session::VerifyReport> r =
+        sessions != nullptr ? sessions->Verify(f.id) : absl::StatusOr<session::VerifyReport>(session::NoSuchSession(f.id));
     if (f.json) {
+      // Always one JSON object, so that a script reads the answer whatever it is.
       JsonWriter w(true);
       w.BeginObject();
-      w.Key("sessionId");
-      w.String(f.id);
-      w.Key("ok");
-      w.Bool(r->ok);
-      w.Key("files");
-      w.Uint(r->files_checked);
-      w.Key("records");
-      w.Uint(r->records);
-      w.Key("traces");
-      w.Uint(r->counts.traces);
-      w.Key("spans");
-      w.Uint(r->counts.spans);
-      w.Key("dataPoints");
-      w.Uint(r->counts.data_points);
-      w.Key("logRecords");
-      w.Uint(r->counts.log_records);
-      w.Key("storedBytes");
-      w.Uint(r->stored_bytes);
-      w.Key("problems");
-      w.BeginArray();
-      for (const std::string& p : r->problems) w.String(p);
-      w.EndArray();
+      w.Field("sessionId", f.id);
+      w.Field("ok", r.ok() && r->ok);
+      if (!r.ok()) {
+        w.Field("error", r.status().message());
+      } else {
+        w.Field("files", r->files_checked);
+        w.Field("records", r->records);
+        w.Field("traces", r->counts.traces);
+        w.Field("spans", r->counts.spans);
+        w.Field("dataPoints", r->counts.data_points);
+        w.Field("logRecords", r->counts.log_records);
+        w.Field("storedBytes", r->stored_bytes);
+        w.StringArray("problems", r->problems);
+      }
       w.EndObject();
       Print(w.str());
       Print("\n");
-    } else if (r->ok) {
-      Print(fmt::format("session {} is intact: {} files, {} records ({} spans, {} data points, {} log records, "
-                        "{} traces), {}\n",
-                        f.id, r->files_checked, r->records, r->counts.spans, r->counts.data_points,
-                        r->counts.log_records, r->counts.traces, FormatBytes(r->stored_bytes)));
-    } else {
-      std::fprintf(stderr, "otelrr: session %s is damaged (%zu problems):\n", f.id.c_str(), r->problems.size());
-      for (const std::string& p : r->problems) std::fprintf(stderr, "  %s\n", p.c_str());
+      return r.ok() && r->ok ? 0 : kExitFailed;
     }
-    return r->ok ? 0 : 1;
+    if (!r.ok()) return FailAbout(r.status(), store_flag);
+    if (r->ok) {
+      Print(fmt::format("session {} is intact: {} {}, {} {} ({} spans, {} data points, {} log records, {} trace "
+                        "ids), {}\n",
+                        f.id, r->files_checked, Plural(r->files_checked, "file", "files"), r->records,
+                        Plural(r->records, "record", "records"), r->counts.spans, r->counts.data_points,
+                        r->counts.log_records, r->counts.traces, FormatBytes(r->stored_bytes)));
+      return 0;
+    }
+    std::fprintf(stderr, "otelrr: session %s is damaged (%zu %s):\n", f.id.c_str(), r->problems.size(),
+                 r->problems.size() == 1 ? "problem" : "problems");
+    for (const std::string& p : r->problems) std::fprintf(stderr, "  %s\n", p.c_str());
+    return kExitFailed;
   });
 }
 
 int RunDelete(const StoreFlag& store_flag, const SessionsFlags& f) {
-  return WithSessions(store_flag, [&](SessionStore& sessions, store::ObjectStore&) {
-    if (absl::Status s = sessions.Delete(f.id); !s.ok()) return Fail(s);
+  if (absl::Status s = session::ValidateSessionId(f.id); !s.ok()) return UsageError(s);
+  return WithSessions(store_flag, StoreFlag::Access::kRead, "", [&](SessionStore* sessions, const absl::Status&) {
+    // Refused while a writer holds the session (a capture recording it): FailedPrecondition.
+    absl::Status s = sessions != nullptr ? sessions->Delete(f.id) : session::NoSuchSession(f.id);
+    if (!s.ok()) return FailAbout(s, store_flag);
     if (f.json) {
       JsonWriter w;
       w.BeginObject();
-      w.Key("sessionId");
-      w.String(f.id);
-      w.Key("deleted");
-      w.Bool(true);
+      w.Field("sessionId", f.id);
+      w.Field("deleted", true);
       w.EndObject();
       Print(w.str());
       Print("\n");
@@ -177,61 +200,53 @@ int RunDelete(const StoreFlag& store_flag, const SessionsFlags& f) {
 int RunImport(const StoreFlag& store_flag, const SessionsFlags& f) {
   session::ImportOptions options{.session_id = f.id, .description = f.description};
   if (!f.type.empty() && !session::ParseSessionType(f.type, &options.session_type)) {
-    return Fail("--type must be seed, capture or training");
+    return UsageError("--type must be seed, capture or training");
   }
   if (!f.signal.empty()) {
     otlp::Signal s;
-    if (!otlp::ParseSignal(f.signal, &s)) return Fail("--signal must be traces, metrics or logs");
+    if (!otlp::ParseSignal(f.signal, &s)) return UsageError("--signal must be traces, metrics or logs");
     options.signal = s;
   }
-  if (!f.id.empty()) {
-    if (absl::Status s = session::ValidateSessionId(f.id); !s.ok()) return Fail(s);
+  if (f.id_given) {
+    if (absl::Status s = session::ValidateSessionId(f.id); !s.ok()) return UsageError(Prefixed(s, "--session"));
   }
-  return WithSessions(store_flag, [&](SessionStore& sessions, store::ObjectStore& store) {
-    absl::StatusOr<session::ImportResult> r = session::ImportFiles(sessions, f.files, options);
+  return WithSessions(store_flag, StoreFlag::Access::kWrite, "import", [&](SessionStore* sessions, const absl::Status&) {
+    absl::StatusOr<session::ImportResult> r = session::ImportFiles(*sessions, f.files, options);
     if (!r.ok()) return Fail(r.status());
     const SessionMetadata& m = r->metadata;
-    std::string storage = fmt::format("{}/sessions/{}/", store.Describe(), m.session_id);
+    std::string storage = fmt::format("{}/sessions/{}/", sessions->object_store().Describe(), m.session_id);
     if (f.json) {
       JsonWriter w(true);
       w.BeginObject();
-      w.Key("sessionId");
-      w.String(m.session_id);
+      w.Field("sessionId", m.session_id);
       w.Key("files");
       w.BeginArray();
       for (const session::ImportedFile& file : r->files) {
         w.BeginObject();
-        w.Key("path");
-        w.String(file.path);
-        w.Key("format");
-        w.String(file.format);
-        w.Key("messages");
-        w.Uint(file.messages);
+        w.Field("path", file.path);
+        w.Field("format", file.format);
+        w.Field("messages", file.messages);
         w.EndObject();
       }
       w.EndArray();
-      w.Key("records");
-      w.Uint(m.counts.requests());
-      w.Key("traces");
-      w.Uint(m.counts.traces);
-      w.Key("spans");
-      w.Uint(m.counts.spans);
-      w.Key("dataPoints");
-      w.Uint(m.counts.data_points);
-      w.Key("logRecords");
-      w.Uint(m.counts.log_records);
-      w.Key("storage");
-      w.String(storage);
+      w.Field("records", m.counts.requests());
+      w.Field("traces", m.counts.traces);
+      w.Field("spans", m.counts.spans);
+      w.Field("dataPoints", m.counts.data_points);
+      w.Field("logRecords", m.counts.log_records);
+      w.Field("storage", storage);
       w.EndObject();
       Print(w.str());
       Print("\n");
       return 0;
     }
-    Print(fmt::format("Imported {} file(s) as session {}\n", r->files.size(), m.session_id));
+    Print(fmt::format("Imported {} {} as session {}\n", r->files.size(), Plural(r->files.size(), "file", "files"),
+                      m.session_id));
     for (const session::ImportedFile& file : r->files) {
-      Print(fmt::format("   {}: {}, {} messages\n", file.path, file.format, file.messages));
+      Print(fmt::format("   {}: {}, {} {}\n", file.path, file.format, file.messages,
+                        Plural(file.messages, "message", "messages")));
     }
-    Print(fmt::format("   Records: {}  Traces: {}  Spans: {}  Data points: {}  Log records: {}\n",
+    Print(fmt::format("   Records: {}  Trace ids: {}  Spans: {}  Data points: {}  Log records: {}\n",
                       m.counts.requests(), m.counts.traces, m.counts.spans, m.counts.data_points,
                       m.counts.log_records));
     Print(fmt::format("   Storage: {} ({})\n", storage, FormatBytes(m.total_size_bytes)));
@@ -239,96 +254,31 @@ int RunImport(const StoreFlag& store_flag, const SessionsFlags& f) {
   });
 }
 
-// Streams into a temp file renamed over OUT at the end, or to standard output.
-class ExportOutput {
- public:
-  explicit ExportOutput(std::string path) : path_(std::move(path)) {}
-  ~ExportOutput() {
-    if (file_ != nullptr && file_ != stdout) {
-      std::fclose(file_);
-      if (!in_place_) std::remove(tmp_.c_str());
-    }
-  }
-  absl::Status Open() {
-    if (path_.empty() || path_ == "-") {
-      file_ = stdout;
-      return absl::OkStatus();
-    }
-    // Replace regular files atomically; write devices and pipes (/dev/null, /dev/stdout, a fifo) in place:
-    // renaming a temp file over them would replace the device.
-    struct stat st;
-    if (stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
-      file_ = std::fopen(path_.c_str(), "wb");
-      if (file_ == nullptr) {
-        return absl::PermissionDeniedError(fmt::format("{}: cannot open: {}", path_, std::strerror(errno)));
-      }
-      in_place_ = true;
-      return absl::OkStatus();
-    }
-    tmp_ = path_ + ".tmp";
-    file_ = std::fopen(tmp_.c_str(), "wb");
-    if (file_ == nullptr) {
-      return absl::PermissionDeniedError(fmt::format("{}: cannot create: {}", path_, std::strerror(errno)));
-    }
-    return absl::OkStatus();
-  }
-  absl::Status Write(std::string_view data) {
-    if (std::fwrite(data.data(), 1, data.size(), file_) != data.size()) {
-      return absl::UnavailableError(fmt::format("{}: write failed: {}", Name(), std::strerror(errno)));
-    }
-    return absl::OkStatus();
-  }
-  absl::Status Finish() {
-    if (file_ == stdout) {
-      if (std::fflush(stdout) != 0) return absl::UnavailableError("standard output: write failed");
-      return absl::OkStatus();
-    }
-    std::FILE* f = file_;
-    file_ = nullptr;
-    if (in_place_) {
-      if (std::fclose(f) != 0) return absl::UnavailableError(fmt::format("{}: write failed", path_));
-      return absl::OkStatus();
-    }
-    if (std::fclose(f) != 0 || std::rename(tmp_.c_str(), path_.c_str()) != 0) {
-      std::remove(tmp_.c_str());
-      return absl::UnavailableError(fmt::format("{}: write failed: {}", path_, std::strerror(errno)));
-    }
-    return absl::OkStatus();
-  }
-
- private:
-  std::string Name() const { return file_ == stdout ? "standard output" : path_; }
-  std::string path_;
-  std::string tmp_;
-  std::FILE* file_ = nullptr;
-  bool in_place_ = false;
-};
-
 int RunExport(const StoreFlag& store_flag, const SessionsFlags& f) {
+  if (absl::Status s = session::ValidateSessionId(f.id); !s.ok()) return UsageError(s);
   session::ExportOptions options;
   for (const std::string& name : f.signals) {
     otlp::Signal s;
-    if (!otlp::ParseSignal(name, &s)) return Fail(fmt::format("--signals: '{}' is not traces, metrics or logs", name));
+    if (!otlp::ParseSignal(name, &s)) {
+      return UsageError(fmt::format("--signals: '{}' is not traces, metrics or logs", name));
+    }
     options.signals.push_back(s);
   }
-  return WithSessions(store_flag, [&](SessionStore& sessions, store::ObjectStore&) {
-    ExportOutput out(f.out);
+  return WithSessions(store_flag, StoreFlag::Access::kRead, "", [&](SessionStore* sessions, const absl::Status&) {
+    if (sessions == nullptr) return FailAbout(session::NoSuchSession(f.id), store_flag);
+    OutputFile out(f.out);
     if (absl::Status s = out.Open(); !s.ok()) return Fail(s);
     absl::StatusOr<session::ExportStats> stats = session::ExportJsonLines(
-        sessions, f.id, options, [&](std::string_view chunk) { return out.Write(chunk); });
-    if (!stats.ok()) return Fail(stats.status());
-    if (absl::Status s = out.Finish(); !s.ok()) return Fail(s);
+        *sessions, f.id, options, [&](std::string_view chunk) { return out.Write(chunk); });
+    if (!stats.ok()) return FailAbout(stats.status(), store_flag);
+    if (absl::Status s = out.Commit(); !s.ok()) return Fail(s);
     if (!f.out.empty() && f.out != "-") {
-      std::fprintf(stderr, "exported %llu records (%s) of session %s to %s\n",
-                   static_cast<unsigned long long>(stats->records), FormatBytes(stats->bytes).c_str(), f.id.c_str(),
-                   f.out.c_str());
+      std::fprintf(stderr, "exported %llu %s (%s) of session %s to %s\n",
+                   static_cast<unsigned long long>(stats->records), stats->records == 1 ? "record" : "records",
+                   FormatBytes(stats->bytes).c_str(), f.id.c_str(), f.out.c_str());
     }
     return 0;
   });
-}
-
-void AddStoreOption(CLI::App* cmd, StoreFlag* store) {
-  cmd->add_option("--store", store->uri, "session store: a path or file:// URI (default: $OTELRR_STORE or ./data)");
 }
 
 }  // namespace
@@ -339,13 +289,18 @@ void AddSessionsCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   sessions->require_subcommand(1);
   auto bind = [handler, store, f](CLI::App* cmd, int (*run)(const StoreFlag&, const SessionsFlags&)) {
     AddStoreOption(cmd, store);
-    cmd->callback([handler, store, f, run] { *handler = [store, f, run] { return run(*store, *f); }; });
+    cmd->callback([handler, store, f, run, cmd] {
+      const CLI::Option* session = cmd->get_option_no_throw("--session");
+      f->id_given = session != nullptr && session->count() > 0;
+      *handler = [store, f, run] { return run(*store, *f); };
+    });
   };
 
   CLI::App* list = sessions->add_subcommand("list", "List the sessions in the store");
   list->add_option("--type", f->type, "only sessions of this type")->check(CLI::IsMember({"seed", "capture", "training"}));
   list->add_flag("--json", f->json, "print a JSON array of metadata objects");
-  list->footer("Examples:\n  otelrr sessions list\n  otelrr sessions list --type seed --json");
+  list->footer("TRACES counts distinct trace ids (of spans, log records and exemplars).\n\nExamples:\n"
+               "  otelrr sessions list\n  otelrr sessions list --type seed --json");
   bind(list, RunList);
 
   CLI::App* show = sessions->add_subcommand("show", "Print a session's metadata.json");
@@ -357,7 +312,7 @@ void AddSessionsCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   CLI::App* verify = sessions->add_subcommand(
       "verify", "Check that every file decodes and that checksums and counts match the metadata");
   verify->add_option("ID", f->id, "session id")->required();
-  verify->add_flag("--json", f->json, "print the report as JSON");
+  verify->add_flag("--json", f->json, "print the report as JSON (also when the session cannot be read)");
   verify->footer("Exits 0 only when the session is intact; otherwise lists each problem.\n\nExample:\n"
                  "  otelrr sessions verify import-20261126-114544-a1b2c3");
   bind(verify, RunVerify);
@@ -365,7 +320,8 @@ void AddSessionsCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   CLI::App* del = sessions->add_subcommand("delete", "Delete a session and all its files");
   del->add_option("ID", f->id, "session id")->required();
   del->add_flag("--json", f->json, "print {\"sessionId\", \"deleted\"} as JSON");
-  del->footer("Example:\n  otelrr sessions delete import-20261126-114544-a1b2c3");
+  del->footer("Refused while the session is being written (a capture recording it, a seed being generated).\n\n"
+              "Example:\n  otelrr sessions delete import-20261126-114544-a1b2c3");
   bind(del, RunDelete);
 
   CLI::App* import = sessions->add_subcommand("import", "Create a session from files of OTLP data");
@@ -381,8 +337,9 @@ void AddSessionsCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   OTLP JSON Lines (one TracesData/MetricsData/LogsData per line: the OpenTelemetry file exporter),
   a single OTLP/JSON document, the Collector file exporter's length-prefixed protobuf (plain or zstd),
   or one raw protobuf Export*ServiceRequest (--signal names its signal when it is ambiguous).
+Trace and span ids may be hex (OTLP/JSON) or base64 (protobuf's generic JSON mapping).
 Each message becomes a record whose arrival time is its own earliest timestamp. All or nothing: when a
-file is invalid, no session is created and the error names the file and line.
+file is invalid, cut short or corrupt, no session is created and the error names the file and line.
 
 Examples:
   otelrr sessions import traces.jsonl metrics.jsonl --description "staging, Tuesday"
@@ -392,7 +349,7 @@ Examples:
 
   CLI::App* exp = sessions->add_subcommand("export", "Write a session as OTLP JSON Lines in arrival order");
   exp->add_option("ID", f->id, "session id")->required();
-  exp->add_option("--out", f->out, "output file (default: standard output)");
+  exp->add_option("--out", f->out, "output file (default: standard output); written whole or not at all");
   exp->add_option("--signals", f->signals, "signals to export (default: all)")
       ->delimiter(',')
       ->check(CLI::IsMember({"traces", "metrics", "logs"}));

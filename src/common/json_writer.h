@@ -3,7 +3,7 @@
 //   JsonWriter w;                 // or JsonWriter w(/*pretty=*/true)
 //   w.BeginObject();
 //   w.Key("sessionId"); w.String(id);
-//   w.Key("spans");     w.Uint(n);
+//   w.Field("spans", n);          // the same as Key("spans"); Uint(n)
 //   w.EndObject();
 //   std::string json = w.Take();
 //
@@ -12,6 +12,7 @@
 #ifndef OTELRR_COMMON_JSON_WRITER_H_
 #define OTELRR_COMMON_JSON_WRITER_H_
 
+#include <concepts>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -40,6 +41,45 @@ class JsonWriter {
   void Null();
   // A value already encoded as JSON, written as is.
   void Raw(std::string_view json);
+
+  // A member of the open object: its key, then its value.
+  // Strings: std::string, std::string_view, absl::string_view (a distinct type in Debian's abseil).
+  template <typename Text>
+    requires requires(const Text& t) {
+      { t.data() } -> std::convertible_to<const char*>;
+      { t.size() } -> std::convertible_to<size_t>;
+    }
+  void Field(std::string_view key, const Text& value) {
+    Key(key);
+    String(std::string_view(value.data(), value.size()));
+  }
+  void Field(std::string_view key, const char* value) { Field(key, std::string_view(value)); }
+  template <std::integral T>
+    requires(!std::same_as<T, bool>)
+  void Field(std::string_view key, T value) {
+    Key(key);
+    if constexpr (std::is_signed_v<T>) {
+      Int(value);
+    } else {
+      Uint(value);
+    }
+  }
+  void Field(std::string_view key, double value) {
+    Key(key);
+    Double(value);
+  }
+  void Field(std::string_view key, bool value) {
+    Key(key);
+    Bool(value);
+  }
+  // An array of strings.
+  template <typename Strings>
+  void StringArray(std::string_view key, const Strings& values) {
+    Key(key);
+    BeginArray();
+    for (const auto& v : values) String(v);
+    EndArray();
+  }
 
   const std::string& str() const { return *out_; }
   std::string Take() { return std::move(*out_); }

@@ -6,6 +6,7 @@
 #include <deque>
 #include <random>
 
+#include "common/clock.h"
 #include "common/json_writer.h"
 #include "common/status.h"
 #include "fmt/format.h"
@@ -13,6 +14,7 @@
 #include "generate/span_encoder.h"
 #include "generate/trace_builder.h"
 #include "otlp/wire.h"
+#include "session/recover.h"
 #include "session/session_id.h"
 #include "session/time_format.h"
 
@@ -92,6 +94,9 @@ class SeedRun {
   absl::Status Run() {
     GeneratedTrace trace;
     for (uint64_t k = 0; k < traces_; ++k) {
+      if (k % 256 == 0 && config_.cancel != nullptr && config_.cancel->cancelled()) {
+        return absl::CancelledError(fmt::format("interrupted after {} of {} traces", k, traces_));
+      }
       builder_.Build(k, &trace);
       // No later trace starts before this one, so nothing ends before it starts any more.
       if (absl::Status s = FlushEndingBy(trace.start_unix_nano); !s.ok()) return s;
@@ -307,11 +312,6 @@ class SeedRun {
   std::vector<uint64_t> phase_traces_, phase_errors_;
 };
 
-uint64_t NowUnixNano() {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-}
-
 
 std::string GeneratorJson(const SeedConfig& config, const Pattern& pattern, uint64_t seed, uint64_t start,
                           uint64_t traces) {
@@ -385,32 +385,32 @@ std::string AnnotationsJsonl(std::string_view session_id, const std::vector<Reso
 absl::Status ValidateSeedConfig(const SeedConfig& config) {
   if (!std::isfinite(config.traces_per_second) || config.traces_per_second <= 0) {
     return absl::InvalidArgumentError(
-        fmt::format("--rate {} is not allowed: give a positive number of traces per second", config.traces_per_second));
+        fmt::format("rate {} is not allowed: give a positive number of traces per second", config.traces_per_second));
   }
   if (!std::isfinite(config.duration_seconds) || config.duration_seconds <= 0 ||
       config.duration_seconds > kMaxDurationSeconds) {
     return absl::InvalidArgumentError(fmt::format(
-        "--duration {} is not allowed: give a positive number of seconds, at most {} (30 days)", config.duration_seconds,
+        "duration {} is not allowed: give a positive number of seconds, at most {} (30 days)", config.duration_seconds,
         kMaxDurationSeconds));
   }
   if (!(config.error_rate >= 0 && config.error_rate <= 1)) {
     return absl::InvalidArgumentError(
-        fmt::format("--error-rate {} is not allowed: give a fraction of traces between 0 and 1", config.error_rate));
+        fmt::format("error rate {} is not allowed: give a fraction of traces between 0 and 1", config.error_rate));
   }
   double n = config.traces_per_second * config.duration_seconds;
   double whole = std::round(n);
   if (std::fabs(n - whole) > 1e-6 * std::max(1.0, n) || whole < 1) {
     return absl::InvalidArgumentError(fmt::format(
-        "--rate {} × --duration {} is {} traces: it must be a whole number of at least 1 (for example --rate 10 "
-        "--duration 30 for 300 traces)",
+        "rate {} × duration {} is {} traces: it must be a whole number of at least 1 (for example a rate of 10 "
+        "for 30 seconds: 300 traces)",
         config.traces_per_second, config.duration_seconds, n));
   }
   if (whole > static_cast<double>(kMaxSeedTraces)) {
-    return absl::InvalidArgumentError(fmt::format("--rate {} × --duration {} is {} traces: at most {} are allowed",
+    return absl::InvalidArgumentError(fmt::format("rate {} × duration {} is {} traces: at most {} are allowed",
                                                   config.traces_per_second, config.duration_seconds, whole,
                                                   kMaxSeedTraces));
   }
-  if (config.signals.empty()) return absl::InvalidArgumentError("--signals is empty: give traces, metrics or logs");
+  if (config.signals.empty()) return absl::InvalidArgumentError("no signal to generate: give traces, metrics or logs");
   if (!config.session_id.empty()) {
     if (absl::Status s = session::ValidateSessionId(config.session_id); !s.ok()) return s;
   }
@@ -434,7 +434,7 @@ absl::StatusOr<SeedResult> SeedGenerator::GenerateSeed(const SeedConfig& config)
   if (pattern.entry_points.empty()) {
     return absl::InvalidArgumentError(fmt::format("pattern {} has no entry points", pattern.name));
   }
-  uint64_t now = NowUnixNano();
+  uint64_t now = (config.clock != nullptr ? *config.clock : RealClock()).WallNowUnixNano();
   uint64_t seed = config.seed ? *config.seed : (std::random_device{}() | (uint64_t{std::random_device{}()} << 32)) >> 11;
   // Whole milliseconds by default: metadata.json keeps start times to the millisecond.
   uint64_t start = config.start_time_unix_nano ? *config.start_time_unix_nano : now / 1'000'000 * 1'000'000;
@@ -488,8 +488,11 @@ absl::StatusOr<SeedResult> SeedGenerator::GenerateSeed(const SeedConfig& config)
     }
   }
   if (!status.ok()) {
-    (void)w.Close(session::SessionStatus::kFailed, std::string(status.message()));
-    return status;
+    // A stopped seed is kept as what it is: complete members, a consistent index, status failed.
+    (void)w.Close(session::SessionStatus::kFailed, status.code() == absl::StatusCode::kCancelled
+                                                       ? std::string(session::kInterruptedReason)
+                                                       : std::string(status.message()));
+    return Prefixed(status, fmt::format("session {}", m.session_id));
   }
   if (absl::Status s = w.Close(session::SessionStatus::kCompleted); !s.ok()) return s;
   const session::SessionCounts& c = w.counts();

@@ -22,6 +22,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/cancel.h"
+#include "common/clock.h"
 #include "generate/pattern.h"
 #include "otlp/schema.h"
 #include "session/session_store.h"
@@ -50,6 +52,10 @@ struct SeedConfig {
   session::WriterOptions writer = {.compression_threads = session::CompressionThreadsPerCore()};
   // Called now and then with (traces generated, traces total), for progress bars.
   std::function<void(uint64_t, uint64_t)> progress = nullptr;
+  // Stops the generation: the session is closed as failed, reason "interrupted", with what was written
+  // (GenerateSeed then returns Cancelled). Not owned.
+  Cancellation* cancel = nullptr;
+  Clock* clock = nullptr;  // for the default start time and id; default RealClock()
 };
 
 struct PhaseSummary {
@@ -80,6 +86,7 @@ struct SeedResult {
 // is allowed.
 absl::Status ValidateSeedConfig(const SeedConfig& config);
 
+// Thread-compatible; GenerateSeed uses threads of its own (compression) and joins them before it returns.
 class SeedGenerator {
  public:
   explicit SeedGenerator(session::SessionStore& sessions) : sessions_(sessions) {}

@@ -1325,8 +1325,8 @@ absl::StatusOr<std::string_view> BuiltinPatternSource(std::string_view name) {
     if (internal::kBuiltinPatternNames[i] == name) return internal::kBuiltinPatternTexts[i];
   }
   std::vector<std::string_view> names = BuiltinPatternNames();
-  return absl::NotFoundError(fmt::format("no pattern named '{}'{}; the patterns are {} (or pass your own file "
-                                         "with --pattern-file)",
+  return absl::NotFoundError(fmt::format("no pattern named '{}'{}; the patterns are {} (or use a pattern file of "
+                                         "your own)",
                                          name, DidYouMean(name, names), Join(names)));
 }
 

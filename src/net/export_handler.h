@@ -32,14 +32,13 @@
 
 #include "absl/status/status.h"
 #include "otlp/schema.h"
-#include "session/record.h"
 
 namespace otelrr::net {
 
 struct ExportRequest {
   otlp::Signal signal = otlp::Signal::kTraces;
-  session::Transport transport = session::Transport::kHttp;
-  session::Encoding encoding = session::Encoding::kProtobuf;
+  otlp::Transport transport = otlp::Transport::kHttp;
+  otlp::Encoding encoding = otlp::Encoding::kProtobuf;
   // The decompressed request body: an Export*ServiceRequest in `encoding`.
   std::string body = {};
   // When the receiver had the whole request (before any queueing), unix nanoseconds.
@@ -65,6 +64,7 @@ struct ExportResult {
 
 using ExportDone = std::function<void(ExportResult)>;
 
+// Implementations are thread-safe: every receiver thread calls Export at once.
 class ExportHandler {
  public:
   virtual ~ExportHandler() = default;

@@ -10,7 +10,9 @@
 #include <grpcpp/support/status.h>
 #include <grpcpp/support/stub_options.h>
 
+#include <atomic>
 #include <condition_variable>
+#include <set>
 #include <cstdint>
 #include <mutex>
 #include <utility>
@@ -98,6 +100,13 @@ class GrpcExporter::Impl {
   }
 
   void Call(const std::string& method, grpc::ByteBuffer request, std::function<void(GrpcExportResult)> done) {
+    if (cancelled_.load()) {
+      GrpcExportResult cancelled;
+      cancelled.code = absl::StatusCode::kCancelled;
+      cancelled.message = "cancelled";
+      done(std::move(cancelled));
+      return;
+    }
     // The call's state lives until gRPC reports the end of the call.
     auto call = std::make_unique<PendingCall>();
     call->request = std::move(request);
@@ -105,13 +114,21 @@ class GrpcExporter::Impl {
     if (options_.gzip) call->context.set_compression_algorithm(GRPC_COMPRESS_GZIP);
     for (const auto& [name, value] : options_.metadata) call->context.AddMetadata(name, value);
     call->done = std::move(done);
+    PendingCall* raw = call.release();
     {
       std::lock_guard lock(mu_);
       ++in_flight_;
+      calls_.insert(raw);
+      if (cancelled_.load()) raw->context.TryCancel();
     }
-    PendingCall* raw = call.release();
     stub_.UnaryCall(&raw->context, method, grpc::StubOptions(), &raw->request, &raw->response,
                     [this, raw](grpc::Status status) { Finished(std::unique_ptr<PendingCall>(raw), status); });
+  }
+
+  void Cancel() {
+    std::lock_guard lock(mu_);
+    cancelled_.store(true);
+    for (PendingCall* call : calls_) call->context.TryCancel();
   }
 
  private:
@@ -122,7 +139,12 @@ class GrpcExporter::Impl {
     std::function<void(GrpcExportResult)> done;
   };
 
+
   void Finished(std::unique_ptr<PendingCall> call, const grpc::Status& status) {
+    {
+      std::lock_guard lock(mu_);
+      calls_.erase(call.get());
+    }
     GrpcExportResult result;
     result.code = static_cast<absl::StatusCode>(status.error_code());
     result.message = status.error_message();
@@ -144,6 +166,8 @@ class GrpcExporter::Impl {
   std::mutex mu_;
   std::condition_variable idle_;
   int64_t in_flight_ = 0;
+  std::set<PendingCall*> calls_;  // in flight, for Cancel
+  std::atomic<bool> cancelled_{false};
 };
 
 absl::StatusOr<std::unique_ptr<GrpcExporter>> GrpcExporter::Create(GrpcExporterOptions options) {
@@ -191,6 +215,8 @@ void GrpcExporter::ExportAsync(otlp::Signal signal, std::shared_ptr<const std::s
                                std::function<void(GrpcExportResult)> done) {
   impl_->Call(std::string(GrpcExportMethod(signal)), internal::ByteBufferOf(std::move(request)), std::move(done));
 }
+
+void GrpcExporter::Cancel() { impl_->Cancel(); }
 
 GrpcExportResult GrpcExporter::Export(otlp::Signal signal, std::string_view request) {
   std::mutex mu;

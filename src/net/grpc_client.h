@@ -81,6 +81,10 @@ class GrpcExporter {
   void ExportAsync(otlp::Signal signal, std::shared_ptr<const std::string> request,
                    std::function<void(GrpcExportResult)> done);
 
+  // Cancels every call in flight (each ends with kCancelled) and answers every later call kCancelled
+  // at once, on the calling thread.
+  void Cancel();
+
   // Like ExportAsync to an arbitrary method, for tests and diagnostics.
   void CallAsync(const std::string& method, std::string request, std::function<void(GrpcExportResult)> done);
 

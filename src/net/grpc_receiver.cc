@@ -24,6 +24,7 @@
 #include <utility>
 
 #include "common/status.h"
+#include "net/address.h"
 #include "net/grpc_client.h"
 #include "net/internal/grpc_bytes.h"
 
@@ -36,12 +37,9 @@ struct Counters {
   std::atomic<uint64_t> failed{0};
   std::atomic<uint64_t> unimplemented{0};
   std::atomic<uint64_t> cancelled{0};
+  Clock* clock = &RealClock();  // set before the server starts
 };
 
-uint64_t NowUnixNano() {
-  auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count());
-}
 
 bool SignalOfMethod(std::string_view method, otlp::Signal* signal) {
   for (otlp::Signal s : {otlp::Signal::kTraces, otlp::Signal::kMetrics, otlp::Signal::kLogs}) {
@@ -82,31 +80,6 @@ grpc::Status ToGrpcStatus(const ExportResult& result) {
                         EncodeRpcStatus(code, message, result.retry_after));
   }
   return grpc::Status(static_cast<grpc::StatusCode>(code), message);
-}
-
-// Splits "host:port" or "[v6]:port".
-absl::Status SplitHostPort(std::string_view address, std::string* host, int* port) {
-  size_t colon = address.rfind(':');
-  if (colon == std::string_view::npos) {
-    return absl::InvalidArgumentError(fmt::format("gRPC listen address '{}' is not host:port", address));
-  }
-  std::string_view h = address.substr(0, colon);
-  std::string_view p = address.substr(colon + 1);
-  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') {
-    h = h.substr(1, h.size() - 2);
-  } else if (h.find(':') != std::string_view::npos) {
-    return absl::InvalidArgumentError(
-        fmt::format("gRPC listen address '{}': write an IPv6 host in brackets, [::1]:4317", address));
-  }
-  int value = -1;
-  auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), value);
-  if (h.empty() || p.empty() || ec != std::errc() || end != p.data() + p.size() || value < 0 || value > 65535) {
-    return absl::InvalidArgumentError(
-        fmt::format("gRPC listen address '{}' is not host:port with a port from 0 to 65535", address));
-  }
-  *host = std::string(h);
-  *port = value;
-  return absl::OkStatus();
 }
 
 // gRPC only logs why it could not listen; binding once more ourselves finds the reason to report.
@@ -170,10 +143,10 @@ class ExportCall final : public grpc::ServerGenericBidiReactor {
     if (link_->answered.load()) return;  // cancelled while the message arrived
     ExportRequest request{
         .signal = signal_,
-        .transport = session::Transport::kGrpc,
-        .encoding = session::Encoding::kProtobuf,
+        .transport = otlp::Transport::kGrpc,
+        .encoding = otlp::Encoding::kProtobuf,
         .body = internal::StringOf(request_),
-        .arrival_unix_nano = NowUnixNano(),
+        .arrival_unix_nano = counters_->clock->WallNowUnixNano(),
         .peer = peer_,
     };
     request_.Clear();
@@ -252,6 +225,7 @@ class GrpcReceiver::Impl {
   Impl(ExportHandler* handler, std::string host) : service_(handler, counters_), host_(std::move(host)) {}
 
   absl::Status Start(const GrpcReceiverOptions& options, int requested_port) {
+    if (options.clock != nullptr) counters_->clock = options.clock;
     grpc::ServerBuilder builder;
     builder.AddListeningPort(options.address, grpc::InsecureServerCredentials(), &port_);
     // Without this, Linux lets a second server bind the same port (SO_REUSEPORT) and the two would
@@ -306,14 +280,13 @@ class GrpcReceiver::Impl {
 
 absl::StatusOr<std::unique_ptr<GrpcReceiver>> GrpcReceiver::Start(GrpcReceiverOptions options,
                                                                   ExportHandler& handler) {
-  std::string host;
-  int port = 0;
-  if (absl::Status s = SplitHostPort(options.address, &host, &port); !s.ok()) return s;
+  absl::StatusOr<HostPort> address = ParseHostPort(options.address);
+  if (!address.ok()) return Prefixed(address.status(), "gRPC listen address");
   if (options.max_receive_message_bytes == 0) {
     return absl::InvalidArgumentError("gRPC receiver: max_receive_message_bytes must be positive");
   }
-  auto impl = std::make_unique<Impl>(&handler, std::move(host));
-  if (absl::Status s = impl->Start(options, port); !s.ok()) return s;
+  auto impl = std::make_unique<Impl>(&handler, std::move(address->host));
+  if (absl::Status s = impl->Start(options, address->port); !s.ok()) return s;
   return std::unique_ptr<GrpcReceiver>(new GrpcReceiver(std::move(impl)));
 }
 

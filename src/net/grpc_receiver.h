@@ -33,6 +33,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/clock.h"
 #include "net/export_handler.h"
 
 namespace otelrr::net {
@@ -42,6 +43,7 @@ struct GrpcReceiverOptions {
   std::string address = "127.0.0.1:4317";
   // The largest request message accepted, after decompression.
   size_t max_receive_message_bytes = 64u << 20;
+  Clock* clock = nullptr;  // stamps arrival times; default RealClock()
 };
 
 struct GrpcReceiverStats {

@@ -14,16 +14,16 @@
 #include "fmt/format.h"
 #include "gtest/gtest.h"
 #include "net/grpc_client.h"
-#include "session/testing/requests.h"
+#include "otlp/testing/requests.h"
 
 namespace otelrr::net {
 namespace {
 
 using namespace std::chrono_literals;
 using otlp::Signal;
-using session::testing::LogsRequest;
-using session::testing::MetricsRequest;
-using session::testing::TraceRequest;
+using otlp::testing::LogsRequest;
+using otlp::testing::MetricsRequest;
+using otlp::testing::TraceRequest;
 
 uint64_t NowUnixNano() {
   return static_cast<uint64_t>(
@@ -146,8 +146,8 @@ TEST_F(GrpcReceiverTest, EachSignalReachesTheHandlerWithItsExactBytes) {
   for (size_t i = 0; i < got.size(); ++i) {
     EXPECT_EQ(got[i].signal, sent[i].first);
     EXPECT_EQ(got[i].body, sent[i].second);
-    EXPECT_EQ(got[i].transport, session::Transport::kGrpc);
-    EXPECT_EQ(got[i].encoding, session::Encoding::kProtobuf);
+    EXPECT_EQ(got[i].transport, otlp::Transport::kGrpc);
+    EXPECT_EQ(got[i].encoding, otlp::Encoding::kProtobuf);
     EXPECT_GE(got[i].arrival_unix_nano, before);
     EXPECT_LE(got[i].arrival_unix_nano, after);
     EXPECT_TRUE(got[i].peer.starts_with("127.0.0.1:")) << got[i].peer;

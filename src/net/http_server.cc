@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "common/status.h"
+#include "net/address.h"
 
 namespace otelrr::net {
 namespace {
@@ -43,29 +44,16 @@ constexpr uint64_t kMaxReadReserve = 256 << 10;
 
 }  // namespace
 
+HttpResponse HttpHandler::Refusal(int status, std::string message) {
+  message.push_back('\n');
+  return {.status = status, .content_type = "text/plain; charset=utf-8", .body = std::move(message)};
+}
+
 std::string_view HttpRequest::Header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
     if (k == name) return v;
   }
   return {};
-}
-
-absl::Status ParseHostPort(std::string_view address, std::string* host, uint16_t* port) {
-  size_t colon = address.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) {
-    return absl::InvalidArgumentError(fmt::format("address '{}' is not host:port (e.g. 127.0.0.1:4318)", address));
-  }
-  std::string_view h = address.substr(0, colon);
-  std::string_view p = address.substr(colon + 1);
-  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-  unsigned value = 0;
-  auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), value);
-  if (p.empty() || ec != std::errc() || end != p.data() + p.size() || value > 65535) {
-    return absl::InvalidArgumentError(fmt::format("address '{}' has no valid port (0-65535)", address));
-  }
-  *host = std::string(h);
-  *port = static_cast<uint16_t>(value);
-  return absl::OkStatus();
 }
 
 // What the server and its connections share. The server owns it; connections point at it (their
@@ -153,19 +141,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) return Close();
     core_->bad.fetch_add(1);
     keep_alive_ = false;
-    HttpResponse r;
     if (ec == http::error::body_limit) {
-      r.status = 413;
-      r.body = fmt::format("request body exceeds the limit of {} bytes\n", core_->options.max_body_bytes);
+      Write(core_->handler.Refusal(
+          413, fmt::format("request body exceeds the limit of {} bytes", core_->options.max_body_bytes)));
     } else if (ec == http::error::header_limit) {
-      r.status = 431;
-      r.body = fmt::format("request headers exceed the limit of {} bytes\n", core_->options.max_header_bytes);
+      Write(core_->handler.Refusal(
+          431, fmt::format("request headers exceed the limit of {} bytes", core_->options.max_header_bytes)));
     } else {
-      r.status = 400;
-      r.body = fmt::format("malformed HTTP request: {}\n", ec.message());
+      Write(core_->handler.Refusal(400, fmt::format("malformed HTTP request: {}", ec.message())));
     }
-    r.content_type = "text/plain; charset=utf-8";
-    Write(std::move(r));
   }
 
   void OnBody(beast::error_code ec, size_t) {
@@ -249,9 +233,10 @@ class HttpServer::Impl {
       : core_(std::make_shared<HttpCore>(std::move(options), handler)), acceptor_(asio::make_strand(core_->ioc)) {}
 
   absl::Status Listen() {
-    std::string host;
-    uint16_t port = 0;
-    if (absl::Status s = ParseHostPort(core_->options.address, &host, &port); !s.ok()) return s;
+    absl::StatusOr<HostPort> parsed = ParseHostPort(core_->options.address);
+    if (!parsed.ok()) return parsed.status();
+    const std::string& host = parsed->host;
+    const uint16_t port = parsed->port;
     beast::error_code ec;
     asio::ip::address ip = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
     if (ec) {

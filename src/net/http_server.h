@@ -61,6 +61,9 @@ class HttpHandler {
   virtual ~HttpHandler() = default;
   // Called on a server thread. Call `respond` exactly once, on any thread, now or later.
   virtual void Handle(HttpRequest request, HttpResponder respond) = 0;
+  // The answer to a request the server refuses itself (413, 431, 400; see HttpServer), in the form the
+  // handler's clients expect. `message` is one line without a newline. Default: the message as text/plain.
+  virtual HttpResponse Refusal(int status, std::string message);
 };
 
 struct HttpServerOptions {
@@ -82,6 +85,7 @@ struct HttpServerStats {
   uint64_t bad_requests = 0;         // malformed, or over a size limit
 };
 
+// Thread-safe: Shutdown, stats and the accessors may be called from any thread.
 class HttpServer {
  public:
   // Binds and starts serving. InvalidArgument for an address that does not parse, Unavailable when it
@@ -105,8 +109,6 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
-// Splits "host:port" ("[v6]:port" too). InvalidArgument with the reason.
-absl::Status ParseHostPort(std::string_view address, std::string* host, uint16_t* port);
 
 }  // namespace otelrr::net
 

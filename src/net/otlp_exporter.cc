@@ -1,8 +1,11 @@
 #include "net/otlp_exporter.h"
 
 #include <curl/curl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <fmt/format.h>
 
+#include <atomic>
 #include <charconv>
 #include <condition_variable>
 #include <cstdlib>
@@ -14,11 +17,11 @@
 #include <vector>
 
 #include "common/status.h"
+#include "net/address.h"
 #include "net/grpc_client.h"
-#include "net/http_server.h"
 #include "otlp/field_reader.h"
 #include "otlp/json.h"
-#include "session/internal/gzip.h"
+#include "common/gzip.h"
 
 namespace otelrr::net {
 namespace {
@@ -105,8 +108,11 @@ ExportResult FromHttp(otlp::Signal signal, long status, std::string_view content
 class HttpOtlpExporter : public OtlpExporter {
  public:
   HttpOtlpExporter(std::string url, std::string base, OtlpExporterOptions options)
-      : url_(std::move(url)), base_(std::move(base)), options_(options) {
-    for (int i = 0; i < std::max(1, options_.http_connections); ++i) threads_.emplace_back([this] { Run(); });
+      : url_(std::move(url)),
+        base_(std::move(base)),
+        options_(options),
+        sockets_(static_cast<size_t>(std::max(1, options_.http_connections))) {
+    for (Socket& socket : sockets_) threads_.emplace_back([this, &socket] { Run(socket); });
   }
 
   ~HttpOtlpExporter() override {
@@ -121,12 +127,32 @@ class HttpOtlpExporter : public OtlpExporter {
   void Export(otlp::Signal signal, std::shared_ptr<const std::string> request, ExportDone done) override {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      jobs_.push_back({signal, std::move(request), std::move(done)});
+      if (!cancelled_.load()) {
+        jobs_.push_back({signal, std::move(request), std::move(done)});
+        cv_.notify_one();
+        return;
+      }
     }
-    cv_.notify_one();
+    done({.status = CancelledError()});
   }
 
   const std::string& url() const override { return url_; }
+
+  void Cancel() override {
+    std::deque<Job> queued;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      cancelled_.store(true);
+      queued.swap(jobs_);
+    }
+    // Requests on the wire: their sockets are shut down, which ends a connection attempt or a transfer
+    // at once (libcurl's progress callback alone would notice only within a second).
+    for (Socket& socket : sockets_) {
+      std::lock_guard<std::mutex> lock(socket.mu);
+      if (socket.fd >= 0) ::shutdown(socket.fd, SHUT_RDWR);
+    }
+    for (Job& job : queued) job.done({.status = CancelledError()});
+  }
 
  private:
   struct Job {
@@ -134,6 +160,33 @@ class HttpOtlpExporter : public OtlpExporter {
     std::shared_ptr<const std::string> body;
     ExportDone done;
   };
+  // The socket a worker's connection uses, so that Cancel can shut it down. `mu` orders shutdown
+  // against close, so an fd is never shut down after it was closed (and perhaps reused).
+  struct Socket {
+    std::mutex mu;
+    int fd = -1;
+  };
+
+  absl::Status CancelledError() const { return absl::CancelledError(fmt::format("sending to {} was cancelled", url_)); }
+
+  static curl_socket_t OpenSocket(void* user, curlsocktype, curl_sockaddr* address) {
+    auto* socket = static_cast<Socket*>(user);
+    curl_socket_t fd = ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    std::lock_guard<std::mutex> lock(socket->mu);
+    socket->fd = fd;
+    return fd;
+  }
+
+  static int CloseSocket(void* user, curl_socket_t fd) {
+    auto* socket = static_cast<Socket*>(user);
+    std::lock_guard<std::mutex> lock(socket->mu);
+    if (socket->fd == fd) socket->fd = -1;
+    return ::close(fd);
+  }
+
+  static int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    return static_cast<HttpOtlpExporter*>(user)->cancelled_.load() ? 1 : 0;
+  }
 
   static size_t OnBody(char* data, size_t size, size_t n, void* user) {
     static_cast<std::string*>(user)->append(data, size * n);
@@ -156,8 +209,17 @@ class HttpOtlpExporter : public OtlpExporter {
     return size * n;
   }
 
-  void Run() {
+  void Run(Socket& socket) {
     CURL* curl = curl_easy_init();
+    if (curl != nullptr) {
+      curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, &HttpOtlpExporter::OpenSocket);
+      curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &socket);
+      curl_easy_setopt(curl, CURLOPT_CLOSESOCKETFUNCTION, &HttpOtlpExporter::CloseSocket);
+      curl_easy_setopt(curl, CURLOPT_CLOSESOCKETDATA, &socket);
+      curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+      curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &HttpOtlpExporter::OnProgress);
+      curl_easy_setopt(curl, CURLOPT_XFERINFODATA, this);
+    }
     curl_slist* headers = curl_slist_append(
         nullptr, options_.json ? "Content-Type: application/json" : "Content-Type: application/x-protobuf");
     headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
@@ -166,7 +228,7 @@ class HttpOtlpExporter : public OtlpExporter {
       headers = curl_slist_append(headers, fmt::format("{}: {}", name, value).c_str());
     }
     std::string response, retry_after, compressed, json;
-    session::internal::GzipCompressor gzip(1);
+    GzipCompressor gzip(1);
     otlp::JsonCodec codec;
     while (true) {
       Job job;
@@ -179,6 +241,10 @@ class HttpOtlpExporter : public OtlpExporter {
       }
       if (curl == nullptr) {
         job.done({.status = absl::InternalError("libcurl could not start")});
+        continue;
+      }
+      if (cancelled_.load()) {
+        job.done({.status = CancelledError()});
         continue;
       }
       std::string endpoint = base_ + std::string(PathOf(job.signal));
@@ -219,11 +285,16 @@ class HttpOtlpExporter : public OtlpExporter {
         curl_easy_setopt(curl, CURLOPT_SSLKEY, options_.tls.client_key_file.c_str());
       }
       CURLcode rc = curl_easy_perform(curl);
+      if (cancelled_.load() && rc != CURLE_OK) {
+        job.done({.status = CancelledError()});
+        continue;
+      }
       if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CERTPROBLEM) {
         // Not transient: retrying cannot make a certificate trusted.
         job.done({.status = absl::FailedPreconditionError(fmt::format(
-                      "sending to {} failed: {} (TLS: trust the server's CA with --certificate or "
-                      "OTEL_EXPORTER_OTLP_CERTIFICATE; a client certificate goes in --client-certificate and --client-key)",
+                      "sending to {} failed: {} (TLS: trust the server's CA by giving its certificate file, as "
+                      "OTEL_EXPORTER_OTLP_CERTIFICATE does; a server that wants a client certificate needs the "
+                      "client certificate and key files)",
                       endpoint, curl_easy_strerror(rc)))});
         continue;
       }
@@ -250,6 +321,8 @@ class HttpOtlpExporter : public OtlpExporter {
   std::condition_variable cv_;
   std::deque<Job> jobs_;
   bool stop_ = false;
+  std::atomic<bool> cancelled_{false};
+  std::vector<Socket> sockets_;       // one per worker
   std::vector<std::thread> threads_;  // last
 };
 
@@ -275,6 +348,7 @@ class GrpcOtlpExporter : public OtlpExporter {
   }
 
   const std::string& url() const override { return url_; }
+  void Cancel() override { exporter_->Cancel(); }
 
  private:
   const std::string url_;
@@ -304,7 +378,7 @@ absl::Status LoadTls(const TlsFiles& tls, GrpcExporterOptions* grpc) {
   if (tls.client_cert_file.empty() != tls.client_key_file.empty()) {
     return absl::InvalidArgumentError(
         "mutual TLS needs both a client certificate and its key (OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and "
-        "OTEL_EXPORTER_OTLP_CLIENT_KEY, or --client-certificate and --client-key)");
+        "OTEL_EXPORTER_OTLP_CLIENT_KEY)");
   }
   std::string* targets[] = {&grpc->tls_root_certs, &grpc->tls_client_cert, &grpc->tls_client_key};
   const std::string* files[] = {&tls.ca_file, &tls.client_cert_file, &tls.client_key_file};
@@ -350,41 +424,21 @@ PartialSuccess DecodePartialSuccess(std::string_view response) {
 }
 
 absl::StatusOr<std::unique_ptr<OtlpExporter>> CreateOtlpExporter(std::string_view url, OtlpExporterOptions options) {
-  size_t scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) {
-    return absl::InvalidArgumentError(
-        fmt::format("'{}' is not a URL: use http://host:port (OTLP/HTTP) or grpc://host:port (OTLP/gRPC)", url));
-  }
-  std::string_view scheme = url.substr(0, scheme_end);
-  std::string_view rest = url.substr(scheme_end + 3);
-  std::string_view authority = rest.substr(0, rest.find('/'));
-  std::string_view path = authority.size() < rest.size() ? rest.substr(authority.size()) : std::string_view();
-  std::string host;
-  uint16_t port = 0;
-  if (absl::Status s = ParseHostPort(authority, &host, &port); !s.ok() || host.empty() || port == 0) {
-    return absl::InvalidArgumentError(fmt::format("'{}' has no host:port: use e.g. http://127.0.0.1:4318", url));
-  }
-  GrpcExporterOptions grpc_options{.target = std::string(authority), .gzip = options.gzip, .timeout = options.timeout,
-                                   .metadata = LowerNames(options.headers)};
+  absl::StatusOr<OtlpUrl> parsed = ParseOtlpUrl(url);
+  if (!parsed.ok()) return parsed.status();
+  GrpcExporterOptions grpc_options{
+      .target = parsed->authority, .gzip = options.gzip, .timeout = options.timeout, .metadata = LowerNames(options.headers)};
   if (absl::Status s = LoadTls(options.tls, &grpc_options); !s.ok()) return s;
-  if (scheme == "grpc" || scheme == "grpcs") {
-    if (!path.empty() && path != "/") {
-      return absl::InvalidArgumentError(fmt::format("'{}': a {}:// URL has no path", url, scheme));
-    }
-    grpc_options.tls = scheme == "grpcs";
+  if (parsed->scheme == "grpc" || parsed->scheme == "grpcs") {
+    grpc_options.tls = parsed->scheme == "grpcs";
     absl::StatusOr<std::unique_ptr<GrpcExporter>> e = GrpcExporter::Create(std::move(grpc_options));
     if (!e.ok()) return e.status();
     return std::unique_ptr<OtlpExporter>(new GrpcOtlpExporter(std::string(url), std::move(*e)));
   }
-  if (scheme == "http" || scheme == "https") {
-    static std::once_flag curl_init;
-    std::call_once(curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-    std::string base(url);
-    while (base.ends_with('/')) base.pop_back();
-    return std::unique_ptr<OtlpExporter>(new HttpOtlpExporter(std::string(url), std::move(base), options));
-  }
-  return absl::InvalidArgumentError(
-      fmt::format("'{}': scheme {} is not supported: use http://, https://, grpc:// or grpcs://", url, scheme));
+  static std::once_flag curl_init;
+  std::call_once(curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  std::string base = fmt::format("{}://{}{}", parsed->scheme, parsed->authority, parsed->path);
+  return std::unique_ptr<OtlpExporter>(new HttpOtlpExporter(std::string(url), std::move(base), options));
 }
 
 }  // namespace otelrr::net

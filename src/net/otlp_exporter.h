@@ -16,6 +16,7 @@
 //   no connection, timeout               -> Unavailable "sending to <url> failed: ..."
 //   anything else                        -> that code (Internal for other HTTP statuses)
 // Export never blocks on the network: `done` runs later on an exporter thread (and must not block).
+// Thread-safe: Export and Cancel may be called from any thread.
 // There are no retries here: the answer goes back to whoever sent the request, whose retry policy
 // decides (as the OTLP specification wants of a pass-through).
 #ifndef OTELRR_NET_OTLP_EXPORTER_H_
@@ -65,6 +66,10 @@ class OtlpExporter {
   // may send it again (a retry) keeps its own reference instead of a copy.
   virtual void Export(otlp::Signal signal, std::shared_ptr<const std::string> request, ExportDone done) = 0;
   virtual const std::string& url() const = 0;
+  // Ends every request at once, queued or on the wire (connection attempts included): each `done` gets
+  // Cancelled, for queued requests on the calling thread (call it without holding a lock that `done`
+  // takes). Every later Export is answered Cancelled at once. For stopping without waiting for timeouts.
+  virtual void Cancel() = 0;
 };
 
 // InvalidArgument naming the URL when it is not http://, https://, grpc:// or grpcs:// with a host and

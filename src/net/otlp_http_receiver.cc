@@ -12,11 +12,6 @@
 namespace otelrr::net {
 namespace {
 
-uint64_t NowUnixNano() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -197,10 +192,10 @@ void OtlpHttpReceiver::Handle(HttpRequest request, HttpResponder respond) {
     return;
   }
   ExportRequest export_request{.signal = signal,
-                               .transport = session::Transport::kHttp,
-                               .encoding = json ? session::Encoding::kJson : session::Encoding::kProtobuf,
+                               .transport = otlp::Transport::kHttp,
+                               .encoding = json ? otlp::Encoding::kJson : otlp::Encoding::kProtobuf,
                                .body = std::move(body),
-                               .arrival_unix_nano = NowUnixNano(),
+                               .arrival_unix_nano = clock_.WallNowUnixNano(),
                                .peer = std::move(request.peer)};
   handler_.Export(std::move(export_request), [signal, json, respond = std::move(respond)](ExportResult result) {
     if (result.status.ok()) {

@@ -9,6 +9,7 @@
 // costs at most max_request_bytes) or identity, else 415. Other paths 404, other methods 405 with
 // Allow: POST. A body that is not valid gzip, or exceeds the limit once decompressed: 400 / 413. The
 // handler's result is answered in the request's encoding (handler docs: net/export_handler.h).
+// Thread-safe: the HTTP server calls Handle from all its threads.
 #ifndef OTELRR_NET_OTLP_HTTP_RECEIVER_H_
 #define OTELRR_NET_OTLP_HTTP_RECEIVER_H_
 
@@ -17,6 +18,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "common/clock.h"
 #include "net/export_handler.h"
 #include "net/http_server.h"
 
@@ -25,12 +27,13 @@ namespace otelrr::net {
 struct OtlpHttpReceiverOptions {
   // The largest request accepted once decompressed. Also give the HttpServer this as max_body_bytes.
   size_t max_request_bytes = 64u << 20;
+  Clock* clock = nullptr;  // stamps arrival times; default RealClock()
 };
 
 class OtlpHttpReceiver : public HttpHandler {
  public:
   OtlpHttpReceiver(ExportHandler& handler, OtlpHttpReceiverOptions options = {})
-      : handler_(handler), options_(options) {}
+      : handler_(handler), options_(options), clock_(options.clock != nullptr ? *options.clock : RealClock()) {}
 
   void Handle(HttpRequest request, HttpResponder respond) override;
 
@@ -40,6 +43,7 @@ class OtlpHttpReceiver : public HttpHandler {
  private:
   ExportHandler& handler_;
   OtlpHttpReceiverOptions options_;
+  Clock& clock_;
   std::atomic<uint64_t> requests_{0};
   std::atomic<uint64_t> rejected_{0};
 };

@@ -189,6 +189,7 @@ void AppendExpBuckets(std::string* out, uint32_t field, const ExpBuckets& b) {
 }
 
 struct Series {
+  uint64_t pinned_start = 0;  // the start time the series' points are sent with
   Kind kind = Kind::kSum;
   bool monotonic = false;  // sums only; the other kinds count, and counts only grow
   bool from_zero = false;
@@ -260,7 +261,7 @@ void ContinuePoint(const Series& s, std::string_view bytes, const Point& p, uint
   const bool add = CountsGrow(s);
   const Point& d = s.delta;
   Point q = p;
-  q.start = s.last.start;
+  q.start = s.pinned_start;
   if (add) {
     q.as_int = static_cast<int64_t>(static_cast<uint64_t>(p.as_int) + k * static_cast<uint64_t>(d.as_int));
     q.as_double = p.as_double + static_cast<double>(k) * d.as_double;
@@ -394,6 +395,8 @@ std::string Concatenated(std::string_view message, uint32_t number) {
 struct CumulativeCarry::State {
   std::unordered_map<std::string, uint32_t> interned;  // resource and scope bytes -> small ids
   std::unordered_map<std::string, Series> series;
+  // Start times in the comparison frame -> the start time they were first sent with.
+  std::unordered_map<uint64_t, uint64_t> pinned;
   std::string key;  // scratch
   std::vector<std::string_view> attributes;
 
@@ -482,14 +485,32 @@ struct CumulativeCarry::State {
 CumulativeCarry::CumulativeCarry() : state_(std::make_unique<State>()) {}
 CumulativeCarry::~CumulativeCarry() = default;
 
-void CumulativeCarry::Observe(std::string_view request, uint64_t recording_start) {
+namespace {
+
+// `t` moved back by `shift` (saturating at 0 and at the top of the range), 0 staying 0.
+uint64_t Unshifted(uint64_t t, int64_t shift) {
+  if (t == 0 || shift == 0) return t;
+  if (shift > 0) return t > static_cast<uint64_t>(shift) ? t - static_cast<uint64_t>(shift) : 0;
+  uint64_t up = static_cast<uint64_t>(-(shift + 1)) + 1;
+  return t > ~uint64_t{0} - up ? ~uint64_t{0} : t + up;
+}
+
+}  // namespace
+
+bool CumulativeCarry::Observe(std::string_view request, uint64_t recording_start, int64_t shift, std::string* out) {
   State& st = *state_;
+  bool pin = false;
   st.ForEachPoint(request, nullptr,
                   [&](uint32_t resource, uint32_t scope, Kind kind, bool monotonic, std::string_view name,
                       std::string_view bytes, std::string*) {
                     Point p;
                     st.attributes.clear();
                     if (!DecodePoint(kind, bytes, &p, &st.attributes)) return true;  // skipped
+                    const uint64_t sent_start = p.start;
+                    p.start = Unshifted(p.start, shift);
+                    p.time = Unshifted(p.time, shift);
+                    const uint64_t pinned = st.pinned.try_emplace(p.start, sent_start).first->second;
+                    pin |= pinned != sent_start;
                     if ((p.flags & kNoRecordedValue) != 0) return true;
                     st.MakeKey(resource, scope, kind, name);
                     auto [it, added] = st.series.try_emplace(st.key);
@@ -498,6 +519,7 @@ void CumulativeCarry::Observe(std::string_view request, uint64_t recording_start
                       s.kind = kind;
                       s.monotonic = monotonic;
                       s.from_zero = p.start != 0 && p.start >= recording_start;
+                      s.pinned_start = pinned;
                       s.first = p;
                       s.last = std::move(p);
                       return true;
@@ -510,6 +532,29 @@ void CumulativeCarry::Observe(std::string_view request, uint64_t recording_start
                     s.last = std::move(p);
                     return true;
                   });
+  if (!pin || out == nullptr) return false;
+  // Second walk, rare: only requests shifted unlike the first get their start times replaced.
+  std::string rebuilt;
+  rebuilt.reserve(request.size());
+  bool ok = st.ForEachPoint(request, &rebuilt,
+                            [&](uint32_t, uint32_t, Kind, bool, std::string_view, std::string_view bytes,
+                                std::string* o) {
+                              FieldReader fields(bytes);
+                              RawField f;
+                              while (fields.Next(&f)) {
+                                if (f.Is(2, WireType::kFixed64) && f.fixed64() != 0) {
+                                  auto it = st.pinned.find(Unshifted(f.fixed64(), shift));
+                                  AppendTag(o, 2, WireType::kFixed64);
+                                  AppendFixed64(o, it != st.pinned.end() ? it->second : f.fixed64());
+                                  continue;
+                                }
+                                o->append(f.whole);
+                              }
+                              return !fields.malformed();
+                            });
+  if (!ok) return false;
+  out->swap(rebuilt);
+  return true;
 }
 
 bool CumulativeCarry::Continue(std::string_view request, uint64_t iteration, std::string* out) {

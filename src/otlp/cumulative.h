@@ -25,6 +25,8 @@
 //   exponential histograms count, sum, zero count and the buckets, at the coarser of the two scales;
 //   summaries             count and sum (quantiles stay as recorded: they are not cumulative).
 // Non-monotonic cumulative sums (an up-down counter) keep their recorded values and only their start time.
+// Start times are pinned in the first iteration too, when requests were shifted by different amounts
+// (Observe's `shift`): every point of a series keeps the start time its first point was sent with.
 // Left exactly as recorded: gauges, delta temporality, points flagged "no recorded value", series that
 // reset inside the recording (the start time changed, or a count or monotonic value fell), histograms
 // whose bounds changed, and series the first iteration did not see.
@@ -52,7 +54,15 @@ class CumulativeCarry {
   // Learns the cumulative series of one ExportMetricsServiceRequest (protobuf) of the first iteration.
   // `recording_start` is the recording's start in the same time frame as the request's timestamps.
   // Bytes that do not parse are skipped (replay validates requests before this).
-  void Observe(std::string_view request, uint64_t recording_start);
+  void Observe(std::string_view request, uint64_t recording_start) { Observe(request, recording_start, 0, nullptr); }
+
+  // The same for a request whose timestamps were moved by `shift` from the frame in which requests
+  // compare (replay's --timestamps current moves each request by its own amount; recording_start is in
+  // that frame). A cumulative series keeps one start time: a start time S of that frame is sent as it
+  // was first sent, so when this request's start times differ from that (its shift differs from the
+  // first one's) and `out` is set, *out gets the request with those start times pinned and it returns
+  // true; otherwise false and *out is left alone.
+  bool Observe(std::string_view request, uint64_t recording_start, int64_t shift, std::string* out);
 
   // Writes to *out the request of iteration `iteration` (>= 1) with its cumulative series continued, and
   // returns true; returns false (and leaves *out alone) when nothing in it needs to change.

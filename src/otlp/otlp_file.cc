@@ -582,15 +582,14 @@ absl::StatusOr<Signal> DetectProtobufSignal(std::string_view payload) {
   if (candidates.empty()) {
     if (!first_error.empty() && payload.size() > 0) {
       return absl::InvalidArgumentError(
-          fmt::format("not an OTLP protobuf request of any signal (as traces: {}); if it is, name its signal "
-                      "with --signal",
+          fmt::format("not an OTLP protobuf request of any signal (as traces: {}); if it is, name its signal",
                       first_error));
     }
     return absl::InvalidArgumentError("the protobuf message holds no spans, data points or log records, so its "
-                                      "signal cannot be told: name it with --signal");
+                                      "signal cannot be told: name it");
   }
   return absl::InvalidArgumentError(
-      "the protobuf message is valid as more than one signal: name its signal with --signal");
+      "the protobuf message is valid as more than one signal: name its signal");
 }
 
 absl::StatusOr<std::unique_ptr<OtlpFileReader>> OtlpFileReader::Open(const std::string& path,

@@ -382,7 +382,7 @@ TEST_F(OtlpFileTest, AmbiguousProtobufAsksForTheSignal) {
   std::string none("\x0a\x00", 2);
   std::string path = Write("none.pb", none);
   Read r = ReadAll(path);
-  EXPECT_NE(std::string(r.status.message()).find("--signal"), std::string::npos) << r.status;
+  EXPECT_NE(std::string(r.status.message()).find("name it"), std::string::npos) << r.status;
   EXPECT_NE(std::string(r.status.message()).find(path), std::string::npos) << r.status;
   // Forcing the signal resolves both.
   Read forced = ReadAll(Write("both.pb", both), {.signal = Signal::kLogs});

@@ -141,6 +141,35 @@ void ShiftTimestamps(std::string* request, const FieldLocations& where, int64_t 
   }
 }
 
+uint64_t TimeMap::operator()(uint64_t t) const {
+  if (t == 0) return 0;
+  if (speed == 1) {
+    // An exact shift by to - from, which may not fit an int64: apply it in two steps if need be.
+    if (to >= from) {
+      uint64_t d = to - from;
+      return d > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ? std::numeric_limits<uint64_t>::max()
+                                                                           : Shifted(t, static_cast<int64_t>(d));
+    }
+    uint64_t d = from - to;
+    return d > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ? 1 : Shifted(t, -static_cast<int64_t>(d));
+  }
+  // long double keeps 64 bits of mantissa: offsets of any size stay exact to the nanosecond.
+  long double mapped = static_cast<long double>(to) +
+                       (static_cast<long double>(t) - static_cast<long double>(from)) / static_cast<long double>(speed);
+  if (mapped < 1) return 1;
+  if (mapped >= 18446744073709551615.0L) return std::numeric_limits<uint64_t>::max();
+  return static_cast<uint64_t>(mapped + 0.5L);  // rounded to the nearest nanosecond
+}
+
+void MapTimestamps(std::string* request, const FieldLocations& where, const TimeMap& map) {
+  uint8_t* bytes = MutableBytes(request);
+  for (uint32_t offset : where.timestamps) {
+    if (!Fits(request->size(), offset, 8)) continue;
+    uint64_t t = LoadLE64(bytes + offset);
+    if (t != 0) StoreLE64(bytes + offset, map(t));
+  }
+}
+
 uint64_t MaxTimestamp(std::string_view request, const FieldLocations& where) {
   uint64_t max = 0;
   for (uint32_t offset : where.timestamps) {

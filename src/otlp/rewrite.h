@@ -38,6 +38,20 @@ namespace otelrr::otlp {
 // end of `request` are ignored.
 void ShiftTimestamps(std::string* request, const FieldLocations& where, int64_t delta_nanos);
 
+// A timeline moved and played at another speed: t -> to + (t - from) / speed. speed 1 is a shift by
+// to - from, exactly; other speeds round to the nearest nanosecond.
+struct TimeMap {
+  uint64_t from = 0;
+  uint64_t to = 0;
+  double speed = 1;  // > 0
+
+  // 0 (unset) stays 0; the result saturates at 1 and UINT64_MAX as ShiftTimestamps does.
+  uint64_t operator()(uint64_t t) const;
+};
+
+// Replaces every timestamp t listed in `where` by map(t), in place (the same conditions as ShiftTimestamps).
+void MapTimestamps(std::string* request, const FieldLocations& where, const TimeMap& map);
+
 // The largest timestamp listed in `where`, or 0 when the request has no non-zero timestamp. Equal to
 // RequestSummary::max_time_unix_nano, without a second walk of the request.
 uint64_t MaxTimestamp(std::string_view request, const FieldLocations& where);

@@ -420,6 +420,32 @@ bool ParseSignal(std::string_view name, Signal* signal) {
   return true;
 }
 
+std::string_view TransportName(Transport transport) {
+  switch (transport) {
+    case Transport::kUnknown:
+      return "unknown";
+    case Transport::kHttp:
+      return "http";
+    case Transport::kGrpc:
+      return "grpc";
+    case Transport::kGenerated:
+      return "generated";
+    case Transport::kImported:
+      return "imported";
+  }
+  return "unknown";
+}
+
+std::string_view EncodingName(Encoding encoding) {
+  switch (encoding) {
+    case Encoding::kProtobuf:
+      return "protobuf";
+    case Encoding::kJson:
+      return "json";
+  }
+  return "unknown";
+}
+
 const Field* FindFieldSlow(const MessageType& type, uint32_t number) {
   for (const Field& f : type.fields) {
     if (f.number == number) return &f;

@@ -18,15 +18,9 @@
 #include <span>
 #include <string_view>
 
+#include "otlp/signal.h"
+
 namespace otelrr::otlp {
-
-// The three OTLP signals. The numeric values are stored in session files: never renumber.
-enum class Signal : uint8_t { kTraces = 1, kMetrics = 2, kLogs = 3 };
-
-// "traces", "metrics", "logs".
-std::string_view SignalName(Signal signal);
-// Parses "traces"/"metrics"/"logs" (also "trace"/"metric"/"log"); false when unknown.
-bool ParseSignal(std::string_view name, Signal* signal);
 
 enum class WireType : uint8_t { kVarint = 0, kFixed64 = 1, kLen = 2, kStartGroup = 3, kEndGroup = 4, kFixed32 = 5 };
 

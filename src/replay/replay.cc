@@ -1,224 +1,27 @@
 #include "replay/replay.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
 #include <condition_variable>
 #include <deque>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
 #include <thread>
 
+#include "common/latency_histogram.h"
 #include "common/status.h"
-#include "net/otlp_exporter.h"
-#include "otlp/cumulative.h"
-#include "otlp/rewrite.h"
-#include "otlp/wire.h"
-#include "session/session_id.h"
+#include "net/address.h"
+#include "replay/record_transform.h"
+#include "replay/schedule.h"
+#include "replay/sender.h"
 
 namespace otelrr::replay {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-size_t SlotOf(otlp::Signal signal) { return static_cast<size_t>(signal) - 1; }
-
-uint64_t WallNowUnixNano() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
-
-// Lag histogram: 10 µs buckets up to 100 ms (beyond: the last bucket); the max is kept exactly.
-class LagHistogram {
- public:
-  void Add(double lag_ms) {
-    max_ms_ = std::max(max_ms_, lag_ms);
-    size_t bucket = static_cast<size_t>(std::max(0.0, lag_ms) * 100);
-    ++buckets_[std::min(bucket, buckets_.size() - 1)];
-    ++count_;
-  }
-  double Quantile(double q) const {
-    if (count_ == 0) return 0;
-    uint64_t want = static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_)));
-    uint64_t seen = 0;
-    for (size_t i = 0; i < buckets_.size(); ++i) {
-      seen += buckets_[i];
-      if (seen >= want) return i + 1 == buckets_.size() ? max_ms_ : static_cast<double>(i + 1) / 100.0;
-    }
-    return max_ms_;
-  }
-  double max_ms() const { return max_ms_; }
-
- private:
-  std::array<uint64_t, 10000> buckets_ = {};
-  uint64_t count_ = 0;
-  double max_ms_ = 0;
-};
-
-bool Retryable(const net::ExportResult& r, bool http) {
-  switch (r.status.code()) {
-    case absl::StatusCode::kUnavailable:
-    case absl::StatusCode::kDeadlineExceeded:
-    case absl::StatusCode::kAborted:
-    case absl::StatusCode::kCancelled:
-    case absl::StatusCode::kOutOfRange:
-    case absl::StatusCode::kDataLoss:
-      return true;
-    case absl::StatusCode::kResourceExhausted:
-      // HTTP 429 is retryable; gRPC RESOURCE_EXHAUSTED only when the server says when (RetryInfo).
-      return http || r.retry_after.count() > 0;
-    default:
-      return false;
-  }
-}
-
-// Sends requests with at most `window` in flight, retrying what is retryable; fills the report.
-class Sender {
- public:
-  Sender(net::OtlpExporter& exporter, const ReplayConfig& config, ReplayReport& report)
-      : exporter_(exporter),
-        config_(config),
-        http_(config.protocol != Protocol::kGrpc),
-        report_(report),
-        rng_(0x5eed),
-        retry_thread_([this] { RetryLoop(); }) {}
-
-  ~Sender() {
-    Drain();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    retry_thread_.join();
-  }
-
-  // Blocks while the window is full. Returns when the request is on its way.
-  void Send(otlp::Signal signal, std::string body, uint64_t items) {
-    const size_t size = body.size();
-    auto job = std::make_shared<Job>(
-        Job{signal, std::make_shared<const std::string>(std::move(body)), items, 1, Clock::now()});
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] {
-        return in_flight_ == 0 ||
-               (in_flight_ < config_.window && in_flight_bytes_ + size <= config_.window_bytes);
-      });
-      ++in_flight_;
-      in_flight_bytes_ += size;
-      ++report_.signals[SlotOf(signal)].sent_requests;
-    }
-    Attempt(job);
-  }
-
-  void Drain() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return in_flight_ == 0; });
-  }
-
-  // Reads the report under the sender's lock.
-  template <typename Fn>
-  void WithReport(Fn&& fn) {
-    std::lock_guard<std::mutex> lock(mu_);
-    fn(report_);
-  }
-
- private:
-  struct Job {
-    otlp::Signal signal;
-    std::shared_ptr<const std::string> body;  // shared with the exporter, kept for retries
-    uint64_t items;
-    int attempt;
-    Clock::time_point first_attempt;
-  };
-
-  void Attempt(const std::shared_ptr<Job>& job) {
-    exporter_.Export(job->signal, job->body, [this, job](net::ExportResult r) { OnResult(job, std::move(r)); });
-  }
-
-  void OnResult(const std::shared_ptr<Job>& job, net::ExportResult r) {
-    std::unique_lock<std::mutex> lock(mu_);
-    SignalReport& s = report_.signals[SlotOf(job->signal)];
-    if (r.status.ok()) {
-      ++s.accepted_requests;
-      uint64_t rejected = static_cast<uint64_t>(std::max<int64_t>(0, r.partial_success.rejected));
-      s.rejected_items += rejected;
-      s.items += job->items - std::min(job->items, rejected);
-      Finish(*job);
-      return;
-    }
-    std::chrono::milliseconds delay = r.retry_after;
-    if (delay.count() > 0) {
-      // At least what the server asked for; up to half as much again, so that requests refused
-      // together do not all come back at the same instant.
-      std::uniform_real_distribution<double> spread(1.0, 1.5);
-      delay = std::chrono::milliseconds(static_cast<int64_t>(static_cast<double>(delay.count()) * spread(rng_)));
-    }
-    bool attempts_left = config_.max_attempts == 0 || job->attempt < config_.max_attempts;
-    bool time_left = Clock::now() + delay - job->first_attempt <= config_.max_retry_elapsed;
-    if (Retryable(r, http_) && attempts_left && time_left) {
-      ++s.retries;
-      if (delay.count() <= 0) {
-        // Exponential backoff with full jitter, bounded.
-        double base = static_cast<double>(config_.initial_backoff.count()) * std::pow(2.0, job->attempt - 1);
-        base = std::min(base, static_cast<double>(config_.max_backoff.count()));
-        std::uniform_real_distribution<double> jitter(0.5, 1.0);
-        delay = std::chrono::milliseconds(static_cast<int64_t>(base * jitter(rng_)));
-      }
-      ++job->attempt;
-      retries_.emplace(Clock::now() + delay, job);
-      cv_.notify_all();
-      return;
-    }
-    ++s.failed_requests;
-    if (report_.first_error.empty()) report_.first_error = std::string(r.status.message());
-    Finish(*job);
-  }
-
-  void Finish(const Job& job) {  // mu_ held
-    --in_flight_;
-    in_flight_bytes_ -= job.body->size();
-    cv_.notify_all();
-  }
-
-  void RetryLoop() {
-    std::unique_lock<std::mutex> lock(mu_);
-    while (true) {
-      if (retries_.empty()) {
-        cv_.wait(lock, [&] { return stop_ || !retries_.empty(); });
-        if (retries_.empty()) return;
-      }
-      auto due = retries_.begin()->first;
-      if (Clock::now() < due) {
-        cv_.wait_until(lock, due);
-        continue;
-      }
-      std::shared_ptr<Job> job = retries_.begin()->second;
-      retries_.erase(retries_.begin());
-      lock.unlock();
-      Attempt(job);
-      lock.lock();
-    }
-  }
-
-  net::OtlpExporter& exporter_;
-  const ReplayConfig& config_;
-  const bool http_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  ReplayReport& report_;
-  size_t in_flight_ = 0;
-  size_t in_flight_bytes_ = 0;
-  std::multimap<Clock::time_point, std::shared_ptr<Job>> retries_;
-  std::mt19937_64 rng_;
-  bool stop_ = false;
-  std::thread retry_thread_;  // last
-};
 
 // Reads the session on a thread of its own (inflating the files is the costliest part of reading), a
 // bounded distance ahead of the sender: at most kMaxRecords records or kMaxBytes of payload.
@@ -285,14 +88,199 @@ class Prefetcher {
   std::thread thread_;  // last
 };
 
-uint64_t IdKey(uint64_t iteration) {
-  // Distinct, non-zero keys per iteration (SplitMix64 of iteration + 1).
-  uint64_t z = iteration + 0x9e3779b97f4a7c15ull;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  z ^= z >> 31;
-  return z == 0 ? 1 : z;
+// The URL the exporter gets: the protocol decides the transport, the scheme whether TLS is used.
+std::string TransportUrl(const ReplayConfig& config) {
+  std::string url = config.endpoint;
+  auto rescheme = [&](std::string_view from, std::string_view to) {
+    if (url.starts_with(from)) url = std::string(to) + url.substr(from.size());
+  };
+  if (config.protocol == Protocol::kGrpc) {
+    rescheme("http://", "grpc://");
+    rescheme("https://", "grpcs://");
+  } else {
+    rescheme("grpc://", "http://");
+    rescheme("grpcs://", "https://");
+  }
+  return url;
 }
+
+// One replay from its first record to its report: the schedule, the transform and the sender driven by
+// one loop on the calling thread, which waits on the clock for whatever comes first (the next record,
+// a retry, an answer, a progress line, the end of the duration, a cancel).
+class ReplayRun {
+ public:
+  ReplayRun(session::SessionStore& sessions, const ReplayConfig& config, const session::SessionMetadata& metadata,
+            std::vector<otlp::Signal> signals, net::OtlpExporter& exporter, Clock& clock)
+      : sessions_(sessions),
+        config_(config),
+        signals_(std::move(signals)),
+        clock_(clock),
+        schedule_(Schedule::TimelineOf(metadata, signals_), config.speed, clock.Now(), clock.WallNowUnixNano()),
+        deadline_(schedule_.start() + std::chrono::duration_cast<Clock::Duration>(
+                                          std::chrono::duration<double>(config.max_duration_seconds))),
+        transform_(config, schedule_, metadata),
+        sender_(exporter, clock, config),
+        next_log_(config.progress ? schedule_.start() + config.log_interval : Clock::TimePoint::max()) {
+    report_.session_id = config.session_id;
+    report_.endpoint = exporter.url();
+    const session::SessionCounts& counts = metadata.counts;
+    report_.records_total = (config.replay_traces ? counts.trace_requests : 0) +
+                            (config.replay_metrics ? counts.metric_requests : 0) +
+                            (config.replay_logs ? counts.log_requests : 0);
+    if (config.cancel != nullptr) wake_on_cancel_ = config.cancel->OnCancel([this] { sender_.Wake(); });
+  }
+
+  absl::StatusOr<ReplayReport> Run() {
+    absl::Status status = SendSchedule();
+    Finish();
+    if (!status.ok()) return status;
+    return Snapshot();
+  }
+
+ private:
+  bool Cancelled() const { return config_.cancel != nullptr && config_.cancel->cancelled(); }
+
+  // Sends every iteration's records on schedule, until the session (or the loop) ends, the duration is
+  // up or the replay is cancelled; sets end_. Errors: the session could not be read.
+  absl::Status SendSchedule() {
+    for (uint64_t iteration = 0;; ++iteration) {
+      absl::StatusOr<std::unique_ptr<session::SessionReader>> opened =
+          sessions_.OpenReader(config_.session_id, {.signals = signals_});
+      if (!opened.ok()) return opened.status();
+      Prefetcher reader(std::move(*opened));
+      bool any = false;
+      session::Record record;
+      while (true) {
+        absl::StatusOr<bool> more = reader.Next(&record);
+        if (!more.ok()) return more.status();
+        if (!*more) break;
+        const Clock::TimePoint due = schedule_.Due(record.arrival_unix_nano, iteration);
+        if (!WaitToSend(due, record.payload.size())) return absl::OkStatus();
+        if (!any) {
+          any = true;  // an iteration counts once it sends (or filters) its first record
+          ++report_.iterations;
+        }
+        if (absl::Status s = Send(std::move(record), iteration, due); !s.ok()) return s;
+      }
+      if (!config_.loop || !any) return absl::OkStatus();
+    }
+  }
+
+  // Waits until `due` and until the window has room for `bytes`, serving retries, answers and progress
+  // meanwhile. False (and end_ set) when the replay must stop instead.
+  bool WaitToSend(Clock::TimePoint due, size_t bytes) {
+    if (due >= deadline_) {
+      end_ = ReplayEnd::kDuration;
+      return false;
+    }
+    while (true) {
+      const Clock::TimePoint next_retry = sender_.Poll();
+      if (Cancelled()) {
+        end_ = ReplayEnd::kCancelled;
+        return false;
+      }
+      const Clock::TimePoint now = clock_.Now();
+      Tick(now);
+      if (now >= deadline_) {
+        end_ = ReplayEnd::kDuration;
+        return false;
+      }
+      if (now >= due && sender_.HasRoom(bytes)) return true;
+      Clock::TimePoint wake = std::min({deadline_, next_retry, next_log_});
+      if (now < due) wake = std::min(wake, due);
+      sender_.Wait(wake);
+    }
+  }
+
+  absl::Status Send(session::Record record, uint64_t iteration, Clock::TimePoint due) {
+    const otlp::Signal signal = record.signal;
+    absl::StatusOr<RecordTransform::Result> r = transform_.Apply(std::move(record), iteration, clock_.WallNowUnixNano());
+    if (!r.ok()) return r.status();
+    ++report_.records_processed;
+    if (!r->kept) {
+      ++filtered_[signal];
+      return absl::OkStatus();
+    }
+    if (config_.speed > 0) lags_.Add(std::chrono::duration<double, std::milli>(clock_.Now() - due).count());
+    sender_.Send(signal, std::move(r->body), r->items);
+    return absl::OkStatus();
+  }
+
+  // After the schedule: lets retries and answers finish within the duration, then gives requests still
+  // on the wire drain_grace, and abandons what is left. A cancel cuts everything off at once.
+  void Finish() {
+    if (end_ == ReplayEnd::kDuration) {
+      // The duration is wall time: a schedule that goes on past it ends exactly when it is up.
+      WaitUntil(deadline_, [] { return false; });
+    } else if (end_ == ReplayEnd::kFinished) {
+      if (!WaitUntil(deadline_, [&] { return sender_.idle(); }) && !Cancelled()) end_ = ReplayEnd::kDuration;
+    }
+    if (Cancelled()) end_ = ReplayEnd::kCancelled;
+    if (end_ == ReplayEnd::kCancelled) {
+      sender_.Abort();
+    } else {
+      sender_.Stop();
+      if (!WaitUntil(clock_.Now() + config_.drain_grace, [&] { return sender_.idle(); })) sender_.Abort();
+    }
+    // After Abort every answer comes at once.
+    while (!sender_.idle()) {
+      sender_.Poll();
+      if (!sender_.idle()) sender_.Wait(clock_.Now() + std::chrono::milliseconds(50));
+    }
+  }
+
+  // Serves the sender and progress until `done()` or `until` (true: done); a cancel ends it (false).
+  template <typename Done>
+  bool WaitUntil(Clock::TimePoint until, Done&& done) {
+    while (true) {
+      const Clock::TimePoint next_retry = sender_.Poll();
+      if (done()) return true;
+      if (Cancelled()) return false;
+      const Clock::TimePoint now = clock_.Now();
+      Tick(now);
+      if (now >= until) return false;
+      sender_.Wait(std::min({until, next_retry, next_log_}));
+    }
+  }
+
+  void Tick(Clock::TimePoint now) {
+    if (now < next_log_) return;
+    while (next_log_ <= now) next_log_ += config_.log_interval;
+    config_.progress(Snapshot());
+  }
+
+  ReplayReport Snapshot() {
+    ReplayReport r = report_;
+    r.signals = sender_.counts();
+    for (otlp::Signal s : otlp::kSignals) r.signals[s].filtered_requests = filtered_[s];
+    r.elapsed_seconds = std::chrono::duration<double>(clock_.Now() - schedule_.start()).count();
+    r.p50_lag_ms = lags_.Quantile(0.5);
+    r.p99_lag_ms = lags_.Quantile(0.99);
+    r.max_lag_ms = lags_.max_ms();
+    r.first_error = sender_.first_error();
+    r.last_error = sender_.last_error();
+    r.in_flight = sender_.in_flight() - sender_.retrying();
+    r.retrying = sender_.retrying();
+    r.end = end_;
+    r.filtered_services.assign(transform_.filtered_services().begin(), transform_.filtered_services().end());
+    return r;
+  }
+
+  session::SessionStore& sessions_;
+  const ReplayConfig& config_;
+  const std::vector<otlp::Signal> signals_;
+  Clock& clock_;
+  const Schedule schedule_;
+  const Clock::TimePoint deadline_;
+  RecordTransform transform_;
+  LatencyHistogram lags_;
+  Sender sender_;
+  Clock::TimePoint next_log_;
+  ReplayReport report_;
+  otlp::PerSignal<uint64_t> filtered_;
+  ReplayEnd end_ = ReplayEnd::kFinished;
+  std::unique_ptr<Cancellation::Registration> wake_on_cancel_;  // last: unregistered first
+};
 
 }  // namespace
 
@@ -310,25 +298,83 @@ absl::StatusOr<Protocol> ParseProtocol(std::string_view s) {
   return absl::InvalidArgumentError(fmt::format("protocol '{}': use http/protobuf, http/json or grpc", s));
 }
 
-uint64_t ReplayReport::failed_requests() const {
-  uint64_t n = 0;
-  for (const auto& s : signals) n += s.failed_requests;
-  return n;
+std::string_view ProtocolName(Protocol protocol) {
+  switch (protocol) {
+    case Protocol::kHttpProtobuf:
+      return "http/protobuf";
+    case Protocol::kHttpJson:
+      return "http/json";
+    case Protocol::kGrpc:
+      return "grpc";
+  }
+  return "unknown";
 }
+
+std::string_view ReplayEndName(ReplayEnd end) {
+  switch (end) {
+    case ReplayEnd::kFinished:
+      return "finished";
+    case ReplayEnd::kDuration:
+      return "duration";
+    case ReplayEnd::kCancelled:
+      return "cancelled";
+  }
+  return "unknown";
+}
+
 uint64_t ReplayReport::sent_requests() const {
-  uint64_t n = 0;
-  for (const auto& s : signals) n += s.sent_requests;
-  return n;
+  return signals.Sum([](const SignalReport& s) { return s.sent_requests; });
+}
+uint64_t ReplayReport::accepted_requests() const {
+  return signals.Sum([](const SignalReport& s) { return s.accepted_requests; });
+}
+uint64_t ReplayReport::failed_requests() const {
+  return signals.Sum([](const SignalReport& s) { return s.failed_requests; });
+}
+uint64_t ReplayReport::abandoned_requests() const {
+  return signals.Sum([](const SignalReport& s) { return s.abandoned_requests; });
 }
 uint64_t ReplayReport::retries() const {
-  uint64_t n = 0;
-  for (const auto& s : signals) n += s.retries;
-  return n;
+  return signals.Sum([](const SignalReport& s) { return s.retries; });
 }
 uint64_t ReplayReport::rejected_items() const {
-  uint64_t n = 0;
-  for (const auto& s : signals) n += s.rejected_items;
-  return n;
+  return signals.Sum([](const SignalReport& s) { return s.rejected_items; });
+}
+uint64_t ReplayReport::filtered_requests() const {
+  return signals.Sum([](const SignalReport& s) { return s.filtered_requests; });
+}
+
+absl::Status DeliveryStatus(const ReplayReport& r) {
+  std::vector<std::string> problems;
+  absl::StatusCode code = absl::StatusCode::kFailedPrecondition;
+  if (r.failed_requests() > 0) {
+    problems.push_back(fmt::format("{} of {} requests failed (first error: {})", r.failed_requests(),
+                                   r.sent_requests(), r.first_error));
+    code = absl::StatusCode::kUnavailable;
+  }
+  if (r.abandoned_requests() > 0) {
+    problems.push_back(fmt::format("{} {} abandoned unanswered when the replay stopped{}", r.abandoned_requests(),
+                                   r.abandoned_requests() == 1 ? "request was" : "requests were",
+                                   r.last_error.empty() ? "" : fmt::format(" (last error: {})", r.last_error)));
+    code = absl::StatusCode::kUnavailable;
+  }
+  if (r.rejected_items() > 0) {
+    problems.push_back(fmt::format("the target rejected {} {} ({})", r.rejected_items(),
+                                   r.rejected_items() == 1 ? "item" : "items", r.first_error));
+  }
+  if (r.sent_requests() == 0) {
+    if (r.filtered_requests() > 0) {
+      problems.push_back(fmt::format("nothing was sent: no record is of a listed service (the session's services "
+                                     "include: {})",
+                                     fmt::join(r.filtered_services, ", ")));
+    } else if (r.records_processed == 0 && r.end != ReplayEnd::kCancelled) {
+      problems.push_back("nothing was sent: the session holds no record of the selected signals");
+    } else if (r.records_processed == 0) {
+      problems.push_back("nothing was sent");
+    }
+  }
+  if (problems.empty()) return absl::OkStatus();
+  return absl::Status(code, fmt::format("{}", fmt::join(problems, "; ")));
 }
 
 absl::Status ValidateReplayConfig(const ReplayConfig& c) {
@@ -343,190 +389,39 @@ absl::Status ValidateReplayConfig(const ReplayConfig& c) {
   if (!c.replay_traces && !c.replay_metrics && !c.replay_logs) {
     return absl::InvalidArgumentError("no signal selected: replay at least one of traces, metrics and logs");
   }
+  if (absl::StatusOr<net::OtlpUrl> url = net::ParseOtlpUrl(c.endpoint); !url.ok()) {
+    return Prefixed(url.status(), "endpoint");
+  }
   if (c.window == 0) return absl::InvalidArgumentError("the window of requests in flight must be at least 1");
   if (c.max_attempts < 0) return absl::InvalidArgumentError("max attempts must be 0 (no limit) or more");
-  if (c.loop && c.speed == 0) {
-    // Fine: loops as fast as possible until the duration ends.
-  }
   return absl::OkStatus();
 }
 
-absl::StatusOr<ReplayReport> RunReplay(session::SessionStore& sessions, const ReplayConfig& config) {
+absl::StatusOr<ReplayReport> RunReplay(session::SessionStore& sessions, const ReplayConfig& config,
+                                       const ReplayDependencies& dependencies) {
   if (absl::Status s = ValidateReplayConfig(config); !s.ok()) return s;
   absl::StatusOr<session::SessionMetadata> metadata = sessions.Load(config.session_id);
   if (!metadata.ok()) return metadata.status();
-  net::OtlpExporterOptions exporter_options{.timeout = config.timeout,
-                                            .gzip = config.gzip,
-                                            .http_connections = static_cast<int>(std::min<size_t>(config.window, 8)),
-                                            .json = config.protocol == Protocol::kHttpJson,
-                                            .headers = config.headers,
-                                            .tls = config.tls};
-  // The protocol decides the transport, the scheme whether TLS is used.
-  std::string url = config.endpoint;
-  auto rescheme = [&](std::string_view from, std::string_view to) {
-    if (url.starts_with(from)) url = std::string(to) + url.substr(from.size());
-  };
-  if (config.protocol == Protocol::kGrpc) {
-    rescheme("http://", "grpc://");
-    rescheme("https://", "grpcs://");
-  } else {
-    rescheme("grpc://", "http://");
-    rescheme("grpcs://", "https://");
+  std::unique_ptr<net::OtlpExporter> owned;
+  net::OtlpExporter* exporter = dependencies.exporter;
+  if (exporter == nullptr) {
+    absl::StatusOr<std::unique_ptr<net::OtlpExporter>> made = net::CreateOtlpExporter(
+        TransportUrl(config), {.timeout = config.timeout,
+                               .gzip = config.gzip,
+                               .http_connections = static_cast<int>(std::min<size_t>(config.window, 8)),
+                               .json = config.protocol == Protocol::kHttpJson,
+                               .headers = config.headers,
+                               .tls = config.tls});
+    if (!made.ok()) return made.status();
+    owned = std::move(*made);
+    exporter = owned.get();
   }
-  absl::StatusOr<std::unique_ptr<net::OtlpExporter>> exporter = net::CreateOtlpExporter(url, exporter_options);
-  if (!exporter.ok()) return exporter.status();
-
   std::vector<otlp::Signal> signals;
   if (config.replay_traces) signals.push_back(otlp::Signal::kTraces);
   if (config.replay_metrics) signals.push_back(otlp::Signal::kMetrics);
   if (config.replay_logs) signals.push_back(otlp::Signal::kLogs);
-
-  ReplayReport report;
-  report.session_id = config.session_id;
-  report.endpoint = url;
-  const session::SessionCounts& counts = metadata->counts;
-  report.records_total = (config.replay_traces ? counts.trace_requests : 0) +
-                         (config.replay_metrics ? counts.metric_requests : 0) +
-                         (config.replay_logs ? counts.log_requests : 0);
-  // The schedule counts from the session's start (metadata startTime), as the formula says:
-  // a capture that waited 30 s for its first request is replayed with that wait. A start time later
-  // than the first arrival (an imported session, say) counts from the first arrival instead.
-  const uint64_t first_arrival = metadata->first_arrival_unix_nano.value_or(metadata->start_time_unix_nano);
-  const uint64_t session_start = metadata->start_time_unix_nano != 0
-                                     ? std::min(metadata->start_time_unix_nano, first_arrival)
-                                     : first_arrival;
-  const uint64_t first = session_start;
-  const uint64_t last = std::max(metadata->last_arrival_unix_nano.value_or(first), first);
-  const uint64_t requests = counts.trace_requests + counts.metric_requests + counts.log_requests;
-  // One iteration's length: from the start to the last arrival plus one mean gap, so iterations do not
-  // overlap.
-  const uint64_t span = last - first;
-  const uint64_t length = span + (requests > 1 ? span / (requests - 1) : 1'000'000'000ull);
-
-  const auto start = Clock::now();
-  const uint64_t start_wall = WallNowUnixNano();
-  const auto deadline = start + std::chrono::duration_cast<Clock::duration>(
-                                    std::chrono::duration<double>(config.max_duration_seconds));
-  LagHistogram lags;
-  auto next_log = start + config.log_interval;
-  bool stopped = false;
-  absl::Status read_error;
-  {
-    Sender sender(**exporter, config, report);
-    otlp::FieldLocations where;
-    std::string filtered, continued;
-    // A loop continues cumulative metric series from one iteration into the next (otlp/cumulative.h).
-    std::optional<otlp::CumulativeCarry> carry;
-    if (config.loop && config.replay_metrics) carry.emplace();
-    for (uint64_t iteration = 0; !stopped; ++iteration) {
-      absl::StatusOr<std::unique_ptr<session::SessionReader>> opened =
-          sessions.OpenReader(config.session_id, {.signals = signals});
-      if (!opened.ok()) {
-        read_error = opened.status();
-        break;
-      }
-      auto reader = std::make_unique<Prefetcher>(std::move(*opened));
-      const uint64_t key = (config.loop || config.rewrite_ids) ? IdKey(iteration) : 0;
-      session::Record rec;
-      uint64_t in_iteration = 0;
-      while (true) {
-        if ((config.cancel != nullptr && config.cancel->load()) || Clock::now() >= deadline) {
-          stopped = true;
-          break;
-        }
-        absl::StatusOr<bool> more = reader->Next(&rec);
-        if (!more.ok()) {
-          read_error = more.status();
-          stopped = true;
-          break;
-        }
-        if (!*more) break;
-        ++in_iteration;
-        uint64_t offset = rec.arrival_unix_nano - std::min(rec.arrival_unix_nano, first) + iteration * length;
-        Clock::time_point due = start;
-        if (config.speed > 0) {
-          due = start + std::chrono::duration_cast<Clock::duration>(
-                            std::chrono::duration<double, std::nano>(static_cast<double>(offset) / config.speed));
-          if (due >= deadline) {
-            stopped = true;
-            break;
-          }
-          // Sleep in short slices so that cancel takes effect at once even at slow speeds.
-          while (Clock::now() < due && !(config.cancel != nullptr && config.cancel->load())) {
-            std::this_thread::sleep_until(std::min(due, Clock::now() + std::chrono::milliseconds(20)));
-          }
-          if (config.cancel != nullptr && config.cancel->load()) {
-            stopped = true;
-            break;
-          }
-        }
-        std::string body = std::move(rec.payload);
-        if (!config.services.empty()) {
-          absl::StatusOr<bool> kept = otlp::FilterServices(rec.signal, body, config.services, &filtered);
-          if (!kept.ok() || !*kept) {
-            sender.WithReport([&](ReplayReport& r) {
-              ++r.signals[SlotOf(rec.signal)].filtered_requests;
-              ++r.records_processed;
-            });
-            continue;
-          }
-          body.swap(filtered);
-        }
-        // One walk counts the items and finds what to patch. Records were validated when stored (and
-        // each gzip member is CRC-checked), so attributes, resources and scopes are not walked again.
-        if (absl::Status s = otlp::Locate(rec.signal, body, &where, otlp::LocateMode::kTrusted); !s.ok()) {
-          read_error = absl::DataLossError(fmt::format("record {} of session {} is not valid OTLP: {}", rec.sequence,
-                                                       config.session_id, s.message()));
-          stopped = true;
-          break;
-        }
-        const uint64_t items = where.items;
-        int64_t delta = 0;  // what the timestamps moved by
-        if (config.timestamps != TimestampMode::kNone || key != 0) {
-          if (config.timestamps == TimestampMode::kRelative) {
-            delta = static_cast<int64_t>(start_wall - session_start) + static_cast<int64_t>(iteration * length);
-            otlp::ShiftTimestamps(&body, where, delta);
-          } else if (config.timestamps == TimestampMode::kCurrent) {
-            uint64_t max = otlp::MaxTimestamp(body, where);
-            if (max != 0) delta = static_cast<int64_t>(WallNowUnixNano() - max);
-            otlp::ShiftTimestamps(&body, where, delta);
-          }
-          if (key != 0) otlp::RemapIds(&body, where, key);
-        }
-        if (carry.has_value() && rec.signal == otlp::Signal::kMetrics) {
-          if (iteration == 0) {
-            carry->Observe(body, session_start + static_cast<uint64_t>(delta));
-          } else if (carry->Continue(body, iteration, &continued)) {
-            body.swap(continued);
-          }
-        }
-        sender.Send(rec.signal, std::move(body), items);
-        if (config.speed > 0) {
-          lags.Add(std::chrono::duration<double, std::milli>(Clock::now() - due).count());
-        }
-        sender.WithReport([&](ReplayReport& r) { ++r.records_processed; });
-        if (config.progress && Clock::now() >= next_log) {
-          next_log = Clock::now() + config.log_interval;
-          ReplayReport snapshot;
-          sender.WithReport([&](ReplayReport& r) { snapshot = r; });
-          snapshot.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-          snapshot.max_lag_ms = lags.max_ms();
-          snapshot.p99_lag_ms = lags.Quantile(0.99);
-          config.progress(snapshot);
-        }
-      }
-      if (in_iteration > 0 || iteration == 0) {
-        sender.WithReport([&](ReplayReport& r) { ++r.iterations; });
-      }
-      if (!config.loop || in_iteration == 0) break;
-    }
-    sender.Drain();
-  }
-  if (!read_error.ok()) return read_error;
-  report.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  report.max_lag_ms = lags.max_ms();
-  report.p99_lag_ms = lags.Quantile(0.99);
-  return report;
+  Clock& clock = dependencies.clock != nullptr ? *dependencies.clock : RealClock();
+  return ReplayRun(sessions, config, *metadata, std::move(signals), *exporter, clock).Run();
 }
 
 absl::StatusOr<std::string> SelectSession(session::SessionStore& sessions, std::string_view strategy,

@@ -3,23 +3,30 @@
 //   replay::ReplayConfig config{.session_id = "seed-1", .endpoint = "http://127.0.0.1:4318", .speed = 2};
 //   absl::StatusOr<replay::ReplayReport> r = replay::RunReplay(sessions, config);   // blocks until done
 //
-// Timing: the record that arrived at `a` is sent at start + (a - session start + iteration × length) /
-// speed, on an absolute schedule (errors never accumulate); speed 0 sends as fast as the window allows.
-// Traces, metrics and logs are one merged time order (the session reader's). Lag behind the schedule is
-// measured per request. Timestamps are patched in place (none | relative | current); loops shift each
-// iteration by the session's length and remap trace and span ids per iteration (so does rewrite_ids),
-// and continue cumulative metric series, which keep their start time and keep increasing from one
-// iteration to the next (otlp/cumulative.h).
+// Timing (schedule.h): the record that arrived at `a` is sent at start + (a - origin + k × length) /
+// speed, where origin is the first arrival among the replayed signals and k the loop iteration; speed 0
+// sends as fast as the window allows. The schedule is absolute, so errors never accumulate, and the lag
+// of every request behind it is measured. Traces, metrics and logs are one merged time order (the session
+// reader's). `max_duration_seconds` is wall time: the replay stops sending when it is up (a schedule that
+// goes on, a loop, waits for it), gives requests still unanswered `drain_grace` more, and ends.
 //
-// Delivery: at most `window` requests (and `window_bytes`) in flight; a request that gets a retryable answer (HTTP 429, 502,
-// 503, 504; gRPC UNAVAILABLE, RESOURCE_EXHAUSTED, ABORTED, DEADLINE_EXCEEDED...) is sent again after the
-// server's Retry-After / RetryInfo, else an exponential backoff with jitter, up to max_attempts; 400, 413
-// and partial successes are never retried (rejections are counted). Nothing is dropped silently.
+// Each record is rewritten on the way (record_transform.h): only the listed services kept, timestamps
+// moved (none | relative | current), trace and span ids remapped per loop iteration (and with
+// rewrite_ids), cumulative metric series continued across iterations (otlp/cumulative.h).
+//
+// Delivery (sender.h): at most `window` requests (and `window_bytes`) in flight; a request that gets a
+// retryable answer (HTTP 429, 502, 503, 504; gRPC UNAVAILABLE, RESOURCE_EXHAUSTED with RetryInfo,
+// ABORTED, DEADLINE_EXCEEDED...) is sent again after the server's Retry-After / RetryInfo, else an
+// exponential backoff with jitter, within max_attempts and max_retry_elapsed; 400, 413 and partial
+// successes are never retried (rejections are counted). Nothing is dropped silently: a request is
+// accepted, failed, or abandoned because the replay stopped (cancel, or the end of the duration) while it
+// waited for a retry or an answer, and the report counts each.
+//
+// Cancel (ReplayConfig::cancel) takes effect at once: nothing more is sent or retried, and requests on
+// the wire are cut off (their connection attempts too).
 #ifndef OTELRR_REPLAY_REPLAY_H_
 #define OTELRR_REPLAY_REPLAY_H_
 
-#include <array>
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -28,8 +35,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/cancel.h"
+#include "common/clock.h"
 #include "net/otlp_exporter.h"
-#include "otlp/schema.h"
+#include "otlp/signal.h"
 #include "session/session_store.h"
 
 namespace otelrr::replay {
@@ -39,6 +48,9 @@ enum class Protocol { kHttpProtobuf, kHttpJson, kGrpc };
 
 absl::StatusOr<TimestampMode> ParseTimestampMode(std::string_view s);  // none | relative | current
 absl::StatusOr<Protocol> ParseProtocol(std::string_view s);            // http/protobuf | http/json | grpc
+std::string_view ProtocolName(Protocol protocol);
+
+struct ReplayReport;
 
 struct ReplayConfig {
   std::string session_id;
@@ -47,7 +59,7 @@ struct ReplayConfig {
   Protocol protocol = Protocol::kHttpProtobuf;
   TimestampMode timestamps = TimestampMode::kRelative;
   double speed = 1.0;                  // 0: as fast as the target accepts
-  double max_duration_seconds = 3600;  // the replay stops after this long (wall time)
+  double max_duration_seconds = 3600;  // wall time; the replay stops sending when it is up
   bool loop = false;
   bool rewrite_ids = false;
   bool replay_traces = true;
@@ -57,7 +69,7 @@ struct ReplayConfig {
   std::vector<std::pair<std::string, std::string>> headers = {};
   net::TlsFiles tls = {};  // for https:// endpoints (gRPC too)
   bool gzip = false;
-  size_t window = 64;  // requests in flight ...
+  size_t window = 64;             // requests in flight ...
   size_t window_bytes = 8 << 20;  // ... and their bytes (one request is always let through), so memory
                                   // stays bounded whatever the requests' size
   // A request is retried until it was tried this many times (0: no limit) or until retrying would end
@@ -67,47 +79,86 @@ struct ReplayConfig {
   std::chrono::milliseconds initial_backoff = std::chrono::milliseconds(100);
   std::chrono::milliseconds max_backoff = std::chrono::seconds(5);
   std::chrono::milliseconds timeout = std::chrono::seconds(10);
+  // Once the duration is up, requests on the wire get this long to be answered; then they are abandoned.
+  std::chrono::milliseconds drain_grace = std::chrono::seconds(2);
   std::chrono::milliseconds log_interval = std::chrono::seconds(60);
-  // Called every log_interval with the report so far (progress lines).
-  std::function<void(const struct ReplayReport&)> progress = nullptr;
-  // Set to stop early (the replay finishes what is in flight and reports).
-  const std::atomic<bool>* cancel = nullptr;
+  // Called every log_interval, whatever happens (a dead endpoint too), with the report so far; on the
+  // replay's thread.
+  std::function<void(const ReplayReport&)> progress = nullptr;
+  // Called when an attempt fails (it may be retried), with the failure's message; on the replay's thread.
+  std::function<void(const std::string&)> on_error = nullptr;
+  // Stops the replay at once (see above). Not owned.
+  Cancellation* cancel = nullptr;
 };
 
-// Checks a config: speed >= 0 and finite, duration > 0, a signal selected, window > 0, attempts >= 0.
+// Checks a config: speed >= 0 and finite, duration > 0, a signal selected, a valid endpoint URL, window
+// > 0, attempts >= 0. Errors name the setting and say what is allowed.
 absl::Status ValidateReplayConfig(const ReplayConfig& config);
 
 struct SignalReport {
-  uint64_t sent_requests = 0;      // requests sent (first attempts)
-  uint64_t accepted_requests = 0;  // answered success (possibly partial)
-  uint64_t failed_requests = 0;    // gave up: not retryable, or out of attempts
-  uint64_t retries = 0;            // extra attempts
-  uint64_t items = 0;              // spans, data points or log records in accepted requests
-  uint64_t rejected_items = 0;     // partial_success rejections
-  uint64_t filtered_requests = 0;  // dropped by the service filter (nothing left)
+  uint64_t sent_requests = 0;       // requests sent (first attempts)
+  uint64_t accepted_requests = 0;   // answered success (possibly partial)
+  uint64_t failed_requests = 0;     // given up: not retryable, or out of attempts
+  uint64_t abandoned_requests = 0;  // unanswered or waiting for a retry when the replay stopped
+  uint64_t retries = 0;             // extra attempts
+  uint64_t items = 0;               // spans, data points or log records in accepted requests
+  uint64_t rejected_items = 0;      // partial_success rejections
+  uint64_t filtered_requests = 0;   // dropped by the service filter (nothing left)
 };
+
+// Why a replay stopped sending.
+enum class ReplayEnd { kFinished, kDuration, kCancelled };
+std::string_view ReplayEndName(ReplayEnd end);  // "finished", "duration", "cancelled"
 
 struct ReplayReport {
   std::string session_id;
   std::string endpoint;
-  uint64_t iterations = 0;
+  uint64_t iterations = 0;         // iterations that sent at least one record
   uint64_t records_processed = 0;  // records taken from the session (all iterations)
   uint64_t records_total = 0;      // in one iteration (selected signals)
-  std::array<SignalReport, 3> signals = {};
+  otlp::PerSignal<SignalReport> signals = {};
   double elapsed_seconds = 0;
-  double max_lag_ms = 0;  // how late a request left, behind its schedule, at worst
+  // How late requests left, behind their schedule (speed > 0): one percentile method (LatencyHistogram).
+  double p50_lag_ms = 0;
   double p99_lag_ms = 0;
+  double max_lag_ms = 0;
   std::string first_error;  // the first failure's message, if any
+  std::string last_error;   // the latest one
+  uint64_t in_flight = 0;   // now: requests on the wire ...
+  uint64_t retrying = 0;    // ... and waiting for a retry
+  ReplayEnd end = ReplayEnd::kFinished;
+  // The service.name values of records the service filter dropped (at most 16), to say why nothing
+  // was sent when the filter matched nothing.
+  std::vector<std::string> filtered_services;
 
-  uint64_t failed_requests() const;
   uint64_t sent_requests() const;
+  uint64_t accepted_requests() const;
+  uint64_t failed_requests() const;
+  uint64_t abandoned_requests() const;
   uint64_t retries() const;
   uint64_t rejected_items() const;
+  uint64_t filtered_requests() const;
+  // Every request that was sent was accepted whole.
+  bool delivered_everything() const { return failed_requests() + abandoned_requests() + rejected_items() == 0; }
+};
+
+// OK when something was sent and every request sent was accepted whole. Otherwise FailedPrecondition
+// (or Unavailable when requests failed or were abandoned) saying what went wrong, each problem once:
+// "3 of 60 requests failed (first error: ...)", "12 requests were abandoned when the replay stopped",
+// "the target rejected 753 items (partial success: ...)", "nothing was sent: no record is of a listed
+// service (the session's services include: cart, checkout)".
+absl::Status DeliveryStatus(const ReplayReport& report);
+
+// What RunReplay uses besides the config; tests inject their own.
+struct ReplayDependencies {
+  Clock* clock = nullptr;                 // default: RealClock()
+  net::OtlpExporter* exporter = nullptr;  // default: one made from the config's endpoint
 };
 
 // Runs a replay to the end (or until cancel / duration). Errors: the session cannot be read, the
 // endpoint is not a valid URL. Delivery failures are in the report, not an error.
-absl::StatusOr<ReplayReport> RunReplay(session::SessionStore& sessions, const ReplayConfig& config);
+absl::StatusOr<ReplayReport> RunReplay(session::SessionStore& sessions, const ReplayConfig& config,
+                                       const ReplayDependencies& dependencies = {});
 
 // The orchestrator's selectSession: the session matching `type` (any when empty) chosen by `strategy`
 // (latest | random | largest | smallest). NotFound with a clear message when none matches.

@@ -8,6 +8,13 @@
 #include "session/session_id.h"
 
 namespace otelrr::replay {
+namespace {
+
+double RecordsPerSecond(const ReplayReport& r) {
+  return r.elapsed_seconds > 0 ? static_cast<double>(r.records_processed) / r.elapsed_seconds : 0;
+}
+
+}  // namespace
 
 std::string_view ReplayStateName(ReplayState state) {
   switch (state) {
@@ -24,16 +31,14 @@ std::string_view ReplayStateName(ReplayState state) {
 }
 
 ReplayService::~ReplayService() {
-  std::vector<Running*> all;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (auto& [id, r] : replays_) {
-      r->cancel.store(true);
-      all.push_back(r.get());
-    }
-  }
-  for (Running* r : all) {
-    std::call_once(r->joined, [r] { r->thread.join(); });
+  std::unique_lock<std::mutex> lock(mu_);
+  for (auto& r : replays_) r->cancel.Cancel();
+  finished_.wait(lock, [&] {
+    return std::none_of(replays_.begin(), replays_.end(),
+                        [](const auto& r) { return r->status.state == ReplayState::kRunning; });
+  });
+  for (auto& r : replays_) {
+    if (r->thread.joinable()) r->thread.join();
   }
 }
 
@@ -53,71 +58,103 @@ absl::StatusOr<ReplayStatus> ReplayService::StartReplay(ReplayRequest request) {
   if (absl::Status s = ValidateReplayConfig(config); !s.ok()) return s;
 
   std::lock_guard<std::mutex> lock(mu_);
-  std::string id = fmt::format("replay-{}", next_id_++);
-  auto running = std::make_unique<Running>();
-  Running* r = running.get();
-  r->status = {.replay_id = id, .session_id = session};
+  Reap();
+  const size_t running = static_cast<size_t>(std::count_if(
+      replays_.begin(), replays_.end(), [](const auto& r) { return r->status.state == ReplayState::kRunning; }));
+  if (running >= options_.max_running) {
+    return absl::ResourceExhaustedError(fmt::format(
+        "{} replays are running, the most this server runs at once: stop one or wait for one to finish", running));
+  }
+  auto replay = std::make_unique<Replay>();
+  Replay* r = replay.get();
+  r->status = {.replay_id = fmt::format("replay-{}", next_id_++), .session_id = session};
   r->status.report.session_id = session;
   r->status.report.endpoint = config.endpoint;
   config.cancel = &r->cancel;
-  config.log_interval = std::min(config.log_interval, std::chrono::milliseconds(500));
+  config.log_interval = options_.status_interval;
   config.progress = [this, r](const ReplayReport& report) {
     std::lock_guard<std::mutex> guard(mu_);
     r->status.report = report;
-    r->status.records_per_second =
-        report.elapsed_seconds > 0 ? static_cast<double>(report.records_processed) / report.elapsed_seconds : 0;
+    r->status.records_per_second = RecordsPerSecond(report);
   };
-  ReplayStatus started = r->status;
-  replays_[id] = std::move(running);
-  r->thread = std::thread([this, r, config = std::move(config)] {
-    absl::StatusOr<ReplayReport> report = RunReplay(sessions_, config);
-    std::lock_guard<std::mutex> guard(mu_);
-    if (!report.ok()) {
-      r->status.state = ReplayState::kFailed;
-      r->status.error = std::string(report.status().message());
-      return;
-    }
-    r->status.report = *report;
-    r->status.records_per_second =
-        report->elapsed_seconds > 0 ? static_cast<double>(report->records_processed) / report->elapsed_seconds : 0;
-    if (r->cancel.load()) {
-      r->status.state = ReplayState::kStopped;
-    } else if (report->failed_requests() > 0) {
-      r->status.state = ReplayState::kFailed;
-      r->status.error = report->first_error;
+  replays_.push_back(std::move(replay));
+  r->thread = std::thread([this, r, config = std::move(config)]() mutable { Run(r, std::move(config)); });
+  return r->status;
+}
+
+void ReplayService::Run(Replay* replay, ReplayConfig config) {
+  absl::StatusOr<ReplayReport> report = RunReplay(sessions_, config, options_.dependencies);
+  std::lock_guard<std::mutex> lock(mu_);
+  ReplayStatus& status = replay->status;
+  if (!report.ok()) {
+    status.state = ReplayState::kFailed;
+    status.error = std::string(report.status().message());
+  } else {
+    status.report = *report;
+    status.records_per_second = RecordsPerSecond(*report);
+    absl::Status delivered = DeliveryStatus(*report);
+    if (report->end == ReplayEnd::kCancelled) {
+      status.state = ReplayState::kStopped;
+    } else if (!delivered.ok()) {
+      status.state = ReplayState::kFailed;
+      status.error = std::string(delivered.message());
     } else {
-      r->status.state = ReplayState::kCompleted;
+      status.state = ReplayState::kCompleted;
     }
-  });
-  return started;
+  }
+  finished_.notify_all();
+}
+
+void ReplayService::Reap() {
+  size_t finished = 0;
+  for (auto& r : replays_) {
+    if (r->status.state == ReplayState::kRunning) continue;
+    ++finished;
+    // Its thread has nothing left to do but return: joining it does not wait.
+    if (r->thread.joinable()) r->thread.join();
+  }
+  for (auto it = replays_.begin(); it != replays_.end() && finished > options_.max_finished;) {
+    if ((*it)->status.state != ReplayState::kRunning) {
+      it = replays_.erase(it);
+      --finished;
+    } else {
+      ++it;
+    }
+  }
+}
+
+ReplayService::Replays::iterator ReplayService::Find(std::string_view replay_id) {
+  return std::find_if(replays_.begin(), replays_.end(),
+                      [&](const auto& r) { return r->status.replay_id == replay_id; });
 }
 
 absl::StatusOr<ReplayStatus> ReplayService::GetReplayStatus(std::string_view replay_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = replays_.find(std::string(replay_id));
+  Reap();
+  auto it = Find(replay_id);
   if (it == replays_.end()) return absl::NotFoundError(fmt::format("no replay '{}'", replay_id));
-  return it->second->status;
+  return (*it)->status;
 }
 
 std::vector<ReplayStatus> ReplayService::ListReplays() {
   std::lock_guard<std::mutex> lock(mu_);
+  Reap();
   std::vector<ReplayStatus> out;
-  for (auto& [id, r] : replays_) out.push_back(r->status);
+  for (const auto& r : replays_) out.push_back(r->status);
   return out;
 }
 
 absl::StatusOr<ReplayStatus> ReplayService::StopReplay(std::string_view replay_id) {
-  Running* r = nullptr;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = replays_.find(std::string(replay_id));
-    if (it == replays_.end()) return absl::NotFoundError(fmt::format("no replay '{}'", replay_id));
-    r = it->second.get();
-    r->cancel.store(true);
-  }
-  // The thread ends within one request's send (the window drains); the entry stays for its status.
-  std::call_once(r->joined, [r] { r->thread.join(); });
-  return GetReplayStatus(replay_id);
+  std::unique_lock<std::mutex> lock(mu_);
+  auto it = Find(replay_id);
+  if (it == replays_.end()) return absl::NotFoundError(fmt::format("no replay '{}'", replay_id));
+  Replay* r = it->get();
+  r->cancel.Cancel();
+  // A cancelled replay cuts off what is on the wire and ends at once.
+  finished_.wait(lock, [&] { return r->status.state != ReplayState::kRunning; });
+  ReplayStatus status = r->status;
+  Reap();
+  return status;
 }
 
 absl::StatusOr<std::vector<session::SessionMetadata>> ReplayService::ListAvailableReplays() {
@@ -127,7 +164,8 @@ absl::StatusOr<std::vector<session::SessionMetadata>> ReplayService::ListAvailab
   for (session::SessionMetadata& m : *all) {
     if (m.status != session::SessionStatus::kActive) out.push_back(std::move(m));
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.start_time_unix_nano > b.start_time_unix_nano; });
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.start_time_unix_nano > b.start_time_unix_nano; });
   return out;
 }
 

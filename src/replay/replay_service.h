@@ -1,16 +1,24 @@
-// Replays that run in the background, several at once: the seed's OtlpReplayService and
-// ReplayOrchestrator behind `otelrr serve`'s /api/replays.
+// Replays that run in the background, several at once: the OtlpReplayService and ReplayOrchestrator of
+// `otelrr serve`'s /api/replays.
 //
-//   replay::ReplayService replays(sessions);
+//   replay::ReplayService replays(sessions, {.max_running = 8});
 //   absl::StatusOr<replay::ReplayStatus> r = replays.StartReplay({.session_id = "auto", .strategy = "latest",
 //                                                                 .config = {.endpoint = "http://collector:4318"}});
 //   replays.GetReplayStatus(r->replay_id);   // processed and total records, rate, lag, counts
-//   replays.StopReplay(r->replay_id);        // finishes what is in flight, then reports
+//   replays.StopReplay(r->replay_id);        // stops at once, then reports
+//
+// Every replay runs on a thread the service owns: a finished replay's thread is joined at the next call
+// (and by the destructor, which stops whatever still runs), so none outlives the service. At most
+// max_running replays run at once (StartReplay answers ResourceExhausted beyond), and the status of the
+// max_finished most recent finished ones is kept.
+//
+// Thread-safe: every member may be called from any thread.
 #ifndef OTELRR_REPLAY_REPLAY_SERVICE_H_
 #define OTELRR_REPLAY_REPLAY_SERVICE_H_
 
-#include <atomic>
-#include <map>
+#include <condition_variable>
+#include <cstdint>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -18,6 +26,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/cancel.h"
+#include "common/clock.h"
 #include "replay/replay.h"
 #include "session/session_store.h"
 
@@ -37,24 +47,36 @@ struct ReplayStatus {
   std::string replay_id;
   std::string session_id;
   ReplayState state = ReplayState::kRunning;
-  std::string error = {};  // why it failed
+  std::string error = {};    // why it failed (DeliveryStatus, or the error that ended it)
   ReplayReport report = {};  // so far while running
   double records_per_second = 0;
 };
 
+struct ReplayServiceOptions {
+  size_t max_running = 8;     // replays at once; beyond, StartReplay answers ResourceExhausted
+  size_t max_finished = 100;  // finished replays whose status is kept (the oldest are forgotten)
+  std::chrono::milliseconds status_interval = std::chrono::milliseconds(500);  // live report refresh
+  ReplayDependencies dependencies = {};  // for every replay (tests inject a clock or an exporter)
+};
+
 class ReplayService {
  public:
-  explicit ReplayService(session::SessionStore& sessions) : sessions_(sessions) {}
-  // Stops every running replay and waits for them.
+  explicit ReplayService(session::SessionStore& sessions, ReplayServiceOptions options = {})
+      : sessions_(sessions), options_(options) {}
+  // Stops every running replay and joins every thread.
   ~ReplayService();
   ReplayService(const ReplayService&) = delete;
   ReplayService& operator=(const ReplayService&) = delete;
 
   // Selects the session, validates the config and starts the replay on its own thread.
+  // ResourceExhausted when max_running replays run already.
   absl::StatusOr<ReplayStatus> StartReplay(ReplayRequest request);
+  // NotFound for an unknown (or forgotten) id.
   absl::StatusOr<ReplayStatus> GetReplayStatus(std::string_view replay_id);
+  // Oldest first.
   std::vector<ReplayStatus> ListReplays();
-  // NotFound for an unknown id; a finished replay is left as it is.
+  // Stops a running replay at once (requests on the wire are cut off) and returns its final status; a
+  // finished replay is left as it is. NotFound for an unknown id.
   absl::StatusOr<ReplayStatus> StopReplay(std::string_view replay_id);
   // listAvailableReplays: the finished sessions, newest first.
   absl::StatusOr<std::vector<session::SessionMetadata>> ListAvailableReplays();
@@ -64,17 +86,25 @@ class ReplayService {
                                                                            otlp::Signal signal);
 
  private:
-  struct Running {
-    ReplayStatus status;  // guarded by ReplayService::mu_
-    std::atomic<bool> cancel{false};
-    std::once_flag joined;
-    std::thread thread;
+  struct Replay {
+    ReplayStatus status;  // guarded by mu_
+    Cancellation cancel;
+    std::thread thread;   // joined by Reap once status.state is final
   };
+  using Replays = std::list<std::unique_ptr<Replay>>;
+
+  // Runs on the replay's thread.
+  void Run(Replay* replay, ReplayConfig config);
+  // Joins the threads of finished replays and forgets the oldest beyond max_finished. mu_ held.
+  void Reap();
+  Replays::iterator Find(std::string_view replay_id);  // mu_ held
 
   session::SessionStore& sessions_;
+  const ReplayServiceOptions options_;
   std::mutex mu_;
-  std::map<std::string, std::unique_ptr<Running>> replays_;
-  uint64_t next_id_ = 1;
+  std::condition_variable finished_;  // a replay reached a final state
+  Replays replays_;                   // guarded by mu_, oldest first
+  uint64_t next_id_ = 1;              // guarded by mu_
 };
 
 }  // namespace otelrr::replay

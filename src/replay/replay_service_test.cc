@@ -8,8 +8,8 @@ namespace otelrr::replay {
 namespace {
 
 using session::testing::kT0;
-using session::testing::MetricsRequest;
-using session::testing::TraceRequest;
+using otlp::testing::MetricsRequest;
+using otlp::testing::TraceRequest;
 
 class ReplayServiceTest : public session::testing::SessionTest {};
 

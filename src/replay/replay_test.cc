@@ -7,6 +7,11 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <map>
@@ -25,9 +30,9 @@ namespace {
 
 using otlp::Signal;
 using session::testing::kT0;
-using session::testing::LogsRequest;
-using session::testing::MetricsRequest;
-using session::testing::TraceRequest;
+using otlp::testing::LogsRequest;
+using otlp::testing::MetricsRequest;
+using otlp::testing::TraceRequest;
 
 // Keeps every accepted body; answers `refusal` to the first attempt of every request whose signal is in
 // `refuse`, and to every attempt when `always` is set.
@@ -134,7 +139,7 @@ void ExpectEveryRecordOnce(RecordingHandler& handler, const std::vector<std::str
   EXPECT_EQ(r->failed_requests(), 0u);
   EXPECT_EQ(r->retries(), 0u);
   EXPECT_EQ(r->records_processed, 50u);
-  EXPECT_EQ(r->signals[0].items, 30u * 3);
+  EXPECT_EQ(r->signals[otlp::Signal::kTraces].items, 30u * 3);
   EXPECT_EQ(handler.accepted(), payloads);
 }
 
@@ -163,9 +168,9 @@ TEST_F(ReplayTest, RequestsThatCannotSucceedAreNotRetried) {
   handler_.Refuse(Signal::kMetrics, absl::InvalidArgumentError("no metrics here"), true);
   absl::StatusOr<ReplayReport> r = RunReplay(*sessions_, Config("s", false));
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->signals[1].failed_requests, 10u);
+  EXPECT_EQ(r->signals[otlp::Signal::kMetrics].failed_requests, 10u);
   EXPECT_EQ(r->retries(), 0u);
-  EXPECT_EQ(r->signals[0].accepted_requests + r->signals[2].accepted_requests, 40u);
+  EXPECT_EQ(r->signals[otlp::Signal::kTraces].accepted_requests + r->signals[otlp::Signal::kLogs].accepted_requests, 40u);
   EXPECT_NE(r->first_error.find("no metrics here"), std::string::npos) << r->first_error;
 }
 
@@ -173,20 +178,77 @@ TEST_F(ReplayTest, CancelStopsASlowReplayAtOnce) {
   WriteSession("s");
   ReplayConfig c = Config("s", false);
   c.speed = 0.01;  // the session's 1 s would take 100 s
-  std::atomic<bool> cancel{false};
+  Cancellation cancel;
   c.cancel = &cancel;
   std::thread stopper([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    cancel.store(true);
+    cancel.Cancel();
   });
   auto start = std::chrono::steady_clock::now();
   absl::StatusOr<ReplayReport> r = RunReplay(*sessions_, c);
   stopper.join();
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_EQ(r->end, ReplayEnd::kCancelled);
   EXPECT_GE(r->sent_requests(), 1u);  // the first record is due at once
   EXPECT_LT(r->sent_requests(), 50u);
   EXPECT_EQ(r->failed_requests(), 0u);
+}
+
+// A listener that completes TCP handshakes (the kernel does) but never reads or answers: a stalled target.
+class StalledTarget {
+ public:
+  StalledTarget() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(listen(fd_, 128), 0);
+    socklen_t len = sizeof addr;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~StalledTarget() { close(fd_); }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+// The defect this guards: a replay to an unreachable target ignored Ctrl-C for a minute (its requests
+// waited for connection attempts and retries), and the API's stop blocked as long.
+TEST_F(ReplayTest, CancelCutsOffConnectionAttemptsAndRetriesAtOnce) {
+  WriteSession("s");
+  int dead_port;
+  {
+    StalledTarget closed;  // a port that was free a moment ago: connections are refused
+    dead_port = closed.port();
+  }
+  StalledTarget stalled;
+  for (int port : {dead_port, stalled.port()}) {
+    ReplayConfig c = Config("s", false);
+    c.endpoint = fmt::format("http://127.0.0.1:{}", port);
+    c.initial_backoff = c.max_backoff = std::chrono::milliseconds(200);
+    c.timeout = std::chrono::seconds(30);
+    Cancellation cancel;
+    c.cancel = &cancel;
+    std::thread stopper([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      cancel.Cancel();
+    });
+    auto start = std::chrono::steady_clock::now();
+    absl::StatusOr<ReplayReport> r = RunReplay(*sessions_, c);
+    auto took = std::chrono::steady_clock::now() - start;
+    stopper.join();
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_LT(took, std::chrono::milliseconds(800)) << "port " << port;
+    EXPECT_EQ(r->end, ReplayEnd::kCancelled);
+    EXPECT_EQ(r->accepted_requests(), 0u);
+    EXPECT_GT(r->abandoned_requests(), 0u);
+    EXPECT_EQ(r->abandoned_requests() + r->failed_requests(), r->sent_requests());
+  }
 }
 
 }  // namespace

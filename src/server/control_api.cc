@@ -1,29 +1,33 @@
 #include "server/control_api.h"
 
 #include <fmt/format.h>
-#include <simdjson.h>
 
-#include <cmath>
-#include <thread>
+#include <cctype>
 
 #include "common/json_writer.h"
 #include "common/status.h"
+#include "replay/report_json.h"
+#include "server/internal/json_body.h"
 #include "session/session_id.h"
 
 namespace otelrr::server {
 namespace {
 
-constexpr std::string_view kJsonType = "application/json";
+using internal::BoolInto;
+using internal::OptionalNumberInto;
+using internal::ParsedString;
+using internal::StringInto;
+using internal::StringMapInto;
+using internal::StringsInto;
 
 net::HttpResponse Json(int status, std::string body) {
-  return {.status = status, .content_type = std::string(kJsonType), .body = std::move(body)};
+  return {.status = status, .content_type = "application/json", .body = std::move(body)};
 }
 
 net::HttpResponse Error(int status, std::string_view message) {
   JsonWriter w;
   w.BeginObject();
-  w.Key("error");
-  w.String(message);
+  w.Field("error", message);
   w.EndObject();
   return Json(status, w.Take());
 }
@@ -31,28 +35,45 @@ net::HttpResponse Error(int status, std::string_view message) {
 int HttpStatusOf(const absl::Status& s) {
   switch (s.code()) {
     case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kOutOfRange:
       return 400;
     case absl::StatusCode::kNotFound:
       return 404;
     case absl::StatusCode::kAlreadyExists:
     case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kAborted:
       return 409;
+    case absl::StatusCode::kResourceExhausted:
+      return 429;
+    case absl::StatusCode::kUnavailable:
+      return 503;
     default:
       return 500;
   }
 }
 
-net::HttpResponse Error(const absl::Status& s) { return Error(HttpStatusOf(s), std::string(s.message())); }
+net::HttpResponse Error(const absl::Status& s) { return Error(HttpStatusOf(s), std::string_view(s.message().data(), s.message().size())); }
 
-// {"<key>": [metadata, ...]}
-std::string MetadataList(std::string_view key, const std::vector<session::SessionMetadata>& list) {
-  std::string out = fmt::format("{{\"{}\":[", key);
-  for (size_t i = 0; i < list.size(); ++i) {
-    if (i > 0) out += ',';
-    out += list[i].ToJson();
-  }
-  out += "]}";
-  return out;
+// {"<key>": [metadata, ...]}, one line.
+net::HttpResponse MetadataList(std::string_view key, const std::vector<session::SessionMetadata>& list) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key(key);
+  w.BeginArray();
+  for (const session::SessionMetadata& m : list) m.WriteJson(&w);
+  w.EndArray();
+  w.EndObject();
+  return Json(200, w.Take());
+}
+
+net::HttpResponse Metadata(int status, const absl::StatusOr<session::SessionMetadata>& m) {
+  if (!m.ok()) return Error(m.status());
+  return Json(status, m->ToJson(/*pretty=*/false));
+}
+
+net::HttpResponse ReplayStatus(int status, const absl::StatusOr<replay::ReplayStatus>& r) {
+  if (!r.ok()) return Error(r.status());
+  return Json(status, ReplayStatusJson(*r));
 }
 
 // Splits "/api/captures/abc/stop" into {"api", "captures", "abc", "stop"}.
@@ -72,6 +93,20 @@ std::vector<std::string_view> Segments(std::string_view path) {
   return out;
 }
 
+// Whether `path` matches `pattern`; the "{id}" segment goes to *id.
+bool Matches(std::string_view pattern, const std::vector<std::string_view>& path, std::string_view* id) {
+  std::vector<std::string_view> want = Segments(pattern);
+  if (want.size() != path.size()) return false;
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (want[i] == "{id}") {
+      *id = path[i];
+    } else if (want[i] != path[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   unsigned char diff = 0;
@@ -79,90 +114,40 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
+// "Bearer <token>", the scheme in any case (RFC 9110: auth schemes are case-insensitive).
+bool HasToken(std::string_view authorization, std::string_view token) {
+  constexpr std::string_view kScheme = "bearer ";
+  if (authorization.size() < kScheme.size()) return false;
+  for (size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) != kScheme[i]) return false;
+  }
+  std::string_view given = authorization.substr(kScheme.size());
+  while (!given.empty() && given.front() == ' ') given.remove_prefix(1);
+  return ConstantTimeEquals(given, token);
+}
+
 }  // namespace
 
 absl::StatusOr<capture::CaptureConfig> ParseCaptureConfig(std::string_view json) {
-  capture::CaptureConfig config;
-  std::string_view trimmed = json;
-  while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.front()))) trimmed.remove_prefix(1);
-  if (trimmed.empty()) return config;
-  simdjson::dom::parser parser;
-  simdjson::padded_string padded(json);
-  simdjson::dom::element root;
-  if (auto err = parser.parse(padded).get(root); err) {
-    return absl::InvalidArgumentError(fmt::format("the body is not valid JSON: {}", simdjson::error_message(err)));
-  }
-  simdjson::dom::object obj;
-  if (root.get(obj)) return absl::InvalidArgumentError("the body must be a JSON object (a CaptureConfig)");
-  for (auto field : obj) {
-    std::string_view key = field.key;
-    simdjson::dom::element v = field.value;
-    auto want_string = [&](std::string* out) -> absl::Status {
-      std::string_view s;
-      if (v.get(s)) return absl::InvalidArgumentError(fmt::format("{} must be a string", key));
-      *out = std::string(s);
-      return absl::OkStatus();
-    };
-    auto want_bool = [&](bool* out) -> absl::Status {
-      if (v.get(*out)) return absl::InvalidArgumentError(fmt::format("{} must be true or false", key));
-      return absl::OkStatus();
-    };
-    auto want_number = [&](std::optional<double>* out) -> absl::Status {
-      if (v.is_null()) {
-        out->reset();
-        return absl::OkStatus();
-      }
-      double d;
-      if (v.get(d)) return absl::InvalidArgumentError(fmt::format("{} must be a number", key));
-      *out = d;
-      return absl::OkStatus();
-    };
-    absl::Status s;
-    if (key == "sessionId") {
-      s = want_string(&config.session_id);
-    } else if (key == "diagnosticSessionId") {
-      s = want_string(&config.diagnostic_session_id);
-    } else if (key == "description") {
-      s = want_string(&config.description);
-    } else if (key == "enabledFlags") {
-      simdjson::dom::array flags;
-      if (v.get(flags)) {
-        s = absl::InvalidArgumentError("enabledFlags must be an array of strings");
-      } else {
-        for (simdjson::dom::element flag : flags) {
-          std::string_view f;
-          if (flag.get(f)) {
-            s = absl::InvalidArgumentError("enabledFlags must be an array of strings");
-            break;
-          }
-          config.enabled_flags.emplace_back(f);
-        }
-      }
-    } else if (key == "captureTraces") {
-      s = want_bool(&config.capture_traces);
-    } else if (key == "captureMetrics") {
-      s = want_bool(&config.capture_metrics);
-    } else if (key == "captureLogs") {
-      s = want_bool(&config.capture_logs);
-    } else if (key == "compressionEnabled") {
-      s = want_bool(&config.compression_enabled);
-    } else if (key == "maxSizeMB") {
-      s = want_number(&config.max_size_mb);
-    } else if (key == "maxDurationMinutes") {
-      s = want_number(&config.max_duration_minutes);
-    } else if (key == "fsync") {
-      s = want_bool(&config.fsync);
-    } else {
-      s = absl::InvalidArgumentError(fmt::format(
-          "unknown field '{}': a CaptureConfig has sessionId, diagnosticSessionId, description, enabledFlags, "
-          "captureTraces, captureMetrics, captureLogs, compressionEnabled, maxSizeMB, maxDurationMinutes, fsync",
-          key));
-    }
-    if (!s.ok()) return s;
-  }
-  config.created_by = "otelrr serve";
-  if (absl::Status s = capture::ValidateCaptureConfig(config); !s.ok()) return s;
-  return config;
+  capture::CaptureConfig c;
+  absl::Status s = internal::ReadJsonObject(json, "a CaptureConfig",
+                                            {
+                                                {"sessionId", StringInto(&c.session_id)},
+                                                {"diagnosticSessionId", StringInto(&c.diagnostic_session_id)},
+                                                {"description", StringInto(&c.description)},
+                                                {"enabledFlags", StringsInto(&c.enabled_flags)},
+                                                {"captureTraces", BoolInto(&c.capture_traces)},
+                                                {"captureMetrics", BoolInto(&c.capture_metrics)},
+                                                {"captureLogs", BoolInto(&c.capture_logs)},
+                                                {"compressionEnabled", BoolInto(&c.compression_enabled)},
+                                                {"maxSizeMB", OptionalNumberInto(&c.max_size_mb)},
+                                                {"maxDurationMinutes", OptionalNumberInto(&c.max_duration_minutes)},
+                                                {"fsync", BoolInto(&c.fsync)},
+                                            });
+  if (!s.ok()) return s;
+  c.created_by = "otelrr serve";
+  if (absl::Status v = capture::ValidateCaptureConfig(c); !v.ok()) return v;
+  return c;
 }
 
 absl::StatusOr<replay::ReplayRequest> ParseReplayRequest(std::string_view json) {
@@ -170,317 +155,197 @@ absl::StatusOr<replay::ReplayRequest> ParseReplayRequest(std::string_view json) 
   replay::ReplayConfig& c = out.config;
   // https:// targets: the CA and client certificate of the server's environment (OTEL_EXPORTER_OTLP_*).
   c.tls = net::TlsFilesFromEnvironment();
-  std::string_view trimmed = json;
-  while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.front()))) trimmed.remove_prefix(1);
-  if (trimmed.empty()) return absl::InvalidArgumentError("the body must be an OrchestratorConfig (needs targetEndpoint)");
-  simdjson::dom::parser parser;
-  simdjson::padded_string padded(json);
-  simdjson::dom::element root;
-  if (auto err = parser.parse(padded).get(root); err) {
-    return absl::InvalidArgumentError(fmt::format("the body is not valid JSON: {}", simdjson::error_message(err)));
-  }
-  simdjson::dom::object obj;
-  if (root.get(obj)) return absl::InvalidArgumentError("the body must be a JSON object (an OrchestratorConfig)");
-  bool endpoint_given = false;
-  for (auto field : obj) {
-    std::string_view key = field.key;
-    simdjson::dom::element v = field.value;
-    auto str = [&](std::string* o) -> absl::Status {
-      std::string_view sv;
-      if (v.get(sv)) return absl::InvalidArgumentError(fmt::format("{} must be a string", key));
-      *o = std::string(sv);
-      return absl::OkStatus();
-    };
-    auto boolean = [&](bool* o) -> absl::Status {
-      if (v.get(*o)) return absl::InvalidArgumentError(fmt::format("{} must be true or false", key));
-      return absl::OkStatus();
-    };
-    auto number = [&](double* o) -> absl::Status {
-      if (v.get(*o)) return absl::InvalidArgumentError(fmt::format("{} must be a number", key));
-      return absl::OkStatus();
-    };
-    absl::Status st;
-    std::string text;
-    if (key == "sessionId") {
-      st = str(&out.session_id);
-    } else if (key == "selectionStrategy") {
-      st = str(&out.strategy);
-    } else if (key == "sessionFilter") {
-      simdjson::dom::object filter;
-      if (v.get(filter)) {
-        st = absl::InvalidArgumentError("sessionFilter must be an object {\"sessionType\": ...}");
-      } else {
-        for (auto ff : filter) {
-          std::string_view t;
-          if (ff.key != "sessionType" || ff.value.get(t)) {
-            st = absl::InvalidArgumentError("sessionFilter holds only sessionType, a string");
-            break;
-          }
-          out.session_type = std::string(t);
-        }
-      }
-    } else if (key == "maxDuration") {
-      st = number(&c.max_duration_seconds);
-    } else if (key == "loopEnabled") {
-      st = boolean(&c.loop);
-    } else if (key == "speedMultiplier") {
-      st = number(&c.speed);
-    } else if (key == "targetEndpoint") {
-      st = str(&c.endpoint);
-      endpoint_given = true;
-    } else if (key == "replayTraces") {
-      st = boolean(&c.replay_traces);
-    } else if (key == "replayMetrics") {
-      st = boolean(&c.replay_metrics);
-    } else if (key == "replayLogs") {
-      st = boolean(&c.replay_logs);
-    } else if (key == "rewriteIds") {
-      st = boolean(&c.rewrite_ids);
-    } else if (key == "timestampAdjustment") {
-      if (st = str(&text); st.ok()) {
-        absl::StatusOr<replay::TimestampMode> m = replay::ParseTimestampMode(text);
-        if (m.ok()) c.timestamps = *m; else st = m.status();
-      }
-    } else if (key == "protocol") {
-      if (st = str(&text); st.ok()) {
-        absl::StatusOr<replay::Protocol> p = replay::ParseProtocol(text);
-        if (p.ok()) c.protocol = *p; else st = p.status();
-      }
-    } else if (key == "compression") {
-      if (st = str(&text); st.ok()) {
-        if (text == "gzip" || text == "none") c.gzip = text == "gzip";
-        else st = absl::InvalidArgumentError("compression must be gzip or none");
-      }
-    } else if (key == "services" || key == "filterServices") {
-      simdjson::dom::array arr;
-      if (v.get(arr)) {
-        st = absl::InvalidArgumentError(fmt::format("{} must be an array of strings", key));
-      } else {
-        for (simdjson::dom::element e : arr) {
-          std::string_view sv;
-          if (e.get(sv)) {
-            st = absl::InvalidArgumentError(fmt::format("{} must be an array of strings", key));
-            break;
-          }
-          c.services.emplace_back(sv);
-        }
-      }
-    } else if (key == "headers") {
-      simdjson::dom::object h;
-      if (v.get(h)) {
-        st = absl::InvalidArgumentError("headers must be an object of strings");
-      } else {
-        for (auto hf : h) {
-          std::string_view hv;
-          if (hf.value.get(hv)) {
-            st = absl::InvalidArgumentError("headers must be an object of strings");
-            break;
-          }
-          c.headers.emplace_back(std::string(hf.key), std::string(hv));
-        }
-      }
-    } else {
-      st = absl::InvalidArgumentError(fmt::format(
-          "unknown field '{}': an OrchestratorConfig has sessionId, selectionStrategy, sessionFilter, maxDuration, "
-          "loopEnabled, speedMultiplier, targetEndpoint, replayTraces, replayMetrics, replayLogs, "
-          "timestampAdjustment (and protocol, compression, services, headers, rewriteIds)",
-          key));
-    }
-    if (!st.ok()) return st;
-  }
-  if (!endpoint_given) return absl::InvalidArgumentError("targetEndpoint is required");
-  if (absl::Status st = replay::ValidateReplayConfig(c); !st.ok()) return st;
+  c.endpoint.clear();
+  std::string filter_type;
+  absl::Status s = internal::ReadJsonObject(
+      json, "an OrchestratorConfig",
+      {
+          {"sessionId", StringInto(&out.session_id)},
+          {"selectionStrategy", StringInto(&out.strategy)},
+          {"sessionFilter",
+           [&](std::string_view key, simdjson::dom::element v) {
+             return internal::ReadJsonObject(simdjson::minify(v), key, {{"sessionType", StringInto(&filter_type)}});
+           }},
+          {"maxDuration", internal::NumberInto(&c.max_duration_seconds)},
+          {"loopEnabled", BoolInto(&c.loop)},
+          {"speedMultiplier", internal::NumberInto(&c.speed)},
+          {"targetEndpoint", StringInto(&c.endpoint)},
+          {"replayTraces", BoolInto(&c.replay_traces)},
+          {"replayMetrics", BoolInto(&c.replay_metrics)},
+          {"replayLogs", BoolInto(&c.replay_logs)},
+          {"rewriteIds", BoolInto(&c.rewrite_ids)},
+          {"timestampAdjustment", ParsedString([&](std::string_view v) {
+             absl::StatusOr<replay::TimestampMode> m = replay::ParseTimestampMode(v);
+             if (m.ok()) c.timestamps = *m;
+             return m.status();
+           })},
+          {"protocol", ParsedString([&](std::string_view v) {
+             absl::StatusOr<replay::Protocol> p = replay::ParseProtocol(v);
+             if (p.ok()) c.protocol = *p;
+             return p.status();
+           })},
+          {"compression", ParsedString([&](std::string_view v) {
+             if (v != "gzip" && v != "none") return absl::InvalidArgumentError("use gzip or none");
+             c.gzip = v == "gzip";
+             return absl::OkStatus();
+           })},
+          {"services", StringsInto(&c.services)},
+          {"filterServices", StringsInto(&c.services)},
+          {"headers", StringMapInto(&c.headers)},
+      });
+  if (!s.ok()) return s;
+  out.session_type = filter_type;
+  if (c.endpoint.empty()) return absl::InvalidArgumentError("targetEndpoint is required (e.g. http://collector:4318)");
+  if (absl::Status v = replay::ValidateReplayConfig(c); !v.ok()) return v;
   return out;
 }
 
 std::string ReplayStatusJson(const replay::ReplayStatus& r) {
   JsonWriter w;
   w.BeginObject();
-  w.Key("replayId");
-  w.String(r.replay_id);
-  w.Key("sessionId");
-  w.String(r.session_id);
-  w.Key("status");
-  w.String(replay::ReplayStateName(r.state));
-  if (!r.error.empty()) {
-    w.Key("error");
-    w.String(r.error);
-  }
-  w.Key("endpoint");
-  w.String(r.report.endpoint);
-  w.Key("iterations");
-  w.Uint(r.report.iterations);
-  w.Key("recordsProcessed");
-  w.Uint(r.report.records_processed);
-  w.Key("recordsTotal");
-  w.Uint(r.report.records_total);
-  w.Key("recordsPerSecond");
-  w.Double(r.records_per_second);
-  w.Key("sentRequests");
-  w.Uint(r.report.sent_requests());
-  w.Key("failedRequests");
-  w.Uint(r.report.failed_requests());
-  w.Key("retries");
-  w.Uint(r.report.retries());
-  w.Key("spans");
-  w.Uint(r.report.signals[0].items);
-  w.Key("dataPoints");
-  w.Uint(r.report.signals[1].items);
-  w.Key("logRecords");
-  w.Uint(r.report.signals[2].items);
-  w.Key("rejectedItems");
-  w.Uint(r.report.rejected_items());
-  w.Key("elapsedSeconds");
-  w.Double(r.report.elapsed_seconds);
-  w.Key("maxLagMs");
-  w.Double(r.report.max_lag_ms);
-  w.Key("p99LagMs");
-  w.Double(r.report.p99_lag_ms);
+  w.Field("replayId", r.replay_id);
+  w.Field("status", replay::ReplayStateName(r.state));
+  if (!r.error.empty()) w.Field("error", r.error);
+  w.Field("recordsPerSecond", r.records_per_second);
+  replay::WriteReplayReportFields(r.report, &w);
   w.EndObject();
   return w.Take();
 }
 
-net::HttpResponse ControlApi::RouteReplays(const net::HttpRequest& request, const std::vector<std::string_view>& seg) {
-  const std::string& m = request.method;
-  auto method_not_allowed = [&](std::string_view allow) {
-    net::HttpResponse r = Error(405, fmt::format("{} is not allowed on {}: use {}", m, request.path, allow));
-    r.headers.emplace_back("Allow", std::string(allow));
-    return r;
+const std::vector<ControlApi::Route>& ControlApi::Routes() {
+  static const std::vector<Route> routes = {
+      {"GET", "/api/captures", &ControlApi::ListCaptures},
+      {"POST", "/api/captures", &ControlApi::StartCapture},
+      {"GET", "/api/captures/{id}", &ControlApi::GetCapture},
+      {"POST", "/api/captures/{id}/stop", &ControlApi::StopCapture, /*waits=*/true},
+      {"GET", "/api/sessions", &ControlApi::ListSessions},
+      {"GET", "/api/sessions/{id}", &ControlApi::GetSession},
+      {"DELETE", "/api/sessions/{id}", &ControlApi::DeleteSession},
+      {"GET", "/api/replays", &ControlApi::ListReplays},
+      {"POST", "/api/replays", &ControlApi::StartReplay},
+      {"GET", "/api/replays/available", &ControlApi::ListAvailable},
+      {"GET", "/api/replays/{id}", &ControlApi::GetReplay},
+      {"POST", "/api/replays/{id}/stop", &ControlApi::StopReplay, /*waits=*/true},
   };
-  if (seg.size() == 2) {
-    if (m == "GET") {
-      std::string out = "{\"replays\":[";
-      std::vector<replay::ReplayStatus> all = replays_.ListReplays();
-      for (size_t i = 0; i < all.size(); ++i) {
-        if (i > 0) out += ',';
-        out += ReplayStatusJson(all[i]);
-      }
-      out += "]}";
-      return Json(200, std::move(out));
-    }
-    if (m == "POST") {
-      absl::StatusOr<replay::ReplayRequest> req = ParseReplayRequest(request.body);
-      if (!req.ok()) return Error(req.status());
-      absl::StatusOr<replay::ReplayStatus> started = replays_.StartReplay(std::move(*req));
-      if (!started.ok()) return Error(started.status());
-      return Json(201, ReplayStatusJson(*started));
-    }
-    return method_not_allowed("GET, POST");
-  }
-  if (seg.size() == 3 && seg[2] == "available") {  // listAvailableReplays
-    if (m != "GET") return method_not_allowed("GET");
-    absl::StatusOr<std::vector<session::SessionMetadata>> list = replays_.ListAvailableReplays();
-    if (!list.ok()) return Error(list.status());
-    return Json(200, MetadataList("sessions", *list));
-  }
-  if (seg.size() == 3) {
-    if (m != "GET") return method_not_allowed("GET");
-    absl::StatusOr<replay::ReplayStatus> st = replays_.GetReplayStatus(seg[2]);
-    if (!st.ok()) return Error(st.status());
-    return Json(200, ReplayStatusJson(*st));
-  }
-  if (seg.size() == 4 && seg[3] == "stop") {
-    if (m != "POST") return method_not_allowed("POST");
-    absl::StatusOr<replay::ReplayStatus> st = replays_.StopReplay(seg[2]);
-    if (!st.ok()) return Error(st.status());
-    return Json(200, ReplayStatusJson(*st));
-  }
-  return Error(404, fmt::format("no such path {}", request.path));
+  return routes;
 }
 
 void ControlApi::Handle(net::HttpRequest request, net::HttpResponder respond) {
-  if (!token_.empty()) {
-    std::string_view auth = request.Header("authorization");
-    constexpr std::string_view kBearer = "Bearer ";
-    if (auth.size() < kBearer.size() || !ConstantTimeEquals(auth.substr(kBearer.size()), token_) ||
-        auth.substr(0, kBearer.size()) != kBearer) {
-      net::HttpResponse r = Error(401, "missing or wrong API token: send Authorization: Bearer <token>");
-      r.headers.emplace_back("WWW-Authenticate", "Bearer");
-      respond(std::move(r));
-      return;
-    }
-  }
-  // Stopping a capture waits for its last batch: answer from a thread of its own, not the server's.
-  if (request.method == "POST" && request.path.ends_with("/stop")) {
-    std::thread([this, request = std::move(request), respond = std::move(respond)] { respond(Route(request)); })
-        .detach();
+  if (!options_.token.empty() && !HasToken(request.Header("authorization"), options_.token)) {
+    net::HttpResponse r = Error(401, "missing or wrong API token: send Authorization: Bearer <token>");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    respond(std::move(r));
     return;
   }
-  respond(Route(request));
+  const std::vector<std::string_view> path = Segments(request.path);
+  std::vector<std::string_view> allowed;
+  for (const Route& route : Routes()) {
+    std::string_view id;
+    if (!Matches(route.pattern, path, &id)) continue;
+    // A literal segment wins over {id} ("/api/replays/available" is not replay "available").
+    if (id == "available" && route.pattern.ends_with("{id}")) continue;
+    if (route.method != request.method) {
+      allowed.push_back(route.method);
+      continue;
+    }
+    auto handle = route.handle;
+    if (!route.waits) {
+      respond((this->*handle)(request, id));
+      return;
+    }
+    std::string id_copy(id);
+    waiting_.Run([this, handle, request = std::move(request), id_copy, respond = std::move(respond)] {
+      respond((this->*handle)(request, id_copy));
+    });
+    return;
+  }
+  if (!allowed.empty()) {
+    std::string allow = fmt::format("{}", fmt::join(allowed, ", "));
+    net::HttpResponse r = Error(405, fmt::format("{} is not allowed on {}: use {}", request.method, request.path, allow));
+    r.headers.emplace_back("Allow", std::move(allow));
+    respond(std::move(r));
+    return;
+  }
+  respond(Error(404, fmt::format("no such path {}", request.path)));
 }
 
-net::HttpResponse ControlApi::Route(const net::HttpRequest& request) {
-  std::vector<std::string_view> seg = Segments(request.path);
-  const std::string& m = request.method;
-  auto method_not_allowed = [&](std::string_view allow) {
-    net::HttpResponse r = Error(405, fmt::format("{} is not allowed on {}: use {}", m, request.path, allow));
-    r.headers.emplace_back("Allow", std::string(allow));
-    return r;
-  };
-  if (seg.size() < 2 || seg[0] != "api") return Error(404, fmt::format("no such path {}", request.path));
-  if (seg[1] == "captures") {
-    if (seg.size() == 2) {
-      if (m == "GET") {
-        absl::StatusOr<std::vector<session::SessionMetadata>> list = capture_.ListCaptureSessions();
-        if (!list.ok()) return Error(list.status());
-        return Json(200, MetadataList("captures", *list));
-      }
-      if (m == "POST") {
-        absl::StatusOr<capture::CaptureConfig> config = ParseCaptureConfig(request.body);
-        if (!config.ok()) return Error(config.status());
-        absl::StatusOr<session::SessionMetadata> started = capture_.StartCapture(std::move(*config));
-        if (!started.ok()) return Error(started.status());
-        return Json(201, started->ToJson());
-      }
-      return method_not_allowed("GET, POST");
+net::HttpResponse ControlApi::Refusal(int status, std::string message) { return Error(status, message); }
+
+net::HttpResponse ControlApi::ListCaptures(const net::HttpRequest&, std::string_view) {
+  absl::StatusOr<std::vector<session::SessionMetadata>> list = capture_.ListCaptureSessions();
+  if (!list.ok()) return Error(list.status());
+  return MetadataList("captures", *list);
+}
+
+net::HttpResponse ControlApi::StartCapture(const net::HttpRequest& request, std::string_view) {
+  absl::StatusOr<capture::CaptureConfig> config = ParseCaptureConfig(request.body);
+  if (!config.ok()) return Error(config.status());
+  return Metadata(201, capture_.StartCapture(std::move(*config)));
+}
+
+net::HttpResponse ControlApi::GetCapture(const net::HttpRequest&, std::string_view id) {
+  return Metadata(200, capture_.GetCaptureStatus(id));
+}
+
+net::HttpResponse ControlApi::StopCapture(const net::HttpRequest&, std::string_view id) {
+  if (absl::Status s = session::ValidateSessionId(id); !s.ok()) return Error(s);
+  return Metadata(200, capture_.StopCapture(id));
+}
+
+net::HttpResponse ControlApi::ListSessions(const net::HttpRequest&, std::string_view) {
+  absl::StatusOr<std::vector<session::SessionMetadata>> list = sessions_.List();
+  if (!list.ok()) return Error(list.status());
+  if (std::optional<std::string> active = capture_.ActiveCapture()) {
+    for (session::SessionMetadata& meta : *list) {
+      if (meta.session_id != *active) continue;
+      if (auto live = capture_.GetCaptureStatus(*active); live.ok()) meta = std::move(*live);
     }
-    if (absl::Status s = session::ValidateSessionId(seg[2]); !s.ok()) return Error(s);
-    if (seg.size() == 3) {
-      if (m != "GET") return method_not_allowed("GET");
-      absl::StatusOr<session::SessionMetadata> status = capture_.GetCaptureStatus(seg[2]);
-      if (!status.ok()) return Error(status.status());
-      return Json(200, status->ToJson());
-    }
-    if (seg.size() == 4 && seg[3] == "stop") {
-      if (m != "POST") return method_not_allowed("POST");
-      absl::StatusOr<session::SessionMetadata> stopped = capture_.StopCapture(seg[2]);
-      if (!stopped.ok()) return Error(stopped.status());
-      return Json(200, stopped->ToJson());
-    }
-    return Error(404, fmt::format("no such path {}", request.path));
   }
-  if (seg[1] == "replays") return RouteReplays(request, seg);
-  if (seg[1] == "sessions") {
-    if (seg.size() == 2) {
-      if (m != "GET") return method_not_allowed("GET");
-      absl::StatusOr<std::vector<session::SessionMetadata>> list = sessions_.List();
-      if (!list.ok()) return Error(list.status());
-      std::optional<std::string> active = capture_.ActiveCapture();
-      for (session::SessionMetadata& meta : *list) {
-        if (active && meta.session_id == *active) {
-          if (auto live = capture_.GetCaptureStatus(*active); live.ok()) meta = std::move(*live);
-        }
-      }
-      return Json(200, MetadataList("sessions", *list));
-    }
-    if (seg.size() != 3) return Error(404, fmt::format("no such path {}", request.path));
-    if (absl::Status s = session::ValidateSessionId(seg[2]); !s.ok()) return Error(s);
-    std::string id(seg[2]);
-    if (m == "GET") {
-      absl::StatusOr<session::SessionMetadata> meta = capture_.GetCaptureStatus(id);
-      if (!meta.ok()) return Error(meta.status());
-      return Json(200, meta->ToJson());
-    }
-    if (m == "DELETE") {
-      if (capture_.ActiveCapture() == id) {
-        return Error(409, fmt::format("session '{}' is being captured: stop the capture first", id));
-      }
-      if (absl::Status s = sessions_.Delete(id); !s.ok()) return Error(s);
-      return {.status = 204};
-    }
-    return method_not_allowed("GET, DELETE");
+  return MetadataList("sessions", *list);
+}
+
+net::HttpResponse ControlApi::GetSession(const net::HttpRequest&, std::string_view id) {
+  return Metadata(200, capture_.GetCaptureStatus(id));  // live counts while it is being captured
+}
+
+net::HttpResponse ControlApi::DeleteSession(const net::HttpRequest&, std::string_view id) {
+  if (absl::Status s = session::ValidateSessionId(id); !s.ok()) return Error(s);
+  if (capture_.ActiveCapture() == id) {
+    return Error(409, fmt::format("session {} is being captured: stop the capture first", id));
   }
-  return Error(404, fmt::format("no such path {}", request.path));
+  if (absl::Status s = sessions_.Delete(id); !s.ok()) return Error(s);
+  return {.status = 204};
+}
+
+net::HttpResponse ControlApi::ListReplays(const net::HttpRequest&, std::string_view) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("replays");
+  w.BeginArray();
+  for (const replay::ReplayStatus& r : replays_.ListReplays()) w.Raw(ReplayStatusJson(r));
+  w.EndArray();
+  w.EndObject();
+  return Json(200, w.Take());
+}
+
+net::HttpResponse ControlApi::StartReplay(const net::HttpRequest& request, std::string_view) {
+  absl::StatusOr<replay::ReplayRequest> parsed = ParseReplayRequest(request.body);
+  if (!parsed.ok()) return Error(parsed.status());
+  return ReplayStatus(201, replays_.StartReplay(std::move(*parsed)));
+}
+
+net::HttpResponse ControlApi::ListAvailable(const net::HttpRequest&, std::string_view) {
+  absl::StatusOr<std::vector<session::SessionMetadata>> list = replays_.ListAvailableReplays();
+  if (!list.ok()) return Error(list.status());
+  return MetadataList("sessions", *list);
+}
+
+net::HttpResponse ControlApi::GetReplay(const net::HttpRequest&, std::string_view id) {
+  return ReplayStatus(200, replays_.GetReplayStatus(id));
+}
+
+net::HttpResponse ControlApi::StopReplay(const net::HttpRequest&, std::string_view id) {
+  return ReplayStatus(200, replays_.StopReplay(id));
 }
 
 }  // namespace otelrr::server

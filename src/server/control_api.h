@@ -1,60 +1,97 @@
-// The control API of `otelrr serve`: start and stop captures and manage sessions over HTTP, JSON in
-// and out, without restarting the receivers.
+// The control API of `otelrr serve`: start and stop captures and replays and manage sessions over HTTP,
+// JSON in and out, without restarting the receivers.
 //
-//   POST   /api/captures              body: the seed's CaptureConfig    -> 201, the session's metadata
+//   POST   /api/captures              body: a CaptureConfig              -> 201, the session's metadata
 //   POST   /api/captures/{id}/stop                                       -> 200, the final metadata
 //   GET    /api/captures/{id}         live counts while active          -> 200
 //   GET    /api/captures              every capture session             -> 200, {"captures": [...]}
 //   GET    /api/sessions              every session                     -> 200, {"sessions": [...]}
 //   GET    /api/sessions/{id}                                            -> 200
-//   DELETE /api/sessions/{id}         not while it is being captured    -> 204
-//   POST   /api/replays               body: the seed's OrchestratorConfig -> 201, the replay's status
+//   DELETE /api/sessions/{id}         not while it is being written      -> 204
+//   POST   /api/replays               body: an OrchestratorConfig        -> 201, the replay's status
 //   GET    /api/replays[/{id}]        processed and total records, rate, lag, counts
-//   POST   /api/replays/{id}/stop     finishes what is in flight         -> 200, the final status
+//   GET    /api/replays/available     the sessions a replay can use      -> 200, {"sessions": [...]}
+//   POST   /api/replays/{id}/stop     stops it at once                   -> 200, the final status
 //
-// Errors are {"error": "<message>"} with 400 (bad body or id), 401 (token), 404, 405, 409 (a capture is
-// active, or the session exists / is being captured), 500. With a token, every request needs
-// "Authorization: Bearer <token>".
+// Errors are {"error": "<message>"} (refusals of the HTTP server itself too, such as 413 for a body over
+// the limit) with 400 (bad body or id), 401 (token), 404, 405, 409 (a capture is active, the session
+// exists or is being written), 413, 429 (too many replays), 500, 503. With a token, every request needs
+// "Authorization: Bearer <token>" (the scheme in any case, the token compared in constant time).
+//
+// Thread-safe: the HTTP server calls Handle from its threads. Requests that wait (stopping a capture
+// waits for its last batch to be written) are answered from threads the API owns and joins: destroy the
+// HTTP server first, then the ControlApi, then the services.
 #ifndef OTELRR_SERVER_CONTROL_API_H_
 #define OTELRR_SERVER_CONTROL_API_H_
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "capture/capture_service.h"
-#include "replay/replay_service.h"
+#include "common/task_group.h"
 #include "net/http_server.h"
+#include "replay/replay_service.h"
 #include "session/session_store.h"
 
 namespace otelrr::server {
 
+struct ControlApiOptions {
+  std::string token = {};  // empty: no token required
+};
+
 class ControlApi : public net::HttpHandler {
  public:
   ControlApi(capture::CaptureService& capture, replay::ReplayService& replays, session::SessionStore& sessions,
-             std::string token = "")
-      : capture_(capture), replays_(replays), sessions_(sessions), token_(std::move(token)) {}
+             ControlApiOptions options = {})
+      : capture_(capture), replays_(replays), sessions_(sessions), options_(std::move(options)) {}
 
   void Handle(net::HttpRequest request, net::HttpResponder respond) override;
+  net::HttpResponse Refusal(int status, std::string message) override;
 
  private:
-  net::HttpResponse Route(const net::HttpRequest& request);
+  // One route: METHOD and a path pattern whose "{id}" segment matches any one segment.
+  struct Route {
+    std::string_view method;
+    std::string_view pattern;
+    net::HttpResponse (ControlApi::*handle)(const net::HttpRequest& request, std::string_view id);
+    bool waits = false;  // answered from a thread of the API's own
+  };
+  static const std::vector<Route>& Routes();
 
-  net::HttpResponse RouteReplays(const net::HttpRequest& request, const std::vector<std::string_view>& seg);
+  net::HttpResponse ListCaptures(const net::HttpRequest&, std::string_view);
+  net::HttpResponse StartCapture(const net::HttpRequest& request, std::string_view);
+  net::HttpResponse GetCapture(const net::HttpRequest&, std::string_view id);
+  net::HttpResponse StopCapture(const net::HttpRequest&, std::string_view id);
+  net::HttpResponse ListSessions(const net::HttpRequest&, std::string_view);
+  net::HttpResponse GetSession(const net::HttpRequest&, std::string_view id);
+  net::HttpResponse DeleteSession(const net::HttpRequest&, std::string_view id);
+  net::HttpResponse ListReplays(const net::HttpRequest&, std::string_view);
+  net::HttpResponse StartReplay(const net::HttpRequest& request, std::string_view);
+  net::HttpResponse ListAvailable(const net::HttpRequest&, std::string_view);
+  net::HttpResponse GetReplay(const net::HttpRequest&, std::string_view id);
+  net::HttpResponse StopReplay(const net::HttpRequest&, std::string_view id);
 
   capture::CaptureService& capture_;
   replay::ReplayService& replays_;
   session::SessionStore& sessions_;
-  const std::string token_;
+  const ControlApiOptions options_;
+  TaskGroup waiting_;  // last: joined before anything its tasks use goes away
 };
 
-// Parses a CaptureConfig JSON object (the seed's field names). An empty body is the default config.
-// InvalidArgument naming the field for unknown fields, wrong types and invalid values.
+// Parses a CaptureConfig JSON object (sessionId, diagnosticSessionId, description, enabledFlags,
+// captureTraces/Metrics/Logs, compressionEnabled, maxSizeMB, maxDurationMinutes, fsync). An empty body
+// is the default config. InvalidArgument naming the field for unknown fields, wrong types and invalid
+// values.
 absl::StatusOr<capture::CaptureConfig> ParseCaptureConfig(std::string_view json);
-// Parses the seed's OrchestratorConfig (sessionId, selectionStrategy, sessionFilter.sessionType,
-// maxDuration, loopEnabled, speedMultiplier, targetEndpoint, replayTraces/Metrics/Logs,
-// timestampAdjustment) plus protocol, compression, services, headers and rewriteIds.
+// Parses an OrchestratorConfig (sessionId, selectionStrategy, sessionFilter.sessionType, maxDuration,
+// loopEnabled, speedMultiplier, targetEndpoint, replayTraces/Metrics/Logs, timestampAdjustment) plus
+// protocol, compression, services (or filterServices), headers and rewriteIds; targetEndpoint is required
+// and must be an OTLP URL.
 absl::StatusOr<replay::ReplayRequest> ParseReplayRequest(std::string_view json);
-// The status of a replay as the API answers it.
+// The status of a replay as the API answers it: replayId, status, error, recordsPerSecond and the
+// report's fields (replay/report_json.h).
 std::string ReplayStatusJson(const replay::ReplayStatus& status);
 
 }  // namespace otelrr::server

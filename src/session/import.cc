@@ -9,15 +9,10 @@
 #include "fmt/format.h"
 #include "otlp/otlp_file.h"
 #include "otlp/wire.h"
+#include "session/session_id.h"
 
 namespace otelrr::session {
 namespace {
-
-uint64_t WallNowUnixNano() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
 
 // Appends the buffered records in arrival order (stable: equal arrivals keep file order).
 absl::Status Drain(std::vector<Record>& buffer, SessionWriter& writer) {
@@ -35,6 +30,7 @@ absl::Status ImportInto(SessionWriter& writer, const std::vector<std::string>& p
   std::vector<Record> buffer;
   size_t buffered = 0;
   uint64_t previous_arrival = 0;
+  Clock& clock = options.writer.clock != nullptr ? *options.writer.clock : RealClock();
   otlp::OtlpFileOptions file_options{.signal = options.signal};
   for (const std::string& path : paths) {
     absl::StatusOr<std::unique_ptr<otlp::OtlpFileReader>> reader = otlp::OtlpFileReader::Open(path, file_options);
@@ -51,7 +47,7 @@ absl::Status ImportInto(SessionWriter& writer, const std::vector<std::string>& p
                                                       summary.status().message()));
       }
       uint64_t arrival = summary->min_time_unix_nano;
-      if (arrival == 0) arrival = previous_arrival != 0 ? previous_arrival : WallNowUnixNano();
+      if (arrival == 0) arrival = previous_arrival != 0 ? previous_arrival : clock.WallNowUnixNano();
       previous_arrival = arrival;
       buffered += message.payload.size();
       buffer.push_back(Record{.arrival_unix_nano = arrival,
@@ -75,23 +71,15 @@ absl::Status ImportInto(SessionWriter& writer, const std::vector<std::string>& p
 
 }  // namespace
 
-std::string NewSessionId(std::string_view prefix) {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  std::random_device rd;
-  uint32_t suffix = rd() & 0xffffff;
-  return fmt::format("{}-{:04}{:02}{:02}-{:02}{:02}{:02}-{:06x}", prefix, tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, suffix);
-}
-
 absl::StatusOr<ImportResult> ImportFiles(SessionStore& sessions, const std::vector<std::string>& paths,
                                          const ImportOptions& options) {
   if (paths.empty()) return absl::InvalidArgumentError("no file to import");
+  Clock& clock = options.writer.clock != nullptr ? *options.writer.clock : RealClock();
+  const uint64_t now = clock.WallNowUnixNano();
   SessionMetadata metadata{
-      .session_id = options.session_id.empty() ? NewSessionId("import") : options.session_id,
+      .session_id = options.session_id.empty() ? NewSessionId("import", now) : options.session_id,
       .session_type = options.session_type,
-      .start_time_unix_nano = WallNowUnixNano(),
+      .start_time_unix_nano = now,
       .created_by = options.created_by,
       .description = options.description,
   };

@@ -50,9 +50,6 @@ struct ImportResult {
 absl::StatusOr<ImportResult> ImportFiles(SessionStore& sessions, const std::vector<std::string>& paths,
                                          const ImportOptions& options);
 
-// A fresh session id for an operation: "{prefix}-YYYYMMDD-HHMMSS-xxxxxx" (UTC, 6 random hex digits).
-std::string NewSessionId(std::string_view prefix);
-
 }  // namespace otelrr::session
 
 #endif  // OTELRR_SESSION_IMPORT_H_

@@ -169,13 +169,6 @@ void WriteUnixNano(JsonWriter& w, std::string_view key, uint64_t v) {
   w.String(fmt::format("{}", v));
 }
 
-void WriteStrings(JsonWriter& w, std::string_view key, const std::vector<std::string>& values) {
-  w.Key(key);
-  w.BeginArray();
-  for (const std::string& v : values) w.String(v);
-  w.EndArray();
-}
-
 absl::Status ParseCounts(const ObjectView& v, SessionCounts* c) {
   for (auto [key, field] : {std::pair{"traces", &c->traces}, std::pair{"spans", &c->spans},
                             std::pair{"dataPoints", &c->data_points}, std::pair{"logRecords", &c->log_records},
@@ -270,95 +263,64 @@ bool ParseSessionStatus(std::string_view name, SessionStatus* status) {
 
 std::string SessionPrefix(std::string_view session_id) { return fmt::format("sessions/{}/", session_id); }
 
-std::string SessionMetadata::ToJson() const {
-  JsonWriter w(/*pretty=*/true);
+std::string SessionMetadata::ToJson(bool pretty) const {
+  JsonWriter w(pretty);
+  WriteJson(&w);
+  std::string out = w.Take();
+  if (pretty) out.push_back('\n');
+  return out;
+}
+
+void SessionMetadata::WriteJson(JsonWriter* writer) const {
+  JsonWriter& w = *writer;
   w.BeginObject();
-  w.Key("formatVersion");
-  w.Int(format_version);
-  w.Key("sessionId");
-  w.String(session_id);
-  w.Key("sessionType");
-  w.String(SessionTypeName(session_type));
-  w.Key("startTime");
-  w.String(FormatRfc3339Millis(start_time_unix_nano));
-  if (end_time_unix_nano) {
-    w.Key("endTime");
-    w.String(FormatRfc3339Millis(*end_time_unix_nano));
-  }
-  w.Key("status");
-  w.String(SessionStatusName(status));
-  if (!status_reason.empty()) {
-    w.Key("statusReason");
-    w.String(status_reason);
-  }
-  WriteStrings(w, "enabledFlags", enabled_flags);
-  w.Key("capturedTraces");
-  w.Uint(captured_traces);
-  w.Key("capturedMetrics");
-  w.Uint(captured_metrics);
-  w.Key("capturedLogs");
-  w.Uint(captured_logs);
-  w.Key("totalSizeBytes");
-  w.Uint(total_size_bytes);
-  w.Key("s3Prefix");
-  w.String(s3_prefix);
-  w.Key("createdBy");
-  w.String(created_by);
-  if (!description.empty()) {
-    w.Key("description");
-    w.String(description);
-  }
-  if (!diagnostic_session_id.empty()) {
-    w.Key("diagnosticSessionId");
-    w.String(diagnostic_session_id);
-  }
+  w.Field("formatVersion", format_version);
+  w.Field("sessionId", session_id);
+  w.Field("sessionType", SessionTypeName(session_type));
+  w.Field("startTime", FormatRfc3339Millis(start_time_unix_nano));
+  if (end_time_unix_nano) w.Field("endTime", FormatRfc3339Millis(*end_time_unix_nano));
+  w.Field("status", SessionStatusName(status));
+  if (!status_reason.empty()) w.Field("statusReason", status_reason);
+  w.StringArray("enabledFlags", enabled_flags);
+  w.Field("capturedTraces", captured_traces);
+  w.Field("capturedMetrics", captured_metrics);
+  w.Field("capturedLogs", captured_logs);
+  w.Field("totalSizeBytes", total_size_bytes);
+  w.Field("s3Prefix", s3_prefix);
+  w.Field("createdBy", created_by);
+  if (!description.empty()) w.Field("description", description);
+  if (!diagnostic_session_id.empty()) w.Field("diagnosticSessionId", diagnostic_session_id);
   w.Key("counts");
   w.BeginObject();
-  w.Key("traces");
-  w.Uint(counts.traces);
-  w.Key("spans");
-  w.Uint(counts.spans);
-  w.Key("dataPoints");
-  w.Uint(counts.data_points);
-  w.Key("logRecords");
-  w.Uint(counts.log_records);
+  w.Field("traces", counts.traces);
+  w.Field("spans", counts.spans);
+  w.Field("dataPoints", counts.data_points);
+  w.Field("logRecords", counts.log_records);
   w.Key("requests");
   w.BeginObject();
-  w.Key("traces");
-  w.Uint(counts.trace_requests);
-  w.Key("metrics");
-  w.Uint(counts.metric_requests);
-  w.Key("logs");
-  w.Uint(counts.log_requests);
+  w.Field("traces", counts.trace_requests);
+  w.Field("metrics", counts.metric_requests);
+  w.Field("logs", counts.log_requests);
   w.EndObject();
-  w.Key("uncompressedBytes");
-  w.Uint(counts.uncompressed_bytes);
+  w.Field("uncompressedBytes", counts.uncompressed_bytes);
   w.EndObject();
   if (first_arrival_unix_nano) {
     WriteUnixNano(w, "firstArrivalUnixNano", *first_arrival_unix_nano);
-    w.Key("firstArrivalTime");
-    w.String(FormatRfc3339Nanos(*first_arrival_unix_nano));
+    w.Field("firstArrivalTime", FormatRfc3339Nanos(*first_arrival_unix_nano));
   }
   if (last_arrival_unix_nano) {
     WriteUnixNano(w, "lastArrivalUnixNano", *last_arrival_unix_nano);
-    w.Key("lastArrivalTime");
-    w.String(FormatRfc3339Nanos(*last_arrival_unix_nano));
+    w.Field("lastArrivalTime", FormatRfc3339Nanos(*last_arrival_unix_nano));
   }
   w.Key("phases");
   w.BeginArray();
   for (const Phase& p : phases) {
     w.BeginObject();
-    w.Key("name");
-    w.String(p.name);
-    w.Key("annotationKey");
-    w.String(p.annotation_key);
-    w.Key("startTime");
-    w.String(FormatRfc3339Millis(p.start_time_unix_nano));
-    if (p.end_time_unix_nano) {
-      w.Key("endTime");
-      w.String(FormatRfc3339Millis(*p.end_time_unix_nano));
-    }
-    WriteStrings(w, "flags", p.flags);
+    w.Field("name", p.name);
+    w.Field("annotationKey", p.annotation_key);
+    w.Field("startTime", FormatRfc3339Millis(p.start_time_unix_nano));
+    if (p.end_time_unix_nano) w.Field("endTime", FormatRfc3339Millis(*p.end_time_unix_nano));
+    w.StringArray("flags", p.flags);
     w.EndObject();
   }
   w.EndArray();
@@ -370,27 +332,18 @@ std::string SessionMetadata::ToJson() const {
   w.BeginArray();
   for (const FileEntry& f : files) {
     w.BeginObject();
-    w.Key("path");
-    w.String(f.path);
-    w.Key("signal");
-    w.String(otlp::SignalName(f.signal));
+    w.Field("path", f.path);
+    w.Field("signal", otlp::SignalName(f.signal));
     WriteUnixNano(w, "firstArrivalUnixNano", f.first_arrival_unix_nano);
     WriteUnixNano(w, "lastArrivalUnixNano", f.last_arrival_unix_nano);
-    w.Key("records");
-    w.Uint(f.records);
-    w.Key("sizeBytes");
-    w.Uint(f.size_bytes);
-    w.Key("uncompressedBytes");
-    w.Uint(f.uncompressed_bytes);
-    w.Key("sha256");
-    w.String(f.sha256);
+    w.Field("records", f.records);
+    w.Field("sizeBytes", f.size_bytes);
+    w.Field("uncompressedBytes", f.uncompressed_bytes);
+    w.Field("sha256", f.sha256);
     w.EndObject();
   }
   w.EndArray();
   w.EndObject();
-  std::string out = w.Take();
-  out.push_back('\n');
-  return out;
 }
 
 absl::StatusOr<SessionMetadata> SessionMetadata::FromJson(std::string_view json) {

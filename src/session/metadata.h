@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/json_writer.h"
 #include "otlp/schema.h"
 
 namespace otelrr::session {
@@ -108,7 +109,10 @@ struct SessionMetadata {
     captured_logs = counts.log_records;
   }
 
-  std::string ToJson() const;
+  // metadata.json: pretty (one field per line, a final newline) or compact (one line).
+  std::string ToJson(bool pretty = true) const;
+  // The same object into a writer (lists of sessions, API answers).
+  void WriteJson(JsonWriter* writer) const;
   static absl::StatusOr<SessionMetadata> FromJson(std::string_view json);
 
   bool operator==(const SessionMetadata&) const = default;

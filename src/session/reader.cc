@@ -43,7 +43,7 @@ absl::StatusOr<std::unique_ptr<SessionReader>> SessionReader::Open(store::Object
     absl::StatusOr<std::vector<store::ObjectInfo>> listing = store.List(RawPrefix(session_id));
     if (!listing.ok()) return listing.status();
     if (listing->empty() && !json.ok()) {
-      return absl::NotFoundError(fmt::format("session {} does not exist in {}", session_id, store.Describe()));
+      return NoSuchSession(session_id);
     }
     for (const store::ObjectInfo& o : *listing) {
       std::string path = o.key.substr(prefix.size());

@@ -48,6 +48,7 @@ struct ReaderOptions {
   size_t read_buffer_bytes = 256 << 10;
 };
 
+// Thread-compatible: one thread reads (replay reads on a thread of its own, replay/replay.cc).
 class SessionReader {
  public:
   // NotFound when the session has neither metadata.json nor raw files.

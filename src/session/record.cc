@@ -20,32 +20,6 @@ bool IsKnownSignal(uint8_t v) { return v >= 1 && v <= 3; }
 
 }  // namespace
 
-std::string_view TransportName(Transport transport) {
-  switch (transport) {
-    case Transport::kUnknown:
-      return "unknown";
-    case Transport::kHttp:
-      return "http";
-    case Transport::kGrpc:
-      return "grpc";
-    case Transport::kGenerated:
-      return "generated";
-    case Transport::kImported:
-      return "imported";
-  }
-  return "unknown";
-}
-
-std::string_view EncodingName(Encoding encoding) {
-  switch (encoding) {
-    case Encoding::kProtobuf:
-      return "protobuf";
-    case Encoding::kJson:
-      return "json";
-  }
-  return "unknown";
-}
-
 absl::Status AppendRecord(const Record& record, std::string* out) {
   if (record.payload.size() > kMaxRecordPayloadSize) {
     return absl::InvalidArgumentError(fmt::format("request of {} bytes is larger than the {} bytes a record can hold",

@@ -32,13 +32,11 @@
 
 namespace otelrr::session {
 
-// How a request reached otelrr. Stored in files: never renumber.
-enum class Transport : uint8_t { kUnknown = 0, kHttp = 1, kGrpc = 2, kGenerated = 3, kImported = 4 };
-// The encoding the sender used. The stored payload is protobuf either way. Stored: never renumber.
-enum class Encoding : uint8_t { kProtobuf = 0, kJson = 1 };
-
-std::string_view TransportName(Transport transport);  // "http", "grpc", ...; "unknown" for other values
-std::string_view EncodingName(Encoding encoding);     // "protobuf", "json"; "unknown" for other values
+// otlp/signal.h defines them; the stored payload is protobuf whatever the encoding.
+using otlp::Encoding;
+using otlp::EncodingName;
+using otlp::Transport;
+using otlp::TransportName;
 
 struct Record {
   uint64_t arrival_unix_nano = 0;

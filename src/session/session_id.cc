@@ -52,6 +52,10 @@ absl::Status ValidateSessionId(std::string_view id) {
   return absl::OkStatus();
 }
 
+absl::Status NoSuchSession(std::string_view id) {
+  return absl::NotFoundError(fmt::format("session {} does not exist", id));
+}
+
 std::string NewSessionId(std::string_view prefix, uint64_t now_unix_nano) {
   std::string t = FormatRfc3339Millis(now_unix_nano);  // 2026-11-26T11:45:44.123Z
   std::string compact;

@@ -19,6 +19,10 @@ inline constexpr size_t kMaxSessionIdLength = 128;
 
 absl::Status ValidateSessionId(std::string_view id);
 
+// The one way to say a session is not there: NotFound "session <id> does not exist". Callers that know
+// where they looked (the CLI) add the store; the API does not expose paths.
+absl::Status NoSuchSession(std::string_view id);
+
 // A fresh id for a session started at `now_unix_nano`: "{prefix}-20261126-114544-3fa9c1" (UTC time and
 // 24 random bits).
 std::string NewSessionId(std::string_view prefix, uint64_t now_unix_nano);

@@ -31,7 +31,7 @@ namespace otelrr::session {
 // The name of a session's lock in its store: "sessions/{id}/writer".
 std::string SessionLockName(std::string_view session_id);
 
-// Held for as long as the object lives.
+// Held for as long as the object lives. Immutable, so thread-safe.
 class SessionLock {
  public:
   SessionLock(std::string session_id, std::unique_ptr<store::ObjectLock> lock)

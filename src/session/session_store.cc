@@ -45,7 +45,13 @@ absl::StatusOr<SessionMetadata> SessionStore::Load(std::string_view session_id) 
   absl::StatusOr<std::string> json = store_.ReadAll(MetadataKey(session_id));
   if (!json.ok()) {
     if (json.status().code() == absl::StatusCode::kNotFound) {
-      return absl::NotFoundError(fmt::format("session {} has no metadata.json in {}", session_id, store_.Describe()));
+      absl::StatusOr<bool> exists = Exists(session_id);
+      if (exists.ok() && *exists) {
+        return absl::NotFoundError(fmt::format(
+            "session {} has no metadata.json: it was not written completely ('otelrr sessions verify {}' says more)",
+            session_id, session_id));
+      }
+      return NoSuchSession(session_id);
     }
     return json.status();
   }
@@ -76,11 +82,19 @@ absl::StatusOr<bool> SessionStore::Exists(std::string_view session_id) {
 }
 
 absl::Status SessionStore::Delete(std::string_view session_id) {
+  // Under the writer's lock, so a session being written (a capture, a seed, an import, a recovery) is
+  // never deleted from under its writer.
+  absl::StatusOr<std::unique_ptr<SessionLock>> lock = LockSession(store_, session_id);
+  if (IsSessionLocked(lock.status())) {
+    return absl::FailedPreconditionError(fmt::format(
+        "session {} is being written (a capture is recording it, or a seed or import is writing it): stop that "
+        "first",
+        session_id));
+  }
+  if (!lock.ok() && lock.status().code() != absl::StatusCode::kUnimplemented) return lock.status();
   absl::StatusOr<bool> exists = Exists(session_id);
   if (!exists.ok()) return exists.status();
-  if (!*exists) {
-    return absl::NotFoundError(fmt::format("session {} does not exist in {}", session_id, store_.Describe()));
-  }
+  if (!*exists) return NoSuchSession(session_id);
   return store_.DeletePrefix(SessionPrefix(session_id));
 }
 

@@ -29,6 +29,7 @@
 
 namespace otelrr::session {
 
+// Thread-safe as its ObjectStore is: it holds no state of its own.
 class SessionStore {
  public:
   explicit SessionStore(store::ObjectStore& store) : store_(store) {}
@@ -42,7 +43,8 @@ class SessionStore {
   // Writes metadata.json atomically.
   absl::Status Save(const SessionMetadata& metadata);
   absl::StatusOr<bool> Exists(std::string_view session_id);
-  // Removes everything under sessions/{id}/. NotFound when there is nothing.
+  // Removes everything under sessions/{id}/. NotFound when there is nothing; FailedPrecondition while a
+  // writer holds the session's lock (session_lock.h).
   absl::Status Delete(std::string_view session_id);
   // Starts a new session. AlreadyExists when the id is taken.
   absl::StatusOr<std::unique_ptr<SessionWriter>> Create(SessionMetadata metadata, WriterOptions options = {});

@@ -118,7 +118,7 @@ absl::StatusOr<VerifyReport> VerifySession(store::ObjectStore& store, std::strin
   absl::StatusOr<std::vector<store::ObjectInfo>> listing = store.List(prefix);
   if (!listing.ok()) return listing.status();
   if (listing->empty()) {
-    return absl::NotFoundError(fmt::format("session {} does not exist in {}", session_id, store.Describe()));
+    return NoSuchSession(session_id);
   }
   VerifyReport report;
   absl::StatusOr<std::string> json = store.ReadAll(MetadataKey(session_id));

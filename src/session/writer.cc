@@ -22,12 +22,6 @@ namespace {
 
 size_t SlotOf(otlp::Signal signal) { return static_cast<size_t>(signal) - 1; }
 
-uint64_t SystemNowUnixNano() {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
-}
-
 // At least the stored size of `n` bytes as one gzip member: libdeflate's bound is n plus 5 bytes per
 // (at least 5000-byte) block plus the gzip header, trailer and padding; this is generous.
 uint64_t MemberBound(uint64_t n) { return n + n / 64 + 1024; }
@@ -178,11 +172,12 @@ absl::StatusOr<std::unique_ptr<SessionWriter>> SessionWriter::Create(store::Obje
         fmt::format("compression_threads {} is out of range: use 0 (inline) to {} (worker threads)",
                     options.compression_threads, kMaxCompressionThreads));
   }
-  if (!options.wall_now_unix_nano) options.wall_now_unix_nano = SystemNowUnixNano;
   metadata.format_version = kFormatVersion;
   metadata.status = SessionStatus::kActive;
   metadata.s3_prefix = SessionPrefix(metadata.session_id);
-  if (metadata.start_time_unix_nano == 0) metadata.start_time_unix_nano = options.wall_now_unix_nano();
+  if (metadata.start_time_unix_nano == 0) {
+    metadata.start_time_unix_nano = (options.clock != nullptr ? *options.clock : RealClock()).WallNowUnixNano();
+  }
   metadata.end_time_unix_nano.reset();
   metadata.counts = {};
   metadata.files.clear();
@@ -220,10 +215,6 @@ SessionWriter::~SessionWriter() {
 }
 
 void SessionWriter::HoldLock(std::unique_ptr<SessionLock> lock) { lock_ = std::move(lock); }
-
-std::chrono::steady_clock::time_point SessionWriter::SteadyNow() const {
-  return options_.steady_now ? options_.steady_now() : std::chrono::steady_clock::now();
-}
 
 absl::Status SessionWriter::Fail(absl::Status status) {
   if (error_.ok()) error_ = status;
@@ -397,7 +388,7 @@ absl::Status SessionWriter::Store(Record& record, const RecordCounts& counts) {
   size_t before = file.member.size();
   if (absl::Status s = AppendRecord(record, &file.member); !s.ok()) return s;  // checked above: cannot fail
   uint64_t framed = file.member.size() - before;
-  if (!file.member_started) file.member_started = SteadyNow();
+  if (!file.member_started) file.member_started = clock().Now();
   file.entry.last_arrival_unix_nano = record.arrival_unix_nano;
   file.entry.records += 1;
   file.entry.uncompressed_bytes += framed;
@@ -435,7 +426,7 @@ absl::Status SessionWriter::Store(Record& record, const RecordCounts& counts) {
 
 absl::Status SessionWriter::FlushDue() {
   if (absl::Status s = CheckUsable(); !s.ok()) return s;
-  auto now = SteadyNow();
+  const Clock::TimePoint now = clock().Now();
   for (auto& file : open_) {
     if (file && file->member_started && now - *file->member_started >= options_.flush_interval) {
       if (absl::Status s = FlushMember(*file); !s.ok()) return s;
@@ -476,7 +467,7 @@ absl::Status SessionWriter::Close(SessionStatus status, std::string reason) {
   });
   metadata_.status = status;
   metadata_.status_reason = std::move(reason);
-  if (!metadata_.end_time_unix_nano) metadata_.end_time_unix_nano = options_.wall_now_unix_nano();
+  if (!metadata_.end_time_unix_nano) metadata_.end_time_unix_nano = clock().WallNowUnixNano();
   metadata_.SyncCapturedTotals();
   absl::Status put = store_.Put(MetadataKey(metadata_.session_id), metadata_.ToJson());
   if (!error_.ok()) return error_;

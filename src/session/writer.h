@@ -47,6 +47,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/clock.h"
 #include "session/internal/gzip.h"
 #include "session/internal/sha256.h"
 #include "session/metadata.h"
@@ -68,9 +69,8 @@ struct WriterOptions {
   uint64_t max_file_bytes = 128ull << 20;
   // A member is written at the latest this long after its first record (bounds what a crash loses).
   std::chrono::nanoseconds flush_interval = std::chrono::seconds(1);
-  // Clocks, injectable for tests: a monotonic one for flush_interval, the wall clock for endTime.
-  std::function<std::chrono::steady_clock::time_point()> steady_now = nullptr;
-  std::function<uint64_t()> wall_now_unix_nano = nullptr;
+  // Monotonic time for flush_interval, wall time for startTime and endTime; default RealClock().
+  Clock* clock = nullptr;
   // Seed for the file uuids; 0 draws one from std::random_device.
   uint64_t random_seed = 0;
   // 0 compresses members inline, on the appending thread. N (up to kMaxCompressionThreads) compresses
@@ -149,7 +149,7 @@ class SessionWriter {
     FileEntry entry;   // entry.size_bytes: the stored size known to the appending thread
     uint64_t hour = 0;
     std::string member;  // framed records not yet compressed
-    std::optional<std::chrono::steady_clock::time_point> member_started;
+    std::optional<Clock::TimePoint> member_started;
     // An upper bound of the stored size of members handed to the worker since it was last idle.
     uint64_t pending_bound = 0;
     // Written by whoever writes members (the worker while it holds members of this file); the
@@ -161,7 +161,7 @@ class SessionWriter {
   class CompressionWorker;
 
   SessionWriter(store::ObjectStore& store, SessionMetadata metadata, WriterOptions options);
-  std::chrono::steady_clock::time_point SteadyNow() const;
+  Clock& clock() const { return options_.clock != nullptr ? *options_.clock : RealClock(); }
   absl::Status CheckUsable();
   absl::Status CheckAppend(const Record& record);
   absl::Status Store(Record& record, const RecordCounts& counts);

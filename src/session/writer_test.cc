@@ -181,10 +181,10 @@ TEST_F(WriterTest, MembersAreWrittenWhenTheFlushIntervalPasses) {
   std::vector<store::ObjectInfo> files = *store_->List("sessions/timed/raw/");
   ASSERT_EQ(files.size(), 1u);
   EXPECT_EQ(files[0].size, 0u);  // buffered
-  now_ += std::chrono::milliseconds(999);
+  clock_.Advance(std::chrono::milliseconds(999));
   ASSERT_TRUE(w->FlushDue().ok());
   EXPECT_EQ(store_->Head(files[0].key)->size, 0u);
-  now_ += std::chrono::milliseconds(1);
+  clock_.Advance(std::chrono::milliseconds(1));
   ASSERT_TRUE(w->FlushDue().ok());
   uint64_t one_member = store_->Head(files[0].key)->size;
   EXPECT_GT(one_member, 0u);

@@ -56,7 +56,7 @@ absl::Status ValidatePrefix(std::string_view prefix) {
   return ValidateKey(prefix);
 }
 
-absl::StatusOr<std::unique_ptr<ObjectStore>> OpenStore(std::string_view uri) {
+absl::StatusOr<std::unique_ptr<ObjectStore>> OpenStore(std::string_view uri, bool create) {
   if (uri.empty()) {
     return absl::InvalidArgumentError("empty store location: give a directory path or a file:// URI");
   }
@@ -79,7 +79,7 @@ absl::StatusOr<std::unique_ptr<ObjectStore>> OpenStore(std::string_view uri) {
         "store \"{}\": unsupported scheme; use a directory path, a file:// URI or (later) s3://bucket/prefix",
         uri));
   }
-  absl::StatusOr<std::unique_ptr<LocalStore>> local = LocalStore::Open({.root = std::string(path)});
+  absl::StatusOr<std::unique_ptr<LocalStore>> local = LocalStore::Open({.root = std::string(path), .create_root = create});
   if (!local.ok()) return local.status();
   return std::unique_ptr<ObjectStore>(std::move(*local));
 }

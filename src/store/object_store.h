@@ -94,6 +94,8 @@ class ObjectLock {
   virtual const std::string& name() const = 0;
 };
 
+// Thread-safe: implementations take calls from many threads at once (capture writes while the API lists).
+// ObjectReader and ObjectWriter are thread-compatible: one thread uses each.
 class ObjectStore {
  public:
   virtual ~ObjectStore() = default;
@@ -142,8 +144,9 @@ inline bool IsLockHeld(const absl::Status& status) {
 }
 
 // Opens a store from the --store / OTELRR_STORE value: a path or a file:// URI gives a LocalStore (the
-// directory is created when missing); s3://bucket/prefix is reserved for the S3 store (not built yet).
-absl::StatusOr<std::unique_ptr<ObjectStore>> OpenStore(std::string_view uri);
+// directory is created when missing and `create` is set, else NotFound); s3://bucket/prefix is reserved
+// for the S3 store (not built yet).
+absl::StatusOr<std::unique_ptr<ObjectStore>> OpenStore(std::string_view uri, bool create = true);
 
 }  // namespace otelrr::store
 

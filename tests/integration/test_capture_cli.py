@@ -429,18 +429,33 @@ def test_limits_end_the_capture_by_themselves(capture):
     assert "max size" in summary["statusReason"] and summary["spans"] == 30
 
 
-def test_bad_flags_fail_with_a_message(tmp_path):
+def test_bad_flags_fail_with_a_message_and_leave_no_session(tmp_path):
     for args, needle in ((["--max-size-mb", "-1"], "max size -1"),
                          (["--session", "../x"], "session id"),
-                         (["--http", "nonsense"], "host:port"),
+                         (["--http", "nonsense"], "--http: address 'nonsense' is not host:port"),
+                         (["--http", "127.0.0.1:99999"], "port 99999 is out of range"),
+                         (["--http-timeout", "0"], "--http-timeout 0"),
+                         (["--forward", "ftp://x:1"], "--forward"),
                          (["--no-traces", "--no-metrics", "--no-logs"], "records no signal")):
         proc = subprocess.run([binary(), "capture", "--store", str(tmp_path), "--grpc", "127.0.0.1:0", *args],
                               capture_output=True, timeout=30)
-        assert proc.returncode == 1, args
+        assert proc.returncode == 2, (args, proc.stderr)  # usage errors
         assert needle in proc.stderr.decode(), proc.stderr.decode()
     env = dict(os.environ, CAPTURE_MAX_SIZE_MB="lots")
     proc = subprocess.run([binary(), "capture", "--store", str(tmp_path)], capture_output=True, timeout=30, env=env)
-    assert proc.returncode == 1 and "CAPTURE_MAX_SIZE_MB='lots'" in proc.stderr.decode()
+    assert proc.returncode == 2 and "CAPTURE_MAX_SIZE_MB='lots'" in proc.stderr.decode()
+    # A port in use fails the start (exit 1) after the session was created: it is removed again.
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        for flag in ("--http", "--grpc"):
+            other = "--grpc" if flag == "--http" else "--http"
+            proc = subprocess.run([binary(), "capture", "--store", str(tmp_path), flag, f"127.0.0.1:{port}", other,
+                                   "127.0.0.1:0", "--session", "never"], capture_output=True, timeout=30)
+            assert proc.returncode == 1 and flag in proc.stderr.decode(), proc.stderr.decode()
+    assert json.loads(sessions(tmp_path, "list", "--json")) == []
+    assert not (tmp_path / "sessions" / "never").exists()
 
 
 def test_kill_9_under_load_loses_no_acknowledged_request(capture, tmp_path):
@@ -533,21 +548,33 @@ def test_forward_tees_every_request_and_answers_with_the_downstream(capture, tmp
     assert exported(down.store, "down") == sent + [("metrics", m)]
 
 
-def test_forwarding_problems_are_the_answer_and_recording_goes_on(capture):
-    with socket.socket() as s:  # a port nobody listens on
+def test_a_refused_forward_is_the_answer_and_only_what_the_pipeline_accepted_is_recorded(capture, tmp_path):
+    """The defect this guards: with a dead downstream every client retry was recorded (12 requests became 84)."""
+    with socket.socket() as s:  # a port nobody listens on, yet
         s.bind(("127.0.0.1", 0))
         dead = s.getsockname()[1]
-    c = capture("--session", "tee-dead", "--forward", f"http://127.0.0.1:{dead}")
+    c = capture("--session", "tee", "--forward", f"http://127.0.0.1:{dead}")
     req = trace_request(2, 9)
-    resp, data = c.post("/v1/traces", req.SerializeToString())
-    assert resp.status == 503
-    assert "sending to" in status_pb2.Status.FromString(data).message
+    for _ in range(6):  # a client retrying while the downstream is down
+        resp, data = c.post("/v1/traces", req.SerializeToString())
+        assert resp.status == 503
+        assert "sending to" in status_pb2.Status.FromString(data).message
+    # The downstream comes up on that port: the next retry gets through, and is the one recorded.
+    down = subprocess.Popen([binary(), "capture", "--http", f"127.0.0.1:{dead}", "--grpc", "127.0.0.1:0", "--session",
+                             "down", "--store", str(tmp_path / "down"), "--json"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        assert READY.search(down.stderr.readline().decode())
+        resp, _ = c.post("/v1/traces", req.SerializeToString())
+        assert resp.status == 200
+    finally:
+        down.send_signal(signal.SIGTERM)
+        down_out, _ = down.communicate(timeout=60)
     summary = c.stop()
-    assert summary["spans"] == 2 and summary["forwardFailed"] == 1
-    assert exported(c.store, "tee-dead") == [("traces", req)]
-    proc = subprocess.run([binary(), "capture", "--store", str(c.store), "--forward", "ftp://x:1"], capture_output=True,
-                          timeout=30)
-    assert proc.returncode == 1 and "--forward" in proc.stderr.decode() and "not supported" in proc.stderr.decode()
+    assert summary["spans"] == 2 and summary["requests"] == 1
+    assert summary["forwarded"] == 1 and summary["forwardFailed"] == 6
+    assert exported(c.store, "tee") == [("traces", req)]
+    assert json.loads(down_out)["spans"] == 2
 
 
 def test_overload_is_answered_with_a_retry_delay_never_buffered(capture):
@@ -636,6 +663,3 @@ def test_slow_and_stalled_http_clients_are_disconnected_after_their_timeouts(cap
         s.close()
     summary = c.stop()
     assert summary["spans"] == 2
-    proc = subprocess.run([binary(), "capture", "--store", str(c.store), "--http-timeout", "0"], capture_output=True,
-                          timeout=30)
-    assert proc.returncode == 1 and "--http-timeout 0" in proc.stderr.decode()

@@ -318,12 +318,13 @@ def test_seed_replayed_into_the_collector_arrives_item_by_item(seeded, tmp_path,
     if timestamps == "none":
         assert sorted_serialized(canonical(got)) == sorted_serialized(original)
         return
-    # relative: one delta for every timestamp, the replay's start minus the session's start (metadata
-    # startTime), which lies between the wall clock before and after the replay.
+    # relative at speed 0: one delta for every timestamp, the replay's start minus the session's first
+    # arrival, which lies between the wall clock before and after the replay.
+    first_arrival = int(json.loads(run("sessions", "show", "s1", "--store", str(store)).stdout)["firstArrivalUnixNano"])
     first = spans_of(original)[0]
     delta = next(s for s in spans_of(got) if s.span_id == first.span_id).start_time_unix_nano - \
         first.start_time_unix_nano
-    assert before - START_NS <= delta <= after - START_NS
+    assert before - first_arrival <= delta <= after - first_arrival
     assert sorted_serialized(canonical(got)) == sorted_serialized([(n, shifted(m, delta)) for n, m in original])
 
 

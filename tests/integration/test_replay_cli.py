@@ -11,6 +11,8 @@ import collections
 import json
 import os
 import pathlib
+import signal
+import socket
 import subprocess
 import time
 
@@ -117,14 +119,34 @@ def test_replay_arrives_complete_over_every_transport(seeded, tmp_path, protocol
     assert report["spans"] == spans == summary["spans"]
 
 
-def test_relative_timestamps_move_by_exactly_one_delta_and_speed_scales_time(seeded, tmp_path):
+def all_times(msg):
+    """Every non-zero *time_unix_nano value of msg, in a fixed order."""
+    out = []
+
+    def walk(m):
+        for field, value in m.ListFields():
+            if field.type == field.TYPE_MESSAGE:
+                for v in (value if hasattr(value, "add") else [value]):
+                    walk(v)
+            elif field.name.endswith("time_unix_nano") and value != 0:
+                out.append(value)
+
+    walk(msg)
+    return out
+
+
+def test_relative_timestamps_follow_the_accelerated_schedule(seeded, tmp_path):
+    """At speed 2 the session's timeline plays twice as fast, its timestamps with it: every timestamp t becomes
+    W + (t - first arrival) / 2, so spans end before their requests are sent, as they did when recorded
+    (the defect this guards: span end times up to 27 s after their arrival at speed 10)."""
     store, original = seeded
+    first_arrival = int(json.loads(run("sessions", "show", "s1", "--store", str(store)).stdout)["firstArrivalUnixNano"])
     target = Capture(tmp_path / "target", "--session", "rel")
     try:
-        t0 = time.time()
+        t0 = time.time_ns()
         proc = run("replay", "--session", "s1", "--speed", "2", "--endpoint", f"http://{target.http}",
                    "--store", str(store), "--json")
-        wall = time.time() - t0
+        t1 = time.time_ns()
         report = json.loads(proc.stdout)
         target.stop()
     finally:
@@ -132,20 +154,33 @@ def test_relative_timestamps_move_by_exactly_one_delta_and_speed_scales_time(see
             target.proc.kill()
     # The seed's arrivals span ~4 s: at speed 2 the replay takes ~2 s.
     assert 1.5 <= report["elapsedSeconds"] <= 3.0, report
-    assert wall < 6
     got = messages(target.store, "rel")
-    # One delta for every timestamp of every signal: find it from the first span.
-    first_orig = next(m for n, m in original if n == "traces").resource_spans[0].scope_spans[0].spans[0]
-    ids = {}
-    for n, m in got:
-        if n == "traces":
-            for rs in m.resource_spans:
-                for ss in rs.scope_spans:
-                    for s in ss.spans:
-                        ids[s.span_id] = s
-    delta = ids[first_orig.span_id].start_time_unix_nano - first_orig.start_time_unix_nano
-    assert abs(delta - (time.time() - 1767225600) * 1e9) < 60e9  # the session start maps to about now
-    assert sorted_serialized(got) == sorted_serialized([(n, shifted(m, delta)) for n, m in original])
+    assert len(got) == len(original)
+    # Pair each received request with its original (same content but for the times), then check the map.
+    def key(name, msg):
+        copy = type(msg)()
+        copy.CopyFrom(msg)
+        def clear(m):
+            for field, value in m.ListFields():
+                if field.type == field.TYPE_MESSAGE:
+                    for v in (value if hasattr(value, "add") else [value]):
+                        clear(v)
+                elif field.name.endswith("time_unix_nano"):
+                    m.ClearField(field.name)
+        clear(copy)
+        return name, copy.SerializeToString(deterministic=True)
+    by_key = {key(n, m): m for n, m in original}
+    assert len(by_key) == len(original)
+    w2 = None  # twice where the first arrival lands on the wall clock (integers: exact to the nanosecond)
+    for name, msg in got:
+        orig = by_key[key(name, msg)]
+        for t, t2 in zip(all_times(orig), all_times(msg)):
+            if w2 is None:
+                w2 = 2 * t2 - (t - first_arrival)
+            assert abs(2 * t2 - (t - first_arrival) - w2) <= 2, (name, t, t2)
+    assert 2 * t0 <= w2 <= 2 * t1
+    # Nothing on the new timeline lies after the moment the replay ended.
+    assert max(t for _, m in got for t in all_times(m)) <= t1
     assert report["maxLagMs"] < 1000
 
 
@@ -256,14 +291,15 @@ def test_auto_selection_and_bad_input(seeded, tmp_path):
     proc = run("replay", "--filter-type", "capture", "--store", str(store), check=False)
     assert proc.returncode == 1 and "no finished capture session" in proc.stderr.decode()
     proc = run("replay", "--session", "nope", "--store", str(store), check=False)
-    assert proc.returncode == 1 and "nope" in proc.stderr.decode()
+    assert proc.returncode == 1 and "session nope does not exist" in proc.stderr.decode()
     for args, needle in ((["--speed", "-1"], "speed -1"), (["--protocol", "smoke"], "http/protobuf"),
                          (["--timestamps", "later"], "none, relative or current"),
                          (["--endpoint", "ftp://x:1"], "not supported"),
+                         (["--endpoint", "http://127.0.0.1:99999"], "port 99999 is out of range (1-65535)"),
                          (["--header", "novalue"], "NAME=VALUE"),
                          (["--no-traces", "--no-metrics", "--no-logs"], "no signal")):
         proc = run("replay", "--session", "s1", "--store", str(store), *args, check=False)
-        assert proc.returncode == 1, args
+        assert proc.returncode == 2, (args, proc.stderr)  # usage errors
         assert needle in proc.stderr.decode(), (args, proc.stderr.decode())
     # Nothing listens there: every request fails after its retries, and the exit code says so.
     proc = run("replay", "--session", "s1", "--speed", "0", "--endpoint", "http://127.0.0.1:9", "--store", str(store),
@@ -297,7 +333,14 @@ def test_seed_live_sends_the_generated_data_in_real_time(tmp_path):
                     for s in ss.spans:
                         assert abs(s.end_time_unix_nano / 1e9 - t0) < 15
     proc = run("seed", "--endpoint", "http://x:1", "--store", str(tmp_path / "seeds"), check=False)
-    assert proc.returncode == 1 and "--live" in proc.stderr.decode()
+    assert proc.returncode == 2 and "--live" in proc.stderr.decode()
+    # A dead endpoint: the seed is generated, the live send fails, and both are said (exit 1).
+    proc = run("seed", "--live", "--endpoint", "http://127.0.0.1:9", "--rate", "10", "--duration", "1",
+               "--max-retry-seconds", "0.5", "--session-id", "live-dead", "--store", str(tmp_path / "seeds"),
+               check=False, timeout=120)
+    out = proc.stdout.decode()
+    assert proc.returncode == 1, out
+    assert "✅ Seed generation complete!" in out and "❌ Live send failed" in out and "Problem:" in out, out
 
 
 def test_progress_lines_come_every_log_interval(seeded, tmp_path):
@@ -341,11 +384,15 @@ def test_services_filter_keeps_only_the_listed_services(seeded, tmp_path):
         "--store", str(store))
     assert report["sentRequests"] == len(expected) and report["failedRequests"] == 0
     assert sorted_serialized(messages(target_store, "filtered")) == sorted_serialized(expected)
-    # A service nobody has: every request is left empty and dropped, none sent.
+    # A service nobody has: every request is left empty and dropped, none sent, and that is a failure that
+    # names the services there are.
     proc = run("replay", "--session", "s1", "--speed", "0", "--services", "nobody", "--endpoint", "http://127.0.0.1:9",
-               "--store", str(store), "--json")
+               "--store", str(store), "--json", check=False)
+    assert proc.returncode == 1
     report = json.loads(proc.stdout)
-    assert report["sentRequests"] == 0 and report["failedRequests"] == 0
+    assert report["sentRequests"] == 0 and report["failedRequests"] == 0 and not report["ok"]
+    assert report["error"].startswith("nothing was sent: no record is of a listed service"), report
+    assert "frontend" in report["error"]
 
 
 # ---- TLS: https:// and gRPC over TLS, into TLS servers of the Python standard library and grpcio ----
@@ -471,7 +518,7 @@ def test_https_refuses_an_untrusted_server_and_supports_mutual_tls(seeded, tmp_p
         sink.close()
     report = json.loads(proc.stdout)
     assert proc.returncode == 1 and report["failedRequests"] == len(original) and report["retries"] == 0
-    assert "--certificate" in report["firstError"] and not sink.got
+    assert "OTEL_EXPORTER_OTLP_CERTIFICATE" in report["firstError"] and not sink.got
     # A server that wants a client certificate: given through the environment, as OTLP exporters take it.
     sink = HttpsSink(cert, key, client_ca=client_cert)
     env = dict(os.environ, OTEL_EXPORTER_OTLP_CERTIFICATE=str(cert), OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE=str(client_cert),
@@ -496,3 +543,72 @@ def test_https_refuses_an_untrusted_server_and_supports_mutual_tls(seeded, tmp_p
     proc = run("replay", "--session", "s1", "--endpoint", sink.url, "--client-certificate", str(client_cert),
                "--store", str(store), check=False)
     assert proc.returncode != 0 and b"client certificate and its key" in proc.stderr
+
+
+# ---- stopping and telling the truth ----
+
+def stalled_listener():
+    """A socket that accepts TCP connections (the kernel completes them) but never reads or answers."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(64)
+    return s
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_stops_a_replay_to_an_unreachable_target_at_once(seeded, sig):
+    """The defect this guards: a replay to a dead endpoint ignored Ctrl-C, a second one and SIGTERM for ~61 s."""
+    store, original = seeded
+    with stalled_listener() as stalled:
+        for endpoint in (f"http://127.0.0.1:{stalled.getsockname()[1]}", "http://127.0.0.1:9"):
+            proc = subprocess.Popen([binary(), "replay", "--session", "s1", "--speed", "0", "--endpoint", endpoint,
+                                     "--store", str(store)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            time.sleep(1.5)
+            t0 = time.monotonic()
+            proc.send_signal(sig)
+            out, err = proc.communicate(timeout=30)
+            took = time.monotonic() - t0
+            assert took < 2, (endpoint, took, err)
+            assert proc.returncode == 130, (endpoint, err)
+            name = "SIGINT" if sig == signal.SIGINT else "SIGTERM"
+            assert f"⏹ Replay stopped by {name} after" in out.decode(), out
+            assert "✅" not in out.decode()
+
+
+def test_failures_are_reported_as_they_happen_with_progress_every_interval(seeded):
+    """The defect this guards: nothing was printed for ~63 s while the endpoint was unreachable."""
+    store, _ = seeded
+    t0 = time.monotonic()
+    proc = subprocess.Popen([binary(), "replay", "--session", "s1", "--speed", "0", "--endpoint", "http://127.0.0.1:9",
+                             "--log-interval", "0.5", "--max-retry-seconds", "2.5", "--store", str(store)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = proc.stderr.readline().decode()  # the start line
+    assert "otelrr replay: session s1" in first
+    failure = proc.stderr.readline().decode()
+    assert time.monotonic() - t0 < 1.5, failure  # said at once, not after the retries
+    assert "sending to http://127.0.0.1:9/v1/" in failure and "failed" in failure, failure
+    out, err = proc.communicate(timeout=60)
+    progress = [l for l in err.decode().splitlines() if "records (iteration" in l]
+    assert len(progress) >= 4, err.decode()  # every 0.5 s over the ~2.5 s of retries
+    assert any("waiting to retry" in l for l in progress), progress
+    assert proc.returncode == 1
+    assert "❌ Replay failed" in out.decode() and "requests failed" in out.decode()
+
+
+def test_items_the_target_rejects_fail_the_replay(seeded, tmp_path):
+    """The defect this guards: 753 items rejected by the target, and exit 0."""
+    store, original = seeded
+    target = Capture(tmp_path / "target", "--session", "nologs", "--no-logs")
+    try:
+        proc = run("replay", "--session", "s1", "--speed", "0", "--endpoint", f"http://{target.http}",
+                   "--store", str(store), "--json", check=False)
+        target.stop()
+    finally:
+        if target.proc.poll() is None:
+            target.proc.kill()
+    report = json.loads(proc.stdout)
+    logs = sum(len(sl.log_records) for n, m in original if n == "logs" for rl in m.resource_logs
+               for sl in rl.scope_logs)
+    assert proc.returncode == 1
+    assert report["rejectedItems"] == logs > 0 and report["failedRequests"] == 0 and not report["ok"]
+    assert report["error"].startswith(f"the target rejected {logs} items"), report

@@ -1,8 +1,8 @@
 """otelrr seed end to end: generate a session, verify it, export it, and decode the export with the official
 opentelemetry-proto reference to check what a backend would see: semantic-convention attributes, a SERVER
 span in the callee for every CLIENT span to an instrumented service, children inside their parents, RED
-metrics that add up to the spans, logs that point at spans. Invalid flags must fail with exit 1 and a
-message naming the value.
+metrics that add up to the spans, logs that point at spans. Invalid flags must fail with exit 2 (usage) and
+a message naming the value; Ctrl-C stops a seed with exit 130 and leaves a consistent, failed session.
 
 ctest sets OTELRR_BIN to the otelrr binary. By hand:
     OTELRR_BIN=build/otelrr .venv/bin/python -m pytest -q tests/integration/test_seed_cli.py
@@ -225,17 +225,51 @@ def test_payment_failure_phases(store):
 
 
 @pytest.mark.parametrize("args,named", [
-    (["--rate", "-1"], "--rate -1"),
-    (["--rate", "0"], "--rate 0"),
-    (["--duration", "0"], "--duration 0"),
-    (["--error-rate", "1.5"], "--error-rate 1.5"),
+    (["--rate", "-1"], "rate -1"),
+    (["--rate", "0"], "rate 0"),
+    (["--duration", "0"], "duration 0"),
+    (["--error-rate", "1.5"], "error rate 1.5"),
     (["--rate", "0.7", "--duration", "3"], "whole number"),
     (["--pattern", "no-such-pattern"], "no-such-pattern"),
     (["--start-time", "yesterday"], "yesterday"),
+    # CLI11 would wrap these around to 18446744073709551615.
+    (["--seed", "-1"], "--seed '-1' is not a whole number from 0 to 18446744073709551615"),
+    (["--seed", "99999999999999999999999"], "--seed 99999999999999999999999 is too large"),
+    (["--session-id", ""], "--session-id is empty"),
+    (["--endpoint", "http://127.0.0.1:4318"], "--endpoint is for --live"),
+    (["--live", "--endpoint", "http://127.0.0.1:99999"], "port 99999 is out of range"),
 ])
 def test_invalid_flags_fail_with_a_message_naming_the_value(store, args, named):
     proc = otelrr("seed", *args, store=store, check=False)
-    assert proc.returncode == 1, proc.stderr
+    assert proc.returncode == 2, proc.stderr
     err = proc.stderr.decode()
     assert err.startswith("otelrr: ") and named in err, err
     assert not (store / "sessions").exists() or not any((store / "sessions").iterdir())
+
+
+def test_ctrl_c_stops_a_seed_and_leaves_a_consistent_failed_session(store):
+    """The defect this guards: Ctrl-C left the session "active" with files missing from its index and a stale
+    lock, and a replay of it showed "65/0 records"."""
+    import signal
+    import time
+
+    proc = subprocess.Popen([binary(), "seed", "--session-id", "big", "--rate", "2000", "--duration", "3600",
+                             "--store", str(store)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    meta_path = store / "sessions" / "big" / "metadata.json"
+    deadline = time.time() + 30
+    while not meta_path.exists() and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # well into the generation
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "stopped by a signal" in err.decode() and "interrupted" in err.decode(), err
+    meta = json.loads(meta_path.read_text())
+    assert meta["status"] == "failed" and meta["statusReason"] == "interrupted"
+    assert meta["counts"]["spans"] > 0 and meta["files"], meta
+    # The index is complete and consistent: verify passes, and a replay knows its total.
+    otelrr("sessions", "verify", "big", store=store)
+    listed = json.loads(otelrr("sessions", "list", "--json", store=store).stdout)
+    assert [m["status"] for m in listed] == ["failed"]
+    # Nothing is locked: the session can be deleted.
+    otelrr("sessions", "delete", "big", store=store)

@@ -3,7 +3,7 @@
 Every valid file under ../shared/testdata/otlp/{traces,metrics,logs} is imported, verified and exported,
 and the export must hold exactly the imported data: compared message by message after decoding both
 sides with the official opentelemetry-proto reference. Invalid input must be refused with a message
-naming the problem, exit 1, and leave the store as it was.
+naming the problem, exit 1 (2 for invalid flags and arguments), and leave the store as it was.
 
 ctest sets OTELRR_BIN to build/otelrr. By hand:
     OTELRR_BIN=build/otelrr .venv/bin/python -m pytest -q tests/integration
@@ -309,7 +309,7 @@ def test_list_show_delete_and_errors(store, tmp_path):
 
     for bad in ("../x", "a/b", ".."):
         proc = otelrr("sessions", "show", bad, store=store, check=False)
-        assert proc.returncode == 1 and b"session id" in proc.stderr.lower(), proc.stderr
+        assert proc.returncode == 2 and b"session id" in proc.stderr.lower(), proc.stderr
     missing = otelrr("sessions", "show", "nope", store=store, check=False)
     assert missing.returncode == 1 and b"nope" in missing.stderr
 
@@ -378,3 +378,84 @@ def test_export_to_a_device_writes_through_it(store, tmp_path):
     otelrr("sessions", "export", "n", "--out", str(fifo), store=store)
     assert reader.communicate(timeout=30)[0].startswith(b'{"resourceSpans"')
     assert fifo.is_fifo()
+
+
+def test_a_missing_session_is_said_the_same_way_by_every_command(store):
+    otelrr("sessions", "import", str(TESTDATA / "traces" / "highlight_backend-go.json"), "--session", "x", store=store)
+    for args in (["show", "nope"], ["verify", "nope"], ["delete", "nope"], ["export", "nope"]):
+        proc = otelrr("sessions", *args, store=store, check=False)
+        assert proc.returncode == 1, args
+        assert proc.stderr.decode() == f"otelrr: session nope does not exist (store: {store})\n", args
+    # verify --json answers in JSON whatever happens.
+    proc = otelrr("sessions", "verify", "nope", "--json", store=store, check=False)
+    assert proc.returncode == 1
+    assert json.loads(proc.stdout) == {"sessionId": "nope", "ok": False, "error": "session nope does not exist"}
+    assert json.loads(otelrr("sessions", "verify", "x", "--json", store=store).stdout)["ok"] is True
+
+
+def test_reading_a_store_that_does_not_exist_does_not_create_it(tmp_path):
+    missing = tmp_path / "new" / "path"
+    proc = otelrr("sessions", "list", store=missing)
+    assert proc.stdout.decode() == f"no sessions in {missing} (the store does not exist yet)\n"
+    assert json.loads(otelrr("sessions", "list", "--json", store=missing).stdout) == []
+    assert otelrr("sessions", "show", "x", store=missing, check=False).returncode == 1
+    assert not (tmp_path / "new").exists()
+
+
+def test_long_ids_keep_the_list_in_columns_and_counts_are_worded_right(store):
+    long_id = "incident-" + "x" * 90
+    one = str(TESTDATA / "traces" / "highlight_backend-go.json")
+    out = otelrr("sessions", "import", one, "--session", long_id, store=store).stdout.decode()
+    assert "Imported 1 file as session" in out and ": OTLP/JSON document, 1 message\n" in out, out
+    otelrr("sessions", "import", one, "--session", "short", store=store)
+    lines = otelrr("sessions", "list", store=store).stdout.decode().splitlines()
+    assert len(lines) == 3
+    columns = {line.index(" capture ") if "capture" in line else line.index(" TYPE ") for line in lines}
+    assert len(columns) == 1, lines  # TYPE starts at the same place on every line
+
+
+def test_unknown_commands_and_help_are_plain(tmp_path):
+    proc = subprocess.run([binary(), "bogus"], capture_output=True, timeout=30)
+    assert proc.returncode == 2
+    assert proc.stderr.decode().startswith("otelrr: unknown command 'bogus': the commands are sessions, seed, capture")
+    help_text = subprocess.run([binary(), "replay", "--help"], capture_output=True, timeout=30).stdout.decode()
+    assert "{false}" not in help_text and "--traces,--no-traces" not in help_text, help_text
+    assert "--no-traces" in help_text and "the seed's" not in help_text
+
+
+def test_convert_refuses_a_request_of_another_signal(tmp_path):
+    """The defect this guards: converting a traces request as metrics wrote 0 bytes and exited 0."""
+    src = TESTDATA / "traces" / "fluent-bit_ctraces_sample_trace.pb"
+    for args, data in ((["--from", "protobuf", "--to", "json", str(src)], None),
+                       (["--from", "json", "--to", "protobuf"],
+                        subprocess.run([binary(), "convert", "--signal", "traces", "--from", "protobuf", "--to", "json",
+                                        str(src)], capture_output=True, check=True).stdout)):
+        out = tmp_path / "out"
+        proc = subprocess.run([binary(), "convert", "--signal", "metrics", *args, *([] if data else [str(out)])],
+                              input=data, capture_output=True, timeout=30)
+        assert proc.returncode == 1, proc.stderr
+        assert "the input is a traces request, not metrics: use --signal traces" in proc.stderr.decode()
+        assert not out.exists()
+
+
+def test_a_session_being_captured_cannot_be_deleted(store):
+    """The defect this guards: `sessions delete` removed a session a capture was recording (exit 0), and the
+    capture's acknowledged data was gone."""
+    from test_capture_cli import Capture, trace_request
+
+    capture = Capture(store, "--session", "live")
+    try:
+        resp, _ = capture.post("/v1/traces", trace_request(3, 1).SerializeToString())
+        assert resp.status == 200
+        proc = otelrr("sessions", "delete", "live", store=store, check=False)
+        assert proc.returncode == 1
+        assert "session live is being written" in proc.stderr.decode(), proc.stderr
+        resp, _ = capture.post("/v1/traces", trace_request(3, 2).SerializeToString())
+        assert resp.status == 200
+        summary = capture.stop()
+    finally:
+        if capture.proc.poll() is None:
+            capture.proc.kill()
+    assert summary["status"] == "completed" and summary["spans"] == 6
+    otelrr("sessions", "verify", "live", store=store)
+    otelrr("sessions", "delete", "live", store=store)

@@ -17,7 +17,7 @@ import random
 import pytest
 from google.protobuf.descriptor import FieldDescriptor as F
 
-from test_crosscheck import (NOT_OTLP_JSON, REQUEST, SEEDS, SIGNALS, TESTDATA, generate, real_files,
+from test_crosscheck import (REQUEST, SEEDS, SIGNALS, TESTDATA, generate, real_files,
                              require_testdata, sources_rows, wire)
 
 U64_MAX = 2**64 - 1
@@ -181,7 +181,7 @@ def real_documents(tool, name: str) -> list[bytes]:
     return [tool.json2proto(signal, d) for d in docs]
 
 
-@pytest.mark.parametrize("name", [n for n in real_files({".pb", ".json", ".jsonl"}) if n not in NOT_OTLP_JSON])
+@pytest.mark.parametrize("name", real_files({".pb", ".json", ".jsonl"}))
 def test_real_file(tool, name):
     require_testdata()
     signal = name.split("/")[0]

@@ -1,7 +1,4 @@
-// Gzip members, the compression unit of session files.
-//
-//   GzipCompressor c(/*level=*/1);              // 0 = stored blocks (still gzip, still CRC-checked)
-//   c.CompressMember(records, &out);            // appends one complete gzip member
+// Reading gzip members, the compression unit of session files (common/gzip.h writes them).
 //
 //   GzipMemberReader r(std::move(object_reader), {.read_buffer_bytes = 256 << 10});
 //   std::string member;
@@ -24,28 +21,16 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/gzip.h"
 #include "session/internal/sha256.h"
 #include "store/object_store.h"
 
-struct libdeflate_compressor;
 struct libdeflate_decompressor;
 struct z_stream_s;
 
 namespace otelrr::session::internal {
 
-class GzipCompressor {
- public:
-  explicit GzipCompressor(int level);
-  ~GzipCompressor();
-  GzipCompressor(const GzipCompressor&) = delete;
-  GzipCompressor& operator=(const GzipCompressor&) = delete;
-
-  // Appends `data` as one complete gzip member to `out`.
-  absl::Status CompressMember(std::string_view data, std::string* out);
-
- private:
-  libdeflate_compressor* compressor_;
-};
+using otelrr::GzipCompressor;  // common/gzip.h
 
 enum class MemberStatus {
   kMember,     // one complete, verified member was decompressed

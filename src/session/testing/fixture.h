@@ -1,5 +1,5 @@
-// Shared set-up for the session tests: a LocalStore in a temp dir, a fake clock, and helpers to write a
-// session and read it back.
+// Shared set-up for the session tests: a LocalStore in a temp dir, a simulated clock, and helpers to
+// write a session and read it back.
 #ifndef OTELRR_SESSION_TESTING_FIXTURE_H_
 #define OTELRR_SESSION_TESTING_FIXTURE_H_
 
@@ -8,13 +8,21 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "gtest/gtest.h"
 #include "session/session_store.h"
-#include "session/testing/requests.h"
+#include "otlp/testing/requests.h"
 #include "store/local_store.h"
 #include "store/testing/temp_dir.h"
 
 namespace otelrr::session::testing {
+
+using otlp::testing::Fixed64Field;
+using otlp::testing::LenField;
+using otlp::testing::LogsRequest;
+using otlp::testing::MetricsRequest;
+using otlp::testing::TraceId;
+using otlp::testing::TraceRequest;
 
 // 2026-11-26T11:45:44.123Z
 inline constexpr uint64_t kT0 = 1795693544123000000ull;
@@ -29,9 +37,7 @@ class SessionTest : public ::testing::Test {
   }
 
   WriterOptions Options() {
-    return WriterOptions{.steady_now = [this] { return now_; },
-                         .wall_now_unix_nano = [] { return kT0 + 3600 * 1'000'000'000ull; },
-                         .random_seed = 1};
+    return WriterOptions{.clock = &clock_, .random_seed = 1};
   }
 
   std::unique_ptr<SessionWriter> NewWriter(std::string id, WriterOptions options) {
@@ -74,7 +80,8 @@ class SessionTest : public ::testing::Test {
   store::testing::TempDir dir_;
   std::unique_ptr<store::LocalStore> store_;
   std::unique_ptr<SessionStore> sessions_;
-  std::chrono::steady_clock::time_point now_{};
+  // Time stands still unless a test moves it: wall time kT0 + 1 h (the endTime of closed sessions).
+  SimulatedClock clock_{kT0 + 3600 * 1'000'000'000ull};
 };
 
 }  // namespace otelrr::session::testing

@@ -3,8 +3,8 @@
 //   std::string body = TraceRequest(/*trace=*/7, /*spans=*/3);   // 3 spans of trace id 7
 //   std::string m = MetricsRequest(/*points=*/2);
 //   std::string l = LogsRequest(/*records=*/4, /*trace=*/9);     // trace 0 = no trace id
-#ifndef OTELRR_SESSION_TESTING_REQUESTS_H_
-#define OTELRR_SESSION_TESTING_REQUESTS_H_
+#ifndef OTELRR_OTLP_TESTING_REQUESTS_H_
+#define OTELRR_OTLP_TESTING_REQUESTS_H_
 
 #include <cstdint>
 #include <string>
@@ -12,14 +12,14 @@
 
 #include "otlp/testing/proto_builder.h"
 
-namespace otelrr::session::testing {
+namespace otelrr::otlp::testing {
 
 inline std::string LenField(uint32_t field, std::string_view body) {
-  return otlp::testing::ProtoBuilder().Bytes(field, body).str();
+  return ProtoBuilder().Bytes(field, body).str();
 }
 
 inline std::string Fixed64Field(uint32_t field, uint64_t v) {
-  return otlp::testing::ProtoBuilder().Fixed64(field, v).str();
+  return ProtoBuilder().Fixed64(field, v).str();
 }
 
 // A 16-byte trace id whose last 8 bytes encode `n` (non-zero: an all-zero id is invalid OTLP).
@@ -61,6 +61,21 @@ inline std::string LogsRequest(int records, uint64_t trace = 0) {
   return LenField(1, Resource() + LenField(2, scope_logs));
 }
 
-}  // namespace otelrr::session::testing
+// One span of trace `trace` from `start` to `end` (unix ns).
+inline std::string SpanRequest(uint64_t trace, uint64_t start, uint64_t end) {
+  std::string span = LenField(1, TraceId(trace)) + LenField(2, std::string(7, '\x02') + '\x01') + LenField(5, "op") +
+                     Fixed64Field(7, start) + Fixed64Field(8, end);
+  return LenField(1, Resource() + LenField(2, LenField(2, span)));
+}
 
-#endif  // OTELRR_SESSION_TESTING_REQUESTS_H_
+// One point of a monotonic cumulative sum "requests" (as_int `value`) that started at `start`.
+inline std::string CumulativeSumRequest(uint64_t start, uint64_t time, int64_t value) {
+  std::string point = Fixed64Field(2, start) + Fixed64Field(3, time) + Fixed64Field(6, static_cast<uint64_t>(value));
+  std::string sum = LenField(1, point) + ProtoBuilder().Varint(2, 2).Varint(3, 1).str();  // cumulative, monotonic
+  std::string metric = LenField(1, "requests") + LenField(7, sum);
+  return LenField(1, Resource() + LenField(2, LenField(2, metric)));
+}
+
+}  // namespace otelrr::otlp::testing
+
+#endif  // OTELRR_OTLP_TESTING_REQUESTS_H_

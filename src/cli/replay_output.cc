@@ -1,0 +1,111 @@
+#include "cli/replay_output.h"
+
+#include <signal.h>
+#include <string.h>
+
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "common/status.h"
+#include "fmt/format.h"
+#include "replay/report_json.h"
+
+namespace otelrr::cli {
+namespace {
+
+std::string SignalName(int signal) { return signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : fmt::format("signal {}", signal); }
+
+std::string_view Plural(uint64_t n, std::string_view one, std::string_view many) { return n == 1 ? one : many; }
+
+}  // namespace
+
+void ReplayConsole::Attach(replay::ReplayConfig* config) {
+  config->progress = [this](const replay::ReplayReport& r) { Progress(r); };
+  config->on_error = [this](const std::string& message) { Error(message); };
+}
+
+void ReplayConsole::Error(const std::string& message) {
+  // Each distinct failure is said when it first happens; repeats are counted in the progress lines.
+  auto [it, first] = errors_.try_emplace(message, 0);
+  if (first) {
+    std::fprintf(stderr, "otelrr %s: %s\n", who_.c_str(), message.c_str());
+  } else {
+    ++it->second;
+  }
+}
+
+void ReplayConsole::Progress(const replay::ReplayReport& r) {
+  std::string line = fmt::format("otelrr {}: {}/{} records (iteration {}), {} sent, {} accepted, {} failed", who_,
+                                 r.records_processed, r.records_total, std::max<uint64_t>(r.iterations, 1),
+                                 r.sent_requests(), r.accepted_requests(), r.failed_requests());
+  if (r.retrying > 0) line += fmt::format(", {} waiting to retry", r.retrying);
+  line += fmt::format(", {:.1f} s, lag p99 {:.2f} ms", r.elapsed_seconds, r.p99_lag_ms);
+  uint64_t repeated = 0;
+  for (auto& [message, times] : errors_) {
+    repeated += times;
+    times = 0;
+  }
+  if (repeated > 0) line += fmt::format("; {} more failed {} (last: {})", repeated, Plural(repeated, "attempt", "attempts"), r.last_error);
+  std::fprintf(stderr, "%s\n", line.c_str());
+}
+
+int ReplayConsole::ExitCode(const replay::ReplayReport& report, int signal) {
+  if (signal != 0) return kExitInterrupted;
+  return replay::DeliveryStatus(report).ok() ? 0 : kExitFailed;
+}
+
+void ReplayConsole::WriteJson(const replay::ReplayReport& report, int signal, JsonWriter* w) {
+  absl::Status delivered = replay::DeliveryStatus(report);
+  w->Field("ok", delivered.ok() && signal == 0);
+  if (!delivered.ok()) w->Field("error", delivered.message());
+  if (signal != 0) w->Field("stoppedBy", SignalName(signal));
+  replay::WriteReplayReportFields(report, w);
+}
+
+std::string ReplayConsole::Details(const replay::ReplayReport& r) {
+  const auto& t = r.signals[otlp::Signal::kTraces];
+  const auto& m = r.signals[otlp::Signal::kMetrics];
+  const auto& l = r.signals[otlp::Signal::kLogs];
+  std::string out;
+  out += fmt::format("   Endpoint: {}  Iterations: {}  Elapsed: {:.2f} s\n", r.endpoint, r.iterations, r.elapsed_seconds);
+  out += fmt::format("   Records: {} of {} per iteration{}\n", r.records_processed, r.records_total,
+                     r.filtered_requests() > 0 ? fmt::format(" ({} dropped by --services)", r.filtered_requests()) : "");
+  out += fmt::format("   Requests: {} sent, {} accepted, {} failed, {} abandoned, {} {}\n", r.sent_requests(),
+                     r.accepted_requests(), r.failed_requests(), r.abandoned_requests(), r.retries(),
+                     Plural(r.retries(), "retry", "retries"));
+  out += fmt::format("   Accepted: {} spans, {} data points, {} log records; {} {} rejected\n", t.items, m.items, l.items,
+                     r.rejected_items(), Plural(r.rejected_items(), "item", "items"));
+  out += fmt::format("   Lag behind schedule: p50 {:.2f} ms, p99 {:.2f} ms, max {:.2f} ms\n", r.p50_lag_ms, r.p99_lag_ms,
+                     r.max_lag_ms);
+  return out;
+}
+
+int ReplayConsole::Finish(const replay::ReplayReport& r, int signal) {
+  const int code = ExitCode(r, signal);
+  if (json_) {
+    JsonWriter w(true);
+    w.BeginObject();
+    WriteJson(r, signal, &w);
+    w.EndObject();
+    std::printf("%s\n", w.str().c_str());
+    return code;
+  }
+  absl::Status delivered = replay::DeliveryStatus(r);
+  std::string headline;
+  if (signal != 0) {
+    headline = fmt::format("⏹ Replay stopped by {} after {} of {} records: {}", SignalName(signal), r.records_processed,
+                           r.records_total, r.session_id);
+  } else if (!delivered.ok()) {
+    headline = fmt::format("❌ Replay failed: {}", r.session_id);
+  } else if (r.end == replay::ReplayEnd::kDuration) {
+    headline = fmt::format("✅ Replay ran for its duration ({:.0f} s): {}", r.elapsed_seconds, r.session_id);
+  } else {
+    headline = fmt::format("✅ Replay complete: {}", r.session_id);
+  }
+  std::string out = headline + "\n" + Details(r);
+  if (!delivered.ok()) out += fmt::format("   Problem: {}\n", delivered.message());
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return code;
+}
+
+}  // namespace otelrr::cli

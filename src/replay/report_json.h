@@ -1,0 +1,26 @@
+// The JSON form of a replay's report: one place, so that `otelrr replay --json`, `seed --live --json`
+// and the control API's /api/replays say the same thing with the same names.
+//
+//   JsonWriter w;
+//   w.BeginObject();
+//   w.Field("replayId", id);              // the caller's own fields first
+//   WriteReplayReportFields(report, &w);  // sessionId, endpoint, counts, lag, errors...
+//   w.EndObject();
+#ifndef OTELRR_REPLAY_REPORT_JSON_H_
+#define OTELRR_REPLAY_REPORT_JSON_H_
+
+#include "common/json_writer.h"
+#include "replay/replay.h"
+
+namespace otelrr::replay {
+
+// Writes the report's members into the object `w` has open:
+//   sessionId, endpoint, end ("finished" | "duration" | "cancelled"), iterations, recordsProcessed,
+//   recordsTotal, sentRequests, acceptedRequests, failedRequests, abandonedRequests, retries,
+//   filteredRequests, inFlight, retrying, spans, dataPoints, logRecords (accepted items), rejectedItems,
+//   elapsedSeconds, p50LagMs, p99LagMs, maxLagMs, and firstError / lastError when there was one.
+void WriteReplayReportFields(const ReplayReport& report, JsonWriter* w);
+
+}  // namespace otelrr::replay
+
+#endif  // OTELRR_REPLAY_REPORT_JSON_H_

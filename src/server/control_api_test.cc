@@ -1,0 +1,246 @@
+// The control API over real services (capture, replay, a store in a temp dir), its requests handed to
+// Handle directly: routing, errors, the token, body validation, replay bounds and history, and the
+// lifetime of the answers it gives from its own threads. Also runs under TSan (scripts/test).
+#include "server/control_api.h"
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <future>
+#include <thread>
+
+#include "net/testing/fake_exporter.h"
+#include "session/testing/fixture.h"
+
+namespace otelrr::server {
+namespace {
+
+using net::testing::FakeExporter;
+using otlp::testing::TraceRequest;
+using session::testing::kT0;
+
+class ControlApiTest : public session::testing::SessionTest {
+ protected:
+  void SetUp() override {
+    SessionTest::SetUp();
+    capture_ = std::make_unique<capture::CaptureService>(*sessions_);
+    replays_ = std::make_unique<replay::ReplayService>(
+        *sessions_, replay::ReplayServiceOptions{.max_running = 2,
+                                                  .max_finished = 2,
+                                                  .dependencies = {.exporter = &exporter_}});
+    api_ = std::make_unique<ControlApi>(*capture_, *replays_, *sessions_, ControlApiOptions{.token = token_});
+    // A finished session to replay: ten records a second apart.
+    auto w = NewWriter("recorded", Options());
+    for (uint64_t i = 0; i < 10; ++i) {
+      ASSERT_TRUE(w->Append(Rec(kT0 + i * 1'000'000'000, otlp::Signal::kTraces, TraceRequest(i + 1, 2))).ok());
+    }
+    ASSERT_TRUE(w->Close(session::SessionStatus::kCompleted).ok());
+  }
+
+  void TearDown() override {
+    api_.reset();  // first: its threads use the services
+    replays_.reset();
+    capture_.reset();
+  }
+
+  net::HttpResponse Call(std::string method, std::string path, std::string body = "",
+                         std::string authorization = "Bearer s3cret") {
+    net::HttpRequest request;
+    request.method = std::move(method);
+    request.target = request.path = path;
+    request.body = std::move(body);
+    if (!authorization.empty()) request.headers.emplace_back("authorization", std::move(authorization));
+    std::promise<net::HttpResponse> answer;
+    std::future<net::HttpResponse> got = answer.get_future();
+    api_->Handle(std::move(request), [&answer](net::HttpResponse r) { answer.set_value(std::move(r)); });
+    return got.get();
+  }
+
+  // The "error" member of a JSON error body ("" when there is none).
+  static std::string ErrorOf(const net::HttpResponse& r) {
+    simdjson::dom::parser parser;
+    std::string_view message;
+    if (r.content_type != "application/json" || parser.parse(r.body).at_key("error").get(message)) return "";
+    return std::string(message);
+  }
+
+  static std::string StatusOf(const net::HttpResponse& r) {
+    simdjson::dom::parser parser;
+    std::string_view status;
+    if (parser.parse(r.body).at_key("status").get(status)) return "";
+    return std::string(status);
+  }
+
+  const std::string token_ = "s3cret";
+  FakeExporter exporter_{RealClock()};
+  std::unique_ptr<capture::CaptureService> capture_;
+  std::unique_ptr<replay::ReplayService> replays_;
+  std::unique_ptr<ControlApi> api_;
+};
+
+TEST_F(ControlApiTest, EveryErrorIsJsonWithTheRightStatus) {
+  net::HttpResponse r = Call("GET", "/api/nothing");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(ErrorOf(r), "no such path /api/nothing");
+  r = Call("PUT", "/api/captures");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(ErrorOf(r), "PUT is not allowed on /api/captures: use GET, POST");
+  ASSERT_EQ(r.headers.size(), 1u);
+  EXPECT_EQ(r.headers[0], (std::pair<std::string, std::string>{"Allow", "GET, POST"}));
+  // The server's own refusals (a body over the limit) answer in the API's form too.
+  r = api_->Refusal(413, "request body exceeds the limit of 1048576 bytes");
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(ErrorOf(r), "request body exceeds the limit of 1048576 bytes");
+  // A missing session is named without the store's path.
+  r = Call("GET", "/api/sessions/nope");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(ErrorOf(r), "session nope does not exist");
+  r = Call("DELETE", "/api/sessions/nope");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(ErrorOf(r), "session nope does not exist");
+}
+
+TEST_F(ControlApiTest, TheTokenIsRequiredAndItsSchemeIsCaseInsensitive) {
+  EXPECT_EQ(Call("GET", "/api/sessions", "", "").status, 401);
+  EXPECT_EQ(Call("GET", "/api/sessions", "", "Bearer wrong").status, 401);
+  EXPECT_EQ(Call("GET", "/api/sessions", "", "Basic s3cret").status, 401);
+  EXPECT_EQ(Call("GET", "/api/sessions", "", "bearer s3cret").status, 200);
+  EXPECT_EQ(Call("GET", "/api/sessions", "", "BEARER s3cret").status, 200);
+}
+
+TEST_F(ControlApiTest, ListsAreOneLineOfJson) {
+  net::HttpResponse r = Call("GET", "/api/sessions");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body.find('\n'), std::string::npos) << r.body;
+  simdjson::dom::parser parser;
+  simdjson::dom::array sessions;
+  ASSERT_FALSE(parser.parse(r.body).at_key("sessions").get(sessions));
+  EXPECT_EQ(sessions.size(), 1u);
+}
+
+TEST_F(ControlApiTest, ACaptureIsCreatedByServeWithOrWithoutABody) {
+  for (std::string body : {"", "{}", "{\"captureLogs\": false}"}) {
+    net::HttpResponse r = Call("POST", "/api/captures", body);
+    ASSERT_EQ(r.status, 201) << r.body;
+    simdjson::dom::parser parser;
+    simdjson::dom::element m = parser.parse(r.body);
+    EXPECT_EQ(std::string_view(m["createdBy"]), "otelrr serve") << body;
+    std::string id{std::string_view(m["sessionId"])};
+    // Stopping waits for the last batch: it is answered from a thread of the API's own.
+    net::HttpResponse stopped = Call("POST", "/api/captures/" + id + "/stop");
+    EXPECT_EQ(stopped.status, 200) << stopped.body;
+    EXPECT_EQ(StatusOf(stopped), "completed");
+  }
+}
+
+TEST_F(ControlApiTest, ASessionBeingCapturedCannotBeDeleted) {
+  ASSERT_EQ(Call("POST", "/api/captures", "{\"sessionId\": \"live\"}").status, 201);
+  net::HttpResponse r = Call("DELETE", "/api/sessions/live");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(ErrorOf(r), "session live is being captured: stop the capture first");
+  ASSERT_EQ(Call("POST", "/api/captures/live/stop").status, 200);
+  EXPECT_EQ(Call("DELETE", "/api/sessions/live").status, 204);
+}
+
+TEST_F(ControlApiTest, ReplayBodiesAreValidatedBeforeAnythingStarts) {
+  struct Case {
+    std::string body;
+    std::string error;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"{}", "targetEndpoint is required (e.g. http://collector:4318)"},
+           {R"({"targetEndpoint": "not a url"})",
+            "endpoint: 'not a url' is not a URL: use http://host:port (OTLP/HTTP) or grpc://host:port (OTLP/gRPC)"},
+           {R"({"targetEndpoint": "ftp://x"})",
+            "endpoint: 'ftp://x': scheme ftp is not supported: use http://, https://, grpc:// or grpcs://"},
+           {R"({"targetEndpoint": "http://127.0.0.1:99999"})",
+            "endpoint: 'http://127.0.0.1:99999': port 99999 is out of range (1-65535)"},
+           {R"({"targetEndpoint": "http://x:1", "speedMultiplier": -1})",
+            "speed -1 is not allowed: use 0 (as fast as possible) or a positive multiplier"},
+           {R"({"targetEndpoint": "http://x:1", "timestampAdjustment": "later"})",
+            "timestampAdjustment: timestamps 'later': use none, relative or current"},
+           {R"({"targetEndpoint": "http://x:1", "sessionFilter": {"kind": "seed"}})",
+            "unknown field 'kind': sessionFilter has sessionType"},
+           {R"({"targetEndpoint": "http://x:1", "bogus": 1})",
+            "unknown field 'bogus': an OrchestratorConfig has sessionId, selectionStrategy, sessionFilter, "
+            "maxDuration, loopEnabled, speedMultiplier, targetEndpoint, replayTraces, replayMetrics, replayLogs, "
+            "rewriteIds, timestampAdjustment, protocol, compression, services, filterServices, headers"},
+       }) {
+    net::HttpResponse r = Call("POST", "/api/replays", c.body);
+    EXPECT_EQ(r.status, 400) << c.body;
+    EXPECT_EQ(ErrorOf(r), c.error) << c.body;
+  }
+  EXPECT_TRUE(exporter_.sent().empty());
+}
+
+TEST_F(ControlApiTest, ReplaysAreBoundedStoppedAtOnceAndRememberedForAWhile) {
+  exporter_.answer = [](const std::string&) -> std::optional<net::ExportResult> { return std::nullopt; };  // stalls
+  const std::string body = R"({"sessionId": "recorded", "targetEndpoint": "http://x:1", "speedMultiplier": 0})";
+  std::vector<std::string> ids;
+  for (int i = 0; i < 2; ++i) {
+    net::HttpResponse r = Call("POST", "/api/replays", body);
+    ASSERT_EQ(r.status, 201) << r.body;
+    simdjson::dom::parser parser;
+    ids.emplace_back(std::string_view(parser.parse(r.body)["replayId"]));
+  }
+  net::HttpResponse third = Call("POST", "/api/replays", body);
+  EXPECT_EQ(third.status, 429);
+  EXPECT_EQ(ErrorOf(third), "2 replays are running, the most this server runs at once: stop one or wait for one to finish");
+  // A stalled target does not hold up a stop.
+  for (const std::string& id : ids) {
+    auto start = std::chrono::steady_clock::now();
+    net::HttpResponse stopped = Call("POST", "/api/replays/" + id + "/stop");
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+    EXPECT_EQ(stopped.status, 200);
+    EXPECT_EQ(StatusOf(stopped), "stopped");
+    exporter_.Reset();
+  }
+  // Room again; the oldest finished replay is forgotten once more than two have finished.
+  net::HttpResponse r = Call("POST", "/api/replays", body);
+  ASSERT_EQ(r.status, 201) << r.body;
+  simdjson::dom::parser parser;
+  std::string id{std::string_view(parser.parse(r.body)["replayId"])};
+  ASSERT_EQ(Call("POST", "/api/replays/" + id + "/stop").status, 200);
+  EXPECT_EQ(Call("GET", "/api/replays/" + ids[0]).status, 404);
+  EXPECT_EQ(Call("GET", "/api/replays/" + ids[1]).status, 200);
+  EXPECT_EQ(Call("GET", "/api/replays/" + id).status, 200);
+}
+
+TEST_F(ControlApiTest, AFailedReplaySaysWhy) {
+  exporter_.answer = [](const std::string&) {
+    return net::ExportResult{.status = absl::InvalidArgumentError("http://x:1 answered HTTP 400: no")};
+  };
+  net::HttpResponse r =
+      Call("POST", "/api/replays", R"({"sessionId": "recorded", "targetEndpoint": "http://x:1", "speedMultiplier": 0})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  simdjson::dom::parser parser;
+  std::string id{std::string_view(parser.parse(r.body)["replayId"])};
+  net::HttpResponse status;
+  for (int i = 0; i < 500; ++i) {
+    status = Call("GET", "/api/replays/" + id);
+    if (StatusOf(status) != "running") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(StatusOf(status), "failed");
+  EXPECT_EQ(ErrorOf(status), "10 of 10 requests failed (first error: http://x:1 answered HTTP 400: no)");
+}
+
+TEST_F(ControlApiTest, AnAnswerGivenFromTheApisOwnThreadNeverOutlivesIt) {
+  // The defect this guards: a detached thread answered a stop after serve had destroyed the API and the
+  // capture service (use after free on Ctrl-C during a stop). Now the API joins its threads.
+  ASSERT_EQ(Call("POST", "/api/captures", "{\"sessionId\": \"c\"}").status, 201);
+  std::atomic<bool> answered{false};
+  net::HttpRequest stop;
+  stop.method = "POST";
+  stop.target = stop.path = "/api/captures/c/stop";
+  stop.headers = {{"authorization", "Bearer s3cret"}};
+  api_->Handle(std::move(stop), [&](net::HttpResponse r) {
+                 EXPECT_EQ(r.status, 200);
+                 answered.store(true);
+               });
+  api_.reset();  // joins the thread that answers
+  EXPECT_TRUE(answered.load());
+}
+
+}  // namespace
+}  // namespace otelrr::server

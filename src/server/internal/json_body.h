@@ -1,0 +1,46 @@
+// Reading the JSON object bodies of the control API: one table of fields per body type, and errors that
+// name the field and say what it must be.
+//
+//   std::string name;
+//   bool on = false;
+//   absl::Status s = ReadJsonObject(body, "a CaptureConfig", {
+//       {"sessionId", StringInto(&name)},
+//       {"captureLogs", BoolInto(&on)},
+//   });
+#ifndef OTELRR_SERVER_INTERNAL_JSON_BODY_H_
+#define OTELRR_SERVER_INTERNAL_JSON_BODY_H_
+
+#include <simdjson.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace otelrr::server::internal {
+
+// Reads one member's value; `key` names it in errors.
+using FieldReader = std::function<absl::Status(std::string_view key, simdjson::dom::element value)>;
+using FieldTable = std::vector<std::pair<std::string_view, FieldReader>>;
+
+// Parses `body` as a JSON object (`what` names it in errors, e.g. "a CaptureConfig") and hands each member
+// to its reader. InvalidArgument for invalid JSON, a body that is not an object, or an unknown member
+// (the message lists the known ones). An empty body (or only whitespace) reads as {}.
+absl::Status ReadJsonObject(std::string_view body, std::string_view what, const FieldTable& fields);
+
+FieldReader StringInto(std::string* out);
+FieldReader BoolInto(bool* out);
+FieldReader NumberInto(double* out);
+FieldReader OptionalNumberInto(std::optional<double>* out);  // null resets it
+FieldReader StringsInto(std::vector<std::string>* out);      // an array of strings
+FieldReader StringMapInto(std::vector<std::pair<std::string, std::string>>* out);  // an object of strings
+// A string handed to `parse`, whose error is prefixed with the key.
+FieldReader ParsedString(std::function<absl::Status(std::string_view)> parse);
+
+}  // namespace otelrr::server::internal
+
+#endif  // OTELRR_SERVER_INTERNAL_JSON_BODY_H_
