@@ -244,11 +244,9 @@ void WriteLatency(JsonWriter& w, std::string_view key, std::vector<double>& v) {
   w.Key(key);
   w.BeginObject();
   for (auto [name, p] : {std::pair{"p50", 50.0}, std::pair{"p90", 90.0}, std::pair{"p99", 99.0}}) {
-    w.Key(name);
-    w.Double(std::round(Percentile(v, p) * 1000) / 1000);
+    w.Field(name, std::round(Percentile(v, p) * 1000) / 1000);
   }
-  w.Key("max");
-  w.Double(v.empty() ? 0 : std::round(v.back() * 1000) / 1000);
+  w.Field("max", v.empty() ? 0 : std::round(v.back() * 1000) / 1000);
   w.EndObject();
 }
 
@@ -373,47 +371,29 @@ int Run(const Flags& f) {
 
   JsonWriter w;
   w.BeginObject();
-  w.Key("protocol");
-  w.String(f.protocol);
-  w.Key("target");
-  w.String(f.target);
-  w.Key("connections");
-  w.Int(f.connections);
-  w.Key("targetSpansPerSecond");
-  w.Double(f.rate);
-  w.Key("durationSeconds");
-  w.Double(f.duration);
-  w.Key("elapsedSeconds");
-  w.Double(std::round(elapsed * 1000) / 1000);
+  w.Field("protocol", f.protocol);
+  w.Field("target", f.target);
+  w.Field("connections", f.connections);
+  w.Field("targetSpansPerSecond", f.rate);
+  w.Field("durationSeconds", f.duration);
+  w.Field("elapsedSeconds", std::round(elapsed * 1000) / 1000);
   w.Key("batches");
   w.BeginObject();
-  w.Key("count");
-  w.Uint(batches.size());
-  w.Key("spansMin");
-  w.Uint(min_spans);
-  w.Key("spansMean");
-  w.Double(std::round(static_cast<double>(spans_per_pass) / static_cast<double>(batches.size()) * 10) / 10);
-  w.Key("spansMax");
-  w.Uint(max_spans);
-  w.Key("bytesMean");
-  w.Uint(body_bytes / batches.size());
+  w.Field("count", batches.size());
+  w.Field("spansMin", min_spans);
+  w.Field("spansMean", std::round(static_cast<double>(spans_per_pass) / static_cast<double>(batches.size()) * 10) / 10);
+  w.Field("spansMax", max_spans);
+  w.Field("bytesMean", body_bytes / batches.size());
   w.EndObject();
-  w.Key("sent");
-  w.Uint(total.sent);
-  w.Key("acked");
-  w.Uint(total.acked);
-  w.Key("refused");
-  w.Uint(total.refused);
-  w.Key("errors");
-  w.Uint(total.errors);
+  w.Field("sent", total.sent);
+  w.Field("acked", total.acked);
+  w.Field("refused", total.refused);
+  w.Field("errors", total.errors);
   if (!total.first_error.empty()) {
-    w.Key("firstError");
-    w.String(total.first_error);
+    w.Field("firstError", total.first_error);
   }
-  w.Key("spansAcked");
-  w.Uint(total.spans_acked);
-  w.Key("spansPerSecond");
-  w.Double(elapsed > 0 ? std::round(static_cast<double>(total.spans_acked) / elapsed) : 0);
+  w.Field("spansAcked", total.spans_acked);
+  w.Field("spansPerSecond", elapsed > 0 ? std::round(static_cast<double>(total.spans_acked) / elapsed) : 0);
   w.Key("bytesPerSecond");
   w.Double(elapsed > 0 && total.acked > 0
                ? std::round(static_cast<double>(total.spans_acked) / elapsed *

@@ -180,68 +180,49 @@ int Run(const Flags& f) {
   for (otlp::Signal s : {otlp::Signal::kTraces, otlp::Signal::kMetrics, otlp::Signal::kLogs}) {
     w.Key(otlp::SignalName(s));
     w.BeginObject();
-    w.Key("requests");
-    w.Uint(handler.requests(s));
-    w.Key("bytes");
-    w.Uint(handler.bytes(s));
+    w.Field("requests", handler.requests(s));
+    w.Field("bytes", handler.bytes(s));
     if (handler.count_items()) {
-      w.Key(s == otlp::Signal::kTraces ? "spans" : s == otlp::Signal::kMetrics ? "dataPoints" : "logRecords");
-      w.Uint(handler.items(s));
-      w.Key("uncountedRequests");
-      w.Uint(handler.uncounted(s));
+      w.Field(s == otlp::Signal::kTraces ? "spans" : s == otlp::Signal::kMetrics ? "dataPoints" : "logRecords", handler.items(s));
+      w.Field("uncountedRequests", handler.uncounted(s));
     }
     w.EndObject();
     requests += handler.requests(s);
     bytes += handler.bytes(s);
   }
   w.EndObject();
-  w.Key("requests");
-  w.Uint(requests);
-  w.Key("bytes");
-  w.Uint(bytes);
+  w.Field("requests", requests);
+  w.Field("bytes", bytes);
   if (handler.count_items()) {
-    w.Key("spans");
-    w.Uint(handler.items(otlp::Signal::kTraces));
-    w.Key("dataPoints");
-    w.Uint(handler.items(otlp::Signal::kMetrics));
-    w.Key("logRecords");
-    w.Uint(handler.items(otlp::Signal::kLogs));
+    w.Field("spans", handler.items(otlp::Signal::kTraces));
+    w.Field("dataPoints", handler.items(otlp::Signal::kMetrics));
+    w.Field("logRecords", handler.items(otlp::Signal::kLogs));
   }
   // CLOCK_MONOTONIC seconds (Python's time.monotonic()); 0 when nothing came.
   auto [first, last] = handler.request_times();
-  w.Key("firstRequestMonotonic");
-  w.Double(first);
-  w.Key("lastRequestMonotonic");
-  w.Double(last);
+  w.Field("firstRequestMonotonic", first);
+  w.Field("lastRequestMonotonic", last);
   if (http) {
     net::HttpServerStats s = http->stats();
     w.Key("http");
     w.BeginObject();
-    w.Key("requests");
-    w.Uint(s.requests);
-    w.Key("rejected");
-    w.Uint(otlp_http.rejected() + s.bad_requests);
-    w.Key("connectionsAccepted");
-    w.Uint(s.connections_accepted);
+    w.Field("requests", s.requests);
+    w.Field("rejected", otlp_http.rejected() + s.bad_requests);
+    w.Field("connectionsAccepted", s.connections_accepted);
     w.EndObject();
   }
   if (grpc) {
     net::GrpcReceiverStats s = grpc->stats();
     w.Key("grpc");
     w.BeginObject();
-    w.Key("requests");
-    w.Uint(s.requests);
-    w.Key("ok");
-    w.Uint(s.ok);
-    w.Key("failed");
-    w.Uint(s.failed + s.unimplemented + s.cancelled);
+    w.Field("requests", s.requests);
+    w.Field("ok", s.ok);
+    w.Field("failed", s.failed + s.unimplemented + s.cancelled);
     w.EndObject();
   }
   // The whole process lifetime, idle time included (bench/replay-bench reads /proc for a window).
-  w.Key("cpuSeconds");
-  w.Double(Seconds(usage.ru_utime) + Seconds(usage.ru_stime));
-  w.Key("peakRssKiB");
-  w.Int(usage.ru_maxrss);
+  w.Field("cpuSeconds", Seconds(usage.ru_utime) + Seconds(usage.ru_stime));
+  w.Field("peakRssKiB", usage.ru_maxrss);
   w.EndObject();
   std::printf("%s\n", w.str().c_str());
   return 0;

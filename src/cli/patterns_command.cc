@@ -34,23 +34,18 @@ double TotalShare(const Pattern& p) {
 
 void WritePatternJson(JsonWriter& w, const Pattern& p) {
   w.BeginObject();
-  w.Key("name");
-  w.String(p.name);
-  w.Key("description");
-  w.String(p.description);
+  w.Field("name", p.name);
+  w.Field("description", p.description);
   w.Key("services");
   w.BeginArray();
   for (const generate::Service& s : p.services) {
     w.BeginObject();
-    w.Key("name");
-    w.String(s.name);
-    w.Key("kind");
-    w.String(generate::ServiceKindName(s.kind));
+    w.Field("name", s.name);
+    w.Field("kind", generate::ServiceKindName(s.kind));
     w.EndObject();
   }
   w.EndArray();
-  w.Key("operations");
-  w.Uint(p.operations.size());
+  w.Field("operations", p.operations.size());
   w.Key("entryPoints");
   w.BeginArray();
   for (const generate::EntryPoint& e : p.entry_points) w.String(generate::OperationReference(p, e.operation));
@@ -60,14 +55,10 @@ void WritePatternJson(JsonWriter& w, const Pattern& p) {
   double total = TotalShare(p);
   for (const generate::Phase& phase : p.phases) {
     w.BeginObject();
-    w.Key("name");
-    w.String(phase.name);
-    w.Key("share");
-    w.Double(phase.share);
-    w.Key("fraction");
-    w.Double(phase.share / total);
-    w.Key("annotationKey");
-    w.String(phase.annotation_key);
+    w.Field("name", phase.name);
+    w.Field("share", phase.share);
+    w.Field("fraction", phase.share / total);
+    w.Field("annotationKey", phase.annotation_key);
     w.Key("flags");
     w.BeginArray();
     for (const std::string& flag : phase.flags) w.String(flag);
@@ -75,10 +66,8 @@ void WritePatternJson(JsonWriter& w, const Pattern& p) {
     w.EndObject();
   }
   w.EndArray();
-  w.Key("maxCallDepth");
-  w.Int(p.max_call_depth);
-  w.Key("maxSpansPerTrace");
-  w.Uint(p.max_spans_per_trace);
+  w.Field("maxCallDepth", p.max_call_depth);
+  w.Field("maxSpansPerTrace", p.max_spans_per_trace);
   w.EndObject();
 }
 
@@ -159,13 +148,10 @@ int RunCheck(const PatternsFlags& f) {
     w.BeginArray();
     for (const Result& r : results) {
       w.BeginObject();
-      w.Key("file");
-      w.String(r.file);
-      w.Key("ok");
-      w.Bool(r.problems.empty());
+      w.Field("file", r.file);
+      w.Field("ok", r.problems.empty());
       if (r.problems.empty()) {
-        w.Key("name");
-        w.String(r.name);
+        w.Field("name", r.name);
       }
       w.Key("problems");
       w.BeginArray();

@@ -317,30 +317,21 @@ std::string GeneratorJson(const SeedConfig& config, const Pattern& pattern, uint
                           uint64_t traces) {
   JsonWriter w;
   w.BeginObject();
-  w.Key("pattern");
-  w.String(pattern.name);
+  w.Field("pattern", pattern.name);
   if (config.pattern) {
-    w.Key("patternSource");
-    w.String("file");
+    w.Field("patternSource", "file");
   }
-  w.Key("durationSeconds");
-  w.Double(config.duration_seconds);
-  w.Key("tracesPerSecond");
-  w.Double(config.traces_per_second);
-  w.Key("errorRate");
-  w.Double(config.error_rate);
-  w.Key("seed");
-  w.Uint(seed);
-  w.Key("startTime");
-  w.String(session::FormatRfc3339Nanos(start));
-  w.Key("traces");
-  w.Uint(traces);
+  w.Field("durationSeconds", config.duration_seconds);
+  w.Field("tracesPerSecond", config.traces_per_second);
+  w.Field("errorRate", config.error_rate);
+  w.Field("seed", seed);
+  w.Field("startTime", session::FormatRfc3339Nanos(start));
+  w.Field("traces", traces);
   w.Key("signals");
   w.BeginArray();
   for (otlp::Signal s : config.signals) w.String(otlp::SignalName(s));
   w.EndArray();
-  w.Key("generator");
-  w.String("otelrr seed 1");
+  w.Field("generator", "otelrr seed 1");
   w.EndObject();
   return w.Take();
 }
@@ -351,25 +342,17 @@ std::string AnnotationsJsonl(std::string_view session_id, const std::vector<Reso
   for (const ResolvedPhase& p : phases) {
     JsonWriter value;
     value.BeginObject();
-    value.Key("sessionId");
-    value.String(session_id);
-    value.Key("phase");
-    value.String(p.name);
-    value.Key("timestamp");
-    value.Uint(p.start_unix_nano / 1'000'000);
+    value.Field("sessionId", session_id);
+    value.Field("phase", p.name);
+    value.Field("timestamp", p.start_unix_nano / 1'000'000);
     value.EndObject();
     JsonWriter w(&out);
     w.BeginObject();
-    w.Key("annotationType");
-    w.String("test");
-    w.Key("annotationKey");
-    w.String(p.annotation_key);
-    w.Key("annotationValue");
-    w.String(value.str());
-    w.Key("timeRangeStart");
-    w.String(session::FormatRfc3339Millis(p.start_unix_nano));
-    w.Key("timeRangeEnd");
-    w.String(session::FormatRfc3339Millis(p.end_unix_nano));
+    w.Field("annotationType", "test");
+    w.Field("annotationKey", p.annotation_key);
+    w.Field("annotationValue", value.str());
+    w.Field("timeRangeStart", session::FormatRfc3339Millis(p.start_unix_nano));
+    w.Field("timeRangeEnd", session::FormatRfc3339Millis(p.end_unix_nano));
     w.Key("flags");
     w.BeginArray();
     for (const std::string& f : p.flags) w.String(f);

@@ -47,6 +47,17 @@ void RedMetrics::Add(const ServerSample& s) {
   changed_ = true;
 }
 
+size_t RedMetrics::BeginPoint(const Series& s, uint32_t attributes_field, uint64_t time, std::string* out) const {
+  AppendTag(out, 1, WireType::kLen);
+  size_t dp = BeginLengthDelimited(out);
+  encoder_.AppendMetricAttributes(s.operation, s.status, attributes_field, out);
+  AppendTag(out, 2, WireType::kFixed64);
+  AppendFixed64(out, start_unix_nano_);
+  AppendTag(out, 3, WireType::kFixed64);
+  AppendFixed64(out, time);
+  return dp;
+}
+
 uint64_t RedMetrics::Encode(uint64_t time, std::string* out) {
   out->clear();
   uint64_t points = 0;
@@ -75,13 +86,7 @@ uint64_t RedMetrics::Encode(uint64_t time, std::string* out) {
       for (uint32_t id : ids) {
         const Series& s = series_[id];
         if (pattern_.operations[static_cast<size_t>(s.operation)].protocol != protocol) continue;
-        AppendTag(out, 1, WireType::kLen);
-        size_t dp = BeginLengthDelimited(out);
-        encoder_.AppendMetricAttributes(s.operation, s.status, 7, out);
-        AppendTag(out, 2, WireType::kFixed64);
-        AppendFixed64(out, start_unix_nano_);
-        AppendTag(out, 3, WireType::kFixed64);
-        AppendFixed64(out, time);
+        size_t dp = BeginPoint(s, /*attributes_field=*/7, time, out);
         AppendTag(out, 6, WireType::kFixed64);  // as_int (sfixed64)
         AppendFixed64(out, s.count);
         EndLengthDelimited(out, dp);
@@ -105,13 +110,7 @@ uint64_t RedMetrics::Encode(uint64_t time, std::string* out) {
       for (uint32_t id : ids) {
         Series& s = series_[id];
         if (pattern_.operations[static_cast<size_t>(s.operation)].protocol != protocol) continue;
-        AppendTag(out, 1, WireType::kLen);
-        size_t dp = BeginLengthDelimited(out);
-        encoder_.AppendMetricAttributes(s.operation, s.status, 9, out);
-        AppendTag(out, 2, WireType::kFixed64);
-        AppendFixed64(out, start_unix_nano_);
-        AppendTag(out, 3, WireType::kFixed64);
-        AppendFixed64(out, time);
+        size_t dp = BeginPoint(s, /*attributes_field=*/9, time, out);
         AppendTag(out, 4, WireType::kFixed64);
         AppendFixed64(out, s.count);
         AppendTag(out, 5, WireType::kFixed64);

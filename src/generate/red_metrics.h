@@ -61,6 +61,9 @@ class RedMetrics {
     bool has_exemplar = false;
     ServerSample exemplar;
   };
+  // Opens a data point of `s` (field 1 of its metric's data) and writes what every point of ours has:
+  // the attributes (field `attributes_field`), start time and time. Returns the mark EndLengthDelimited closes.
+  size_t BeginPoint(const Series& s, uint32_t attributes_field, uint64_t time, std::string* out) const;
 
   const Pattern& pattern_;
   const SpanEncoder& encoder_;

@@ -53,8 +53,7 @@ std::string EncodeExportResponseJson(otlp::Signal signal, const PartialSuccess& 
       w.String(std::to_string(partial.rejected));  // int64 is a string in OTLP/JSON
     }
     if (!partial.error_message.empty()) {
-      w.Key("errorMessage");
-      w.String(partial.error_message);
+      w.Field("errorMessage", partial.error_message);
     }
     w.EndObject();
   }
@@ -99,10 +98,8 @@ std::string EncodeRpcStatus(int code, std::string_view message, std::chrono::mil
 std::string EncodeRpcStatusJson(int code, std::string_view message) {
   JsonWriter w;
   w.BeginObject();
-  w.Key("code");
-  w.Int(code);
-  w.Key("message");
-  w.String(message);
+  w.Field("code", code);
+  w.Field("message", message);
   w.EndObject();
   return w.Take();
 }

@@ -18,7 +18,8 @@
 //   InvalidArgument         400 + google.rpc.Status          INVALID_ARGUMENT
 //   Unavailable             503 + Retry-After                UNAVAILABLE + google.rpc.RetryInfo
 //   ResourceExhausted       429 + Retry-After                RESOURCE_EXHAUSTED + RetryInfo
-//   other                   500 + google.rpc.Status          that code
+//   other                   HttpStatusOf (404, 409, 500...)  that code
+//                           + google.rpc.Status
 //
 // The response message is built from partial_success (rejected items and a message; all zero means
 // full success), in the request's encoding.

@@ -44,6 +44,28 @@ constexpr uint64_t kMaxReadReserve = 256 << 10;
 
 }  // namespace
 
+int HttpStatusOf(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kOk:
+      return 200;
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kOutOfRange:
+      return 400;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kAborted:
+      return 409;
+    case absl::StatusCode::kResourceExhausted:
+      return 429;
+    case absl::StatusCode::kUnavailable:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
 HttpResponse HttpHandler::Refusal(int status, std::string message) {
   message.push_back('\n');
   return {.status = status, .content_type = "text/plain; charset=utf-8", .body = std::move(message)};

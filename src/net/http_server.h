@@ -56,6 +56,11 @@ struct HttpResponse {
 
 using HttpResponder = std::function<void(HttpResponse)>;
 
+// The HTTP status of a status code, one mapping for every server of ours: OK 200; InvalidArgument and
+// OutOfRange 400; NotFound 404; AlreadyExists, FailedPrecondition and Aborted 409; ResourceExhausted
+// 429; Unavailable 503; anything else 500.
+int HttpStatusOf(absl::StatusCode code);
+
 class HttpHandler {
  public:
   virtual ~HttpHandler() = default;

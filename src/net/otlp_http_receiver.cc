@@ -30,22 +30,6 @@ std::string MediaType(std::string_view content_type) {
 constexpr std::string_view kProtobuf = "application/x-protobuf";
 constexpr std::string_view kJson = "application/json";
 
-// The HTTP status for a handler status code (net/export_handler.h).
-int HttpStatusOf(absl::StatusCode code) {
-  switch (code) {
-    case absl::StatusCode::kOk:
-      return 200;
-    case absl::StatusCode::kInvalidArgument:
-      return 400;
-    case absl::StatusCode::kResourceExhausted:
-      return 429;
-    case absl::StatusCode::kUnavailable:
-      return 503;
-    default:
-      return 500;
-  }
-}
-
 // An error answer: a google.rpc.Status in the request's encoding.
 HttpResponse ErrorResponse(int http_status, absl::StatusCode code, std::string_view message, bool json,
                            std::chrono::milliseconds retry_after = std::chrono::milliseconds(0)) {

@@ -32,27 +32,7 @@ net::HttpResponse Error(int status, std::string_view message) {
   return Json(status, w.Take());
 }
 
-int HttpStatusOf(const absl::Status& s) {
-  switch (s.code()) {
-    case absl::StatusCode::kInvalidArgument:
-    case absl::StatusCode::kOutOfRange:
-      return 400;
-    case absl::StatusCode::kNotFound:
-      return 404;
-    case absl::StatusCode::kAlreadyExists:
-    case absl::StatusCode::kFailedPrecondition:
-    case absl::StatusCode::kAborted:
-      return 409;
-    case absl::StatusCode::kResourceExhausted:
-      return 429;
-    case absl::StatusCode::kUnavailable:
-      return 503;
-    default:
-      return 500;
-  }
-}
-
-net::HttpResponse Error(const absl::Status& s) { return Error(HttpStatusOf(s), std::string_view(s.message().data(), s.message().size())); }
+net::HttpResponse Error(const absl::Status& s) { return Error(net::HttpStatusOf(s.code()), std::string_view(s.message().data(), s.message().size())); }
 
 // {"<key>": [metadata, ...]}, one line.
 net::HttpResponse MetadataList(std::string_view key, const std::vector<session::SessionMetadata>& list) {

@@ -165,8 +165,7 @@ class ObjectView {
 };
 
 void WriteUnixNano(JsonWriter& w, std::string_view key, uint64_t v) {
-  w.Key(key);
-  w.String(fmt::format("{}", v));
+  w.Field(key, fmt::format("{}", v));
 }
 
 absl::Status ParseCounts(const ObjectView& v, SessionCounts* c) {

@@ -6,14 +6,11 @@
 #include "session/file_reader.h"
 #include "session/testing/fixture.h"
 
-namespace otelrr::session {
+// In session::testing, so the fixture's names (kT0, TraceRequest...) need no using-declarations.
+namespace otelrr::session::testing {
 namespace {
 
 using otlp::Signal;
-using testing::kT0;
-using testing::LogsRequest;
-using testing::MetricsRequest;
-using testing::TraceRequest;
 
 class ReaderTest : public testing::SessionTest {
  protected:
@@ -160,4 +157,4 @@ TEST_F(ReaderTest, MissingSessionAndInvalidIds) {
 }
 
 }  // namespace
-}  // namespace otelrr::session
+}  // namespace otelrr::session::testing

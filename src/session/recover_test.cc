@@ -15,16 +15,12 @@
 #include "session/testing/fixture.h"
 #include "session/testing/string_reader.h"
 
-namespace otelrr::session {
+// In session::testing, so the fixture's names (kT0, TraceRequest...) need no using-declarations.
+namespace otelrr::session::testing {
 namespace {
 
 namespace fs = std::filesystem;
 using otlp::Signal;
-using testing::kT0;
-using testing::StringReader;
-using testing::LogsRequest;
-using testing::MetricsRequest;
-using testing::TraceRequest;
 
 // The record stream both the crashed and the closed sessions are written from.
 std::vector<Record> Records(int n, bool traces_only = false) {
@@ -543,4 +539,4 @@ TEST_F(RecoverTest, LockFilesDoNotConfuseListVerifyExportOrCreate) {
 }
 
 }  // namespace
-}  // namespace otelrr::session
+}  // namespace otelrr::session::testing

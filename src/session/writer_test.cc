@@ -14,14 +14,11 @@
 #include "session/testing/fixture.h"
 #include "session/time_format.h"
 
-namespace otelrr::session {
+// In session::testing, so the fixture's names (kT0, TraceRequest...) need no using-declarations.
+namespace otelrr::session::testing {
 namespace {
 
 using otlp::Signal;
-using testing::kT0;
-using testing::LogsRequest;
-using testing::MetricsRequest;
-using testing::TraceRequest;
 
 class WriterTest : public testing::SessionTest {};
 
@@ -452,4 +449,4 @@ TEST_F(WriterTest, RejectsUnsupportedCompressionThreads) {
 }
 
 }  // namespace
-}  // namespace otelrr::session
+}  // namespace otelrr::session::testing

@@ -85,39 +85,27 @@ std::string SchemaJson() {
   w.BeginArray();
   for (const MessageType* m : AllMessageTypes()) {
     w.BeginObject();
-    w.Key("full_name");
-    w.String(m->full_name);
-    w.Key("item");
-    w.String(ItemName(m->item));
+    w.Field("full_name", m->full_name);
+    w.Field("item", ItemName(m->item));
     w.Key("fields");
     w.BeginArray();
     for (const Field& f : m->fields) {
       w.BeginObject();
-      w.Key("number");
-      w.Uint(f.number);
-      w.Key("name");
-      w.String(f.name);
-      w.Key("json_name");
-      w.String(f.json_name);
-      w.Key("type");
-      w.String(FieldTypeName(f.type));
-      w.Key("repeated");
-      w.Bool(f.repeated);
-      w.Key("explicit_presence");
-      w.Bool(f.explicit_presence);
-      w.Key("role");
-      w.String(RoleName(f.role));
+      w.Field("number", f.number);
+      w.Field("name", f.name);
+      w.Field("json_name", f.json_name);
+      w.Field("type", FieldTypeName(f.type));
+      w.Field("repeated", f.repeated);
+      w.Field("explicit_presence", f.explicit_presence);
+      w.Field("role", RoleName(f.role));
       if (f.message != nullptr) {
-        w.Key("message");
-        w.String(f.message->full_name);
+        w.Field("message", f.message->full_name);
       }
       if (f.enum_type != nullptr) {
-        w.Key("enum");
-        w.String(f.enum_type->full_name);
+        w.Field("enum", f.enum_type->full_name);
       }
       if (!f.legacy_json_name.empty()) {
-        w.Key("legacy_json_name");
-        w.String(f.legacy_json_name);
+        w.Field("legacy_json_name", f.legacy_json_name);
       }
       w.EndObject();
     }
@@ -129,16 +117,13 @@ std::string SchemaJson() {
   w.BeginArray();
   for (const EnumType* e : AllEnumTypes()) {
     w.BeginObject();
-    w.Key("full_name");
-    w.String(e->full_name);
+    w.Field("full_name", e->full_name);
     w.Key("values");
     w.BeginArray();
     for (const EnumValue& v : e->values) {
       w.BeginObject();
-      w.Key("number");
-      w.Int(v.number);
-      w.Key("name");
-      w.String(v.name);
+      w.Field("number", v.number);
+      w.Field("name", v.name);
       w.EndObject();
     }
     w.EndArray();
@@ -156,22 +141,16 @@ absl::StatusOr<std::string> SummaryJson(Signal signal, std::string_view request)
   if (!s.ok()) return s.status();
   JsonWriter w;
   w.BeginObject();
-  w.Key("resources");
-  w.Uint(s->resources);
-  w.Key("spans");
-  w.Uint(s->spans);
-  w.Key("data_points");
-  w.Uint(s->data_points);
-  w.Key("log_records");
-  w.Uint(s->log_records);
+  w.Field("resources", s->resources);
+  w.Field("spans", s->spans);
+  w.Field("data_points", s->data_points);
+  w.Field("log_records", s->log_records);
   w.Key("service_names");
   w.BeginArray();
   for (const std::string& name : s->service_names) w.String(name);
   w.EndArray();
-  w.Key("min_time_unix_nano");
-  w.Uint(s->min_time_unix_nano);
-  w.Key("max_time_unix_nano");
-  w.Uint(s->max_time_unix_nano);
+  w.Field("min_time_unix_nano", s->min_time_unix_nano);
+  w.Field("max_time_unix_nano", s->max_time_unix_nano);
   w.EndObject();
   return w.Take();
 }
