@@ -71,7 +71,7 @@ class DiscardHandler : public net::ExportHandler {
       if (first_request_ == 0) first_request_ = now;
       last_request_ = now;
     }
-    Counts& c = counts_[static_cast<size_t>(request.signal) - 1];
+    Counts& c = counts_[request.signal];
     c.requests.fetch_add(1, std::memory_order_relaxed);
     c.bytes.fetch_add(request.body.size(), std::memory_order_relaxed);
     if (count_items_) {
@@ -92,10 +92,10 @@ class DiscardHandler : public net::ExportHandler {
     done({});
   }
 
-  uint64_t requests(otlp::Signal s) const { return counts_[static_cast<size_t>(s) - 1].requests.load(); }
-  uint64_t bytes(otlp::Signal s) const { return counts_[static_cast<size_t>(s) - 1].bytes.load(); }
-  uint64_t items(otlp::Signal s) const { return counts_[static_cast<size_t>(s) - 1].items.load(); }
-  uint64_t uncounted(otlp::Signal s) const { return counts_[static_cast<size_t>(s) - 1].uncounted.load(); }
+  uint64_t requests(otlp::Signal s) const { return counts_[s].requests.load(); }
+  uint64_t bytes(otlp::Signal s) const { return counts_[s].bytes.load(); }
+  uint64_t items(otlp::Signal s) const { return counts_[s].items.load(); }
+  uint64_t uncounted(otlp::Signal s) const { return counts_[s].uncounted.load(); }
   bool count_items() const { return count_items_; }
   std::pair<double, double> request_times() {
     std::lock_guard<std::mutex> lock(times_mu_);
@@ -111,7 +111,7 @@ class DiscardHandler : public net::ExportHandler {
   };
   const bool count_items_;
   const uint64_t expect_items_;
-  std::array<Counts, 3> counts_;
+  otlp::PerSignal<Counts> counts_;
   std::atomic<uint64_t> items_{0};
   std::atomic<bool> expect_reported_{false};
   std::mutex times_mu_;

@@ -7,7 +7,7 @@
 //   ... clients send OTLP ...
 //   absl::StatusOr<session::SessionMetadata> done = capture.StopCapture("debug-payment");
 //
-// One capture is active at a time (the seed's activeCaptureSession). Requests are validated on the
+// One capture is active at a time. Requests are validated on the
 // receiver's thread (OTLP/JSON normalised to protobuf there, once) and queued for the capture's writer
 // thread, which appends a batch of them to the SessionWriter, writes the batch as complete gzip members
 // (Flush) and only then acknowledges every request in it: an acknowledged request survives kill -9 (and
@@ -48,7 +48,7 @@
 
 namespace otelrr::capture {
 
-// The seed's CaptureConfig.
+// CaptureConfig (docs/CONCEPTS.md).
 struct CaptureConfig {
   std::string session_id = {};  // empty: "capture-<utc time>-<random>"
   std::string diagnostic_session_id = {};

@@ -83,7 +83,7 @@ int RunReplayCommand(const StoreFlag& store_flag, const ReplayFlags& f) {
   session::SessionStore sessions(**store);
   std::string session = f.session;
   if (session == "auto") {
-    // The seed's replay:seed preset is the latest seed session.
+    // --preset seed (the replay:seed of the original tool) is the latest seed session.
     const std::string type = f.preset == "seed" && f.filter_type.empty() ? "seed" : f.filter_type;
     absl::StatusOr<std::string> picked = replay::SelectSession(sessions, f.strategy, type);
     if (!picked.ok()) return Fail(picked.status());

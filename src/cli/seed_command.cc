@@ -91,7 +91,7 @@ int RunSeed(const StoreFlag& store_flag, const SeedFlags& f) {
   config.traces_per_second = f.rate;
   config.error_rate = f.error_rate;
   if (!f.preset.empty()) {
-    // The seed's seed:quick and seed:basic: basic-topology at 10 traces/s for 10 s or 30 s; explicit flags win.
+    // --preset quick and basic (seed:quick and seed:basic of the original tool): basic-topology at 10 traces/s for 10 s or 30 s; explicit flags win.
     if (!f.duration_given) config.duration_seconds = f.preset == "quick" ? 10 : 30;
     if (!f.rate_given) config.traces_per_second = 10;
     if (!f.pattern_given) config.pattern_name = "basic-topology";

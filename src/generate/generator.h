@@ -1,5 +1,5 @@
 // The SeedGenerator service: deterministic synthetic traces, metrics and logs from a pattern, written
-// as a session (the seed's generateSeed, listPatterns, getPattern).
+// as a session (generateSeed, listPatterns, getPattern; docs/CONCEPTS.md).
 //
 //   session::SessionStore sessions(store);
 //   SeedGenerator generator(sessions);
@@ -35,7 +35,7 @@ inline constexpr uint64_t kMaxSeedTraces = 1'000'000'000;
 // The phase annotations of a seed session: sessions/{id}/annotations.jsonl (docs/FORMAT.md).
 inline constexpr std::string_view kAnnotationsName = "annotations.jsonl";
 
-// The seed's SeedConfig, plus what the C++ command line adds.
+// SeedConfig (docs/CONCEPTS.md), plus what the command line adds.
 struct SeedConfig {
   std::string pattern_name = "basic-topology";
   std::optional<Pattern> pattern = {};  // a parsed --pattern-file; overrides pattern_name

@@ -5,7 +5,7 @@
 //   std::string json = m.ToJson();                               // pretty, stable key order
 //   absl::StatusOr<SessionMetadata> back = SessionMetadata::FromJson(json);
 //
-// It carries every field of the seed's SessionMetadata (sessionId ... description) plus what replay and
+// It carries every field of a SessionMetadata (sessionId ... description; docs/CONCEPTS.md) plus what replay and
 // verification need: counts, arrival range, phases, the generator configuration and the file index.
 // docs/FORMAT.md documents each JSON field. FromJson is strict about types (a count must be a
 // non-negative integer, a time an RFC 3339 string...) and lenient about unknown keys, which it ignores,
@@ -84,7 +84,7 @@ struct SessionMetadata {
   SessionStatus status = SessionStatus::kActive;
   std::string status_reason = {};  // optional: "interrupted", an error message...
   std::vector<std::string> enabled_flags = {};
-  // The seed's totals: capturedTraces = counts.traces, capturedMetrics = counts.data_points,
+  // The SessionMetadata totals: capturedTraces = counts.traces, capturedMetrics = counts.data_points,
   // capturedLogs = counts.log_records. Kept as fields so a file written elsewhere round-trips exactly.
   uint64_t captured_traces = 0;
   uint64_t captured_metrics = 0;
@@ -93,7 +93,7 @@ struct SessionMetadata {
   std::string s3_prefix = {};          // "sessions/{id}/"
   std::string created_by = {};
   std::string description = {};  // optional
-  std::string diagnostic_session_id = {};  // optional: the seed's CaptureConfig.diagnosticSessionId
+  std::string diagnostic_session_id = {};  // optional: CaptureConfig.diagnosticSessionId
   SessionCounts counts = {};
   std::optional<uint64_t> first_arrival_unix_nano = {};  // absent when the session holds no record
   std::optional<uint64_t> last_arrival_unix_nano = {};

@@ -20,8 +20,6 @@
 namespace otelrr::session {
 namespace {
 
-size_t SlotOf(otlp::Signal signal) { return static_cast<size_t>(signal) - 1; }
-
 // At least the stored size of `n` bytes as one gzip member: libdeflate's bound is n plus 5 bytes per
 // (at least 5000-byte) block plus the gzip header, trailer and padding; this is generous.
 uint64_t MemberBound(uint64_t n) { return n + n / 64 + 1024; }
@@ -209,8 +207,8 @@ SessionWriter::SessionWriter(store::ObjectStore& store, SessionMetadata metadata
 SessionWriter::~SessionWriter() {
   if (closed_) return;
   // Best effort, as after a crash: keep what was appended, leave metadata.json "active".
-  for (size_t slot = 0; slot < open_.size(); ++slot) {
-    if (open_[slot]) (void)FinishFile(slot);
+  for (otlp::Signal signal : otlp::kSignals) {
+    if (open_[signal]) (void)FinishFile(signal);
   }
 }
 
@@ -221,7 +219,7 @@ absl::Status SessionWriter::Fail(absl::Status status) {
   return status;
 }
 
-absl::Status SessionWriter::StartFile(size_t slot, const Record& record) {
+absl::Status SessionWriter::StartFile(otlp::Signal signal, const Record& record) {
   auto file = std::make_unique<OpenFile>();
   file->path = RawFilePath(record.signal, record.arrival_unix_nano, FormatUuidV4(rng_(), rng_()));
   absl::StatusOr<std::unique_ptr<store::ObjectWriter>> w = store_.Create(prefix_ + file->path);
@@ -232,7 +230,7 @@ absl::Status SessionWriter::StartFile(size_t slot, const Record& record) {
   file->entry.signal = record.signal;
   file->entry.first_arrival_unix_nano = record.arrival_unix_nano;
   file->entry.last_arrival_unix_nano = record.arrival_unix_nano;
-  open_[slot] = std::move(file);
+  open_[signal] = std::move(file);
   return absl::OkStatus();
 }
 
@@ -277,12 +275,12 @@ absl::Status SessionWriter::WaitForWorker() {
   return s.ok() ? s : Fail(s);
 }
 
-absl::Status SessionWriter::FinishFile(size_t slot) {
-  absl::Status s = FlushMember(*open_[slot]);
+absl::Status SessionWriter::FinishFile(otlp::Signal signal) {
+  absl::Status s = FlushMember(*open_[signal]);
   // Always wait: the worker may hold members of this file, whatever happened above.
   absl::Status waited = WaitForWorker();
   if (s.ok()) s = waited;
-  std::unique_ptr<OpenFile> file = std::move(open_[slot]);
+  std::unique_ptr<OpenFile> file = std::move(open_[signal]);
   if (s.ok()) s = file->writer->Sync();
   absl::Status closed = file->writer->Close();
   if (s.ok()) s = closed;
@@ -365,8 +363,8 @@ absl::Status SessionWriter::AppendWalked(Record record, const RecordCounts& coun
 }
 
 absl::Status SessionWriter::Store(Record& record, const RecordCounts& counts) {
-  size_t slot = SlotOf(record.signal);
-  if (OpenFile* f = open_[slot].get()) {
+  const otlp::Signal signal = record.signal;
+  if (OpenFile* f = open_[signal].get()) {
     bool full = f->entry.size_bytes + f->pending_bound >= options_.max_file_bytes;
     if (full && f->pending_bound > 0) {
       // The file may be full: learn its exact size, so it rotates where it would inline.
@@ -376,13 +374,13 @@ absl::Status SessionWriter::Store(Record& record, const RecordCounts& counts) {
     bool rotate = record.arrival_unix_nano / kNanosPerHour != f->hour ||
                   record.arrival_unix_nano < f->entry.last_arrival_unix_nano || full;
     if (rotate) {
-      if (absl::Status s = FinishFile(slot); !s.ok()) return s;
+      if (absl::Status s = FinishFile(signal); !s.ok()) return s;
     }
   }
-  if (!open_[slot]) {
-    if (absl::Status s = StartFile(slot, record); !s.ok()) return s;
+  if (!open_[signal]) {
+    if (absl::Status s = StartFile(signal, record); !s.ok()) return s;
   }
-  OpenFile& file = *open_[slot];
+  OpenFile& file = *open_[signal];
 
   record.sequence = next_sequence_++;
   size_t before = file.member.size();
@@ -455,8 +453,8 @@ absl::Status SessionWriter::Flush(FlushMode mode) {
 absl::Status SessionWriter::Close(SessionStatus status, std::string reason) {
   if (closed_) return absl::FailedPreconditionError("session writer is already closed");
   closed_ = true;
-  for (size_t slot = 0; slot < open_.size(); ++slot) {
-    if (open_[slot]) (void)FinishFile(slot);  // the first error is kept in error_
+  for (otlp::Signal signal : otlp::kSignals) {
+    if (open_[signal]) (void)FinishFile(signal);  // the first error is kept in error_
   }
   if (!error_.ok()) {
     status = SessionStatus::kFailed;

@@ -165,10 +165,10 @@ class SessionWriter {
   absl::Status CheckUsable();
   absl::Status CheckAppend(const Record& record);
   absl::Status Store(Record& record, const RecordCounts& counts);
-  absl::Status StartFile(size_t slot, const Record& record);
+  absl::Status StartFile(otlp::Signal signal, const Record& record);
   absl::Status FlushMember(OpenFile& file);
   absl::Status WaitForWorker();
-  absl::Status FinishFile(size_t slot);
+  absl::Status FinishFile(otlp::Signal signal);
   absl::Status Fail(absl::Status status);
   // Appends one compressed member to `file` (on the appending thread or a compression thread).
   static absl::Status AppendMember(OpenFile& file, std::string_view compressed);
@@ -179,7 +179,7 @@ class SessionWriter {
   std::string prefix_;  // "sessions/{id}/"
   internal::GzipCompressor compressor_;
   std::mt19937_64 rng_;
-  std::array<std::unique_ptr<OpenFile>, 3> open_;  // by signal - 1
+  otlp::PerSignal<std::unique_ptr<OpenFile>> open_;
   TraceIdSet trace_ids_;
   uint64_t trusted_traces_ = 0;  // new_traces declared by AppendTrusted
   std::string compressed_;  // reused member output buffer
