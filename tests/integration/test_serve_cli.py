@@ -147,6 +147,17 @@ def test_api_errors_are_json_with_a_message(serve):
     assert status == 405
     status, body = serve.api("GET", "/api/captures/missing")
     assert status == 404
+    # The server's own refusal of a body over the API's 1 MiB limit is JSON too, and the token's scheme is
+    # case-insensitive.
+    status, body = serve.api("POST", "/api/captures", "x" * (2 << 20))
+    assert status == 413 and body == {"error": "request body exceeds the limit of 1048576 bytes"}
+    conn = http.client.HTTPConnection("127.0.0.1", serve.api_port, timeout=30)
+    conn.request("GET", "/api/sessions", headers={"Authorization": f"bearer {TOKEN}"})
+    assert conn.getresponse().status == 200
+    conn.close()
+    # A missing session is named without the store's path.
+    status, body = serve.api("GET", "/api/sessions/missing")
+    assert status == 404 and body == {"error": "session missing does not exist"}
     # Nothing above created a session.
     status, listed = serve.api("GET", "/api/sessions")
     assert listed == {"sessions": []}
@@ -195,6 +206,20 @@ def test_replays_run_in_the_background_and_stop_over_the_api(serve):
                             ({"targetEndpoint": target, "sessionFilter": {"sessionType": "training"},
                               "selectionStrategy": "largest"}, "no finished training session"),
                             ({"targetEndpoint": target, "timestampAdjustment": "later"}, "none, relative or current"),
+                            ({"targetEndpoint": "not a url"}, "is not a URL"),
+                            ({"targetEndpoint": "ftp://x"}, "scheme ftp is not supported"),
                             ({"targetEndpoint": target, "sessionId": "missing"}, "missing")):
         status, body = serve.api("POST", "/api/replays", payload)
         assert status in (400, 404) and needle in body["error"], (payload, body)
+    # A replay to a target that does not exist retries; stopping it does not wait for the retries (the
+    # defect this guards: the stop blocked for 63 s).
+    status, dead = serve.api("POST", "/api/replays", {"sessionId": "s", "targetEndpoint": "http://127.0.0.1:9",
+                                                     "speedMultiplier": 0})
+    assert status == 201
+    time.sleep(1)
+    t0 = time.monotonic()
+    status, stopped = serve.api("POST", f"/api/replays/{dead['replayId']}/stop")
+    assert time.monotonic() - t0 < 2
+    assert status == 200 and stopped["status"] == "stopped", stopped
+    assert stopped["abandonedRequests"] > 0 and stopped["acceptedRequests"] == 0, stopped
+    assert "sending to http://127.0.0.1:9" in stopped["lastError"], stopped
