@@ -663,3 +663,25 @@ def test_slow_and_stalled_http_clients_are_disconnected_after_their_timeouts(cap
         s.close()
     summary = c.stop()
     assert summary["spans"] == 2
+
+
+def test_the_text_summary_of_a_capture_without_traces_names_trace_ids_not_traces(tmp_path):
+    """The defect this guards: a --no-traces capture listed "Traces: 200" (the trace ids its logs carry)."""
+    proc = subprocess.Popen([binary(), "capture", "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0", "--no-traces",
+                             "--session", "logs-only", "--store", str(tmp_path)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    m = READY.search(proc.stderr.readline().decode())
+    assert m, proc.stderr.read()
+    req = logs_request(3)
+    for i, r in enumerate(req.resource_logs[0].scope_logs[0].log_records):
+        r.trace_id = (i + 1).to_bytes(16, "big")
+    conn = http.client.HTTPConnection(*m.group(2).rsplit(":", 1), timeout=30)
+    conn.request("POST", "/v1/logs", body=req.SerializeToString(), headers={"Content-Type": "application/x-protobuf"})
+    assert conn.getresponse().status == 200
+    conn.close()
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=60)
+    text = out.decode()
+    assert proc.returncode == 0
+    assert "Spans: 0  Data points: 0  Log records: 3  Distinct trace ids: 3" in text, text
+    assert "Traces:" not in text
