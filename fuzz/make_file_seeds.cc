@@ -44,10 +44,12 @@ void Check(const absl::Status& s, std::string_view what) {
   if (!s.ok()) Die(std::string(what) + ": " + std::string(s.message()));
 }
 
-std::string Gzip(std::string_view data, int level = 6) {
+// A gzip member of `data`; its header carries the optional fields of `header` when there is one.
+std::string Gzip(std::string_view data, int level = 6, gz_header* header = nullptr) {
   z_stream zs{};
   if (deflateInit2(&zs, level, Z_DEFLATED, 16 + MAX_WBITS, 9, Z_DEFAULT_STRATEGY) != Z_OK) Die("deflateInit2");
-  std::string out(deflateBound(&zs, data.size()), '\0');
+  if (header != nullptr) deflateSetHeader(&zs, header);
+  std::string out(deflateBound(&zs, data.size()) + 64, '\0');  // 64: headroom for the header's fields
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   zs.avail_in = static_cast<uInt>(data.size());
   zs.next_out = reinterpret_cast<Bytef*>(out.data());
@@ -60,8 +62,6 @@ std::string Gzip(std::string_view data, int level = 6) {
 
 // A gzip member whose header carries every optional field: FEXTRA, FNAME, FCOMMENT and FHCRC.
 std::string GzipWithHeaderFields(std::string_view data) {
-  z_stream zs{};
-  if (deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 9, Z_DEFAULT_STRATEGY) != Z_OK) Die("deflateInit2");
   static char extra[] = "ab\x04\x00zyxw";
   static char name[] = "traces.otlp";
   static char comment[] = "seed";
@@ -72,16 +72,7 @@ std::string GzipWithHeaderFields(std::string_view data) {
   h.comment = reinterpret_cast<Bytef*>(comment);
   h.hcrc = 1;
   h.os = 3;
-  deflateSetHeader(&zs, &h);
-  std::string out(deflateBound(&zs, data.size()) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  if (deflate(&zs, Z_FINISH) != Z_STREAM_END) Die("deflate");
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
+  return Gzip(data, 6, &h);
 }
 
 std::string Zstd(std::string_view data, int level = 3) {

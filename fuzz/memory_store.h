@@ -1,11 +1,11 @@
-// An in-memory ObjectStore for the fuzz targets: objects are strings in a map, reads are served in
-// chunks of at most `read_chunk` bytes (so readers see short reads at every boundary), and nothing
-// touches the disk. A fake: it checks keys like the real stores, but has no durability to speak of.
+// An in-memory ObjectStore for the fuzz targets: objects are strings in a map, a reader reads a copy of
+// the object as Get found it, in chunks of at most `read_chunk` bytes (so readers see short reads at
+// every boundary), and nothing touches the disk. A fake: it checks keys like the real stores, but has
+// no durability to speak of.
 #ifndef OTELRR_FUZZ_MEMORY_STORE_H_
 #define OTELRR_FUZZ_MEMORY_STORE_H_
 
 #include <algorithm>
-#include <cstring>
 #include <map>
 #include <memory>
 #include <string>
@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "common/status.h"
 #include "store/object_store.h"
+#include "store/testing/string_reader.h"
 
 namespace otelrr::fuzz {
 
@@ -35,7 +36,7 @@ class MemoryStore : public store::ObjectStore {
   absl::StatusOr<std::unique_ptr<store::ObjectReader>> Get(std::string_view key) override {
     auto it = objects_.find(std::string(key));
     if (it == objects_.end()) return absl::NotFoundError(std::string(key));
-    return std::unique_ptr<store::ObjectReader>(new Reader(it->second, read_chunk_));
+    return std::unique_ptr<store::ObjectReader>(new store::testing::StringReader(it->second, read_chunk_));
   }
 
   absl::StatusOr<std::vector<store::ObjectInfo>> List(std::string_view prefix) override {
@@ -85,22 +86,6 @@ class MemoryStore : public store::ObjectStore {
   std::string Describe() const override { return "memory"; }
 
  private:
-  class Reader : public store::ObjectReader {
-   public:
-    Reader(std::string_view data, size_t chunk) : data_(data), chunk_(chunk) {}
-    absl::StatusOr<size_t> Read(char* buf, size_t n) override {
-      size_t k = std::min({n, chunk_, data_.size() - pos_});
-      if (k > 0) std::memcpy(buf, data_.data() + pos_, k);
-      pos_ += k;
-      return k;
-    }
-
-   private:
-    std::string_view data_;
-    size_t chunk_;
-    size_t pos_ = 0;
-  };
-
   class Writer : public store::ObjectWriter {
    public:
     explicit Writer(std::string* target) : target_(target) {}

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <string_view>
+
 namespace otelrr::net {
 namespace {
 
@@ -17,14 +20,24 @@ TEST(AddressTest, HostPortAcceptsNamesIPv4AndBracketedIPv6) {
   EXPECT_TRUE(ParseHostPort("localhost:65535").ok());
 }
 
+// An input a parser must refuse, and the whole message it must refuse it with.
+struct Refusal {
+  std::string_view input;
+  std::string_view message;
+};
+
 TEST(AddressTest, HostPortErrorsSayWhatIsWrong) {
-  auto message = [](std::string_view address) { return std::string(ParseHostPort(address).status().message()); };
-  EXPECT_EQ(message("127.0.0.1"), "address '127.0.0.1' is not host:port (e.g. 127.0.0.1:4318)");
-  EXPECT_EQ(message("127.0.0.1:99999"), "address '127.0.0.1:99999': port 99999 is out of range (0-65535)");
-  EXPECT_EQ(message("127.0.0.1:http"), "address '127.0.0.1:http': port 'http' is not a number");
-  EXPECT_EQ(message("::1:4317"), "address '::1:4317': write an IPv6 host in brackets, e.g. [::1]:4317");
-  EXPECT_EQ(message(":4317"), "address ':4317' has no host");
-  EXPECT_EQ(message("[::1"), "address '[::1': the IPv6 host has no closing bracket");
+  constexpr Refusal kRefusals[] = {
+      {"127.0.0.1", "address '127.0.0.1' is not host:port (e.g. 127.0.0.1:4318)"},
+      {"127.0.0.1:99999", "address '127.0.0.1:99999': port 99999 is out of range (0-65535)"},
+      {"127.0.0.1:http", "address '127.0.0.1:http': port 'http' is not a number"},
+      {"::1:4317", "address '::1:4317': write an IPv6 host in brackets, e.g. [::1]:4317"},
+      {":4317", "address ':4317' has no host"},
+      {"[::1", "address '[::1': the IPv6 host has no closing bracket"},
+  };
+  for (const Refusal& r : kRefusals) {
+    EXPECT_EQ(std::string(ParseHostPort(r.input).status().message()), r.message) << r.input;
+  }
 }
 
 TEST(AddressTest, OtlpUrls) {
@@ -46,15 +59,18 @@ TEST(AddressTest, OtlpUrls) {
 }
 
 TEST(AddressTest, OtlpUrlErrorsSayWhatIsWrong) {
-  auto message = [](std::string_view url) { return std::string(ParseOtlpUrl(url).status().message()); };
-  EXPECT_EQ(message("not a url"),
-            "'not a url' is not a URL: use http://host:port (OTLP/HTTP) or grpc://host:port (OTLP/gRPC)");
-  EXPECT_EQ(message("ftp://x"), "'ftp://x': scheme ftp is not supported: use http://, https://, grpc:// or grpcs://");
-  EXPECT_EQ(message("http://127.0.0.1:99999"), "'http://127.0.0.1:99999': port 99999 is out of range (1-65535)");
-  EXPECT_EQ(message("http://127.0.0.1:0"), "'http://127.0.0.1:0': port 0 is out of range (1-65535)");
-  EXPECT_EQ(message("grpc://collector"), "'grpc://collector' has no port: use e.g. grpc://127.0.0.1:4317");
-  EXPECT_EQ(message("grpc://c:4317/v1"), "'grpc://c:4317/v1': a grpc:// URL has no path");
-  EXPECT_EQ(message("http://:4318"), "'http://:4318' has no host (e.g. http://127.0.0.1:4318)");
+  constexpr Refusal kRefusals[] = {
+      {"not a url", "'not a url' is not a URL: use http://host:port (OTLP/HTTP) or grpc://host:port (OTLP/gRPC)"},
+      {"ftp://x", "'ftp://x': scheme ftp is not supported: use http://, https://, grpc:// or grpcs://"},
+      {"http://127.0.0.1:99999", "'http://127.0.0.1:99999': port 99999 is out of range (1-65535)"},
+      {"http://127.0.0.1:0", "'http://127.0.0.1:0': port 0 is out of range (1-65535)"},
+      {"grpc://collector", "'grpc://collector' has no port: use e.g. grpc://127.0.0.1:4317"},
+      {"grpc://c:4317/v1", "'grpc://c:4317/v1': a grpc:// URL has no path"},
+      {"http://:4318", "'http://:4318' has no host (e.g. http://127.0.0.1:4318)"},
+  };
+  for (const Refusal& r : kRefusals) {
+    EXPECT_EQ(std::string(ParseOtlpUrl(r.input).status().message()), r.message) << r.input;
+  }
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "otlp/proto_writer.h"
+#include "otlp/testing/proto_builder.h"
 #include "otlp/wire.h"
 
 namespace otelrr::otlp {
@@ -16,20 +17,11 @@ namespace {
 using Attrs = std::vector<std::pair<std::string, std::string>>;
 
 void AppendString(std::string* out, uint32_t field, std::string_view s) {
-  AppendTag(out, field, WireType::kLen);
-  AppendVarint(out, s.size());
-  out->append(s);
+  out->append(testing::ProtoBuilder().Bytes(field, s).str());
 }
 
 void AppendKeyValue(std::string* out, uint32_t field, const std::string& key, const std::string& value) {
-  AppendTag(out, field, WireType::kLen);
-  size_t kv = BeginLengthDelimited(out);
-  AppendString(out, 1, key);
-  AppendTag(out, 2, WireType::kLen);
-  size_t any = BeginLengthDelimited(out);
-  AppendString(out, 1, value);
-  EndLengthDelimited(out, any);
-  EndLengthDelimited(out, kv);
+  out->append(testing::ProtoBuilder().Msg(field, testing::Attribute(key, value)).str());
 }
 
 void AppendFixed(std::string* out, uint32_t field, uint64_t v) {

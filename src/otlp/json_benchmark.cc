@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/corpus.h"
+#include "bench/corpus_benchmark.h"
 #include "otlp/json.h"
 
 namespace otelrr::otlp {
@@ -63,26 +63,21 @@ void BM_ProtoToJson(benchmark::State& state, const JsonCorpus& c) {
       benchmark::DoNotOptimize(out.data());
     }
   }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * c.proto.bytes));
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * c.proto.items));
+  bench::ReportThroughput(state, c.proto);
 }
 
 }  // namespace
 }  // namespace otelrr::otlp
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   std::vector<otelrr::otlp::JsonCorpus> corpora;
-  for (otelrr::otlp::Signal signal : otelrr::bench::kAllSignals) {
-    corpora.push_back(otelrr::otlp::MakeJsonCorpus(otelrr::bench::LoadCorpusOrDie(signal)));
+  for (otelrr::bench::Corpus& c : otelrr::bench::InitializeAndLoadCorpora(&argc, argv)) {
+    corpora.push_back(otelrr::otlp::MakeJsonCorpus(std::move(c)));
   }
   for (const otelrr::otlp::JsonCorpus& c : corpora) {
     std::string signal(otelrr::otlp::SignalName(c.proto.signal));
     benchmark::RegisterBenchmark(("JsonToProto/" + signal).c_str(), otelrr::otlp::BM_JsonToProto, c);
     benchmark::RegisterBenchmark(("ProtoToJson/" + signal).c_str(), otelrr::otlp::BM_ProtoToJson, c);
   }
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return otelrr::bench::RunBenchmarks();
 }

@@ -11,6 +11,8 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "fmt/format.h"
@@ -414,23 +416,31 @@ TEST_F(JsonCodecTest, SixtyFourBitIntegersAsStringsOrNumbers) {
     if (loc.timestamps.size() != 1) return std::string("absent");
     return std::to_string(LoadLE64(reinterpret_cast<const uint8_t*>(proto.data()) + loc.timestamps[0]));
   };
-  EXPECT_EQ(time_of("\"1640995200000000000\""), "1640995200000000000");
-  EXPECT_EQ(time_of("1640995200000000000"), "1640995200000000000");
-  EXPECT_EQ(time_of("\"18446744073709551615\""), "18446744073709551615");
-  EXPECT_EQ(time_of("18446744073709551615"), "18446744073709551615");
-  EXPECT_EQ(time_of("9223372036854775808"), "9223372036854775808");
-  EXPECT_EQ(time_of("1.0e3"), "1000");
-  EXPECT_EQ(time_of("1e15"), "1000000000000000");
-  EXPECT_EQ(time_of("\"0\""), "absent");
-  EXPECT_MATCH(time_of("\"18446744073709551616\""), HasSubstr("expected an unsigned 64-bit integer"));
-  EXPECT_MATCH(time_of("18446744073709551616"), HasSubstr("INVALID_ARGUMENT"));
-  EXPECT_MATCH(time_of("1.5"), HasSubstr("expected an unsigned 64-bit integer"));
-  EXPECT_MATCH(time_of("\"-1\""), HasSubstr("expected an unsigned 64-bit integer"));
-  EXPECT_MATCH(time_of("\"1e3\""), HasSubstr("expected an unsigned 64-bit integer"));
-  EXPECT_MATCH(time_of("\" 1\""), HasSubstr("expected an unsigned 64-bit integer"));
-  EXPECT_MATCH(time_of("\"\""), HasSubstr("expected an unsigned 64-bit integer"));
-  EXPECT_MATCH(time_of("true"), HasSubstr("got true"));
-  EXPECT_MATCH(time_of("{}"), HasSubstr("got an object"));
+  // The JSON of timeUnixNano, and the time it becomes ("absent": none, as 0 is unset).
+  constexpr std::pair<std::string_view, std::string_view> kTimes[] = {
+      {"\"1640995200000000000\"", "1640995200000000000"},
+      {"1640995200000000000", "1640995200000000000"},
+      {"\"18446744073709551615\"", "18446744073709551615"},
+      {"18446744073709551615", "18446744073709551615"},
+      {"9223372036854775808", "9223372036854775808"},
+      {"1.0e3", "1000"},
+      {"1e15", "1000000000000000"},
+      {"\"0\"", "absent"},
+  };
+  for (const auto& [json, time] : kTimes) EXPECT_EQ(time_of(json), time) << json;
+  // The JSON of timeUnixNano, and what the error it is refused with says.
+  constexpr std::pair<std::string_view, std::string_view> kRefusals[] = {
+      {"\"18446744073709551616\"", "expected an unsigned 64-bit integer"},
+      {"18446744073709551616", "INVALID_ARGUMENT"},
+      {"1.5", "expected an unsigned 64-bit integer"},
+      {"\"-1\"", "expected an unsigned 64-bit integer"},
+      {"\"1e3\"", "expected an unsigned 64-bit integer"},
+      {"\" 1\"", "expected an unsigned 64-bit integer"},
+      {"\"\"", "expected an unsigned 64-bit integer"},
+      {"true", "got true"},
+      {"{}", "got an object"},
+  };
+  for (const auto& [json, error] : kRefusals) EXPECT_MATCH(time_of(json), HasSubstr(error)) << json;
 
   // sfixed64 and int64: signed, written as decimal strings.
   std::string metric = MetricRequest(R"({"sum":{"dataPoints":[{"asInt":"-9223372036854775808"},{"asInt":-5},)"

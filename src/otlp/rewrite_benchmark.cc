@@ -7,17 +7,14 @@
 #include <string>
 #include <vector>
 
-#include "bench/corpus.h"
+#include "bench/corpus_benchmark.h"
 #include "otlp/rewrite.h"
 #include "otlp/wire.h"
 
 namespace otelrr::otlp {
 namespace {
 
-void ReportThroughput(benchmark::State& state, const bench::Corpus& corpus) {
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * corpus.bytes));
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * corpus.items));
-}
+using bench::ReportThroughput;
 
 // Each iteration rewrites the same buffers again, with the next key: the cost does not depend on the
 // values.
@@ -81,20 +78,9 @@ void BM_FilterServices(benchmark::State& state, const bench::Corpus& corpus) {
 }  // namespace otelrr::otlp
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  using otelrr::bench::Corpus;
-  std::vector<Corpus> corpora;
-  for (otelrr::otlp::Signal signal : otelrr::bench::kAllSignals) {
-    corpora.push_back(otelrr::bench::LoadCorpusOrDie(signal));
-  }
-  for (const Corpus& c : corpora) {
-    std::string signal(otelrr::otlp::SignalName(c.signal));
-    benchmark::RegisterBenchmark(("LocateShiftRemap/" + signal).c_str(), otelrr::otlp::BM_LocateShiftRemap, c);
-    benchmark::RegisterBenchmark(("ShiftRemapOnly/" + signal).c_str(), otelrr::otlp::BM_ShiftRemapOnly, c);
-    benchmark::RegisterBenchmark(("FilterServices/" + signal).c_str(), otelrr::otlp::BM_FilterServices, c);
-  }
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  std::vector<otelrr::bench::Corpus> corpora = otelrr::bench::InitializeAndLoadCorpora(&argc, argv);
+  otelrr::bench::RegisterPerSignal(corpora, {{"LocateShiftRemap", otelrr::otlp::BM_LocateShiftRemap},
+                                             {"ShiftRemapOnly", otelrr::otlp::BM_ShiftRemapOnly},
+                                             {"FilterServices", otelrr::otlp::BM_FilterServices}});
+  return otelrr::bench::RunBenchmarks();
 }

@@ -18,6 +18,8 @@ namespace otelrr::otlp {
 namespace {
 
 using Proto = testing::ProtoBuilder;
+using testing::Attribute;
+using testing::ServiceResource;
 
 constexpr uint64_t kMaxTime = std::numeric_limits<uint64_t>::max();
 constexpr uint64_t kT0 = 1'700'000'000'000'000'000;  // a plausible unix-nano time
@@ -25,25 +27,23 @@ constexpr int64_t kHour = 3'600'000'000'000;
 
 std::string Id(int size, char fill) { return std::string(static_cast<size_t>(size), fill); }
 
-Proto Attribute(std::string_view key, std::string_view value) {
-  return Proto().Bytes(1, key).Msg(2, Proto().Bytes(1, value));
-}
-Proto Resource(std::string_view service) { return Proto().Msg(1, Attribute("service.name", service)); }
 
-// Locate + shift, on a copy.
-std::string Shift(Signal signal, std::string request, int64_t delta) {
+// Locate's answer for a request it must accept.
+FieldLocations Located(Signal signal, std::string_view request) {
   FieldLocations where;
   absl::Status s = Locate(signal, request, &where);
   EXPECT_TRUE(s.ok()) << s;
-  ShiftTimestamps(&request, where, delta);
+  return where;
+}
+
+// Locate + shift, on a copy.
+std::string Shift(Signal signal, std::string request, int64_t delta) {
+  ShiftTimestamps(&request, Located(signal, request), delta);
   return request;
 }
 
 std::string Remap(Signal signal, std::string request, uint64_t key) {
-  FieldLocations where;
-  absl::Status s = Locate(signal, request, &where);
-  EXPECT_TRUE(s.ok()) << s;
-  RemapIds(&request, where, key);
+  RemapIds(&request, Located(signal, request), key);
   return request;
 }
 
@@ -63,7 +63,7 @@ std::string TracesWithTimes(uint64_t t0) {
       .Msg(9, Proto().Bytes(1, "k").Msg(2, Proto().Fixed64(4, kT0)));  // a double attribute
   Proto unset;
   unset.Fixed64(7, 0).Fixed64(8, t0 + 30);
-  return Proto().Msg(1, Proto().Msg(1, Resource("a")).Msg(2, Proto().Msg(2, span).Msg(2, unset))).str();
+  return Proto().Msg(1, Proto().Msg(1, ServiceResource("a")).Msg(2, Proto().Msg(2, span).Msg(2, unset))).str();
 }
 
 // Start and time of every kind of data point, exemplar times, and 8-byte values that are not times
@@ -84,7 +84,7 @@ std::string MetricsWithTimes(uint64_t t0) {
       .Msg(2, Proto().Bytes(1, "histogram").Msg(9, Proto().Msg(1, histogram)))
       .Msg(2, Proto().Bytes(1, "exp").Msg(10, Proto().Msg(1, exp_histogram)))
       .Msg(2, Proto().Bytes(1, "summary").Msg(11, Proto().Msg(1, summary)));
-  return Proto().Msg(1, Proto().Msg(1, Resource("m")).Msg(2, scope)).str();
+  return Proto().Msg(1, Proto().Msg(1, ServiceResource("m")).Msg(2, scope)).str();
 }
 
 std::string LogsWithTimes(uint64_t t0) {
@@ -92,7 +92,7 @@ std::string LogsWithTimes(uint64_t t0) {
   records.Msg(2, Proto().Fixed64(1, t0 + 1).Fixed64(11, t0 + 2).Msg(5, Proto().Bytes(1, "body")))
       .Msg(2, Proto().Fixed64(1, 0).Fixed64(11, t0 + 3))
       .Msg(2, Proto().Fixed64(11, 0).Fixed64(1, t0 + 4).Fixed32(8, 1));
-  return Proto().Msg(1, Proto().Msg(1, Resource("l")).Msg(2, records)).str();
+  return Proto().Msg(1, Proto().Msg(1, ServiceResource("l")).Msg(2, records)).str();
 }
 
 struct TimedCase {
@@ -230,7 +230,7 @@ std::string TracesWithIds(const Ids& ids) {
                   .Bytes(2, ids.other)
                   .Msg(13, Proto().Bytes(1, ids.trace).Bytes(2, ids.root).Bytes(3, "k=v")))
       .Msg(2, Proto().Bytes(1, ids.zero_trace).Bytes(2, ids.zero_span).Bytes(4, "").Msg(13, Proto().Bytes(1, "")));
-  return Proto().Msg(1, Proto().Msg(1, Resource("a")).Msg(2, spans)).str();
+  return Proto().Msg(1, Proto().Msg(1, ServiceResource("a")).Msg(2, spans)).str();
 }
 
 std::string LogsWithIds(const Ids& ids) {
@@ -316,19 +316,19 @@ TEST(RemapIdsTest, IsInjectiveAndNeverProducesTheInvalidId) {
 // ---- services ----
 
 TEST(FilterServicesTest, KeepsExactlyTheListedServicesInOrder) {
-  std::string a1 = Proto().Msg(1, Resource("a")).Msg(2, Proto().Msg(2, Proto().Bytes(5, "a1"))).str();
-  std::string b = Proto().Msg(1, Resource("b")).Bytes(3, "https://schema").str();
+  std::string a1 = Proto().Msg(1, ServiceResource("a")).Msg(2, Proto().Msg(2, Proto().Bytes(5, "a1"))).str();
+  std::string b = Proto().Msg(1, ServiceResource("b")).Bytes(3, "https://schema").str();
   std::string no_resource = Proto().Msg(2, Proto().Msg(2, Proto().Bytes(5, "orphan"))).str();
   std::string no_name = Proto().Msg(1, Proto().Msg(1, Attribute("host.name", "a"))).str();
   std::string int_name =
       Proto().Msg(1, Proto().Msg(1, Proto().Bytes(1, "service.name").Msg(2, Proto().Varint(3, 7)))).str();
   // The resource in two parts (merged by protobuf), the name in the second.
-  std::string c_split = Proto().Msg(1, Proto().Msg(1, Attribute("host.name", "h"))).Msg(1, Resource("c")).str();
+  std::string c_split = Proto().Msg(1, Proto().Msg(1, Attribute("host.name", "h"))).Msg(1, ServiceResource("c")).str();
   // Two AnyValue parts merge; the oneof's last member wins: a string then an int is no string.
   Proto string_then_int_kv;
   string_then_int_kv.Bytes(1, "service.name").Msg(2, Proto().Bytes(1, "a")).Msg(2, Proto().Varint(3, 1));
   std::string string_then_int = Proto().Msg(1, Proto().Msg(1, string_then_int_kv)).str();
-  std::string a2 = Proto().Msg(1, Resource("a")).Varint(99, 5).str();
+  std::string a2 = Proto().Msg(1, ServiceResource("a")).Varint(99, 5).str();
   std::string unknown_top = Proto().Bytes(15, "kept as is").str();
   std::string request = Proto()
                             .Bytes(1, a1)
@@ -362,15 +362,15 @@ TEST(FilterServicesTest, KeepsExactlyTheListedServicesInOrder) {
 }
 
 TEST(FilterServicesTest, WorksForMetricsAndLogs) {
-  std::string m = Proto().Msg(1, Resource("m")).Msg(2, Proto().Msg(2, Proto().Bytes(1, "cpu"))).str();
-  std::string n = Proto().Msg(1, Resource("n")).Msg(2, Proto().Msg(2, Proto().Bytes(1, "mem"))).str();
+  std::string m = Proto().Msg(1, ServiceResource("m")).Msg(2, Proto().Msg(2, Proto().Bytes(1, "cpu"))).str();
+  std::string n = Proto().Msg(1, ServiceResource("n")).Msg(2, Proto().Msg(2, Proto().Bytes(1, "mem"))).str();
   std::string out;
   absl::StatusOr<bool> kept = FilterServices(Signal::kMetrics, Proto().Bytes(1, m).Bytes(1, n).str(), {"n"}, &out);
   ASSERT_TRUE(kept.ok() && *kept);
   EXPECT_EQ(out, Proto().Bytes(1, n).str());
 
-  std::string l = Proto().Msg(1, Resource("")).Msg(2, Proto().Msg(2, Proto().Fixed64(1, kT0))).str();
-  std::string k = Proto().Msg(1, Resource("k")).Msg(2, Proto().Msg(2, Proto().Fixed64(1, kT0))).str();
+  std::string l = Proto().Msg(1, ServiceResource("")).Msg(2, Proto().Msg(2, Proto().Fixed64(1, kT0))).str();
+  std::string k = Proto().Msg(1, ServiceResource("k")).Msg(2, Proto().Msg(2, Proto().Fixed64(1, kT0))).str();
   kept = FilterServices(Signal::kLogs, Proto().Bytes(1, l).Bytes(1, k).str(), {""}, &out);
   ASSERT_TRUE(kept.ok() && *kept);  // the empty name is a name
   EXPECT_EQ(out, Proto().Bytes(1, l).str());

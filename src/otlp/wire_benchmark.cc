@@ -9,16 +9,13 @@
 #include <string>
 #include <vector>
 
-#include "bench/corpus.h"
+#include "bench/corpus_benchmark.h"
 #include "otlp/wire.h"
 
 namespace otelrr::otlp {
 namespace {
 
-void ReportThroughput(benchmark::State& state, const bench::Corpus& corpus) {
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * corpus.bytes));
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * corpus.items));
-}
+using bench::ReportThroughput;
 
 void BM_Summarize(benchmark::State& state, const bench::Corpus& corpus) {
   for (auto _ : state) {
@@ -80,21 +77,10 @@ void BM_ShiftTimestamps(benchmark::State& state, const bench::Corpus& corpus) {
 }  // namespace otelrr::otlp
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  using otelrr::bench::Corpus;
-  std::vector<Corpus> corpora;
-  for (otelrr::otlp::Signal signal : otelrr::bench::kAllSignals) {
-    corpora.push_back(otelrr::bench::LoadCorpusOrDie(signal));
-  }
-  for (const Corpus& c : corpora) {
-    std::string signal(otelrr::otlp::SignalName(c.signal));
-    benchmark::RegisterBenchmark(("Summarize/" + signal).c_str(), otelrr::otlp::BM_Summarize, c);
-    benchmark::RegisterBenchmark(("Validate/" + signal).c_str(), otelrr::otlp::BM_Validate, c);
-    benchmark::RegisterBenchmark(("Locate/" + signal).c_str(), otelrr::otlp::BM_Locate, c);
-    benchmark::RegisterBenchmark(("ShiftTimestamps/" + signal).c_str(), otelrr::otlp::BM_ShiftTimestamps, c);
-  }
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  std::vector<otelrr::bench::Corpus> corpora = otelrr::bench::InitializeAndLoadCorpora(&argc, argv);
+  otelrr::bench::RegisterPerSignal(corpora, {{"Summarize", otelrr::otlp::BM_Summarize},
+                                             {"Validate", otelrr::otlp::BM_Validate},
+                                             {"Locate", otelrr::otlp::BM_Locate},
+                                             {"ShiftTimestamps", otelrr::otlp::BM_ShiftTimestamps}});
+  return otelrr::bench::RunBenchmarks();
 }

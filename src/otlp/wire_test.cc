@@ -15,14 +15,10 @@ namespace otelrr::otlp {
 namespace {
 
 using Proto = testing::ProtoBuilder;
+using testing::Attribute;
+using testing::ServiceResource;
 
 std::string Id(int size, char fill) { return std::string(static_cast<size_t>(size), fill); }
-
-Proto Attribute(std::string_view key, std::string_view value) {
-  return Proto().Bytes(1, key).Msg(2, Proto().Bytes(1, value));
-}
-
-Proto Resource(std::string_view service) { return Proto().Msg(1, Attribute("service.name", service)); }
 
 // A traces request: two resources (services "a" and "b", and a third "a" again), spans with events and
 // links, unknown fields of every wire type sprinkled in.
@@ -43,9 +39,9 @@ std::string TracesRequest() {
   Proto span2;
   span2.Bytes(1, Id(16, '\x04')).Bytes(2, "").Bytes(4, "").Fixed64(7, 0).Fixed64(8, 3000);
   Proto request;
-  request.Msg(1, Proto().Msg(1, Resource("a")).Msg(2, Proto().Msg(2, span1).Msg(2, span2)))
-      .Msg(1, Proto().Msg(1, Resource("b").Msg(1, Attribute("host", "h"))).Msg(2, Proto().Msg(2, Proto())))
-      .Msg(1, Proto().Msg(1, Resource("a")));
+  request.Msg(1, Proto().Msg(1, ServiceResource("a")).Msg(2, Proto().Msg(2, span1).Msg(2, span2)))
+      .Msg(1, Proto().Msg(1, ServiceResource("b").Msg(1, Attribute("host", "h"))).Msg(2, Proto().Msg(2, Proto())))
+      .Msg(1, Proto().Msg(1, ServiceResource("a")));
   return request.str();
 }
 
@@ -72,7 +68,7 @@ TEST(SummarizeTest, CountsEveryKindOfDataPoint) {
       .Msg(2, Proto().Msg(10, Proto().Msg(1, Proto().Fixed64(3, 500))))
       .Msg(2, Proto().Msg(11, Proto().Msg(1, Proto().Fixed64(3, 600))))
       .Msg(2, Proto().Bytes(1, "no data"));
-  std::string request = Proto().Msg(1, Proto().Msg(1, Resource("m")).Msg(2, scope)).str();
+  std::string request = Proto().Msg(1, Proto().Msg(1, ServiceResource("m")).Msg(2, scope)).str();
   absl::StatusOr<RequestSummary> s = Summarize(Signal::kMetrics, request);
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_EQ(s->data_points, 6u);
@@ -155,29 +151,32 @@ TEST(LocateTest, FindsEveryTimestampAndIdOffset) {
   EXPECT_EQ(s->max_time_unix_nano, 1'000'003'000u);
 }
 
+// Expects Locate to find `timestamps` timestamps in `request`, and one trace id and one span id, whose
+// bytes are `trace_id` and `span_id`.
+void ExpectLocated(Signal signal, const std::string& request, size_t timestamps, const std::string& trace_id,
+                   const std::string& span_id) {
+  SCOPED_TRACE(SignalName(signal));
+  FieldLocations loc;
+  ASSERT_TRUE(Locate(signal, request, &loc).ok());
+  EXPECT_EQ(loc.timestamps.size(), timestamps);
+  ASSERT_EQ(loc.trace_ids.size(), 1u);
+  EXPECT_EQ(request.substr(loc.trace_ids[0], 16), trace_id);
+  ASSERT_EQ(loc.span_ids.size(), 1u);
+  EXPECT_EQ(request.substr(loc.span_ids[0], 8), span_id);
+}
+
 TEST(LocateTest, FindsLogAndExemplarFields) {
   Proto record;
   record.Fixed64(1, 5).Fixed64(11, 6).Bytes(9, Id(16, 'T')).Bytes(10, Id(8, 'S'));
   std::string logs = Proto().Msg(1, Proto().Msg(2, Proto().Msg(2, record))).str();
-  FieldLocations loc;
-  ASSERT_TRUE(Locate(Signal::kLogs, logs, &loc).ok());
-  EXPECT_EQ(loc.timestamps.size(), 2u);
-  ASSERT_EQ(loc.trace_ids.size(), 1u);
-  EXPECT_EQ(logs.substr(loc.trace_ids[0], 16), Id(16, 'T'));
-  ASSERT_EQ(loc.span_ids.size(), 1u);
-  EXPECT_EQ(logs.substr(loc.span_ids[0], 8), Id(8, 'S'));
+  ExpectLocated(Signal::kLogs, logs, 2, Id(16, 'T'), Id(8, 'S'));
 
   Proto exemplar;
   exemplar.Fixed64(2, 9).Bytes(4, Id(8, 's')).Bytes(5, Id(16, 't'));
   std::string metrics =
       Proto().Msg(1, Proto().Msg(2, Proto().Msg(2, Proto().Msg(5, Proto().Msg(1, Proto().Fixed64(2, 1).Fixed64(3, 2).Msg(5, exemplar))))))
           .str();
-  ASSERT_TRUE(Locate(Signal::kMetrics, metrics, &loc).ok());
-  EXPECT_EQ(loc.timestamps.size(), 3u);
-  ASSERT_EQ(loc.trace_ids.size(), 1u);
-  EXPECT_EQ(metrics.substr(loc.trace_ids[0], 16), Id(16, 't'));
-  ASSERT_EQ(loc.span_ids.size(), 1u);
-  EXPECT_EQ(metrics.substr(loc.span_ids[0], 8), Id(8, 's'));
+  ExpectLocated(Signal::kMetrics, metrics, 3, Id(16, 't'), Id(8, 's'));
 }
 
 TEST(ForEachTraceIdTest, VisitsSpansLogsAndExemplarsButNotLinks) {

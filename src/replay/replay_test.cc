@@ -126,6 +126,26 @@ class ReplayTest : public session::testing::SessionTest {
     return c;
   }
 
+  struct CancelledRun {
+    absl::StatusOr<ReplayReport> report;
+    std::chrono::steady_clock::duration took;  // from the start of RunReplay to its return
+  };
+
+  // Runs the replay with `config`, cancelled from another thread `delay` after it started.
+  CancelledRun RunCancelledAfter(ReplayConfig config, std::chrono::milliseconds delay) {
+    Cancellation cancel;
+    config.cancel = &cancel;
+    std::thread stopper([&] {
+      std::this_thread::sleep_for(delay);
+      cancel.Cancel();
+    });
+    auto start = std::chrono::steady_clock::now();
+    absl::StatusOr<ReplayReport> r = RunReplay(*sessions_, config);
+    auto took = std::chrono::steady_clock::now() - start;
+    stopper.join();
+    return {std::move(r), took};
+  }
+
   RecordingHandler handler_;
   net::OtlpHttpReceiver http_receiver_{handler_};
   std::unique_ptr<net::HttpServer> http_;
@@ -178,17 +198,9 @@ TEST_F(ReplayTest, CancelStopsASlowReplayAtOnce) {
   WriteSession("s");
   ReplayConfig c = Config("s", false);
   c.speed = 0.01;  // the session's 1 s would take 100 s
-  Cancellation cancel;
-  c.cancel = &cancel;
-  std::thread stopper([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    cancel.Cancel();
-  });
-  auto start = std::chrono::steady_clock::now();
-  absl::StatusOr<ReplayReport> r = RunReplay(*sessions_, c);
-  stopper.join();
+  auto [r, took] = RunCancelledAfter(c, std::chrono::milliseconds(300));
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_LT(took, std::chrono::seconds(2));
   EXPECT_EQ(r->end, ReplayEnd::kCancelled);
   EXPECT_GE(r->sent_requests(), 1u);  // the first record is due at once
   EXPECT_LT(r->sent_requests(), 50u);
@@ -232,16 +244,7 @@ TEST_F(ReplayTest, CancelCutsOffConnectionAttemptsAndRetriesAtOnce) {
     c.endpoint = fmt::format("http://127.0.0.1:{}", port);
     c.initial_backoff = c.max_backoff = std::chrono::milliseconds(200);
     c.timeout = std::chrono::seconds(30);
-    Cancellation cancel;
-    c.cancel = &cancel;
-    std::thread stopper([&] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(300));
-      cancel.Cancel();
-    });
-    auto start = std::chrono::steady_clock::now();
-    absl::StatusOr<ReplayReport> r = RunReplay(*sessions_, c);
-    auto took = std::chrono::steady_clock::now() - start;
-    stopper.join();
+    auto [r, took] = RunCancelledAfter(c, std::chrono::milliseconds(300));
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_LT(took, std::chrono::milliseconds(800)) << "port " << port;
     EXPECT_EQ(r->end, ReplayEnd::kCancelled);

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/corpus.h"
+#include "bench/corpus_benchmark.h"
 #include "bench/temp_dir.h"
 #include "fmt/format.h"
 #include "session/session_store.h"
@@ -90,12 +90,7 @@ void BM_SessionReaderNext(benchmark::State& state, SessionStore* sessions, const
 }  // namespace otelrr::session
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  std::vector<otelrr::bench::Corpus> corpora;
-  for (otelrr::otlp::Signal signal : otelrr::bench::kAllSignals) {
-    corpora.push_back(otelrr::bench::LoadCorpusOrDie(signal));
-  }
+  std::vector<otelrr::bench::Corpus> corpora = otelrr::bench::InitializeAndLoadCorpora(&argc, argv);
   // Both sessions are written once, before any benchmark runs, and removed with the directory.
   otelrr::bench::TempDir dir("otelrr-reader-benchmark");
   absl::StatusOr<std::unique_ptr<otelrr::store::LocalStore>> store =
@@ -117,7 +112,5 @@ int main(int argc, char** argv) {
                                  otelrr::session::BM_SessionReaderNext, &sessions, id, *written)
         ->Unit(benchmark::kMillisecond);
   }
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return otelrr::bench::RunBenchmarks();
 }

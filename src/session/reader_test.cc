@@ -23,6 +23,29 @@ class ReaderTest : public testing::SessionTest {
     EXPECT_TRUE(w->Close().ok());
     return sessions_->Load(id)->files.at(0);
   }
+
+  struct ReadOutcome {
+    absl::Status error;  // OK when the reader came to a clean end
+    int records = 0;     // read before the error or the end
+  };
+
+  // Reads session `id` with the default options until the reader fails or ends.
+  ReadOutcome ReadUntilError(const std::string& id) {
+    absl::StatusOr<std::unique_ptr<SessionReader>> r = sessions_->OpenReader(id);
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (!r.ok()) return {.error = r.status()};
+    Record rec;
+    ReadOutcome out;
+    while (true) {
+      absl::StatusOr<bool> more = (*r)->Next(&rec);
+      if (!more.ok()) {
+        out.error = more.status();
+        return out;
+      }
+      if (!*more) return out;
+      ++out.records;
+    }
+  }
 };
 
 TEST_F(ReaderTest, TruncatedLastMemberKeepsEveryEarlierMember) {
@@ -32,28 +55,16 @@ TEST_F(ReaderTest, TruncatedLastMemberKeepsEveryEarlierMember) {
   std::filesystem::resize_file(path, size - 5);  // cut into the last member's trailer
 
   // Default: the damage is an error naming the file.
-  absl::StatusOr<std::unique_ptr<SessionReader>> r = sessions_->OpenReader("cut");
-  ASSERT_TRUE(r.ok());
-  Record rec;
-  absl::Status error;
-  int read = 0;
-  while (true) {
-    absl::StatusOr<bool> more = (*r)->Next(&rec);
-    if (!more.ok()) {
-      error = more.status();
-      break;
-    }
-    if (!*more) break;
-    ++read;
-  }
+  auto [error, read] = ReadUntilError("cut");
   EXPECT_EQ(error.code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(std::string(error.message()).find(f.path), std::string::npos) << error;
   EXPECT_NE(std::string(error.message()).find("cut short"), std::string::npos) << error;
   EXPECT_EQ(read, 9);
 
   // Stop-at-damage: the 9 intact members, then a clean end and a report of what was dropped.
-  r = sessions_->OpenReader("cut", {.stop_at_damage = true});
+  absl::StatusOr<std::unique_ptr<SessionReader>> r = sessions_->OpenReader("cut", {.stop_at_damage = true});
   ASSERT_TRUE(r.ok());
+  Record rec;
   std::vector<uint64_t> sequences;
   while (true) {
     absl::StatusOr<bool> more = (*r)->Next(&rec);
@@ -89,18 +100,7 @@ TEST_F(ReaderTest, CorruptByteInAMemberIsDataLossNamingTheFile) {
     c = static_cast<char>(c ^ 0x55);
     io.write(&c, 1);
   }
-  absl::StatusOr<std::unique_ptr<SessionReader>> r = sessions_->OpenReader("flip");
-  ASSERT_TRUE(r.ok());
-  Record rec;
-  absl::Status error;
-  while (true) {
-    absl::StatusOr<bool> more = (*r)->Next(&rec);
-    if (!more.ok()) {
-      error = more.status();
-      break;
-    }
-    if (!*more) break;
-  }
+  absl::Status error = ReadUntilError("flip").error;
   EXPECT_EQ(error.code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(std::string(error.message()).find(f.path), std::string::npos) << error;
 }

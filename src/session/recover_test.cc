@@ -13,7 +13,8 @@
 #include "session/layout.h"
 #include "session/session_lock.h"
 #include "session/testing/fixture.h"
-#include "session/testing/string_reader.h"
+#include "store/testing/forwarding_store.h"
+#include "store/testing/string_reader.h"
 
 // In session::testing, so the fixture's names (kT0, TraceRequest...) need no using-declarations.
 namespace otelrr::session::testing {
@@ -65,7 +66,7 @@ struct MemberEnd {
 
 // The members of an intact raw file.
 std::vector<MemberEnd> Members(const std::string& bytes) {
-  internal::GzipMemberReader reader(std::make_unique<StringReader>(bytes), {});
+  internal::GzipMemberReader reader(std::make_unique<store::testing::StringReader>(bytes), {});
   std::vector<MemberEnd> out;
   uint64_t records = 0;
   std::string member;
@@ -140,6 +141,16 @@ class RecoverTest : public testing::SessionTest {
     return out;
   }
 
+  // Expects what `want` says recovery did to the raw files: files kept, truncated and removed, records
+  // kept and bytes dropped.
+  static void ExpectFileTallies(const SessionRecovery& got, const SessionRecovery& want) {
+    EXPECT_EQ(got.files_kept, want.files_kept);
+    EXPECT_EQ(got.files_truncated, want.files_truncated);
+    EXPECT_EQ(got.files_removed, want.files_removed);
+    EXPECT_EQ(got.records_kept, want.records_kept);
+    EXPECT_EQ(got.bytes_dropped, want.bytes_dropped);
+  }
+
   // The records read back, with the sequence the writer gave them.
   static void ExpectRecords(const std::vector<Record>& got, const std::vector<Record>& want, size_t n) {
     ASSERT_EQ(got.size(), n);
@@ -161,11 +172,8 @@ TEST_F(RecoverTest, CleanTailRecoversWhatCloseWouldHaveWritten) {
 
   SessionRecovery r = Recover("crashed");
   EXPECT_EQ(r.outcome, RecoveryOutcome::kRecovered) << r.error;
-  EXPECT_EQ(r.records_kept, 30u);
-  EXPECT_EQ(r.files_kept, 3u);
-  EXPECT_EQ(r.files_truncated, 0u);
-  EXPECT_EQ(r.files_removed, 0u);
-  EXPECT_EQ(r.bytes_dropped, 0u);
+  ExpectFileTallies(
+      r, {.files_kept = 3, .files_truncated = 0, .files_removed = 0, .records_kept = 30, .bytes_dropped = 0});
   EXPECT_TRUE(r.notes.empty());
   EXPECT_EQ(DescribeRecovery(r),
             "session crashed: recovered: kept 3 files (30 records), cut 0, removed 0, dropped 0 bytes");
@@ -279,10 +287,8 @@ TEST_F(RecoverTest, DropsGarbageAndUndecodableMembersAfterTheLastGoodMember) {
 
   SessionRecovery r = Recover("s");
   ASSERT_EQ(r.outcome, RecoveryOutcome::kRecovered) << r.error;
-  EXPECT_EQ(r.records_kept, 9u);
-  EXPECT_EQ(r.files_kept, 3u);
-  EXPECT_EQ(r.files_truncated, 2u);
-  EXPECT_EQ(r.bytes_dropped, 23u + member.size());
+  ExpectFileTallies(r, {.files_kept = 3, .files_truncated = 2, .files_removed = 0, .records_kept = 9,
+                        .bytes_dropped = 23 + member.size()});
   EXPECT_EQ(fs::file_size(garbage_file), garbage_size);
   EXPECT_EQ(fs::file_size(bad_member_file), bad_member_size);
   ASSERT_EQ(r.notes.size(), 2u);
@@ -309,10 +315,8 @@ TEST_F(RecoverTest, AFileWithoutACompleteMemberIsRemovedAndTheRestKept) {
 
   SessionRecovery r = Recover("s");
   ASSERT_EQ(r.outcome, RecoveryOutcome::kRecovered) << r.error;
-  EXPECT_EQ(r.files_removed, 2u);
-  EXPECT_EQ(r.files_kept, 2u);
-  EXPECT_EQ(r.records_kept, 4u);
-  EXPECT_EQ(r.bytes_dropped, 5u);
+  ExpectFileTallies(
+      r, {.files_kept = 2, .files_truncated = 0, .files_removed = 2, .records_kept = 4, .bytes_dropped = 5});
   EXPECT_EQ(r.counts.metric_requests, 0u);
   EXPECT_EQ(r.counts.data_points, 0u);
   EXPECT_FALSE(fs::exists(FileOf("s", *metrics)));
@@ -403,34 +407,23 @@ TEST_F(RecoverTest, ASessionWithoutRawFilesRecoversToZeroCounts) {
 }
 
 // Fails Truncate for one session, or has no locks at all.
-class FaultyStore : public store::ObjectStore {
+class FaultyStore : public store::testing::ForwardingStore {
  public:
-  FaultyStore(store::ObjectStore& base, std::string failing) : base_(base), failing_(std::move(failing)) {}
-  absl::Status Put(std::string_view k, std::string_view d) override { return base_.Put(k, d); }
-  absl::StatusOr<std::unique_ptr<store::ObjectReader>> Get(std::string_view k) override { return base_.Get(k); }
-  absl::StatusOr<std::vector<store::ObjectInfo>> List(std::string_view p) override { return base_.List(p); }
-  absl::StatusOr<std::vector<std::string>> ListDirectories(std::string_view p) override {
-    return base_.ListDirectories(p);
-  }
-  absl::StatusOr<store::ObjectInfo> Head(std::string_view k) override { return base_.Head(k); }
-  absl::Status Delete(std::string_view k) override { return base_.Delete(k); }
-  absl::Status DeletePrefix(std::string_view p) override { return base_.DeletePrefix(p); }
-  absl::StatusOr<std::unique_ptr<store::ObjectWriter>> Create(std::string_view k) override { return base_.Create(k); }
+  FaultyStore(store::ObjectStore& base, std::string failing) : ForwardingStore(base), failing_(std::move(failing)) {}
   absl::Status Truncate(std::string_view k, uint64_t size) override {
     if (k.find(failing_) != std::string_view::npos) {
       return absl::ResourceExhaustedError(fmt::format("injected failure truncating {}", k));
     }
-    return base_.Truncate(k, size);
+    return ForwardingStore::Truncate(k, size);
   }
   absl::StatusOr<std::unique_ptr<store::ObjectLock>> TryLock(std::string_view name) override {
     if (!locks_) return ObjectStore::TryLock(name);
-    return base_.TryLock(name);
+    return ForwardingStore::TryLock(name);
   }
-  std::string Describe() const override { return "faulty " + base_.Describe(); }
+  std::string Describe() const override { return "faulty " + ForwardingStore::Describe(); }
   bool locks_ = true;
 
  private:
-  store::ObjectStore& base_;
   std::string failing_;
 };
 

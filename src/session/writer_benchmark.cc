@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/corpus.h"
+#include "bench/corpus_benchmark.h"
 #include "bench/temp_dir.h"
 #include "fmt/format.h"
 #include "session/session_store.h"
@@ -78,8 +78,7 @@ void BM_SessionWriterAppend(benchmark::State& state, const bench::Corpus& corpus
   if (absl::Status s = (*writer)->Close(); !s.ok()) return Check(state, s);
   stored_bytes += (*writer)->metadata().total_size_bytes;
   appended_bytes += session_bytes;
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * corpus.bytes));
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * corpus.items));
+  bench::ReportThroughput(state, corpus);
   // Stored (gzip) bytes per payload byte: framing included, so level 0 is slightly above 1.
   if (appended_bytes > 0) state.counters["stored_ratio"] = static_cast<double>(stored_bytes) / appended_bytes;
 }
@@ -88,12 +87,7 @@ void BM_SessionWriterAppend(benchmark::State& state, const bench::Corpus& corpus
 }  // namespace otelrr::session
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  std::vector<otelrr::bench::Corpus> corpora;
-  for (otelrr::otlp::Signal signal : otelrr::bench::kAllSignals) {
-    corpora.push_back(otelrr::bench::LoadCorpusOrDie(signal));
-  }
+  std::vector<otelrr::bench::Corpus> corpora = otelrr::bench::InitializeAndLoadCorpora(&argc, argv);
   for (const otelrr::bench::Corpus& c : corpora) {
     for (int level : {0, 1}) {
       std::string name = fmt::format("SessionWriterAppend/{}/level:{}", otelrr::otlp::SignalName(c.signal), level);
@@ -101,7 +95,5 @@ int main(int argc, char** argv) {
           ->Unit(benchmark::kMillisecond);
     }
   }
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return otelrr::bench::RunBenchmarks();
 }

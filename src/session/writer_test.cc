@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <functional>
 #include <map>
 
 #include <fmt/format.h>
@@ -13,6 +14,7 @@
 #include "session/layout.h"
 #include "session/testing/fixture.h"
 #include "session/time_format.h"
+#include "store/testing/forwarding_store.h"
 
 // In session::testing, so the fixture's names (kT0, TraceRequest...) need no using-declarations.
 namespace otelrr::session::testing {
@@ -249,32 +251,47 @@ std::map<std::string, std::string> RawFiles(store::ObjectStore& store, const std
   return files;
 }
 
+// Appends each record to `reference` with Append, and to `other` with `append`, which is given the
+// counts Append takes from the record's request (otlp::Summarize; new_traces left 0).
+void AppendToBoth(const std::vector<Record>& records, SessionWriter& reference, SessionWriter& other,
+                  const std::function<absl::Status(SessionWriter&, const Record&, RecordCounts)>& append) {
+  for (const Record& r : records) {
+    ASSERT_TRUE(reference.Append(r).ok());
+    absl::StatusOr<otlp::RequestSummary> summary = otlp::Summarize(r.signal, r.payload);
+    ASSERT_TRUE(summary.ok());
+    RecordCounts counts{.spans = summary->spans, .data_points = summary->data_points,
+                        .log_records = summary->log_records};
+    ASSERT_TRUE(append(other, r, counts).ok());
+  }
+}
+
+// Closes the writer and returns what its session's metadata.json then holds.
+SessionMetadata CloseAndLoad(SessionStore& sessions, SessionWriter& writer) {
+  EXPECT_TRUE(writer.Close().ok());
+  absl::StatusOr<SessionMetadata> m = sessions.Load(writer.metadata().session_id);
+  EXPECT_TRUE(m.ok()) << m.status();
+  return m.ok() ? *std::move(m) : SessionMetadata{};
+}
+
 TEST_F(WriterTest, AppendTrustedCountsLikeAppend) {
   WriterOptions options = Options();
   options.member_bytes = 600;
   options.max_file_bytes = 1500;
-  std::vector<Record> records = MixedRecords(150);
   auto untrusted = NewWriter("untrusted", options);
   auto trusted = NewWriter("trusted", options);
-  for (const Record& r : records) {
-    ASSERT_TRUE(untrusted->Append(r).ok());
-    absl::StatusOr<otlp::RequestSummary> summary = otlp::Summarize(r.signal, r.payload);
-    ASSERT_TRUE(summary.ok());
-    RecordCounts counts{.spans = summary->spans, .data_points = summary->data_points,
-                        .log_records = summary->log_records, .new_traces = r.signal == Signal::kTraces ? 1u : 0u};
-    ASSERT_TRUE(trusted->AppendTrusted(r, counts).ok());
-  }
-  ASSERT_TRUE(untrusted->Close().ok());
-  ASSERT_TRUE(trusted->Close().ok());
-  absl::StatusOr<SessionMetadata> u = sessions_->Load("untrusted");
-  absl::StatusOr<SessionMetadata> t = sessions_->Load("trusted");
-  ASSERT_TRUE(u.ok() && t.ok());
-  EXPECT_EQ(t->counts.traces, 50u);
-  EXPECT_EQ(t->counts, u->counts);
-  EXPECT_EQ(t->captured_traces, u->captured_traces);
-  EXPECT_EQ(t->captured_metrics, u->captured_metrics);
-  EXPECT_EQ(t->captured_logs, u->captured_logs);
-  EXPECT_EQ(t->files, u->files);
+  auto append_trusted = [](SessionWriter& w, const Record& r, RecordCounts counts) {
+    counts.new_traces = r.signal == Signal::kTraces ? 1u : 0u;
+    return w.AppendTrusted(r, counts);
+  };
+  ASSERT_NO_FATAL_FAILURE(AppendToBoth(MixedRecords(150), *untrusted, *trusted, append_trusted));
+  SessionMetadata u = CloseAndLoad(*sessions_, *untrusted);
+  SessionMetadata t = CloseAndLoad(*sessions_, *trusted);
+  EXPECT_EQ(t.counts.traces, 50u);
+  EXPECT_EQ(t.counts, u.counts);
+  EXPECT_EQ(t.captured_traces, u.captured_traces);
+  EXPECT_EQ(t.captured_metrics, u.captured_metrics);
+  EXPECT_EQ(t.captured_logs, u.captured_logs);
+  EXPECT_EQ(t.files, u.files);
   EXPECT_EQ(RawFiles(*store_, "trusted"), RawFiles(*store_, "untrusted"));
   absl::StatusOr<VerifyReport> v = sessions_->Verify("trusted");
   ASSERT_TRUE(v.ok()) << v.status();
@@ -288,25 +305,20 @@ TEST_F(WriterTest, AppendWalkedCountsLikeAppend) {
   std::vector<Record> records = MixedRecords(150);
   auto plain = NewWriter("plain", options);
   auto walked = NewWriter("walked", options);
-  for (const Record& r : records) {
-    ASSERT_TRUE(plain->Append(r).ok());
-    absl::StatusOr<otlp::RequestSummary> summary = otlp::Summarize(r.signal, r.payload);
-    ASSERT_TRUE(summary.ok());
+  auto append_walked = [](SessionWriter& w, const Record& r, const RecordCounts& counts) {
     std::string ids;
-    ASSERT_TRUE(otlp::ForEachTraceId(r.signal, r.payload, [&](const uint8_t* id) {
-                  ids.append(reinterpret_cast<const char*>(id), 16);
-                }).ok());
-    RecordCounts counts{.spans = summary->spans, .data_points = summary->data_points, .log_records = summary->log_records};
-    ASSERT_TRUE(walked->AppendWalked(r, counts, ids).ok());
-  }
+    absl::Status s = otlp::ForEachTraceId(r.signal, r.payload, [&](const uint8_t* id) {
+      ids.append(reinterpret_cast<const char*>(id), 16);
+    });
+    if (!s.ok()) return s;
+    return w.AppendWalked(r, counts, ids);
+  };
+  ASSERT_NO_FATAL_FAILURE(AppendToBoth(records, *plain, *walked, append_walked));
   EXPECT_EQ(walked->AppendWalked(records[0], {}, "short").code(), absl::StatusCode::kInvalidArgument);
-  ASSERT_TRUE(plain->Close().ok());
-  ASSERT_TRUE(walked->Close().ok());
-  absl::StatusOr<SessionMetadata> p = sessions_->Load("plain");
-  absl::StatusOr<SessionMetadata> w = sessions_->Load("walked");
-  ASSERT_TRUE(p.ok() && w.ok());
-  EXPECT_EQ(w->counts.traces, 50u);
-  EXPECT_EQ(w->counts, p->counts);
+  SessionMetadata p = CloseAndLoad(*sessions_, *plain);
+  SessionMetadata w = CloseAndLoad(*sessions_, *walked);
+  EXPECT_EQ(w.counts.traces, 50u);
+  EXPECT_EQ(w.counts, p.counts);
   EXPECT_EQ(RawFiles(*store_, "walked"), RawFiles(*store_, "plain"));
 }
 
@@ -364,20 +376,11 @@ TEST_F(WriterTest, FlushWaitsForTheCompressionThreads) {
 }
 
 // A store whose raw-file writers fail once `budget` bytes were appended in all.
-class FailingStore : public store::ObjectStore {
+class FailingStore : public store::testing::ForwardingStore {
  public:
-  FailingStore(store::ObjectStore& inner, uint64_t budget) : inner_(inner), budget_(budget) {}
-  absl::Status Put(std::string_view key, std::string_view data) override { return inner_.Put(key, data); }
-  absl::StatusOr<std::unique_ptr<store::ObjectReader>> Get(std::string_view key) override { return inner_.Get(key); }
-  absl::StatusOr<std::vector<store::ObjectInfo>> List(std::string_view prefix) override { return inner_.List(prefix); }
-  absl::StatusOr<std::vector<std::string>> ListDirectories(std::string_view prefix) override {
-    return inner_.ListDirectories(prefix);
-  }
-  absl::StatusOr<store::ObjectInfo> Head(std::string_view key) override { return inner_.Head(key); }
-  absl::Status Delete(std::string_view key) override { return inner_.Delete(key); }
-  absl::Status DeletePrefix(std::string_view prefix) override { return inner_.DeletePrefix(prefix); }
+  FailingStore(store::ObjectStore& inner, uint64_t budget) : ForwardingStore(inner), budget_(budget) {}
   absl::StatusOr<std::unique_ptr<store::ObjectWriter>> Create(std::string_view key) override {
-    absl::StatusOr<std::unique_ptr<store::ObjectWriter>> w = inner_.Create(key);
+    absl::StatusOr<std::unique_ptr<store::ObjectWriter>> w = ForwardingStore::Create(key);
     if (!w.ok()) return w;
     return std::unique_ptr<store::ObjectWriter>(new Writer(std::move(*w), *this));
   }
@@ -402,7 +405,6 @@ class FailingStore : public store::ObjectStore {
     FailingStore& store_;
   };
 
-  store::ObjectStore& inner_;
   const uint64_t budget_;
   std::atomic<uint64_t> used_{0};
 };

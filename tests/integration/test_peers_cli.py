@@ -35,10 +35,9 @@ import time
 import pytest
 
 from test_capture_cli import Capture
-from test_replay_cli import REQUEST_TYPES, messages, parse_json_lines, run, shifted, sorted_serialized
+from test_replay_cli import REQUEST_TYPES, messages, parse_json_lines, run, seed_store, shifted, sorted_serialized
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-START = "2026-01-01T00:00:00Z"
 START_NS = 1_767_225_600_000_000_000
 SIGNALS = ("traces", "metrics", "logs")
 
@@ -276,10 +275,7 @@ def stopped(capture):
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
     """A small seed session (traces, metrics, logs): its store and its requests."""
-    store = tmp_path_factory.mktemp("seed-store")
-    run("seed", "--session-id", "s1", "--duration", "3", "--rate", "10", "--seed", "1", "--start-time", START,
-        "--store", str(store))
-    return store, messages(store, "s1")
+    return seed_store(tmp_path_factory, "--duration", "3", "--rate", "10", "--seed", "1")
 
 
 @pytest.fixture

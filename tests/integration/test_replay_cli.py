@@ -92,12 +92,16 @@ def shifted(msg, delta):
     return copy
 
 
+def seed_store(tmp_path_factory, *seed_args):
+    """Seeds session s1 from START into a fresh store with `otelrr seed *seed_args`: (the store, its requests)."""
+    store = tmp_path_factory.mktemp("seed-store")
+    run("seed", "--session-id", "s1", *seed_args, "--start-time", START, "--store", str(store))
+    return store, messages(store, "s1")
+
+
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
-    store = tmp_path_factory.mktemp("seed-store")
-    run("seed", "--session-id", "s1", "--rate", "20", "--duration", "4", "--seed", "7", "--start-time", START,
-        "--store", str(store))
-    return store, messages(store, "s1")
+    return seed_store(tmp_path_factory, "--rate", "20", "--duration", "4", "--seed", "7")
 
 
 def sorted_serialized(msgs):

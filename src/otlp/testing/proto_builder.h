@@ -2,6 +2,7 @@
 //
 //   std::string span = ProtoBuilder().Bytes(1, trace_id).Fixed64(7, start).str();
 //   std::string req = ProtoBuilder().Msg(1, ProtoBuilder().Msg(2, ProtoBuilder().Bytes(2, span))).str();
+//   ProtoBuilder resource = ServiceResource("cart").Msg(1, Attribute("host.name", "h"));
 #ifndef OTELRR_OTLP_TESTING_PROTO_BUILDER_H_
 #define OTELRR_OTLP_TESTING_PROTO_BUILDER_H_
 
@@ -49,6 +50,16 @@ class ProtoBuilder {
  private:
   std::string s_;
 };
+
+// A KeyValue whose value is a string (AnyValue field 1).
+inline ProtoBuilder Attribute(std::string_view key, std::string_view value) {
+  return ProtoBuilder().Bytes(1, key).Msg(2, ProtoBuilder().Bytes(1, value));
+}
+
+// A Resource whose one attribute is service.name = `service`.
+inline ProtoBuilder ServiceResource(std::string_view service) {
+  return ProtoBuilder().Msg(1, Attribute("service.name", service));
+}
 
 }  // namespace otelrr::otlp::testing
 

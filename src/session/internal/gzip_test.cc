@@ -6,12 +6,12 @@
 #include <string>
 #include <vector>
 
-#include "session/testing/string_reader.h"
+#include "store/testing/string_reader.h"
 
 namespace otelrr::session::internal {
 namespace {
 
-using testing::StringReader;
+using store::testing::StringReader;
 
 // `n` bytes that compress well (repeating text with a counter) or not at all (random).
 std::string Data(size_t n, bool compressible, uint32_t seed) {
