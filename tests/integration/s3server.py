@@ -49,7 +49,8 @@ class S3Server:
 
     Small: volumes of volume_size_mb (grown one at a time, one collection per bucket) and at most max_volumes of
     them, so the disk it may take is bounded and nothing is preallocated. Authentication is on: one identity
-    (access_key, secret_key) with every action; an unsigned or wrongly signed request gets 403."""
+    (access_key, secret_key) with every action; an unsigned or wrongly signed request gets 403. A PUT into a
+    bucket that does not exist gets NoSuchBucket, as on AWS (weed's default would create the bucket)."""
 
     def __init__(self, workdir, weed=None, access_key=ACCESS_KEY, secret_key=SECRET_KEY, volume_size_mb=32,
                  max_volumes=32, startup_timeout=60):
@@ -97,7 +98,7 @@ class S3Server:
         }]}, indent=1))
         ports = dict(zip(PORT_FLAGS, free_ports(len(PORT_FLAGS))))
         args = [self.weed, "mini", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-                "-master.telemetry=false", f"-s3.config={config}",
+                "-master.telemetry=false", f"-s3.config={config}", "-s3.autoCreateBucket=false",
                 *(f"-{flag}={port}" for flag, port in ports.items()),
                 "-webdav=false", "-admin.ui=false", "-admin.port.legacy=0", "-s3.port.iceberg=0",
                 "-s3.port.lance=0", f"-master.volumeSizeLimitMB={self.volume_size_mb}",

@@ -84,6 +84,8 @@ def test_put_get_head_and_ranged_get(s3_server, bucket):
                                               Range="bytes=20000-20010")) == ("InvalidRange", 416)
     assert error_of(lambda: client.get_object(Bucket=bucket, Key="missing")) == ("NoSuchKey", 404)
     assert error_of(lambda: client.head_object(Bucket=bucket, Key="missing")) == ("404", 404)
+    assert error_of(lambda: client.put_object(Bucket="never-created", Key="k", Body=b"x")) == ("NoSuchBucket", 404)
+    assert "never-created" not in [b["Name"] for b in client.list_buckets()["Buckets"]]
 
 
 def test_listing_pages_with_continuation_tokens_and_delimiters(s3_server, bucket):
