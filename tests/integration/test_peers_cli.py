@@ -22,10 +22,7 @@ when missing. ctest sets OTELRR_BIN to the otelrr binary. By hand:
 """
 
 import collections
-import functools
 import json
-import os
-import pathlib
 import signal
 import socket
 import struct
@@ -34,34 +31,17 @@ import time
 
 import pytest
 
+from peer_binaries import free_port, peer_path
 from test_capture_cli import Capture
 from test_replay_cli import REQUEST_TYPES, messages, parse_json_lines, run, seed_store, shifted, sorted_serialized
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
 START_NS = 1_767_225_600_000_000_000
 SIGNALS = ("traces", "metrics", "logs")
 
 
-@functools.cache
 def peers():
     """{"collector": path, "telemetrygen": path}: from the environment, else from scripts/install-peers."""
-    env = {k: os.environ.get(k) for k in ("OTELRR_COLLECTOR", "OTELRR_TELEMETRYGEN")}
-    if not all(env.values()):
-        proc = subprocess.run([str(REPO / "scripts" / "install-peers"), "--print-env"], capture_output=True,
-                              timeout=1800)
-        if proc.returncode != 0:
-            pytest.fail(f"scripts/install-peers failed ({proc.returncode}): {proc.stderr.decode()[-3000:]}")
-        env = dict(line.split("=", 1) for line in proc.stdout.decode().splitlines() if "=" in line)
-    for path in env.values():
-        if not os.access(path, os.X_OK):
-            pytest.fail(f"{path} is not an executable: run scripts/install-peers")
-    return {"collector": env["OTELRR_COLLECTOR"], "telemetrygen": env["OTELRR_TELEMETRYGEN"]}
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return {"collector": peer_path("OTELRR_COLLECTOR"), "telemetrygen": peer_path("OTELRR_TELEMETRYGEN")}
 
 
 # --- the Collector -------------------------------------------------------------------------------------------
