@@ -153,7 +153,7 @@ int RunCapture(const StoreFlag& store_flag, const CaptureFlags& f) {
   std::unique_ptr<net::OtlpExporter> forward = std::move(*opened);
 
   // Sessions left active by a crashed capture: keep their complete members, mark them failed.
-  absl::StatusOr<std::unique_ptr<store::ObjectStore>> store = store_flag.Open(StoreFlag::Access::kWrite, "capture");
+  absl::StatusOr<std::unique_ptr<store::ObjectStore>> store = store_flag.Open(StoreFlag::Access::kCapture, "capture");
   if (!store.ok()) return Fail(store.status());
   session::SessionStore sessions(**store);
   capture::CaptureService service(sessions, {.max_queue_bytes = static_cast<size_t>(f.queue_mb * 1e6),
@@ -215,6 +215,9 @@ void AddCaptureCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
                   "retry delay (default: 256)");
   cmd->add_flag("--fsync", f->fsync, "sync the files before each acknowledgement (survives power loss; slower)");
   AddStoreOption(cmd, store);
+  cmd->add_option("--spool", store->spool,
+                  "with an s3:// store: the local directory files are written to (and synced) before they are "
+                  "uploaded, so an acknowledged request survives a crash (default: ~/.cache/otelrr/spool/<bucket>)");
   cmd->add_flag("--json", f->json, "print the final result as one JSON object");
   cmd->footer(R"(Every request is acknowledged only once it is written to the session as a complete gzip member,
 so killing the process loses no acknowledged request. SIGINT or SIGTERM stops cleanly (status completed).

@@ -27,17 +27,23 @@ inline constexpr int kExitInterrupted = 130;
 
 // Options every command that touches sessions shares.
 struct StoreFlag {
-  std::string uri;  // --store; else OTELRR_STORE; else ./data
+  std::string uri;    // --store; else OTELRR_STORE; else the bucket of S3_BUCKET / MINIO_BUCKET; else ./data
+  std::string spool;  // --spool (capture, serve): where an S3 store's files are written before upload
 
   enum class Access {
-    kRead,   // a store that does not exist is not created (NotFound)
-    kWrite,  // created when missing
+    kRead,     // a local store that does not exist is not created (NotFound)
+    kWrite,    // created when missing
+    kCapture,  // kWrite, and what is written must be durable once synced: an S3 store gets a local spool
   };
-  // The store the flags and environment select. `recover_as`: when not empty, sessions a crashed writer
-  // left "active" are recovered first (session/recover.h), one line each on stderr prefixed
-  // "otelrr <recover_as>: ", so that a long command never works on a half-written session.
+  // The store the flags and environment select. `recover_as`: when not empty, what crashed writers
+  // left is recovered first (an S3 store's spool uploaded, sessions left "active" recovered:
+  // session/recover.h), one line each on stderr prefixed "otelrr <recover_as>: ", so that a long command
+  // never works on a half-written session.
   absl::StatusOr<std::unique_ptr<store::ObjectStore>> Open(Access access, std::string_view recover_as = "") const;
+  // What Open opens: a path, file:// URI or s3:// URI.
   std::string Resolved() const;
+  // The spool directory of an S3 store: --spool, else under the user's cache directory.
+  std::string SpoolDir() const;
 };
 
 void AddConvertCommand(CLI::App& app, Handler* handler);

@@ -6,31 +6,10 @@
 #include "CLI/CLI.hpp"
 #include "cli/commands.h"
 #include "common/status.h"
-#include "session/recover.h"
 #include "fmt/format.h"
 #include "fmt/ranges.h"
 
 namespace otelrr::cli {
-
-absl::StatusOr<std::unique_ptr<store::ObjectStore>> StoreFlag::Open(Access access, std::string_view recover_as) const {
-  absl::StatusOr<std::unique_ptr<store::ObjectStore>> store = store::OpenStore(Resolved(), access == Access::kWrite);
-  if (!store.ok() || recover_as.empty()) return store;
-  absl::StatusOr<session::RecoveryReport> recovered = session::RecoverInterruptedSessions(**store);
-  if (!recovered.ok()) return recovered.status();
-  for (const session::SessionRecovery& r : recovered->sessions) {
-    if (r.outcome == session::RecoveryOutcome::kRecovered || r.outcome == session::RecoveryOutcome::kFailed) {
-      std::fprintf(stderr, "otelrr %.*s: %s\n", static_cast<int>(recover_as.size()), recover_as.data(),
-                   session::DescribeRecovery(r).c_str());
-    }
-  }
-  return store;
-}
-
-std::string StoreFlag::Resolved() const {
-  if (!uri.empty()) return uri;
-  if (const char* env = std::getenv("OTELRR_STORE"); env != nullptr && *env != '\0') return env;
-  return "./data";
-}
 
 int Fail(const absl::Status& status) { return Fail(std::string(status.message())); }
 

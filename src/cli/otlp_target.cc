@@ -127,7 +127,10 @@ void AddSignalFlags(CLI::App* cmd, bool* traces, bool* metrics, bool* logs, std:
 }
 
 void AddStoreOption(CLI::App* cmd, StoreFlag* store) {
-  cmd->add_option("--store", store->uri, "session store: a path or file:// URI (default: $OTELRR_STORE or ./data)");
+  cmd->add_option("--store", store->uri,
+                  "session store: a directory, file:// URI or s3://BUCKET[/PREFIX] (default: $OTELRR_STORE, else "
+                  "s3://$S3_BUCKET or s3://$MINIO_BUCKET when set, else ./data; S3 endpoint and keys from "
+                  "S3_*, MINIO_* or AWS_* variables, docs/STORAGE.md)");
 }
 
 absl::StatusOr<std::unique_ptr<net::OtlpExporter>> OpenForward(const std::string& url) {

@@ -39,7 +39,7 @@ int RunServe(const StoreFlag& store_flag, const ServeFlags& f) {
   if (!opened.ok()) return UsageError(opened.status());
   std::unique_ptr<net::OtlpExporter> forward = std::move(*opened);
 
-  absl::StatusOr<std::unique_ptr<store::ObjectStore>> store = store_flag.Open(StoreFlag::Access::kWrite, "serve");
+  absl::StatusOr<std::unique_ptr<store::ObjectStore>> store = store_flag.Open(StoreFlag::Access::kCapture, "serve");
   if (!store.ok()) return Fail(store.status());
   session::SessionStore sessions(**store);
   capture::CaptureService service(sessions, {.compression_threads = 1, .forward = forward.get()});
@@ -83,6 +83,9 @@ void AddServeCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   cmd->add_option("--api-token", f->api_token, "require Authorization: Bearer <token> on the API (default: $OTELRR_API_TOKEN)");
   cmd->add_option("--forward", f->forward, "tee: also send every request to this OTLP endpoint (http:// or grpc://)");
   AddStoreOption(cmd, store);
+  cmd->add_option("--spool", store->spool,
+                  "with an s3:// store: the local directory files are written to (and synced) before they are "
+                  "uploaded, so an acknowledged request survives a crash (default: ~/.cache/otelrr/spool/<bucket>)");
   cmd->footer(R"(Control API (JSON in and out; errors as {"error": "..."}):
   POST   /api/captures              start a capture; body: a CaptureConfig (docs/CONCEPTS.md)
   POST   /api/captures/{id}/stop    stop it; returns the final metadata

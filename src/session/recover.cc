@@ -285,6 +285,42 @@ absl::StatusOr<RecoveryReport> RecoverInterruptedSessions(store::ObjectStore& st
   return report;
 }
 
+absl::StatusOr<std::vector<std::string>> UploadSpoolLeftovers(store::SpoolStore& store) {
+  std::vector<std::string> log;
+  absl::StatusOr<std::vector<std::string>> ids = store.spool().ListDirectories(std::string(kSessionsPrefix));
+  if (!ids.ok()) return ids.status();
+  for (const std::string& id : *ids) {
+    if (!ValidateSessionId(id).ok()) continue;
+    absl::StatusOr<std::vector<store::ObjectInfo>> files = store.spool().List(SessionPrefix(id));
+    if (!files.ok()) return files.status();
+    if (files->empty()) continue;
+    absl::StatusOr<std::unique_ptr<SessionLock>> lock = LockSession(store, id);
+    if (IsSessionLocked(lock.status())) continue;  // its writer lives: the files are its open ones
+    if (!lock.ok()) return lock.status();
+    for (const store::ObjectInfo& file : *files) {
+      absl::StatusOr<std::unique_ptr<FileReader>> reader = FileReader::Open(store.spool(), file.key, {.stop_at_damage = true});
+      if (!reader.ok()) return reader.status();
+      Record rec;
+      while (true) {
+        absl::StatusOr<bool> more = (*reader)->Next(&rec);
+        if (!more.ok()) return more.status();
+        if (!*more) break;
+      }
+      if ((*reader)->records() == 0) {
+        if (absl::Status s = store.spool().Delete(file.key); !s.ok()) return s;
+        log.push_back(fmt::format("{}: removed from the spool: no complete record", file.key));
+        continue;
+      }
+      if (const std::optional<FileDamage>& damage = (*reader)->damage()) {
+        if (absl::Status s = store.spool().Truncate(file.key, damage->valid_bytes); !s.ok()) return s;
+      }
+      if (absl::Status s = store.Upload(file.key); !s.ok()) return s;
+      log.push_back(fmt::format("{}: uploaded from the spool ({} records)", file.key, (*reader)->records()));
+    }
+  }
+  return log;
+}
+
 std::string DescribeRecovery(const SessionRecovery& r) {
   switch (r.outcome) {
     case RecoveryOutcome::kRecovered:

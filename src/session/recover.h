@@ -37,6 +37,7 @@
 #include "absl/status/statusor.h"
 #include "session/metadata.h"
 #include "store/object_store.h"
+#include "store/spool_store.h"
 
 namespace otelrr::session {
 
@@ -85,6 +86,13 @@ absl::StatusOr<SessionRecovery> RecoverSession(store::ObjectStore& store, std::s
 // Recovers every "active", unlocked session of the store. Fails only when sessions/ cannot be listed;
 // a session that fails is reported (kFailed) and the others are still recovered.
 absl::StatusOr<RecoveryReport> RecoverInterruptedSessions(store::ObjectStore& store);
+
+// Uploads what crashed writers left in the spool of `store` (store/spool_store.h) before their sessions
+// are recovered: for every session with files in the spool and a free lock, each file is cut after its
+// last complete gzip member (removed when it holds none) and uploaded to the remote store. Sessions whose
+// lock is held (a live writer) are left alone. Returns one line per file handled, for logs; the first
+// error stops the work (what is left stays in the spool for the next attempt).
+absl::StatusOr<std::vector<std::string>> UploadSpoolLeftovers(store::SpoolStore& store);
 
 // One line for logs: "session capture-1: recovered: kept 2 files (120 records), cut 1, removed 1,
 // dropped 517 bytes".

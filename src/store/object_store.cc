@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "store/local_store.h"
+#include "store/s3_store.h"
 
 namespace otelrr::store {
 
@@ -62,7 +63,11 @@ absl::StatusOr<std::unique_ptr<ObjectStore>> OpenStore(std::string_view uri, boo
   }
   std::string_view path = uri;
   if (uri.starts_with("s3://")) {
-    return absl::UnimplementedError("S3 stores (s3://bucket/prefix) are not built yet; use a local path");
+    absl::StatusOr<S3Config> config = S3ConfigFromEnvironment(uri);
+    if (!config.ok()) return config.status();
+    absl::StatusOr<std::unique_ptr<S3Store>> s3 = S3Store::Open(std::move(*config));
+    if (!s3.ok()) return s3.status();
+    return std::unique_ptr<ObjectStore>(std::move(*s3));
   }
   if (uri.starts_with("file://")) {
     path = uri.substr(7);
@@ -76,7 +81,7 @@ absl::StatusOr<std::unique_ptr<ObjectStore>> OpenStore(std::string_view uri, boo
     }
   } else if (uri.find("://") != std::string_view::npos) {
     return absl::InvalidArgumentError(fmt::format(
-        "store \"{}\": unsupported scheme; use a directory path, a file:// URI or (later) s3://bucket/prefix",
+        "store \"{}\": unsupported scheme; use a directory path, a file:// URI or s3://bucket/prefix",
         uri));
   }
   absl::StatusOr<std::unique_ptr<LocalStore>> local = LocalStore::Open({.root = std::string(path), .create_root = create});

@@ -33,15 +33,11 @@
 //   if (IsLockHeld(lock.status())) return;   // someone is writing s1
 //   if (!lock.ok()) return lock.status();
 //
-// Implementations: LocalStore (local_store.h), a directory on a local file system. The interface is
-// shaped for S3 (a later issue): Put = PutObject, Get = GetObject streamed, List = ListObjectsV2,
-// ListDirectories = ListObjectsV2 with Delimiter "/", Head = HeadObject, Delete = DeleteObject,
-// Create = a multipart upload (or a buffered PutObject) completed by Close. An S3 writer cannot make
-// data durable before Close, so Sync() is allowed to be a no-op that returns OK there: callers use Sync()
-// for "as durable as this store allows", and Close() for "the object now exists". Truncate = a copy of
-// the kept byte range onto the same key (UploadPartCopy), and TryLock = a lease object taken with a
-// conditional PUT and renewed while held, so that it expires when its holder dies: both are for the S3
-// store to build; until then the base class says Unimplemented.
+// Implementations: LocalStore (local_store.h), a directory on a local file system, and S3Store
+// (s3_store.h), a bucket of any S3-compatible server (each call's S3 form is listed there). An S3 writer
+// cannot make data durable before Close, so Sync() is allowed to be a no-op that returns OK there:
+// callers use Sync() for "as durable as this store allows", and Close() for "the object now exists".
+// Truncate and TryLock are optional (the base class says Unimplemented).
 #ifndef OTELRR_STORE_OBJECT_STORE_H_
 #define OTELRR_STORE_OBJECT_STORE_H_
 
@@ -126,7 +122,7 @@ class ObjectStore {
   // Takes the exclusive lock `name` (a valid key; see "Locks" above) without waiting. FailedPrecondition
   // when another holder has it. Unimplemented by default (a store that cannot lock).
   virtual absl::StatusOr<std::unique_ptr<ObjectLock>> TryLock(std::string_view name);
-  // Where the store is, for messages: "/srv/otelrr/data", later "s3://bucket/prefix".
+  // Where the store is, for messages: "/srv/otelrr/data", "s3://bucket/prefix".
   virtual std::string Describe() const = 0;
 };
 
@@ -144,8 +140,8 @@ inline bool IsLockHeld(const absl::Status& status) {
 }
 
 // Opens a store from the --store / OTELRR_STORE value: a path or a file:// URI gives a LocalStore (the
-// directory is created when missing and `create` is set, else NotFound); s3://bucket/prefix is reserved
-// for the S3 store (not built yet).
+// directory is created when missing and `create` is set, else NotFound); s3://bucket[/prefix] gives an
+// S3Store configured from the environment (s3_config.h), checked with one request.
 absl::StatusOr<std::unique_ptr<ObjectStore>> OpenStore(std::string_view uri, bool create = true);
 
 }  // namespace otelrr::store

@@ -1,0 +1,102 @@
+// The S3 REST calls the S3 store makes, signed with AWS Signature Version 4 (libcurl's built-in
+// signer), over kept-alive connections, with the retries S3 asks for.
+//
+//   S3Client client(config, {});
+//   absl::StatusOr<S3Response> r = client.Send({.method = "GET", .key = "sessions/s1/metadata.json"});
+//   if (!r.ok()) return r.status();                 // the server could not be reached, even after retries
+//   if (r->status != 200) return client.ErrorOf(*r, "reading sessions/s1/metadata.json");
+//
+// Keys are full object keys (the store adds its prefix). Every request carries x-amz-content-sha256
+// (the payload's SHA-256) and a query string in canonical order, percent-encoded: Debian's libcurl 7.88
+// signs what it is given and S3 servers answer SignatureDoesNotMatch otherwise.
+//
+// Retries: a request that fails in transport (refused, reset, timed out) or is answered 500, 502, 503,
+// 504, SlowDown or RequestTimeout is sent again after an exponential backoff with full jitter, until
+// it succeeds or retry_budget has passed since the first attempt. What is left is the caller's.
+//
+// Thread-safe: requests run on the calling thread, each on a connection taken from a pool.
+#ifndef OTELRR_STORE_S3_CLIENT_H_
+#define OTELRR_STORE_S3_CLIENT_H_
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "store/s3_config.h"
+
+namespace otelrr::store {
+
+struct S3Request {
+  std::string method = "GET";  // GET, PUT, POST, DELETE, HEAD
+  std::string key = {};        // "" for the bucket itself
+  std::vector<std::pair<std::string, std::string>> query = {};    // not encoded
+  std::vector<std::pair<std::string, std::string>> headers = {};  // "Name", "value"
+  std::string_view body = {};
+};
+
+struct S3Response {
+  long status = 0;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+
+  // The value of header `name` (lower case), "" when absent.
+  std::string Header(std::string_view name) const;
+};
+
+struct S3ClientOptions {
+  std::chrono::milliseconds connect_timeout = std::chrono::seconds(5);
+  std::chrono::milliseconds request_timeout = std::chrono::seconds(120);
+  // Retries of retryable failures stop this long after the first attempt.
+  std::chrono::milliseconds retry_budget = std::chrono::seconds(30);
+  std::chrono::milliseconds initial_backoff = std::chrono::milliseconds(50);
+  std::chrono::milliseconds max_backoff = std::chrono::seconds(4);
+  Clock* clock = nullptr;  // backoff waits; default RealClock()
+};
+
+class S3Client {
+ public:
+  S3Client(S3Config config, S3ClientOptions options);
+  ~S3Client();
+  S3Client(const S3Client&) = delete;
+  S3Client& operator=(const S3Client&) = delete;
+
+  // Sends `request` (retrying what is retryable, see above) and returns the server's last answer,
+  // whatever its status. Errors only when no answer came: Unavailable (the endpoint cannot be reached,
+  // with what to check), FailedPrecondition (TLS: the server's certificate is not trusted).
+  absl::StatusOr<S3Response> Send(const S3Request& request);
+
+  // The status of a non-2xx answer, of one of the store's kinds (object_store.h): NotFound (no such
+  // key), Unavailable (busy server, retries exhausted), PermissionDenied (credentials or access), or
+  // another permanent code; the message starts with `what` and says what to check.
+  absl::Status ErrorOf(const S3Response& response, std::string_view what) const;
+
+  const S3Config& config() const { return config_; }
+
+ private:
+  struct Connection;
+  std::unique_ptr<Connection> TakeConnection();
+  void GiveBack(std::unique_ptr<Connection> connection);
+  absl::StatusOr<S3Response> SendOnce(Connection& connection, const S3Request& request, const std::string& url,
+                                      const std::string& payload_hash);
+  std::string Url(const S3Request& request) const;
+
+  const S3Config config_;
+  const S3ClientOptions options_;
+  Clock& clock_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
+};
+
+// Percent-encodes `s` as S3's canonical requests want: everything but A-Z a-z 0-9 - _ . ~ (and '/'
+// when `keep_slash`, for object keys in paths).
+std::string S3Encode(std::string_view s, bool keep_slash);
+
+}  // namespace otelrr::store
+
+#endif  // OTELRR_STORE_S3_CLIENT_H_

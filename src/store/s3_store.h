@@ -1,0 +1,93 @@
+// An ObjectStore in an S3 bucket (AWS S3, MinIO, SeaweedFS... anything that speaks the S3 REST API):
+// key "sessions/s1/metadata.json" is the object "<prefix>sessions/s1/metadata.json" of the bucket.
+//
+//   absl::StatusOr<S3Config> config = S3ConfigFromEnvironment("s3://otel-data");
+//   absl::StatusOr<std::unique_ptr<S3Store>> store = S3Store::Open(*config);   // checks bucket and keys
+//
+// How each call maps onto S3:
+//   Put             PutObject (a multipart upload above multipart_threshold)
+//   Get             GetObject in ranged reads of read_bytes, so a large object is never held whole
+//   List            ListObjectsV2, following continuation tokens
+//   ListDirectories ListObjectsV2 with Delimiter "/"
+//   Head            HeadObject
+//   Delete          HeadObject (NotFound when missing), DeleteObject
+//   DeletePrefix    ListObjectsV2, then DeleteObjects in batches of 1000
+//   Create          a writer that uploads parts of part_bytes as they fill (up to parts_in_flight at
+//                   once) and completes the upload at Close (one PutObject when the object is small);
+//                   a failed upload is aborted, so no part stays stored and billed. S3 cannot make an
+//                   append durable: Sync() returns OK without doing anything, and an object exists
+//                   only once Close() returned OK (capture keeps a local spool for this: spool_store.h).
+//   Truncate        the kept range copied into a new upload of the same key
+//   TryLock         a lease object "<dir>/.otelrr-lock-<name>" created with a conditional PUT
+//                   (If-None-Match: *), renewed while held, deleted on release; a lease whose holder
+//                   stopped renewing it expires after `lease` and may then be taken over.
+// Lease objects are never listed, as local lock files are not.
+//
+// Errors are the store's three kinds (object_store.h), with messages that name what to check (the
+// credentials, the bucket, the endpoint); transient failures are retried inside (s3_client.h).
+// Thread-safe.
+#ifndef OTELRR_STORE_S3_STORE_H_
+#define OTELRR_STORE_S3_STORE_H_
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "store/object_store.h"
+#include "store/s3_client.h"
+#include "store/s3_config.h"
+
+namespace otelrr::store {
+
+struct S3StoreOptions {
+  size_t part_bytes = 8 << 20;             // multipart part size (S3's minimum is 5 MiB)
+  size_t parts_in_flight = 4;              // per writer
+  size_t multipart_threshold = 16 << 20;   // Put of more than this uses a multipart upload
+  size_t read_bytes = 8 << 20;             // ranged GET size
+  std::chrono::seconds lease = std::chrono::seconds(30);
+  S3ClientOptions client = {};
+};
+
+class S3Store : public ObjectStore {
+ public:
+  // Opens the store and checks, with one request, that the endpoint answers, the credentials are
+  // accepted and the bucket exists; each failure is a one-line error saying what to fix.
+  static absl::StatusOr<std::unique_ptr<S3Store>> Open(S3Config config, S3StoreOptions options = {});
+  ~S3Store() override;
+
+  absl::Status Put(std::string_view key, std::string_view data) override;
+  absl::StatusOr<std::unique_ptr<ObjectReader>> Get(std::string_view key) override;
+  absl::StatusOr<std::vector<ObjectInfo>> List(std::string_view prefix) override;
+  absl::StatusOr<std::vector<std::string>> ListDirectories(std::string_view prefix) override;
+  absl::StatusOr<ObjectInfo> Head(std::string_view key) override;
+  absl::Status Delete(std::string_view key) override;
+  absl::Status DeletePrefix(std::string_view prefix) override;
+  absl::StatusOr<std::unique_ptr<ObjectWriter>> Create(std::string_view key) override;
+  absl::Status Truncate(std::string_view key, uint64_t size) override;
+  absl::StatusOr<std::unique_ptr<ObjectLock>> TryLock(std::string_view name) override;
+  std::string Describe() const override { return client_.config().Describe(); }
+
+  // Aborts the multipart uploads under `prefix` that were started and never completed or aborted (a
+  // writer that died): their parts are stored, and billed, until then. Returns how many.
+  absl::StatusOr<size_t> AbortIncompleteUploads(std::string_view prefix);
+
+  S3Client& client() { return client_; }
+  const S3StoreOptions& options() const { return options_; }
+  // The bucket's object key of a store key.
+  std::string ObjectKey(std::string_view key) const { return client_.config().prefix + std::string(key); }
+
+ private:
+  S3Store(S3Config config, S3StoreOptions options);
+  // Every object under `prefix` (store keys), lease objects included when `with_leases`.
+  absl::StatusOr<std::vector<ObjectInfo>> ListAll(std::string_view prefix, bool with_leases);
+
+  const S3StoreOptions options_;
+  S3Client client_;
+};
+
+}  // namespace otelrr::store
+
+#endif  // OTELRR_STORE_S3_STORE_H_
