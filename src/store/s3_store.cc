@@ -342,20 +342,31 @@ absl::StatusOr<std::unique_ptr<ObjectReader>> S3Store::Get(std::string_view key)
   return std::unique_ptr<ObjectReader>(new S3Reader(client_, object, std::move(r->body), size, options_.read_bytes));
 }
 
+absl::Status S3Store::ListPages(std::string_view full_prefix, bool directories, std::string_view what,
+                                const std::function<void(const internal::XmlElement&)>& page) {
+  std::string token;
+  while (true) {
+    S3Request request{.method = "GET", .query = {{"list-type", "2"}, {"prefix", std::string(full_prefix)}}};
+    if (directories) request.query.emplace_back("delimiter", "/");
+    if (!token.empty()) request.query.emplace_back("continuation-token", token);
+    absl::StatusOr<S3Response> r = client_.Send(request);
+    if (!r.ok()) return r.status();
+    if (r->status != 200) return client_.ErrorOf(*r, fmt::format("listing {}", what));
+    absl::StatusOr<XmlDocument> doc = XmlDocument::Parse(r->body);
+    if (!doc.ok()) return absl::InternalError(fmt::format("listing {}: the answer is not XML", what));
+    page(doc->root());
+    if (doc->root().ChildText("IsTruncated") != "true") return absl::OkStatus();
+    token = doc->root().ChildText("NextContinuationToken");
+    if (token.empty()) return absl::InternalError(fmt::format("listing {}: truncated without a continuation token", what));
+  }
+}
+
 absl::StatusOr<std::vector<ObjectInfo>> S3Store::ListAll(std::string_view prefix, bool with_leases) {
   if (absl::Status s = ValidatePrefix(prefix); !s.ok()) return s;
   const std::string& root = client_.config().prefix;
   std::vector<ObjectInfo> out;
-  std::string token;
-  while (true) {
-    S3Request request{.method = "GET", .query = {{"list-type", "2"}, {"prefix", root + std::string(prefix)}}};
-    if (!token.empty()) request.query.emplace_back("continuation-token", token);
-    absl::StatusOr<S3Response> r = client_.Send(request);
-    if (!r.ok()) return r.status();
-    if (r->status != 200) return client_.ErrorOf(*r, fmt::format("listing {}", prefix));
-    absl::StatusOr<XmlDocument> doc = XmlDocument::Parse(r->body);
-    if (!doc.ok()) return absl::InternalError(fmt::format("listing {}: the answer is not XML", prefix));
-    for (XmlElement c : doc->root().Children("Contents")) {
+  absl::Status s = ListPages(root + std::string(prefix), /*directories=*/false, prefix, [&](const XmlElement& page) {
+    for (XmlElement c : page.Children("Contents")) {
       std::string key = c.ChildText("Key");
       if (!key.starts_with(root)) continue;
       key.erase(0, root.size());
@@ -365,10 +376,8 @@ absl::StatusOr<std::vector<ObjectInfo>> S3Store::ListAll(std::string_view prefix
                        .mtime_unix_nano = ParseTime(c.ChildText("LastModified"))});
       }
     }
-    if (doc->root().ChildText("IsTruncated") != "true") break;
-    token = doc->root().ChildText("NextContinuationToken");
-    if (token.empty()) return absl::InternalError(fmt::format("listing {}: truncated without a continuation token", prefix));
-  }
+  });
+  if (!s.ok()) return s;
   std::sort(out.begin(), out.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
   return out;
 }
@@ -384,25 +393,15 @@ absl::StatusOr<std::vector<std::string>> S3Store::ListDirectories(std::string_vi
   if (absl::Status s = ValidatePrefix(prefix); !s.ok()) return s;
   const std::string full = client_.config().prefix + std::string(prefix);
   std::vector<std::string> out;
-  std::string token;
-  while (true) {
-    S3Request request{.method = "GET", .query = {{"list-type", "2"}, {"prefix", full}, {"delimiter", "/"}}};
-    if (!token.empty()) request.query.emplace_back("continuation-token", token);
-    absl::StatusOr<S3Response> r = client_.Send(request);
-    if (!r.ok()) return r.status();
-    if (r->status != 200) return client_.ErrorOf(*r, fmt::format("listing {}", prefix));
-    absl::StatusOr<XmlDocument> doc = XmlDocument::Parse(r->body);
-    if (!doc.ok()) return absl::InternalError(fmt::format("listing {}: the answer is not XML", prefix));
-    for (XmlElement c : doc->root().Children("CommonPrefixes")) {
+  absl::Status s = ListPages(full, /*directories=*/true, prefix, [&](const XmlElement& page) {
+    for (XmlElement c : page.Children("CommonPrefixes")) {
       std::string p = c.ChildText("Prefix");
       if (!p.starts_with(full) || !p.ends_with('/')) continue;
       std::string name = p.substr(full.size(), p.size() - full.size() - 1);
       if (!name.empty() && name.find('/') == std::string::npos) out.push_back(std::move(name));
     }
-    if (doc->root().ChildText("IsTruncated") != "true") break;
-    token = doc->root().ChildText("NextContinuationToken");
-    if (token.empty()) return absl::InternalError(fmt::format("listing {}: truncated without a continuation token", prefix));
-  }
+  });
+  if (!s.ok()) return s;
   std::sort(out.begin(), out.end());
   return out;
 }

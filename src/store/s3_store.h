@@ -30,12 +30,14 @@
 #define OTELRR_STORE_S3_STORE_H_
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "store/internal/xml.h"
 #include "store/object_store.h"
 #include "store/s3_client.h"
 #include "store/s3_config.h"
@@ -83,6 +85,9 @@ class S3Store : public ObjectStore {
   S3Store(S3Config config, S3StoreOptions options);
   // Every object under `prefix` (store keys), lease objects included when `with_leases`.
   absl::StatusOr<std::vector<ObjectInfo>> ListAll(std::string_view prefix, bool with_leases);
+  // ListObjectsV2 of `full_prefix` (with Delimiter "/" when `directories`), page by page.
+  absl::Status ListPages(std::string_view full_prefix, bool directories, std::string_view what,
+                         const std::function<void(const internal::XmlElement&)>& page);
 
   const S3StoreOptions options_;
   S3Client client_;
