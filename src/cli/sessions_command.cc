@@ -11,6 +11,7 @@
 #include "common/json_writer.h"
 #include "common/status.h"
 #include "fmt/format.h"
+#include "session/copy.h"
 #include "session/export.h"
 #include "session/import.h"
 #include "session/session_id.h"
@@ -34,6 +35,9 @@ struct SessionsFlags {
   // export
   std::string out;
   std::vector<std::string> signals;
+  // copy
+  std::string from;
+  std::string to;
 };
 
 // Opens the store and runs `fn` with its sessions. A session that does not exist is named with the
@@ -281,11 +285,45 @@ int RunExport(const StoreFlag& store_flag, const SessionsFlags& f) {
   });
 }
 
+int RunCopy(const StoreFlag& store_flag, const SessionsFlags& f) {
+  if (absl::Status s = session::ValidateSessionId(f.id); !s.ok()) return UsageError(s);
+  if (f.to.empty()) return UsageError("--to is required: the store to copy the session into");
+  StoreFlag from{.uri = f.from.empty() ? store_flag.Resolved() : f.from, .spool = ""};
+  StoreFlag to{.uri = f.to, .spool = ""};
+  if (from.Resolved() == to.Resolved()) return UsageError("--from and --to are the same store");
+  absl::StatusOr<std::unique_ptr<store::ObjectStore>> source = from.Open(StoreFlag::Access::kRead);
+  if (!source.ok()) return Fail(Prefixed(source.status(), "--from"));
+  absl::StatusOr<std::unique_ptr<store::ObjectStore>> target = to.Open(StoreFlag::Access::kWrite);
+  if (!target.ok()) return Fail(Prefixed(target.status(), "--to"));
+  SessionStore source_sessions(**source), target_sessions(**target);
+  absl::StatusOr<session::CopyReport> r = session::CopySession(source_sessions, target_sessions, f.id);
+  if (!r.ok()) return FailAbout(r.status(), from);
+  if (f.json) {
+    JsonWriter w;
+    w.BeginObject();
+    w.Field("sessionId", f.id);
+    w.Field("from", from.Resolved());
+    w.Field("to", to.Resolved());
+    w.Field("files", r->files);
+    w.Field("objects", r->objects);
+    w.Field("bytes", r->bytes);
+    w.EndObject();
+    Print(w.str());
+    Print("\n");
+  } else {
+    Print(fmt::format("copied session {} from {} to {}: {} {} ({}), checksums verified on both sides\n", f.id,
+                      from.Resolved(), to.Resolved(), r->files, Plural(r->files, "file", "files"),
+                      FormatBytes(r->bytes)));
+  }
+  return 0;
+}
+
 }  // namespace
 
 void AddSessionsCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   auto f = std::make_shared<SessionsFlags>();
-  CLI::App* sessions = app.add_subcommand("sessions", "List, show, verify, delete, import and export sessions");
+  CLI::App* sessions =
+      app.add_subcommand("sessions", "List, show, verify, delete, copy, import and export sessions");
   sessions->require_subcommand(1);
   auto bind = [handler, store, f](CLI::App* cmd, int (*run)(const StoreFlag&, const SessionsFlags&)) {
     AddStoreOption(cmd, store);
@@ -323,6 +361,19 @@ void AddSessionsCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   del->footer("Refused while the session is being written (a capture recording it, a seed being generated).\n\n"
               "Example:\n  otelrr sessions delete import-20261126-114544-a1b2c3");
   bind(del, RunDelete);
+
+  CLI::App* copy = sessions->add_subcommand("copy", "Copy a session to another store (local disk or S3)");
+  copy->add_option("ID", f->id, "session id")->required();
+  copy->add_option("--from", f->from, "the store to copy from (default: the --store one)");
+  copy->add_option("--to", f->to, "the store to copy into: a directory, file:// or s3://BUCKET[/PREFIX]")->required();
+  copy->add_flag("--json", f->json, "print the result as JSON");
+  copy->footer(R"(Every file is checked against its checksum as it is read and again as the target stores it;
+metadata.json goes last, so the copy exists only once it is whole. A session being written is refused.
+
+Examples:
+  otelrr sessions copy capture-1 --to s3://otel-data          push a local session to S3
+  otelrr sessions copy seed-7 --from s3://otel-data --to ./data)");
+  bind(copy, RunCopy);
 
   CLI::App* import = sessions->add_subcommand("import", "Create a session from files of OTLP data");
   import->add_option("FILE", f->files, "OTLP files")->required()->check(CLI::ExistingFile);

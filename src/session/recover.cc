@@ -25,23 +25,6 @@ absl::Status InSession(std::string_view session_id, const absl::Status& status) 
                       fmt::format("recovering session {}: {}", session_id, std::string(status.message())));
 }
 
-// SHA-256 and size of an object's stored bytes.
-absl::StatusOr<std::pair<std::string, uint64_t>> HashObject(store::ObjectStore& store, const std::string& key) {
-  absl::StatusOr<std::unique_ptr<store::ObjectReader>> reader = store.Get(key);
-  if (!reader.ok()) return reader.status();
-  internal::Sha256 sha;
-  uint64_t size = 0;
-  std::string buf(256 << 10, '\0');
-  while (true) {
-    absl::StatusOr<size_t> n = (*reader)->Read(buf.data(), buf.size());
-    if (!n.ok()) return n.status();
-    if (*n == 0) break;
-    sha.Update(std::string_view(buf.data(), *n));
-    size += *n;
-  }
-  return std::make_pair(sha.HexDigest(), size);
-}
-
 // The running totals of a session being rebuilt.
 struct SessionTotals {
   SessionCounts counts;
@@ -133,7 +116,7 @@ absl::StatusOr<std::optional<FileEntry>> RecoverFile(store::ObjectStore& store, 
   }
   if (damage) {
     if (absl::Status s = store.Truncate(key, valid); !s.ok()) return s;
-    absl::StatusOr<std::pair<std::string, uint64_t>> hashed = HashObject(store, key);
+    absl::StatusOr<std::pair<std::string, uint64_t>> hashed = internal::HashObject(store, key);
     if (!hashed.ok()) return hashed.status();
     if (hashed->second != valid) {
       return absl::DataLossError(fmt::format("{} holds {} bytes after it was cut at byte {}", key, hashed->second, valid));

@@ -34,7 +34,7 @@ class SessionStore {
  public:
   explicit SessionStore(store::ObjectStore& store) : store_(store) {}
 
-  // The metadata of every readable session, sorted by id. Sessions whose metadata.json is missing or
+  // The metadata of every readable session, sorted by id (read by up to kListThreads threads at once). Sessions whose metadata.json is missing or
   // unreadable are skipped, with one line each in `problems` (when given). A folder holding no object
   // (only a lock, session_lock.h) is not a session and is skipped silently.
   absl::StatusOr<std::vector<SessionMetadata>> List(std::vector<std::string>* problems = nullptr);
@@ -54,6 +54,7 @@ class SessionStore {
   store::ObjectStore& object_store() { return store_; }
 
  private:
+  static constexpr size_t kListThreads = 8;  // reading metadata.json files at once in List
   store::ObjectStore& store_;
 };
 

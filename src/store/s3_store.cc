@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 #include <openssl/evp.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <charconv>
 #include <condition_variable>
 #include <ctime>
@@ -275,12 +277,28 @@ class S3Lease : public ObjectLock {
   std::thread thread_;  // last
 };
 
-// "host pid 1234 <random>": who holds a lease, for messages.
-std::string LeaseHolder() {
+std::string HostName() {
   char host[256] = {};
   gethostname(host, sizeof host - 1);
+  return host;
+}
+
+// "host pid 1234 <random>": who holds a lease, for messages, and to tell a dead holder on this host.
+std::string LeaseHolder() {
   std::random_device rd;
-  return fmt::format("{} pid {} {:08x}", host, getpid(), rd());
+  return fmt::format("{} pid {} {:08x}", HostName(), getpid(), rd());
+}
+
+// Whether `holder` (LeaseHolder's form) is a process of this host that no longer runs: its lease need
+// not be waited out (a local crash is recovered at once, as with a local store's lock).
+bool HolderDiedHere(std::string_view holder) {
+  const std::string host = HostName();
+  if (!holder.starts_with(host + " pid ")) return false;
+  std::string_view rest = holder.substr(host.size() + 5);
+  pid_t pid = 0;
+  auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), pid);
+  if (ec != std::errc() || pid <= 0) return false;
+  return kill(pid, 0) != 0 && errno == ESRCH;
 }
 
 }  // namespace
@@ -513,14 +531,15 @@ absl::StatusOr<std::unique_ptr<ObjectLock>> S3Store::TryLock(std::string_view na
     const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
-    if (expires > now) {
-      size_t h = body.find("\"holder\":\"");
-      std::string who = h == std::string::npos ? "another holder" : body.substr(h + 10, body.find('"', h + 10) - h - 10);
+    size_t h = body.find("\"holder\":\"");
+    std::string who = h == std::string::npos ? "another holder" : body.substr(h + 10, body.find('"', h + 10) - h - 10);
+    if (expires > now && !HolderDiedHere(who)) {
       return absl::FailedPreconditionError(fmt::format("lock {} is held by {} (its lease runs until it is released or "
                                                        "stops being renewed)",
                                                        name, who));
     }
-    // Expired: the holder died. Delete it and race once more for it (the conditional PUT decides).
+    // Expired, or its holder died on this host: delete it and race once more for it (the conditional
+    // PUT decides).
     (void)client_.Send({.method = "DELETE", .key = lease_key});
   }
   return absl::FailedPreconditionError(fmt::format("lock {} is held by another holder", name));

@@ -32,4 +32,20 @@ std::string Sha256::HexDigest() {
   return hex;
 }
 
+absl::StatusOr<std::pair<std::string, uint64_t>> HashObject(store::ObjectStore& store, const std::string& key) {
+  absl::StatusOr<std::unique_ptr<store::ObjectReader>> reader = store.Get(key);
+  if (!reader.ok()) return reader.status();
+  Sha256 sha;
+  uint64_t size = 0;
+  std::string buf(256 << 10, '\0');
+  while (true) {
+    absl::StatusOr<size_t> n = (*reader)->Read(buf.data(), buf.size());
+    if (!n.ok()) return n.status();
+    if (*n == 0) break;
+    sha.Update(std::string_view(buf.data(), *n));
+    size += *n;
+  }
+  return std::make_pair(sha.HexDigest(), size);
+}
+
 }  // namespace otelrr::session::internal

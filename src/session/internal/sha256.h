@@ -4,9 +4,14 @@
 #ifndef OTELRR_SESSION_INTERNAL_SHA256_H_
 #define OTELRR_SESSION_INTERNAL_SHA256_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "store/object_store.h"
 
 struct evp_md_ctx_st;
 
@@ -29,6 +34,9 @@ class Sha256 {
   };
   std::unique_ptr<evp_md_ctx_st, CtxDeleter> ctx_;
 };
+
+// The lowercase hex SHA-256 and the size of an object's stored bytes, read as a stream.
+absl::StatusOr<std::pair<std::string, uint64_t>> HashObject(store::ObjectStore& store, const std::string& key);
 
 }  // namespace otelrr::session::internal
 

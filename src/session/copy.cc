@@ -1,0 +1,120 @@
+#include "session/copy.h"
+
+#include <fmt/format.h>
+
+#include <map>
+
+#include "common/status.h"
+#include "session/internal/sha256.h"
+#include "session/layout.h"
+#include "session/session_id.h"
+#include "session/session_lock.h"
+
+namespace otelrr::session {
+namespace {
+
+// Copies one object, returning the SHA-256 and size of the bytes read.
+absl::StatusOr<std::pair<std::string, uint64_t>> CopyObject(store::ObjectStore& from, store::ObjectStore& to,
+                                                            const std::string& key) {
+  absl::StatusOr<std::unique_ptr<store::ObjectReader>> reader = from.Get(key);
+  if (!reader.ok()) return reader.status();
+  absl::StatusOr<std::unique_ptr<store::ObjectWriter>> writer = to.Create(key);
+  if (!writer.ok()) return writer.status();
+  internal::Sha256 sha;
+  uint64_t size = 0;
+  std::string buf(1 << 20, '\0');
+  while (true) {
+    absl::StatusOr<size_t> n = (*reader)->Read(buf.data(), buf.size());
+    if (!n.ok()) return n.status();
+    if (*n == 0) break;
+    std::string_view chunk(buf.data(), *n);
+    sha.Update(chunk);
+    size += *n;
+    if (absl::Status s = (*writer)->Append(chunk); !s.ok()) return s;
+  }
+  if (absl::Status s = (*writer)->Close(); !s.ok()) return s;
+  return std::make_pair(sha.HexDigest(), size);
+}
+
+absl::Status CopyObjects(SessionStore& from, SessionStore& to, const SessionMetadata& metadata, CopyReport& report) {
+  store::ObjectStore& source = from.object_store();
+  store::ObjectStore& target = to.object_store();
+  const std::string prefix = SessionPrefix(metadata.session_id);
+  std::map<std::string, const FileEntry*> indexed;
+  for (const FileEntry& f : metadata.files) indexed[prefix + f.path] = &f;
+  absl::StatusOr<std::vector<store::ObjectInfo>> objects = source.List(prefix);
+  if (!objects.ok()) return objects.status();
+  for (const store::ObjectInfo& o : *objects) {
+    if (o.key == MetadataKey(metadata.session_id)) continue;  // last
+    absl::StatusOr<std::pair<std::string, uint64_t>> copied = CopyObject(source, target, o.key);
+    if (!copied.ok()) return Prefixed(copied.status(), fmt::format("copying {}", o.key));
+    ++report.objects;
+    report.bytes += copied->second;
+    auto it = indexed.find(o.key);
+    if (it == indexed.end()) continue;
+    const FileEntry& entry = *it->second;
+    if (copied->first != entry.sha256 || copied->second != entry.size_bytes) {
+      return absl::DataLossError(fmt::format(
+          "{} in {} does not match its checksum in metadata.json ({} bytes, sha256 {}; the index says {} bytes, "
+          "{}): run 'otelrr sessions verify {}' on the source",
+          o.key, source.Describe(), copied->second, copied->first, entry.size_bytes, entry.sha256, metadata.session_id));
+    }
+    absl::StatusOr<std::pair<std::string, uint64_t>> stored = internal::HashObject(target, o.key);
+    if (!stored.ok()) return stored.status();
+    if (*stored != *copied) {
+      return absl::DataLossError(fmt::format("{} as stored in {} does not match what was sent ({} bytes, sha256 {})",
+                                             o.key, target.Describe(), stored->second, stored->first));
+    }
+    ++report.files;
+  }
+  if (report.files != metadata.files.size()) {
+    return absl::DataLossError(fmt::format("session {} in {} lists {} files but holds {} of them",
+                                           metadata.session_id, source.Describe(), metadata.files.size(),
+                                           report.files));
+  }
+  absl::StatusOr<std::string> json = source.ReadAll(MetadataKey(metadata.session_id));
+  if (!json.ok()) return json.status();
+  if (absl::Status s = target.Put(MetadataKey(metadata.session_id), *json); !s.ok()) return s;
+  ++report.objects;
+  report.bytes += json->size();
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<CopyReport> CopySession(SessionStore& from, SessionStore& to, std::string_view session_id) {
+  if (absl::Status s = ValidateSessionId(session_id); !s.ok()) return s;
+  absl::StatusOr<std::unique_ptr<SessionLock>> source_lock = LockSession(from.object_store(), session_id);
+  if (IsSessionLocked(source_lock.status())) {
+    return absl::FailedPreconditionError(
+        fmt::format("session {} is being written: copy it once its writer has finished", session_id));
+  }
+  if (!source_lock.ok() && source_lock.status().code() != absl::StatusCode::kUnimplemented) return source_lock.status();
+  absl::StatusOr<SessionMetadata> metadata = from.Load(session_id);
+  if (!metadata.ok()) return metadata.status();
+  if (metadata->status == SessionStatus::kActive) {
+    return absl::FailedPreconditionError(fmt::format(
+        "session {} is still active (a writer that died?): recover it first by running a capture, seed or replay "
+        "on its store",
+        session_id));
+  }
+  absl::StatusOr<std::unique_ptr<SessionLock>> target_lock = LockSession(to.object_store(), session_id);
+  if (IsSessionLocked(target_lock.status())) {
+    return absl::AlreadyExistsError(fmt::format("session {} is being written in {}", session_id, to.object_store().Describe()));
+  }
+  if (!target_lock.ok() && target_lock.status().code() != absl::StatusCode::kUnimplemented) return target_lock.status();
+  absl::StatusOr<bool> exists = to.Exists(session_id);
+  if (!exists.ok()) return exists.status();
+  if (*exists) {
+    return absl::AlreadyExistsError(
+        fmt::format("session {} already exists in {}: delete it there first", session_id, to.object_store().Describe()));
+  }
+  CopyReport report;
+  if (absl::Status s = CopyObjects(from, to, *metadata, report); !s.ok()) {
+    (void)to.object_store().DeletePrefix(SessionPrefix(session_id));  // no half copy left behind
+    return s;
+  }
+  return report;
+}
+
+}  // namespace otelrr::session

@@ -1,0 +1,35 @@
+// Copies a session from one store to another (a local session pushed to S3, one pulled back), checked
+// by checksums on both sides.
+//
+//   SessionStore from(local), to(s3);
+//   absl::StatusOr<CopyReport> r = CopySession(from, to, "capture-1");
+//
+// Every object of the session is copied: its raw files (each hashed as it is read, and the hash
+// compared with the file index of metadata.json; then hashed again as the target stores it), the other
+// objects (annotations.jsonl), and metadata.json last, so the copy exists only once it is whole.
+// Refused when the session is being written (its lock is held) or is still "active", and when the
+// target already has it. The target session is locked while it is copied; on any failure it is
+// deleted again, and the source is never changed.
+#ifndef OTELRR_SESSION_COPY_H_
+#define OTELRR_SESSION_COPY_H_
+
+#include <cstdint>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "session/session_store.h"
+
+namespace otelrr::session {
+
+struct CopyReport {
+  uint64_t files = 0;  // raw files
+  uint64_t objects = 0;  // every object, metadata.json included
+  uint64_t bytes = 0;
+};
+
+// DataLoss when a file's bytes do not match its checksum (in the source, or as stored in the target).
+absl::StatusOr<CopyReport> CopySession(SessionStore& from, SessionStore& to, std::string_view session_id);
+
+}  // namespace otelrr::session
+
+#endif  // OTELRR_SESSION_COPY_H_
