@@ -213,12 +213,14 @@ absl::StatusOr<S3Response> S3Client::Send(const S3Request& request) {
   const std::string payload_hash = Sha256Hex(request.body);
   const Clock::TimePoint first = clock_.Now();
   thread_local std::mt19937_64 rng{std::random_device{}()};
+  int unanswered = 0;
   for (int attempt = 1;; ++attempt) {
     std::unique_ptr<Connection> connection = TakeConnection();
     absl::StatusOr<S3Response> r = SendOnce(*connection, request, url, payload_hash);
     GiveBack(std::move(connection));
     const bool retry = r.ok() ? Retryable(*r) : r.status().code() == absl::StatusCode::kUnavailable;
     if (!retry) return r;
+    if (!r.ok() && ++unanswered >= options_.max_unanswered_attempts) return r;
     double base = static_cast<double>(options_.initial_backoff.count()) * std::pow(2.0, attempt - 1);
     base = std::min(base, static_cast<double>(options_.max_backoff.count()));
     const auto delay = std::chrono::milliseconds(

@@ -12,7 +12,8 @@
 //
 // Retries: a request that fails in transport (refused, reset, timed out) or is answered 500, 502, 503,
 // 504, SlowDown or RequestTimeout is sent again after an exponential backoff with full jitter, until
-// it succeeds or retry_budget has passed since the first attempt. What is left is the caller's.
+// it succeeds or retry_budget has passed since the first attempt (or max_unanswered_attempts got no
+// answer at all). What is left is the caller's.
 //
 // Thread-safe: requests run on the calling thread, each on a connection taken from a pool.
 #ifndef OTELRR_STORE_S3_CLIENT_H_
@@ -52,8 +53,11 @@ struct S3Response {
 struct S3ClientOptions {
   std::chrono::milliseconds connect_timeout = std::chrono::seconds(5);
   std::chrono::milliseconds request_timeout = std::chrono::seconds(120);
-  // Retries of retryable failures stop this long after the first attempt.
+  // Retries of retryable failures stop this long after the first attempt ...
   std::chrono::milliseconds retry_budget = std::chrono::seconds(30);
+  // ... and after this many attempts that got no answer at all (a server that is down need not be
+  // waited for as long as one that answers "slow down").
+  int max_unanswered_attempts = 5;
   std::chrono::milliseconds initial_backoff = std::chrono::milliseconds(50);
   std::chrono::milliseconds max_backoff = std::chrono::seconds(4);
   Clock* clock = nullptr;  // backoff waits; default RealClock()

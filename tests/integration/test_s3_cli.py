@@ -1,0 +1,286 @@
+"""Sessions on S3: the operations the other suites check on the local store, again on a real S3 server
+(SeaweedFS on loopback, with authentication; boto3 as the independent client that looks at what otelrr put
+in the bucket): seed, verify, export, delete, auto-selection, replay into a capture recording into S3, the
+serve API, import, copy to and from local disk, capture through the spool with kill -9 and recovery, the
+environment families (S3_*, MINIO_*, AWS_*), and bad input that must give a one-line error and touch
+nothing else in the bucket.
+
+ctest sets OTELRR_BIN; OTELRR_WEED comes from scripts/install-peers. By hand:
+    OTELRR_BIN=build/otelrr .venv/bin/python -m pytest -q tests/integration/test_s3_cli.py
+"""
+
+import http.client
+import itertools
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+
+from s3server import s3_server  # noqa: F401 (a fixture)
+from test_capture_cli import READY, binary, trace_request
+
+_buckets = itertools.count(1)
+
+
+@pytest.fixture
+def s3(s3_server, tmp_path):  # noqa: F811 (the fixture imported above)
+    """A fresh bucket and an environment that reaches it with otelrr's S3_* variables."""
+    bucket = s3_server.create_bucket(f"otelrr-test-{os.getpid()}-{next(_buckets)}")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("S3_", "MINIO_", "AWS_", "OTELRR_STORE"))}
+    env.update(S3_ENDPOINT=s3_server.endpoint, S3_ACCESS_KEY_ID=s3_server.access_key,
+               S3_SECRET_ACCESS_KEY=s3_server.secret_key, S3_REGION=s3_server.region,
+               XDG_CACHE_HOME=str(tmp_path / "cache"))
+
+    class Bucket:
+        name = bucket
+        uri = f"s3://{bucket}"
+        server = s3_server
+        client = s3_server.client()
+
+        def run(self, *args, env_override=None, check=True, timeout=300):
+            proc = subprocess.run([binary(), *args], capture_output=True, timeout=timeout,
+                                  env={**env, **(env_override or {})})
+            if check and proc.returncode != 0:
+                raise AssertionError(f"otelrr {' '.join(args)} failed ({proc.returncode}): {proc.stderr.decode()}")
+            return proc
+
+        def keys(self, prefix=""):
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            return sorted(o["Key"] for page in pages for o in page.get("Contents", []))
+
+        def uploads(self):
+            return self.client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+
+        def environment(self):
+            return dict(env)
+
+    return Bucket()
+
+
+def seed(s3, session, *args, store=None):
+    return json.loads(s3.run("seed", "--session-id", session, "--rate", "20", "--duration", "3", "--seed", "5",
+                             "--start-time", "2026-01-01T00:00:00Z", "--store", store or s3.uri, "--json",
+                             *args).stdout)
+
+
+def export(s3, session, store):
+    return s3.run("sessions", "export", session, "--store", store, "--out", "-").stdout
+
+
+def test_seed_verify_export_list_delete_on_s3_match_the_local_store(s3, tmp_path):
+    local = str(tmp_path / "local")
+    on_s3 = seed(s3, "s1")
+    on_disk = seed(s3, "s1", store=local)
+    assert {k: on_s3[k] for k in ("spans", "dataPoints", "logRecords")} == \
+        {k: on_disk[k] for k in ("spans", "dataPoints", "logRecords")}
+    assert on_s3["storage"] == f"{s3.uri}/sessions/s1/"
+    # The layout is the session format's, in the bucket.
+    keys = s3.keys("sessions/s1/")
+    assert "sessions/s1/metadata.json" in keys
+    assert all(re.fullmatch(r"sessions/s1/(metadata\.json|annotations\.jsonl|raw/\d{4}-\d\d-\d\d/\d\d/"
+                            r"(traces|metrics|logs)-\d+-[0-9a-f-]{36}\.otlp\.gz)", k) for k in keys), keys
+    # Same seed, same bytes: the raw files on S3 are the local ones.
+    for key in keys:
+        if "/raw/" in key:
+            body = s3.client.get_object(Bucket=s3.name, Key=key)["Body"].read()
+            assert body == (tmp_path / "local" / key).read_bytes(), key
+    verify = json.loads(s3.run("sessions", "verify", "s1", "--store", s3.uri, "--json").stdout)
+    assert verify["ok"] and verify["spans"] == on_s3["spans"]
+    assert export(s3, "s1", s3.uri) == export(s3, "s1", local)
+    listed = json.loads(s3.run("sessions", "list", "--store", s3.uri, "--json").stdout)
+    assert [m["sessionId"] for m in listed] == ["s1"] and listed[0]["status"] == "completed"
+    assert s3.run("sessions", "delete", "s1", "--store", s3.uri).stdout == b"deleted session s1\n"
+    assert s3.keys() == []
+    missing = s3.run("sessions", "show", "s1", "--store", s3.uri, check=False)
+    assert missing.returncode == 1
+    assert missing.stderr.decode() == f"otelrr: session s1 does not exist (store: {s3.uri})\n"
+
+
+def test_a_prefix_holds_the_sessions_and_keys_are_encoded(s3):
+    # A prefix with characters that must be percent-encoded in URLs (and in the signature).
+    uri = f"{s3.uri}/team a/x+y=z"
+    seed(s3, "p1", store=uri)
+    assert s3.keys()[0].startswith("team a/x+y=z/sessions/p1/")
+    assert json.loads(s3.run("sessions", "verify", "p1", "--store", uri, "--json").stdout)["ok"]
+    assert json.loads(s3.run("sessions", "list", "--store", s3.uri, "--json").stdout) == []  # not at the root
+
+
+def test_replay_from_s3_into_a_capture_recording_into_s3(s3, tmp_path):
+    seed(s3, "src")
+    capture = subprocess.Popen([binary(), "capture", "--store", s3.uri, "--session", "got", "--http", "127.0.0.1:0",
+                                "--grpc", "127.0.0.1:0", "--spool", str(tmp_path / "spool"), "--json"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=s3.environment())
+    try:
+        m = READY.search(capture.stderr.readline().decode())
+        assert m, capture.stderr.read()
+        report = json.loads(s3.run("replay", "--store", s3.uri, "--session", "src", "--speed", "0", "--timestamps",
+                                   "none", "--endpoint", f"http://{m.group(2)}", "--json").stdout)
+        capture.send_signal(signal.SIGTERM)
+        out, _ = capture.communicate(timeout=60)
+    finally:
+        if capture.poll() is None:
+            capture.kill()
+    summary = json.loads(out)
+    assert report["ok"] and summary["status"] == "completed"
+    assert summary["spans"] == report["spans"] and summary["requests"] == report["sentRequests"]
+    # Timestamps none: the same requests (in the order the capture received them).
+    assert sorted(export(s3, "got", s3.uri).splitlines()) == sorted(export(s3, "src", s3.uri).splitlines())
+    assert not list((tmp_path / "spool").rglob("*.otlp.gz"))  # everything uploaded
+    assert s3.uploads() == []
+    # Auto-selection sees both, and picks by strategy.
+    assert s3.run("replay", "--store", s3.uri, "--filter-type", "capture", "--endpoint", "http://127.0.0.1:9",
+                  "--speed", "0", "--max-retry-seconds", "0", "--json", check=False).returncode == 1
+    picked = s3.run("replay", "--store", s3.uri, "--strategy", "latest", "--endpoint", "http://127.0.0.1:9",
+                    "--max-retry-seconds", "0", "--json", check=False)
+    assert json.loads(picked.stdout)["sessionId"] == "got"
+
+
+def test_kill_9_during_a_capture_into_s3_loses_no_acknowledged_request(s3, tmp_path):
+    spool = tmp_path / "spool"
+    capture = subprocess.Popen([binary(), "capture", "--store", s3.uri, "--session", "crashed", "--http",
+                                "127.0.0.1:0", "--grpc", "127.0.0.1:0", "--spool", str(spool)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=s3.environment())
+    m = READY.search(capture.stderr.readline().decode())
+    assert m, capture.stderr.read()
+    host, port = m.group(2).rsplit(":", 1)
+    acknowledged = 0
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    for i in range(40):
+        conn.request("POST", "/v1/traces", body=trace_request(5, 1000 + i).SerializeToString(),
+                     headers={"Content-Type": "application/x-protobuf"})
+        resp = conn.getresponse()
+        resp.read()
+        acknowledged += resp.status == 200
+    conn.close()
+    capture.send_signal(signal.SIGKILL)
+    capture.wait()
+    assert acknowledged == 40
+    # Nothing of the raw data is in the bucket yet: it is in the spool, durable.
+    assert not [k for k in s3.keys("sessions/crashed/") if "/raw/" in k]
+    assert list(spool.rglob("*.otlp.gz"))
+    # The next command that works on this store with this spool uploads it and recovers the session.
+    again = subprocess.Popen([binary(), "capture", "--store", s3.uri, "--session", "next", "--http", "127.0.0.1:0",
+                              "--grpc", "127.0.0.1:0", "--spool", str(spool), "--json"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=s3.environment())
+    early = ""
+    while True:
+        line = again.stderr.readline().decode()
+        if not line or READY.search(line):
+            break
+        early += line
+    again.send_signal(signal.SIGTERM)
+    again.communicate(timeout=60)
+    assert "uploaded from the spool" in early and "session crashed: recovered" in early, early
+    meta = json.loads(s3.run("sessions", "show", "crashed", "--store", s3.uri).stdout)
+    assert meta["status"] == "failed" and meta["statusReason"] == "interrupted"
+    assert meta["counts"]["spans"] == 5 * 40 and meta["counts"]["requests"]["traces"] == 40
+    assert json.loads(s3.run("sessions", "verify", "crashed", "--store", s3.uri, "--json").stdout)["ok"]
+    assert not list(spool.rglob("*.otlp.gz"))
+    assert s3.uploads() == []
+
+
+def test_serve_api_and_import_on_s3(s3, tmp_path):
+    jsonl = tmp_path / "in.jsonl"
+    jsonl.write_bytes(export(s3, seed(s3, "base")["sessionId"], s3.uri))
+    imported = json.loads(s3.run("sessions", "import", str(jsonl), "--session", "imp", "--store", s3.uri,
+                                 "--json").stdout)
+    assert imported["records"] > 0
+    # The same messages (import orders them by their own earliest timestamp).
+    assert sorted(export(s3, "imp", s3.uri).splitlines()) == sorted(jsonl.read_bytes().splitlines())
+    serve = subprocess.Popen([binary(), "serve", "--store", s3.uri, "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0",
+                              "--api", "127.0.0.1:0", "--spool", str(tmp_path / "spool")],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=s3.environment())
+    try:
+        m = re.search(r"control API on http://(\S+)/api", serve.stderr.readline().decode())
+        assert m
+        host, port = m.group(1).rsplit(":", 1)
+
+        def api(method, path):
+            conn = http.client.HTTPConnection(host, int(port), timeout=30)
+            conn.request(method, path)
+            resp = conn.getresponse()
+            body = resp.read()
+            conn.close()
+            return resp.status, json.loads(body) if body else None
+
+        status, listed = api("GET", "/api/sessions")
+        assert status == 200 and sorted(s["sessionId"] for s in listed["sessions"]) == ["base", "imp"]
+        status, _ = api("DELETE", "/api/sessions/imp")
+        assert status == 204
+        status, available = api("GET", "/api/replays/available")
+        assert [s["sessionId"] for s in available["sessions"]] == ["base"]
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        serve.communicate(timeout=60)
+    assert serve.returncode == 0
+    assert not s3.keys("sessions/imp/")
+
+
+def test_sessions_copy_between_local_disk_and_s3(s3, tmp_path):
+    local, back = str(tmp_path / "local"), str(tmp_path / "back")
+    seed(s3, "c1", store=local)
+    copied = json.loads(s3.run("sessions", "copy", "c1", "--from", local, "--to", s3.uri, "--json").stdout)
+    assert copied["files"] == 3 and copied["objects"] == 4  # the raw files and metadata.json
+    assert json.loads(s3.run("sessions", "verify", "c1", "--store", s3.uri, "--json").stdout)["ok"]
+    again = s3.run("sessions", "copy", "c1", "--from", local, "--to", s3.uri, check=False)
+    assert again.returncode == 1 and f"session c1 already exists in {s3.uri}" in again.stderr.decode()
+    s3.run("sessions", "copy", "c1", "--from", s3.uri, "--to", back)
+    for f in (tmp_path / "local" / "sessions" / "c1").rglob("*"):
+        if f.is_file() and not f.name.startswith(".otelrr"):
+            assert (tmp_path / "back" / f.relative_to(tmp_path / "local")).read_bytes() == f.read_bytes(), f
+
+
+def test_the_minio_and_aws_variable_families_and_which_wins(s3, tmp_path):
+    seed(s3, "e1")
+    base = {k: "" for k in ("S3_ENDPOINT", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "S3_REGION")}
+    minio = {**base, "MINIO_ENDPOINT": s3.server.endpoint.removeprefix("http://"), "MINIO_ACCESS_KEY":
+             s3.server.access_key, "MINIO_SECRET_KEY": s3.server.secret_key, "MINIO_BUCKET": s3.name}
+    # MINIO_* alone, no --store: what a MinIO user expects, the sessions of MINIO_BUCKET.
+    listed = s3.run("sessions", "list", "--json", env_override=minio)
+    assert [m["sessionId"] for m in json.loads(listed.stdout)] == ["e1"]
+    aws = {**base, "AWS_ENDPOINT_URL": s3.server.endpoint, "AWS_ACCESS_KEY_ID": s3.server.access_key,
+           "AWS_SECRET_ACCESS_KEY": s3.server.secret_key, "AWS_REGION": "us-east-1"}
+    assert json.loads(s3.run("sessions", "list", "--store", s3.uri, "--json", env_override=aws).stdout)
+    # --store wins over the bucket variables, OTELRR_STORE too.
+    local = tmp_path / "local"
+    assert s3.run("sessions", "list", "--store", str(local), "--json", env_override=minio).stdout == b"[]\n"
+    assert s3.run("sessions", "list", "--json", env_override={**minio, "OTELRR_STORE": str(local)}).stdout == b"[]\n"
+
+
+def test_bad_configuration_and_foreign_objects_give_one_line_errors_and_touch_nothing(s3):
+    seed(s3, "good")
+    before = s3.keys()
+    cases = [
+        ({"S3_SECRET_ACCESS_KEY": "wrong"}, "s3://" + s3.name, "check S3_SECRET_ACCESS_KEY"),
+        ({"S3_ACCESS_KEY_ID": "nobody"}, "s3://" + s3.name, "does not know the access key"),
+        ({}, "s3://no-such-bucket", "bucket 'no-such-bucket' does not exist"),
+        ({"S3_ACCESS_KEY_ID": ""}, "s3://" + s3.name, "set S3_SECRET_ACCESS_KEY (or MINIO_SECRET_KEY"),
+        ({}, "s3://Bad_Bucket", "bucket name 'Bad_Bucket'"),
+    ]
+    for env, uri, needle in cases:
+        proc = s3.run("sessions", "list", "--store", uri, env_override=env, check=False)
+        err = proc.stderr.decode()
+        assert proc.returncode == 1 and needle in err and err.count("\n") == 1, (env, uri, err)
+    # An endpoint nobody listens on: a clear error after the retries (bounded).
+    t0 = time.monotonic()
+    proc = s3.run("sessions", "list", "--store", s3.uri, env_override={"S3_ENDPOINT": "http://127.0.0.1:9"},
+                  check=False, timeout=120)
+    assert proc.returncode == 1 and "cannot reach the S3 endpoint http://127.0.0.1:9" in proc.stderr.decode()
+    assert time.monotonic() - t0 < 10
+    # Foreign objects under sessions/, and a metadata.json cut short: listed as problems, never fatal.
+    s3.client.put_object(Bucket=s3.name, Key="sessions/not a session!/x", Body=b"x")
+    s3.client.put_object(Bucket=s3.name, Key="sessions/stray/readme.txt", Body=b"hello")
+    meta = s3.client.get_object(Bucket=s3.name, Key="sessions/good/metadata.json")["Body"].read()
+    s3.client.put_object(Bucket=s3.name, Key="sessions/cut/metadata.json", Body=meta[: len(meta) // 2])
+    proc = s3.run("sessions", "list", "--store", s3.uri, "--json")
+    assert [m["sessionId"] for m in json.loads(proc.stdout)] == ["good"]
+    warnings = proc.stderr.decode()
+    assert "session cut:" in warnings and "session stray:" in warnings and "not a valid session id" in warnings
+    assert json.loads(s3.run("sessions", "verify", "good", "--store", s3.uri, "--json").stdout)["ok"]
+    assert set(before) <= set(s3.keys())
+    assert [k for k in s3.keys() if k not in before] == sorted(
+        ["sessions/cut/metadata.json", "sessions/not a session!/x", "sessions/stray/readme.txt"])
