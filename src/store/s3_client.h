@@ -43,8 +43,8 @@ struct S3Request {
 
 struct S3Response {
   long status = 0;
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body = {};
+  std::vector<std::pair<std::string, std::string>> headers = {};  // names lower-cased
 
   // The value of header `name` (lower case), "" when absent.
   std::string Header(std::string_view name) const;
@@ -81,6 +81,8 @@ class S3Client {
   absl::Status ErrorOf(const S3Response& response, std::string_view what) const;
 
   const S3Config& config() const { return config_; }
+  // The URL of a request: path-style or virtual-hosted, the key percent-encoded, the query canonical.
+  std::string Url(const S3Request& request) const;
 
  private:
   struct Connection;
@@ -88,7 +90,6 @@ class S3Client {
   void GiveBack(std::unique_ptr<Connection> connection);
   absl::StatusOr<S3Response> SendOnce(Connection& connection, const S3Request& request, const std::string& url,
                                       const std::string& payload_hash);
-  std::string Url(const S3Request& request) const;
 
   const S3Config config_;
   const S3ClientOptions options_;
