@@ -284,3 +284,72 @@ def test_bad_configuration_and_foreign_objects_give_one_line_errors_and_touch_no
     assert set(before) <= set(s3.keys())
     assert [k for k in s3.keys() if k not in before] == sorted(
         ["sessions/cut/metadata.json", "sessions/not a session!/x", "sessions/stray/readme.txt"])
+
+
+class TlsTerminator:
+    """https:// in front of the S3 server: accepts TLS on a loopback port and relays the plain bytes both ways
+    (the Host header passes unchanged, so signatures hold)."""
+
+    def __init__(self, upstream, cert, key):
+        import socket
+        import ssl
+        import threading
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(cert, key)
+        self.upstream = upstream
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.threading = threading
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        import socket
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            try:
+                tls = self.context.wrap_socket(client, server_side=True)
+            except OSError:
+                client.close()
+                continue
+            server = socket.create_connection(self.upstream)
+            for a, b in ((tls, server), (server, tls)):
+                self.threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(a, b):
+        try:
+            while data := a.recv(65536):
+                b.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (a, b):
+                try:
+                    s.close()
+                except OSError:
+                    pass
+
+    def close(self):
+        self.listener.close()
+
+
+def test_https_endpoints_are_verified_against_the_given_ca(s3, tmp_path):
+    from test_replay_cli import self_signed
+
+    cert, key = self_signed(tmp_path, "s3")
+    host, port = s3.server.endpoint.removeprefix("http://").rsplit(":", 1)
+    tls = TlsTerminator((host, int(port)), str(cert), str(key))
+    try:
+        https = {"S3_ENDPOINT": f"https://127.0.0.1:{tls.port}"}
+        untrusted = s3.run("sessions", "list", "--store", s3.uri, env_override=https, check=False)
+        assert untrusted.returncode == 1 and "is not trusted" in untrusted.stderr.decode(), untrusted.stderr
+        assert "S3_CA_FILE" in untrusted.stderr.decode()
+        trusted = {**https, "S3_CA_FILE": str(cert)}
+        s3.run("seed", "--preset", "quick", "--session-id", "tls", "--store", s3.uri, env_override=trusted)
+        assert json.loads(s3.run("sessions", "verify", "tls", "--store", s3.uri, "--json",
+                                 env_override={**https, "AWS_CA_BUNDLE": str(cert)}).stdout)["ok"]
+    finally:
+        tls.close()
