@@ -6,6 +6,7 @@
 #include <deque>
 #include <random>
 
+#include "annotate/annotation_service.h"
 #include "common/clock.h"
 #include "common/json_writer.h"
 #include "common/status.h"
@@ -336,33 +337,6 @@ std::string GeneratorJson(const SeedConfig& config, const Pattern& pattern, uint
   return w.Take();
 }
 
-// sessions/{id}/annotations.jsonl (docs/FORMAT.md, "Annotations").
-std::string AnnotationsJsonl(std::string_view session_id, const std::vector<ResolvedPhase>& phases) {
-  std::string out;
-  for (const ResolvedPhase& p : phases) {
-    JsonWriter value;
-    value.BeginObject();
-    value.Field("sessionId", session_id);
-    value.Field("phase", p.name);
-    value.Field("timestamp", p.start_unix_nano / 1'000'000);
-    value.EndObject();
-    JsonWriter w(&out);
-    w.BeginObject();
-    w.Field("annotationType", "test");
-    w.Field("annotationKey", p.annotation_key);
-    w.Field("annotationValue", value.str());
-    w.Field("timeRangeStart", session::FormatRfc3339Millis(p.start_unix_nano));
-    w.Field("timeRangeEnd", session::FormatRfc3339Millis(p.end_unix_nano));
-    w.Key("flags");
-    w.BeginArray();
-    for (const std::string& f : p.flags) w.String(f);
-    w.EndArray();
-    w.EndObject();
-    out += '\n';
-  }
-  return out;
-}
-
 }  // namespace
 
 absl::Status ValidateSeedConfig(const SeedConfig& config) {
@@ -466,8 +440,8 @@ absl::StatusOr<SeedResult> SeedGenerator::GenerateSeed(const SeedConfig& config)
                                .error_traces = run.phase_errors(i), .flags = p.flags});
     }
     if (status.ok()) {
-      status = sessions_.object_store().Put(session::SessionPrefix(m.session_id) + std::string(kAnnotationsName),
-                                            AnnotationsJsonl(m.session_id, run.phases()));
+      status = sessions_.object_store().Put(annotate::AnnotationsKey(m.session_id),
+                                            annotate::FormatAnnotationsJsonl(annotate::PhasesOf(m)));
     }
   }
   if (!status.ok()) {

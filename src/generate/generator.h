@@ -32,8 +32,6 @@ namespace otelrr::generate {
 
 // At most this many traces per session (rate × duration).
 inline constexpr uint64_t kMaxSeedTraces = 1'000'000'000;
-// The phase annotations of a seed session: sessions/{id}/annotations.jsonl (docs/FORMAT.md).
-inline constexpr std::string_view kAnnotationsName = "annotations.jsonl";
 
 // SeedConfig (docs/CONCEPTS.md), plus what the command line adds.
 struct SeedConfig {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "annotate/annotation.h"
 #include "common/status.h"
 #include "fmt/format.h"
 #include "yaml-cpp/yaml.h"
@@ -951,6 +952,9 @@ class PatternParser {
           key_line = g.line;
           if (has_key && phase.annotation_key.empty()) {
             problems_.Add(g.line, "'annotation_key' must not be empty");
+          } else if (absl::StatusOr<std::string> type = annotate::TypeOfKey(phase.annotation_key);
+                     has_key && !type.ok()) {
+            problems_.Add(g.line, std::string(type.status().message()));
           }
         } else if (g.key == "error_rates") {
           ParseOverrides(g, /*rates=*/true, &phase.error_rates, &refs.error_rates);

@@ -268,7 +268,7 @@ phases:
     flags: [f1, f2]
   - name: two
     share: 2
-    annotation_key: custom.key
+    annotation_key: train.custom.key
     error_rates: {api Get: 0.5}
     latency: {db SELECT t: 4}
     overrides_error_rate: true
@@ -322,7 +322,7 @@ TEST(ParsePatternTest, ResolvesReferencesUnitsAndDefaults) {
   EXPECT_EQ(p.phases[0].share, 1.0);
   EXPECT_EQ(p.phases[0].flags, (std::vector<std::string>{"f1", "f2"}));
   EXPECT_FALSE(p.phases[0].overrides_error_rate);
-  EXPECT_EQ(p.phases[1].annotation_key, "custom.key");
+  EXPECT_EQ(p.phases[1].annotation_key, "train.custom.key");
   EXPECT_EQ(p.phases[1].share, 2.0);
   EXPECT_EQ(p.phases[1].error_rates, (std::vector<std::pair<int, double>>{{1, 0.5}}));
   EXPECT_EQ(p.phases[1].latency_multipliers, (std::vector<std::pair<int, double>>{{3, 4.0}}));
@@ -448,6 +448,9 @@ TEST(PatternErrorsTest, Duplicates) {
       {{{38, "  - name: one"}}, {"t.yaml:38: duplicate phase 'one' (first defined on line 36)"}},
       {{{40, "    annotation_key: test.phase.one"}},
        {"t.yaml:40: phase 'two' has the annotation key 'test.phase.one' of the phase on line 36"}},
+      {{{40, "    annotation_key: phase.two"}},
+       {"t.yaml:40: annotation key 'phase.two' must start with its type and a name: test.*, diag.*, human.*, llm.*, "
+        "meta.* or train.* (e.g. test.phase.failure, human.verdict)"}},
   });
 }
 

@@ -7,18 +7,12 @@
 #include "common/json_writer.h"
 #include "common/status.h"
 #include "replay/report_json.h"
-#include "server/internal/json_body.h"
+#include "common/json_fields.h"
 #include "session/session_id.h"
 
 namespace otelrr::server {
 namespace {
 
-using internal::BoolInto;
-using internal::OptionalNumberInto;
-using internal::ParsedString;
-using internal::StringInto;
-using internal::StringMapInto;
-using internal::StringsInto;
 
 net::HttpResponse Json(int status, std::string body) {
   return {.status = status, .content_type = "application/json", .body = std::move(body)};
@@ -110,7 +104,7 @@ bool HasToken(std::string_view authorization, std::string_view token) {
 
 absl::StatusOr<capture::CaptureConfig> ParseCaptureConfig(std::string_view json) {
   capture::CaptureConfig c;
-  absl::Status s = internal::ReadJsonObject(json, "a CaptureConfig",
+  absl::Status s = ReadJsonObject(json, "a CaptureConfig",
                                             {
                                                 {"sessionId", StringInto(&c.session_id)},
                                                 {"diagnosticSessionId", StringInto(&c.diagnostic_session_id)},
@@ -137,18 +131,18 @@ absl::StatusOr<replay::ReplayRequest> ParseReplayRequest(std::string_view json) 
   c.tls = net::TlsFilesFromEnvironment();
   c.endpoint.clear();
   std::string filter_type;
-  absl::Status s = internal::ReadJsonObject(
+  absl::Status s = ReadJsonObject(
       json, "an OrchestratorConfig",
       {
           {"sessionId", StringInto(&out.session_id)},
           {"selectionStrategy", StringInto(&out.strategy)},
           {"sessionFilter",
            [&](std::string_view key, simdjson::dom::element v) {
-             return internal::ReadJsonObject(simdjson::minify(v), key, {{"sessionType", StringInto(&filter_type)}});
+             return ReadJsonObject(simdjson::minify(v), key, {{"sessionType", StringInto(&filter_type)}});
            }},
-          {"maxDuration", internal::NumberInto(&c.max_duration_seconds)},
+          {"maxDuration", NumberInto(&c.max_duration_seconds)},
           {"loopEnabled", BoolInto(&c.loop)},
-          {"speedMultiplier", internal::NumberInto(&c.speed)},
+          {"speedMultiplier", NumberInto(&c.speed)},
           {"targetEndpoint", StringInto(&c.endpoint)},
           {"replayTraces", BoolInto(&c.replay_traces)},
           {"replayMetrics", BoolInto(&c.replay_metrics)},

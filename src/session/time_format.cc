@@ -73,6 +73,16 @@ std::string FormatRfc3339Nanos(uint64_t unix_nano) {
                      c.nanos);
 }
 
+std::string FormatRfc3339(uint64_t unix_nano) {
+  if (unix_nano % 1'000'000 == 0) return FormatRfc3339Millis(unix_nano);
+  Civil c = ToCivil(unix_nano);
+  if (c.nanos % 1000 == 0) {
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", c.year, c.month, c.day, c.hour, c.minute,
+                       c.second, c.nanos / 1000);
+  }
+  return FormatRfc3339Nanos(unix_nano);
+}
+
 std::string FormatPartition(uint64_t unix_nano) {
   Civil c = ToCivil(unix_nano);
   return fmt::format("{:04}-{:02}-{:02}/{:02}", c.year, c.month, c.day, c.hour);

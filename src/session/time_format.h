@@ -21,6 +21,8 @@ inline constexpr uint64_t kNanosPerHour = 3600 * kNanosPerSecond;
 
 std::string FormatRfc3339Millis(uint64_t unix_nano);
 std::string FormatRfc3339Nanos(uint64_t unix_nano);
+// The shortest of the two that loses nothing: 3, 6 or 9 fraction digits (annotation times).
+std::string FormatRfc3339(uint64_t unix_nano);
 // Accepts "YYYY-MM-DDTHH:MM:SS", an optional fraction of 1 to 9 digits, and "Z" or "+HH:MM"/"-HH:MM".
 // InvalidArgument for anything else, or a time before 1970.
 absl::StatusOr<uint64_t> ParseRfc3339(std::string_view text);

@@ -1,4 +1,4 @@
-#include "server/internal/json_body.h"
+#include "common/json_fields.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -8,7 +8,7 @@
 
 #include "common/status.h"
 
-namespace otelrr::server::internal {
+namespace otelrr {
 
 absl::Status ReadJsonObject(std::string_view body, std::string_view what, const FieldTable& fields) {
   std::string_view trimmed = body;
@@ -20,8 +20,12 @@ absl::Status ReadJsonObject(std::string_view body, std::string_view what, const 
   if (auto err = parser.parse(padded).get(root); err) {
     return absl::InvalidArgumentError(fmt::format("the body is not valid JSON: {}", simdjson::error_message(err)));
   }
+  return ReadJsonObject(root, what, fields);
+}
+
+absl::Status ReadJsonObject(simdjson::dom::element root, std::string_view what, const FieldTable& fields) {
   simdjson::dom::object object;
-  if (root.get(object)) return absl::InvalidArgumentError(fmt::format("the body must be a JSON object ({})", what));
+  if (root.get(object)) return absl::InvalidArgumentError(fmt::format("{} must be a JSON object", what));
   for (auto member : object) {
     std::string_view key = member.key;
     auto it = std::find_if(fields.begin(), fields.end(), [&](const auto& f) { return f.first == key; });
@@ -42,6 +46,38 @@ FieldReader StringInto(std::string* out) {
     if (v.get(s)) return absl::InvalidArgumentError(fmt::format("{} must be a string", key));
     *out = std::string(s);
     return absl::OkStatus();
+  };
+}
+
+FieldReader OptionalStringInto(std::optional<std::string>* out) {
+  return [out](std::string_view key, simdjson::dom::element v) {
+    if (v.is_null()) {
+      out->reset();
+      return absl::OkStatus();
+    }
+    std::string_view s;
+    if (v.get(s)) return absl::InvalidArgumentError(fmt::format("{} must be a string or null", key));
+    *out = std::string(s);
+    return absl::OkStatus();
+  };
+}
+
+FieldReader Uint64Into(uint64_t* out) {
+  return [out](std::string_view key, simdjson::dom::element v) {
+    if (!v.get(*out)) return absl::OkStatus();
+    std::string_view s;
+    if (!v.get(s) && !s.empty() && s.size() <= 20 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      uint64_t n = 0;
+      for (char c : s) {
+        if (n > (UINT64_MAX - static_cast<uint64_t>(c - '0')) / 10) {
+          return absl::InvalidArgumentError(fmt::format("{} is too large", key));
+        }
+        n = n * 10 + static_cast<uint64_t>(c - '0');
+      }
+      *out = n;
+      return absl::OkStatus();
+    }
+    return absl::InvalidArgumentError(fmt::format("{} must be a non-negative integer", key));
   };
 }
 
@@ -110,4 +146,4 @@ FieldReader ParsedString(std::function<absl::Status(std::string_view)> parse) {
   };
 }
 
-}  // namespace otelrr::server::internal
+}  // namespace otelrr

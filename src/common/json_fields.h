@@ -1,4 +1,4 @@
-// Reading the JSON object bodies of the control API: one table of fields per body type, and errors that
+// Reading JSON objects (API bodies, lines of JSONL files): one table of fields per object type, and errors that
 // name the field and say what it must be.
 //
 //   std::string name;
@@ -7,11 +7,12 @@
 //       {"sessionId", StringInto(&name)},
 //       {"captureLogs", BoolInto(&on)},
 //   });
-#ifndef OTELRR_SERVER_INTERNAL_JSON_BODY_H_
-#define OTELRR_SERVER_INTERNAL_JSON_BODY_H_
+#ifndef OTELRR_COMMON_JSON_FIELDS_H_
+#define OTELRR_COMMON_JSON_FIELDS_H_
 
 #include <simdjson.h>
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -21,7 +22,7 @@
 
 #include "absl/status/status.h"
 
-namespace otelrr::server::internal {
+namespace otelrr {
 
 // Reads one member's value; `key` names it in errors.
 using FieldReader = std::function<absl::Status(std::string_view key, simdjson::dom::element value)>;
@@ -31,8 +32,12 @@ using FieldTable = std::vector<std::pair<std::string_view, FieldReader>>;
 // to its reader. InvalidArgument for invalid JSON, a body that is not an object, or an unknown member
 // (the message lists the known ones). An empty body (or only whitespace) reads as {}.
 absl::Status ReadJsonObject(std::string_view body, std::string_view what, const FieldTable& fields);
+// The same for an element already parsed (a nested object, one line of a JSONL file).
+absl::Status ReadJsonObject(simdjson::dom::element element, std::string_view what, const FieldTable& fields);
 
 FieldReader StringInto(std::string* out);
+FieldReader OptionalStringInto(std::optional<std::string>* out);  // null resets it
+FieldReader Uint64Into(uint64_t* out);  // a non-negative integer, or a decimal string of one (JSON numbers lose precision beyond 2^53)
 FieldReader BoolInto(bool* out);
 FieldReader NumberInto(double* out);
 FieldReader OptionalNumberInto(std::optional<double>* out);  // null resets it
@@ -41,6 +46,6 @@ FieldReader StringMapInto(std::vector<std::pair<std::string, std::string>>* out)
 // A string handed to `parse`, whose error is prefixed with the key.
 FieldReader ParsedString(std::function<absl::Status(std::string_view)> parse);
 
-}  // namespace otelrr::server::internal
+}  // namespace otelrr
 
-#endif  // OTELRR_SERVER_INTERNAL_JSON_BODY_H_
+#endif  // OTELRR_COMMON_JSON_FIELDS_H_
