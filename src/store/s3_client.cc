@@ -218,12 +218,19 @@ absl::StatusOr<S3Response> S3Client::Send(const S3Request& request) {
     absl::StatusOr<S3Response> r = SendOnce(*connection, request, url, payload_hash);
     GiveBack(std::move(connection));
     const bool retry = r.ok() ? Retryable(*r) : r.status().code() == absl::StatusCode::kUnavailable;
-    if (!retry) return r;
+    if (!retry) {
+      exhausted_.store(false);
+      return r;
+    }
+    if (exhausted_.load()) return r;  // the server already stayed busy for a whole budget (see s3_client.h)
     double base = static_cast<double>(options_.initial_backoff.count()) * std::pow(2.0, attempt - 1);
     base = std::min(base, static_cast<double>(options_.max_backoff.count()));
     const auto delay = std::chrono::milliseconds(
         static_cast<int64_t>(std::uniform_real_distribution<double>(0, base)(rng)));
-    if (clock_.Now() + delay - first > options_.retry_budget) return r;
+    if (clock_.Now() + delay - first > options_.retry_budget) {
+      exhausted_.store(true);
+      return r;
+    }
     clock_.SleepUntil(clock_.Now() + delay);
   }
 }

@@ -12,12 +12,17 @@
 //
 // Retries: a request that fails in transport (refused, reset, timed out) or is answered 500, 502, 503,
 // 504, SlowDown or RequestTimeout is sent again after an exponential backoff with full jitter, until
-// it succeeds or retry_budget has passed since the first attempt. What is left is the caller's.
+// it succeeds or retry_budget has passed since the first attempt. What is left is the caller's. Once a
+// request has used up its budget, the following requests are sent once each, without retries, until one
+// gets an answer that is not retryable: the server has just stayed busy (or unreachable) for a whole
+// budget, and the requests a failing command still makes (aborting its uploads, marking its session
+// failed, releasing its lease) would otherwise wait a budget each, turning a 30 s failure into minutes.
 //
 // Thread-safe: requests run on the calling thread, each on a connection taken from a pool.
 #ifndef OTELRR_STORE_S3_CLIENT_H_
 #define OTELRR_STORE_S3_CLIENT_H_
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -91,6 +96,8 @@ class S3Client {
   Clock& clock_;
   std::mutex mu_;
   std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
+  // Set when a request used up its retry budget; cleared by the next answer that is not retryable.
+  std::atomic<bool> exhausted_{false};
 };
 
 // Percent-encodes `s` as S3's canonical requests want: everything but A-Z a-z 0-9 - _ . ~ (and '/'
