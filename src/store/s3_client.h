@@ -10,25 +10,25 @@
 // (the payload's SHA-256) and a query string in canonical order, percent-encoded: Debian's libcurl 7.88
 // signs what it is given and S3 servers answer SignatureDoesNotMatch otherwise.
 //
-// Retries: a request that fails in transport (refused, reset, timed out) or is answered 500, 502, 503,
-// 504, SlowDown or RequestTimeout is sent again after an exponential backoff with full jitter, until
-// it succeeds or retry_budget has passed since the first attempt (or max_unanswered_attempts got no
-// answer at all). What is left is the caller's.
+// Retries (common/http_client.h): a request that fails in transport (refused, reset, timed out) or is
+// answered 500, 502, 503, 504, SlowDown or RequestTimeout is sent again after an exponential backoff
+// with full jitter, until it succeeds or retry_budget has passed since the first attempt (or
+// max_unanswered_attempts got no answer at all). What is left is the caller's. Once a request has used
+// up its budget, the following requests are sent once each until one gets an answer that is not
+// retryable: the requests a failing command still makes (aborting its uploads, marking its session
+// failed, releasing its lease) would otherwise wait a budget each, turning a 30 s failure into minutes.
 //
 // Thread-safe: requests run on the calling thread, each on a connection taken from a pool.
 #ifndef OTELRR_STORE_S3_CLIENT_H_
 #define OTELRR_STORE_S3_CLIENT_H_
 
-#include <chrono>
-#include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "common/clock.h"
+#include "common/http_client.h"
 #include "store/s3_config.h"
 
 namespace otelrr::store {
@@ -41,27 +41,10 @@ struct S3Request {
   std::string_view body = {};
 };
 
-struct S3Response {
-  long status = 0;
-  std::string body = {};
-  std::vector<std::pair<std::string, std::string>> headers = {};  // names lower-cased
+using S3Response = HttpResponse;
 
-  // The value of header `name` (lower case), "" when absent.
-  std::string Header(std::string_view name) const;
-};
-
-struct S3ClientOptions {
-  std::chrono::milliseconds connect_timeout = std::chrono::seconds(5);
-  std::chrono::milliseconds request_timeout = std::chrono::seconds(120);
-  // Retries of retryable failures stop this long after the first attempt ...
-  std::chrono::milliseconds retry_budget = std::chrono::seconds(30);
-  // ... and after this many attempts that got no answer at all (a server that is down need not be
-  // waited for as long as one that answers "slow down").
-  int max_unanswered_attempts = 5;
-  std::chrono::milliseconds initial_backoff = std::chrono::milliseconds(50);
-  std::chrono::milliseconds max_backoff = std::chrono::seconds(4);
-  Clock* clock = nullptr;  // backoff waits; default RealClock()
-};
+// Timeouts and retries (HttpClientOptions); the CA file and the trace switch come from the S3Config.
+using S3ClientOptions = HttpClientOptions;
 
 class S3Client {
  public:
@@ -85,22 +68,13 @@ class S3Client {
   std::string Url(const S3Request& request) const;
 
  private:
-  struct Connection;
-  std::unique_ptr<Connection> TakeConnection();
-  void GiveBack(std::unique_ptr<Connection> connection);
-  absl::StatusOr<S3Response> SendOnce(Connection& connection, const S3Request& request, const std::string& url,
-                                      const std::string& payload_hash);
-
   const S3Config config_;
-  const S3ClientOptions options_;
-  Clock& clock_;
-  std::mutex mu_;
-  std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
+  HttpClient client_;
 };
 
 // Percent-encodes `s` as S3's canonical requests want: everything but A-Z a-z 0-9 - _ . ~ (and '/'
 // when `keep_slash`, for object keys in paths).
-std::string S3Encode(std::string_view s, bool keep_slash);
+inline std::string S3Encode(std::string_view s, bool keep_slash) { return UrlEncode(s, keep_slash); }
 
 }  // namespace otelrr::store
 

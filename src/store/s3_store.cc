@@ -511,15 +511,16 @@ absl::StatusOr<std::unique_ptr<ObjectLock>> S3Store::TryLock(std::string_view na
                                               : fmt::format("{}/{}{}", name.substr(0, slash), kLeasePrefix,
                                                             name.substr(slash + 1)));
   const std::string holder = LeaseHolder();
+  auto taken = [&]() -> std::unique_ptr<ObjectLock> {
+    return std::make_unique<S3Lease>(client_, std::string(name), lease_key, holder, options_.lease);
+  };
   for (int attempt = 0; attempt < 2; ++attempt) {
     absl::StatusOr<S3Response> r = client_.Send({.method = "PUT",
                                                  .key = lease_key,
                                                  .headers = {{"If-None-Match", "*"}},
                                                  .body = S3Lease::Body(holder, options_.lease)});
     if (!r.ok()) return r.status();
-    if (r->status == 200) {
-      return std::unique_ptr<ObjectLock>(new S3Lease(client_, std::string(name), lease_key, holder, options_.lease));
-    }
+    if (r->status == 200) return taken();
     if (r->status != 412 && r->status != 409) return client_.ErrorOf(*r, fmt::format("taking lock {}", name));
     // Held: by a live holder, or by one that died and stopped renewing it.
     absl::StatusOr<S3Response> current = client_.Send({.method = "GET", .key = lease_key});
@@ -533,6 +534,8 @@ absl::StatusOr<std::unique_ptr<ObjectLock>> S3Store::TryLock(std::string_view na
                             .count();
     size_t h = body.find("\"holder\":\"");
     std::string who = h == std::string::npos ? "another holder" : body.substr(h + 10, body.find('"', h + 10) - h - 10);
+    // Our own: the PUT above created it, but its answer was lost and the client's retry got 412.
+    if (who == holder) return taken();
     if (expires > now && !HolderDiedHere(who)) {
       return absl::FailedPreconditionError(fmt::format("lock {} is held by {} (its lease runs until it is released or "
                                                        "stops being renewed)",

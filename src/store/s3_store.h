@@ -21,7 +21,8 @@
 //   TryLock         a lease object "<dir>/.otelrr-lock-<name>" created with a conditional PUT
 //                   (If-None-Match: *), renewed while held, deleted on release; a lease whose holder
 //                   stopped renewing it expires after `lease` and may then be taken over (at once when
-//                   the holder was a process of this host that no longer runs).
+//                   the holder was a process of this host that no longer runs). A lease that names this
+//                   call's holder is its own (a PUT whose answer was lost, retried: 412).
 // Lease objects are never listed, as local lock files are not.
 //
 // Errors are the store's three kinds (object_store.h), with messages that name what to check (the

@@ -7,8 +7,8 @@ gateway in one process) on loopback ports, with S3 authentication on, and boto3 
 
 or, in a test module, the module-scoped fixture (one server for the whole suite):
 
-    from s3server import s3_server  # noqa: F401 (a fixture)
-    def test_something(s3_server): ...
+    from s3server import bucket, s3_server  # noqa: F401 (fixtures)
+    def test_something(s3_server, bucket): ...   # bucket: a new bucket for each test
 
 weed comes from OTELRR_WEED when set, else from `scripts/install-peers --print-env` (which builds it once).
 """
@@ -180,9 +180,21 @@ class S3Server:
         return name
 
 
+def bucket_name(test_name):
+    """A valid bucket name made from a test's name (parameters included)."""
+    name = "".join(c if c.isalnum() else "-" for c in test_name.lower().replace("]", ""))
+    return name[:50].strip("-")
+
+
 @pytest.fixture(scope="module")
 def s3_server(tmp_path_factory):
     """One S3Server for the test module that imports this fixture, stopped after its last test."""
     with S3Server(tmp_path_factory.mktemp("s3server")) as server:
         print(f"\nS3 server (weed mini) answered {server.endpoint} after {server.started_in:.2f} s")
         yield server
+
+
+@pytest.fixture
+def bucket(s3_server, request):
+    """A new bucket of s3_server for one test, named after it."""
+    return s3_server.create_bucket(bucket_name(request.node.name))

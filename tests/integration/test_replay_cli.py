@@ -416,11 +416,11 @@ def self_signed(directory, name):
     return cert, key
 
 
-class HttpsSink:
-    """An OTLP/HTTP receiver over TLS that keeps every request body; client_ca makes it require a client
-    certificate signed by that CA."""
+class HttpSink:
+    """An OTLP/HTTP receiver that keeps every request body: over TLS with cert and key (client_ca makes it require a
+    client certificate signed by that CA), plain HTTP without."""
 
-    def __init__(self, cert, key, client_ca=None):
+    def __init__(self, cert=None, key=None, client_ca=None):
         import http.server
         import ssl
         import threading
@@ -442,13 +442,14 @@ class HttpsSink:
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(str(cert), str(key))
-        if client_ca is not None:
-            context.verify_mode = ssl.CERT_REQUIRED
-            context.load_verify_locations(str(client_ca))
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.url = f"https://127.0.0.1:{self.server.server_address[1]}"
+        if cert is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(str(cert), str(key))
+            if client_ca is not None:
+                context.verify_mode = ssl.CERT_REQUIRED
+                context.load_verify_locations(str(client_ca))
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.url = f"{'https' if cert is not None else 'http'}://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self):
@@ -498,7 +499,7 @@ def decoded(got):
 def test_https_endpoints_are_verified_and_receive_everything(seeded, tmp_path, protocol):
     store, original = seeded
     cert, key = self_signed(tmp_path, "server")
-    sink = HttpsSink(cert, key) if protocol != "grpc" else GrpcTlsSink(cert, key)
+    sink = HttpSink(cert, key) if protocol != "grpc" else GrpcTlsSink(cert, key)
     try:
         proc = run("replay", "--session", "s1", "--speed", "0", "--timestamps", "none", "--protocol", protocol,
                    "--endpoint", sink.url, "--certificate", str(cert), "--store", str(store), "--json")
@@ -514,7 +515,7 @@ def test_https_refuses_an_untrusted_server_and_supports_mutual_tls(seeded, tmp_p
     cert, key = self_signed(tmp_path, "server")
     client_cert, client_key = self_signed(tmp_path, "client")
     # Not trusted (no --certificate): every request fails at once, not retried, with a hint; exit 1.
-    sink = HttpsSink(cert, key)
+    sink = HttpSink(cert, key)
     try:
         proc = run("replay", "--session", "s1", "--speed", "0", "--endpoint", sink.url, "--store", str(store),
                    "--json", check=False)
@@ -524,7 +525,7 @@ def test_https_refuses_an_untrusted_server_and_supports_mutual_tls(seeded, tmp_p
     assert proc.returncode == 1 and report["failedRequests"] == len(original) and report["retries"] == 0
     assert "OTEL_EXPORTER_OTLP_CERTIFICATE" in report["firstError"] and not sink.got
     # A server that wants a client certificate: given through the environment, as OTLP exporters take it.
-    sink = HttpsSink(cert, key, client_ca=client_cert)
+    sink = HttpSink(cert, key, client_ca=client_cert)
     env = dict(os.environ, OTEL_EXPORTER_OTLP_CERTIFICATE=str(cert), OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE=str(client_cert),
                OTEL_EXPORTER_OTLP_CLIENT_KEY=str(client_key))
     try:

@@ -18,7 +18,7 @@ import urllib.request
 import botocore.exceptions
 import pytest
 
-from s3server import S3Server, s3_server  # noqa: F401 (s3_server is a fixture)
+from s3server import S3Server, bucket, s3_server  # noqa: F401 (fixtures)
 
 
 def error_of(call):
@@ -27,13 +27,6 @@ def error_of(call):
         call()
     response = info.value.response
     return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
-
-
-@pytest.fixture
-def bucket(s3_server, request):
-    """A new bucket for one test, named after it."""
-    name = request.node.name.lower().replace("_", "-").replace("[", "-").replace("]", "")[:50].strip("-")
-    return s3_server.create_bucket(name)
 
 
 def put_many(client, bucket, keys, body=b"x"):
