@@ -1,10 +1,12 @@
 """The real peers the integration tests start (the Collector, telemetrygen, SeaweedFS's weed), found the same
 way by every suite: an OTELRR_* variable when set, else the path `scripts/install-peers --print-env` prints
-(it builds what is missing into its cache, once, under a lock). Also free loopback ports for them."""
+(it builds what is missing into its cache, once, under a lock). Also free loopback ports for them, and the
+lifetime of a server the tests run in a process group of its own (ServerProcess)."""
 
 import functools
 import os
 import pathlib
+import signal
 import socket
 import subprocess
 
@@ -49,3 +51,56 @@ def free_ports(count):
 
 def free_port():
     return free_ports(1)[0]
+
+
+class ServerProcess:
+    """A server in a process group of its own (Popen with start_new_session=True) that a test runs as a context
+    manager: a subclass's start() sets self.proc and self.log_path; stop() ends the group."""
+
+    log_path = None
+    stop_timeout = 20  # seconds from SIGTERM to SIGKILL
+
+    def __init__(self, workdir, startup_timeout):
+        self.workdir = workdir  # where the server keeps its data and its logs
+        self.startup_timeout = startup_timeout  # seconds start() waits for the server to answer
+        self.proc = None
+        self.started_in = None  # seconds from the process's start until it answered
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def start(self):
+        raise NotImplementedError
+
+    def stop(self):
+        """SIGTERM to the process group, SIGKILL after stop_timeout s; returns once the server has exited and
+        nothing is left in its group, else raises the class's error with the log."""
+        if self.proc is None:
+            return
+        proc, self.proc = self.proc, None
+        for sig, wait in ((signal.SIGTERM, self.stop_timeout), (signal.SIGKILL, 10)):
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                proc.wait(timeout=wait)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        # Anything else left in the group once the leader is gone.
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        if proc.poll() is None:
+            raise self.error(f"{type(self).__name__} (pid {proc.pid}) did not exit:\n{self.logs()}")
+
+    error = AssertionError  # what stop() raises; a subclass names its own
+
+    def logs(self, tail=6000):
+        return self.log_path.read_text(errors="replace")[-tail:]

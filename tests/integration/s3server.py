@@ -14,8 +14,6 @@ weed comes from OTELRR_WEED when set, else from `scripts/install-peers --print-e
 """
 
 import json
-import os
-import signal
 import subprocess
 import time
 import urllib.error
@@ -25,7 +23,7 @@ import boto3
 import botocore.config
 import pytest
 
-from peer_binaries import free_ports, peer_path
+from peer_binaries import ServerProcess, free_ports, peer_path
 
 ACCESS_KEY = "otelrr-test-access"
 SECRET_KEY = "otelrr-test-secret-0123456789"
@@ -44,7 +42,7 @@ class S3ServerError(AssertionError):
     """The server did not come up (or did not stop); the message ends with its log."""
 
 
-class S3Server:
+class S3Server(ServerProcess):
     """One `weed mini` process with a fresh data directory under workdir, its log in workdir/weed-N.log.
 
     Small: volumes of volume_size_mb (grown one at a time, one collection per bucket) and at most max_volumes of
@@ -54,26 +52,20 @@ class S3Server:
 
     def __init__(self, workdir, weed=None, access_key=ACCESS_KEY, secret_key=SECRET_KEY, volume_size_mb=32,
                  max_volumes=32, startup_timeout=60):
-        self.workdir = workdir
+        super().__init__(workdir, startup_timeout)
         self.weed = weed or peer_path("OTELRR_WEED")
         self.access_key = access_key
         self.secret_key = secret_key
         self.region = REGION
         self.volume_size_mb = volume_size_mb
         self.max_volumes = max_volumes
-        self.startup_timeout = startup_timeout
-        self.proc = None
         self.endpoint = None
-        self.started_in = None  # seconds from the process's start until S3 answered
 
     # --- lifetime ------------------------------------------------------------------------------------------
 
-    def __enter__(self):
-        self.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
+    # stop() (ServerProcess's): SIGTERM to the process group, SIGKILL after 20 s. On SIGTERM weed also removes
+    # the Unix sockets it makes in /tmp, /tmp/seaweedfs-<component>-<port>.sock.
+    error = S3ServerError
 
     def start(self):
         """Starts weed and waits until the S3 endpoint answers. A port taken by another process between our
@@ -133,33 +125,6 @@ class S3Server:
         except OSError:
             return False
         return True
-
-    def stop(self):
-        """SIGTERM to the process group, SIGKILL after 20 s; returns once weed has exited. (On SIGTERM weed also
-        removes the Unix sockets it makes in /tmp, /tmp/seaweedfs-<component>-<port>.sock.)"""
-        if self.proc is None:
-            return
-        proc, self.proc = self.proc, None
-        for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
-            try:
-                os.killpg(proc.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                proc.wait(timeout=wait)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        # Anything else left in the group once the leader is gone.
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        if proc.poll() is None:
-            raise S3ServerError(f"weed mini (pid {proc.pid}) did not exit:\n{self.logs()}")
-
-    def logs(self, tail=6000):
-        return self.log_path.read_text(errors="replace")[-tail:]
 
     # --- clients -------------------------------------------------------------------------------------------
 
