@@ -55,6 +55,24 @@ std::string ServerMessage(const HttpResponse& r) {
   return m.empty() ? fmt::format("HTTP {}", r.status) : m;
 }
 
+// A query parameter's value as ClickHouse reads it: in its escaped text form (a backslash, tab, newline,
+// carriage return or NUL written as in TabSeparated), which the URL encoding then carries.
+std::string EscapeParam(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\0': out += "\\0"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
 // A row of the SELECT in Query(): the table's columns, times as unix nanoseconds in strings.
 absl::StatusOr<Annotation> FromClickHouseRow(std::string_view line) {
   Annotation a;
@@ -251,32 +269,32 @@ std::string ClickHouseSink::Describe() const {
   return fmt::format("{} (database {}, table {})", config_.url, config_.database, config_.table);
 }
 
-absl::Status ClickHouseSink::ErrorOf(const HttpResponse& r, std::string_view what) const {
+absl::Status ClickHouseSink::ErrorOf(const HttpResponse& r) const {
   const int code = ExceptionCode(r);
   const std::string message = ServerMessage(r);
   if (r.status == 401 || r.status == 403 || code == 516 || code == 192 || code == 193 || code == 497) {
     return absl::PermissionDeniedError(fmt::format(
-        "{}: ClickHouse at {} refused user '{}': {} (check CLICKHOUSE_USER and CLICKHOUSE_PASSWORD, and the user's "
+        "ClickHouse at {} refused user '{}': {} (check CLICKHOUSE_USER and CLICKHOUSE_PASSWORD, and the user's "
         "grants)",
-        what, config_.url, config_.user, message));
+        config_.url, config_.user, message));
   }
   if (code == 60) {
     return absl::FailedPreconditionError(fmt::format(
-        "{}: ClickHouse has no table {}.{}: run `otelrr annotations init` to create it ({})", what, config_.database,
+        "ClickHouse has no table {}.{}: run `otelrr annotations init` to create it ({})", config_.database,
         config_.table, message));
   }
   if (code == 81) {
     return absl::FailedPreconditionError(fmt::format(
-        "{}: ClickHouse has no database '{}': create it, or check CLICKHOUSE_DATABASE ({})", what, config_.database,
+        "ClickHouse has no database '{}': create it, or check CLICKHOUSE_DATABASE ({})", config_.database,
         message));
   }
   if (Retryable(r)) {
-    return absl::UnavailableError(fmt::format("{}: ClickHouse at {} stayed busy: {}", what, config_.url, message));
+    return absl::UnavailableError(fmt::format("ClickHouse at {} stayed busy: {}", config_.url, message));
   }
   if (code == 469 || code == 27 || code == 26 || code == 6 || code == 72 || code == 41 || code == 117 || code == 53) {
-    return absl::InvalidArgumentError(fmt::format("{}: ClickHouse refused the rows: {}", what, message));
+    return absl::InvalidArgumentError(fmt::format("ClickHouse refused the rows: {}", message));
   }
-  return absl::InternalError(fmt::format("{}: ClickHouse at {} answered: {}", what, config_.url, message));
+  return absl::InternalError(fmt::format("ClickHouse at {} answered: {}", config_.url, message));
 }
 
 absl::StatusOr<std::string> ClickHouseSink::Execute(std::string_view sql,
@@ -285,7 +303,7 @@ absl::StatusOr<std::string> ClickHouseSink::Execute(std::string_view sql,
   // The statement: in the body when there is no data, else in the URL (the body is the data).
   std::string url = fmt::format("{}/?database={}&date_time_input_format=best_effort&output_format_json_quote_64bit_integers=1",
                                 config_.url, UrlEncode(config_.database));
-  for (const auto& [name, value] : params) url += fmt::format("&param_{}={}", UrlEncode(name), UrlEncode(value));
+  for (const auto& [name, value] : params) url += fmt::format("&param_{}={}", UrlEncode(name), UrlEncode(EscapeParam(value)));
   std::string statement;
   if (body.empty()) {
     statement = std::string(sql);
@@ -310,7 +328,7 @@ absl::StatusOr<std::string> ClickHouseSink::Execute(std::string_view sql,
         "cannot reach ClickHouse at {}: {} (check --clickhouse or CLICKHOUSE_URL, and that the server runs)",
         config_.url, r.status().message()));
   }
-  if (r->status != 200) return ErrorOf(*r, "ClickHouse query failed");
+  if (r->status != 200) return ErrorOf(*r);
   return std::move(r->body);
 }
 

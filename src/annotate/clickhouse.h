@@ -79,7 +79,7 @@ class ClickHouseSink {
   std::string Describe() const;
 
  private:
-  absl::Status ErrorOf(const HttpResponse& response, std::string_view what) const;
+  absl::Status ErrorOf(const HttpResponse& response) const;
 
   const ClickHouseConfig config_;
   HttpClient client_;

@@ -11,6 +11,7 @@
 
 #include "capture/capture_service.h"
 #include "cli/commands.h"
+#include "cli/io.h"
 #include "cli/otlp_target.h"
 #include "cli/receivers.h"
 #include "cli/stop_signals.h"
@@ -44,7 +45,6 @@ struct CaptureFlags {
   double queue_mb = 256;
 };
 
-void Print(std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); }
 
 // A number from the environment, or `fallback`; a value that is not a positive number is an error.
 absl::StatusOr<double> EnvNumber(const char* name, double fallback) {

@@ -14,6 +14,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "annotate/clickhouse.h"
 #include "store/object_store.h"
 
 namespace otelrr::cli {
@@ -46,6 +47,16 @@ struct StoreFlag {
   std::string SpoolDir() const;
 };
 
+// --clickhouse URL (else CLICKHOUSE_URL...): the optional ClickHouse sink of annotations
+// (src/annotate/clickhouse.h).
+struct ClickHouseFlag {
+  std::string url;
+  // Adds --clickhouse to a command.
+  void AddTo(CLI::App* command);
+  // The sink the flag and environment select; nullptr when none is configured.
+  absl::StatusOr<std::unique_ptr<annotate::ClickHouseSink>> Open() const;
+};
+
 void AddConvertCommand(CLI::App& app, Handler* handler);
 void AddSessionsCommand(CLI::App& app, StoreFlag* store, Handler* handler);
 // otelrr seed: generate a deterministic session from a pattern (src/generate/generator.h).
@@ -56,6 +67,8 @@ void AddCaptureCommand(CLI::App& app, StoreFlag* store, Handler* handler);
 void AddServeCommand(CLI::App& app, StoreFlag* store, Handler* handler);
 // otelrr replay: send a session to an OTLP endpoint (src/replay/replay.h).
 void AddReplayCommand(CLI::App& app, StoreFlag* store, Handler* handler);
+// otelrr annotate SESSION --key ... and otelrr annotations init | list | sync (src/annotate/).
+void AddAnnotateCommands(CLI::App& app, StoreFlag* store, Handler* handler);
 // otelrr patterns [--json] | show NAME | check FILE...: the seed patterns (src/generate/pattern.h).
 void AddPatternsCommand(CLI::App& app, Handler* handler);
 

@@ -9,6 +9,8 @@
 
 namespace otelrr::cli {
 
+void Print(std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); }
+
 absl::StatusOr<std::string> ReadInput(const std::string& path) {
   std::FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
   if (f == nullptr) {

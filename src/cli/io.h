@@ -21,6 +21,8 @@
 namespace otelrr::cli {
 
 absl::StatusOr<std::string> ReadInput(const std::string& path);
+// Writes `s` to standard output as it is.
+void Print(std::string_view s);
 
 class OutputFile {
  public:

@@ -41,6 +41,7 @@ Examples:
   otelrr sessions verify SESSION_ID            check a session end to end
   otelrr sessions export SESSION_ID --out x.jsonl
   otelrr convert --signal traces --from json --to protobuf in.json out.pb
+  otelrr annotate SESSION_ID --key human.verdict --from +10s --to +20s --value '"slow"'
   otelrr patterns                              the seed patterns; 'patterns check FILE' checks yours
 Run 'otelrr COMMAND --help' for a command's flags.)");
 
@@ -51,6 +52,7 @@ Run 'otelrr COMMAND --help' for a command's flags.)");
   AddCaptureCommand(app, &store, &handler);
   AddServeCommand(app, &store, &handler);
   AddReplayCommand(app, &store, &handler);
+  AddAnnotateCommands(app, &store, &handler);
   AddConvertCommand(app, &handler);
   AddPatternsCommand(app, &handler);
 

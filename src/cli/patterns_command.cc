@@ -24,7 +24,6 @@ struct PatternsFlags {
   std::vector<std::string> files;
 };
 
-void Print(std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); }
 
 double TotalShare(const Pattern& p) {
   double total = 0;

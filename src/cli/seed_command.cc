@@ -47,7 +47,6 @@ struct SeedFlags {
   bool pattern_given = false;
 };
 
-void Print(std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); }
 
 // A progress bar on standard error, redrawn at most ten times a second.
 class ProgressBar {

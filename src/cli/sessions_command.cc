@@ -79,7 +79,6 @@ std::string FormatBytes(uint64_t n) {
 
 std::string_view Plural(uint64_t n, std::string_view one, std::string_view many) { return n == 1 ? one : many; }
 
-void Print(std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); }
 
 int RunList(const StoreFlag& store_flag, const SessionsFlags& f) {
   return WithSessions(store_flag, StoreFlag::Access::kRead, "", [&](SessionStore* sessions, const absl::Status& missing) {
