@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <deque>
 #include <future>
 #include <thread>
@@ -145,7 +148,54 @@ class CaptureService::Active {
 
   bool ended_by_itself() const { return ended_by_itself_; }
 
+  // See CaptureService::MarkPhase. Returns the phases after the mark, and in *ended the one it ended.
+  absl::StatusOr<std::vector<session::Phase>> MarkPhase(std::string name, std::vector<std::string> flags,
+                                                        uint64_t now, std::optional<session::Phase>* ended) {
+    std::vector<session::Phase> phases;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stop_) return absl::NotFoundError(fmt::format("capture '{}' is stopping", id_));
+      for (const session::Phase& p : phases_) {
+        if (!name.empty() && p.name == name) {
+          return absl::InvalidArgumentError(fmt::format(
+              "capture '{}' already had the phase '{}': give each phase of a capture its own name", id_, name));
+        }
+      }
+      if (!phases_.empty() && !phases_.back().end_time_unix_nano) {
+        phases_.back().end_time_unix_nano = std::max(now, phases_.back().start_time_unix_nano);
+        *ended = phases_.back();
+      }
+      if (!name.empty()) {
+        std::vector<std::string> all = config_.enabled_flags;
+        for (std::string& f : flags) {
+          if (std::find(all.begin(), all.end(), f) == all.end()) all.push_back(std::move(f));
+        }
+        phases_.push_back({.name = name,
+                           .annotation_key = fmt::format("{}{}", annotate::kPhaseKeyPrefix, name),
+                           .start_time_unix_nano = now,
+                           .flags = std::move(all)});
+      }
+      phases_changed_ = true;
+      phases = phases_;
+    }
+    cv_.notify_all();
+    return phases;
+  }
+
  private:
+  // Hands the phases marked since the last call to the writer's metadata (the capture's thread only).
+  void TakePhases(bool closing) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closing && !phases_.empty() && !phases_.back().end_time_unix_nano) {
+      phases_.back().end_time_unix_nano =
+          std::max(service_.clock().WallNowUnixNano() / 1'000'000 * 1'000'000, phases_.back().start_time_unix_nano);
+      phases_changed_ = true;
+    }
+    if (!phases_changed_) return;
+    writer_->metadata().phases = phases_;
+    phases_changed_ = false;
+  }
+
   void Run() {
     Clock& clock = service_.clock();
     const Clock::TimePoint start = clock.Now();
@@ -162,10 +212,11 @@ class CaptureService::Active {
       {
         std::unique_lock<std::mutex> lock(mu_);
         auto wake = deadline ? std::min(*deadline, next_save) : next_save;
-        clock.WaitUntil(lock, cv_, wake, [&] { return stop_ || !queue_.empty(); });
+        clock.WaitUntil(lock, cv_, wake, [&] { return stop_ || !queue_.empty() || phases_changed_; });
         batch.swap(queue_);
         stopping = stop_;
       }
+      TakePhases(/*closing=*/false);
       size_t batch_bytes = Record(batch);
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -205,11 +256,13 @@ class CaptureService::Active {
       status = stop_status_;
       reason = stop_reason_;
     }
+    TakePhases(/*closing=*/true);
     (void)writer_->Close(status, std::move(reason));  // a write error marks the session failed itself
     {
       std::lock_guard<std::mutex> lock(snapshot_mu_);
       snapshot_ = writer_->metadata();
     }
+    service_.WritePhaseAnnotations(id_, writer_->metadata().phases);
     if (ended_by_itself_) service_.ActiveEnded(this);
   }
 
@@ -277,6 +330,8 @@ class CaptureService::Active {
   std::deque<Pending> queue_;
   size_t queued_bytes_ = 0;  // queued or being recorded
   bool stop_ = false;
+  std::vector<session::Phase> phases_;  // marked so far (MarkPhase)
+  bool phases_changed_ = false;         // since the thread last took them
   session::SessionStatus stop_status_ = session::SessionStatus::kCompleted;
   std::string stop_reason_;
   bool ended_by_itself_ = false;  // written and read by the thread only
@@ -320,6 +375,49 @@ void CaptureService::ActiveEnded(Active* active) {
     }
   }
   if (on_ended_) on_ended_(active->Snapshot());
+}
+
+absl::StatusOr<std::vector<session::Phase>> CaptureService::MarkPhase(std::string_view session_id, std::string name,
+                                                                       std::vector<std::string> flags) {
+  if (!name.empty()) {
+    annotate::Annotation probe = annotate::PhaseAnnotation(session_id, name, fmt::format("{}{}", annotate::kPhaseKeyPrefix, name),
+                                                           1, std::nullopt, flags, "otelrr capture");
+    bool simple = std::all_of(name.begin(), name.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    });
+    if (!simple || name.size() > 128) {
+      return absl::InvalidArgumentError(fmt::format(
+          "phase name '{}' must be 1 to 128 letters, digits, '-', '_' and '.' (it becomes the key test.phase.<name>)", name));
+    }
+    if (absl::Status s = annotate::Validate(probe); !s.ok()) return s;
+  }
+  std::shared_ptr<Active> a = CurrentActive();
+  if (!a || a->id() != session_id) {
+    return absl::NotFoundError(a ? fmt::format("'{}' is not being captured (the active capture is '{}')", session_id, a->id())
+                                 : fmt::format("'{}' is not being captured: no capture is active", session_id));
+  }
+  std::optional<session::Phase> ended;
+    // Millisecond precision, as metadata.json keeps phase times (the phase's annotation id derives from its start).
+  const uint64_t now = clock().WallNowUnixNano() / 1'000'000 * 1'000'000;
+  absl::StatusOr<std::vector<session::Phase>> phases = a->MarkPhase(std::move(name), std::move(flags), now, &ended);
+  if (phases.ok() && ended) WritePhaseAnnotations(a->id(), {*ended});
+  return phases;
+}
+
+void CaptureService::WritePhaseAnnotations(const std::string& session_id, const std::vector<session::Phase>& phases) {
+  if (options_.annotations == nullptr || phases.empty()) return;
+  std::vector<annotate::Annotation> annotations;
+  for (const session::Phase& p : phases) {
+    if (!p.end_time_unix_nano) continue;
+    annotations.push_back(annotate::PhaseAnnotation(session_id, p.name, p.annotation_key, p.start_time_unix_nano,
+                                                    p.end_time_unix_nano, p.flags, "otelrr capture"));
+  }
+  absl::StatusOr<std::vector<annotate::Annotation>> added =
+      options_.annotations->Add(session_id, std::move(annotations), "otelrr capture");
+  if (!added.ok()) {
+    std::fprintf(stderr, "otelrr: the phases of capture %s: %s\n", session_id.c_str(),
+                 std::string(added.status().message()).c_str());
+  }
 }
 
 std::optional<std::string> CaptureService::ActiveCapture() {

@@ -40,6 +40,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "annotate/annotation_service.h"
 #include "common/clock.h"
 #include "net/export_handler.h"
 #include "net/otlp_exporter.h"
@@ -83,6 +84,10 @@ struct CaptureServiceOptions {
   // refused request are recorded once, when one gets through. Recording problems never change that
   // answer; forwarding problems are the answer (and counted). Not owned; must outlive the service.
   net::OtlpExporter* forward = nullptr;
+  // Where the phases marked during a capture (MarkPhase) are written as test.phase.* annotations, each
+  // once it has ended (kept with the session, and in ClickHouse when the service has a sink). Null:
+  // phases are only in metadata.json. Not owned; must outlive the service.
+  annotate::AnnotationService* annotations = nullptr;
   Clock* clock = nullptr;  // arrival times of CaptureOtlpData, ids, limits; default RealClock()
 };
 
@@ -126,6 +131,15 @@ class CaptureService : public net::ExportHandler {
   absl::StatusOr<session::SessionMetadata> GetCaptureStatus(std::string_view session_id);
   // Every capture session in the store (the active one with live counts), sorted by id.
   absl::StatusOr<std::vector<session::SessionMetadata>> ListCaptureSessions();
+  // Marks the start of phase `name` in the active capture `session_id` now, ending the phase before it;
+  // with an empty name, only ends the current phase. A phase's flags are the capture's enabled flags
+  // plus `flags`. Each phase is kept in metadata.json (phases) and, once ended, written as the
+  // annotation test.phase.<name> (options.annotations); the phase open at the end of the capture ends
+  // with it. Returns the capture's phases as they stand. NotFound when `session_id` is not the active
+  // capture; InvalidArgument for a name that is not a simple name (letters, digits, '-', '_', '.') or
+  // that an earlier phase of the capture has.
+  absl::StatusOr<std::vector<session::Phase>> MarkPhase(std::string_view session_id, std::string name,
+                                                        std::vector<std::string> flags = {});
   // The id of the active capture, if any.
   std::optional<std::string> ActiveCapture();
   // captureOTLPData: records one protobuf request into the active capture `session_id` and returns
@@ -149,6 +163,8 @@ class CaptureService : public net::ExportHandler {
   void Count(otlp::Signal signal, size_t stat);
   // An Active's thread reports that its capture ended by itself.
   void ActiveEnded(Active* active);
+  // Writes the ended phases of a capture as annotations (options_.annotations); errors are reported, not returned.
+  void WritePhaseAnnotations(const std::string& session_id, const std::vector<session::Phase>& phases);
 
   session::SessionStore& sessions_;
   const CaptureServiceOptions options_;

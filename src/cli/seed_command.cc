@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "annotate/annotation_service.h"
 #include "cli/commands.h"
 #include "cli/io.h"
 #include "cli/otlp_target.h"
@@ -45,6 +46,7 @@ struct SeedFlags {
   bool duration_given = false;
   bool rate_given = false;
   bool pattern_given = false;
+  ClickHouseFlag clickhouse;
 };
 
 
@@ -142,6 +144,9 @@ int RunSeed(const StoreFlag& store_flag, const SeedFlags& f) {
     return UsageError("--endpoint is for --live: without it the seed only writes the session");
   }
 
+  absl::StatusOr<std::unique_ptr<annotate::ClickHouseSink>> sink = f.clickhouse.Open();
+  if (!sink.ok()) return UsageError(sink.status());
+
   StopSignals stop;
   absl::StatusOr<std::unique_ptr<store::ObjectStore>> store = store_flag.Open(StoreFlag::Access::kWrite, "seed");
   if (!store.ok()) return Fail(store.status());
@@ -160,6 +165,17 @@ int RunSeed(const StoreFlag& store_flag, const SeedFlags& f) {
       return kExitInterrupted;
     }
     return Fail(r.status());
+  }
+  // The phase annotations also go to ClickHouse when it is configured (they are kept with the session either way).
+  std::optional<annotate::SyncReport> synced;
+  if (*sink != nullptr) {
+    absl::StatusOr<annotate::SyncReport> sync = annotate::AnnotationService(sessions, sink->get()).Sync(r->session_id);
+    if (!sync.ok()) {
+      return Fail(fmt::format("session {} is complete, but its annotations could not be written to ClickHouse: {} "
+                              "(they are kept with the session: `otelrr annotations sync {}` sends them later)",
+                              r->session_id, sync.status().message(), r->session_id));
+    }
+    synced = *sync;
   }
   std::optional<replay::ReplayReport> sent;
   ReplayConsole console("seed", f.json);
@@ -205,6 +221,7 @@ int RunSeed(const StoreFlag& store_flag, const SeedFlags& f) {
       w.EndObject();
     }
     w.EndArray();
+    if (synced) w.Field("annotationsInClickHouse", synced->kept);
     if (sent) {
       w.Key("live");
       w.BeginObject();
@@ -227,6 +244,7 @@ int RunSeed(const StoreFlag& store_flag, const SeedFlags& f) {
                       p.flags.empty() ? "" : ", flags: ", fmt::join(p.flags, ", ")));
   }
   Print(fmt::format("   Storage: {}\n", r->storage));
+  if (synced) Print(fmt::format("   Annotations: {} in ClickHouse {}\n", synced->kept, (*sink)->Describe()));
   if (sent) {
     absl::Status delivered = replay::DeliveryStatus(*sent);
     if (stop.signal() != 0) {
@@ -260,6 +278,7 @@ void AddSeedCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   cmd->add_option("--signals", f->signals, "signals to write (default: traces,metrics,logs)")->delimiter(',');
   cmd->add_option("--preset", f->preset, "quick (10 s) or basic (30 s) of basic-topology at 10 traces/s")
       ->check(CLI::IsMember({"quick", "basic"}));
+  f->clickhouse.AddTo(cmd);
   AddStoreOption(cmd, store);
   cmd->add_flag("--json", f->json, "print the result as one JSON object");
   cmd->add_flag("--live", f->live, "also send the data to --endpoint in real time, as a 1x replay of the session");

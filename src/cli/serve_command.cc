@@ -24,6 +24,7 @@ struct ServeFlags {
   std::string api = "127.0.0.1:8080";
   std::string api_token;
   std::string forward;
+  ClickHouseFlag clickhouse;
 };
 
 int RunServe(const StoreFlag& store_flag, const ServeFlags& f) {
@@ -38,15 +39,19 @@ int RunServe(const StoreFlag& store_flag, const ServeFlags& f) {
   absl::StatusOr<std::unique_ptr<net::OtlpExporter>> opened = OpenForward(f.forward);
   if (!opened.ok()) return UsageError(opened.status());
   std::unique_ptr<net::OtlpExporter> forward = std::move(*opened);
+  absl::StatusOr<std::unique_ptr<annotate::ClickHouseSink>> sink = f.clickhouse.Open();
+  if (!sink.ok()) return UsageError(sink.status());
 
   absl::StatusOr<std::unique_ptr<store::ObjectStore>> store = store_flag.Open(StoreFlag::Access::kCapture, "serve");
   if (!store.ok()) return Fail(store.status());
   session::SessionStore sessions(**store);
-  capture::CaptureService service(sessions, {.compression_threads = 1, .forward = forward.get()});
+  annotate::AnnotationService annotations(sessions, sink->get());
+  capture::CaptureService service(sessions,
+                                  {.compression_threads = 1, .forward = forward.get(), .annotations = &annotations});
   absl::StatusOr<Receivers> receivers = StartReceivers(service, f.receivers);
   if (!receivers.ok()) return Fail(receivers.status());
   replay::ReplayService replays(sessions);
-  server::ControlApi api(service, replays, sessions, {.token = token});
+  server::ControlApi api(service, replays, sessions, {.token = token, .annotations = &annotations});
   absl::StatusOr<std::unique_ptr<net::HttpServer>> api_server = net::HttpServer::Start(
       {.address = f.api, .threads = 1, .max_body_bytes = 1 << 20}, api);
   if (!api_server.ok()) {
@@ -82,6 +87,7 @@ void AddServeCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   cmd->add_option("--api", f->api, "control API listen address (default: 127.0.0.1:8080; port 0 picks one)");
   cmd->add_option("--api-token", f->api_token, "require Authorization: Bearer <token> on the API (default: $OTELRR_API_TOKEN)");
   cmd->add_option("--forward", f->forward, "tee: also send every request to this OTLP endpoint (http:// or grpc://)");
+  f->clickhouse.AddTo(cmd);
   AddStoreOption(cmd, store);
   cmd->add_option("--spool", store->spool,
                   "with an s3:// store: the local directory files are written to (and synced) before they are "
@@ -90,8 +96,12 @@ void AddServeCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   POST   /api/captures              start a capture; body: a CaptureConfig (docs/CONCEPTS.md)
   POST   /api/captures/{id}/stop    stop it; returns the final metadata
   GET    /api/captures[/{id}]       captures, with live counts while active
+  POST   /api/captures/{id}/phase   {"name": "failure", "flags": [...]} starts a phase now (ending the
+                                    one before); {"end": true} ends it
   GET    /api/sessions[/{id}]       sessions
   DELETE /api/sessions/{id}         delete a session (not while it is captured)
+  GET    /api/sessions/{id}/annotations[?key=PREFIX]
+  POST   /api/sessions/{id}/annotations   an annotation, or an array (docs/ANNOTATIONS.md)
   POST   /api/replays               start a replay; body: an OrchestratorConfig (docs/CONCEPTS.md)
   GET    /api/replays[/{id}]        replays, with processed/total records, rate and lag
   GET    /api/replays/available     the sessions a replay can use

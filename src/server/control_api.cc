@@ -4,10 +4,10 @@
 
 #include <cctype>
 
+#include "common/json_fields.h"
 #include "common/json_writer.h"
 #include "common/status.h"
 #include "replay/report_json.h"
-#include "common/json_fields.h"
 #include "session/session_id.h"
 
 namespace otelrr::server {
@@ -79,6 +79,33 @@ bool Matches(std::string_view pattern, const std::vector<std::string_view>& path
     }
   }
   return true;
+}
+
+// The value of `name` in the query string of `target` ("/x?key=test.phase.&a=b"), percent-decoded; "" when absent.
+std::string QueryParameter(std::string_view target, std::string_view name) {
+  const size_t q = target.find('?');
+  if (q == std::string_view::npos) return "";
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query.remove_prefix(amp == std::string_view::npos ? query.size() : amp + 1);
+    const size_t eq = pair.find('=');
+    if (pair.substr(0, eq) != name) continue;
+    std::string value;
+    std::string_view raw = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    for (size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] == '%' && i + 2 < raw.size() && std::isxdigit(static_cast<unsigned char>(raw[i + 1])) &&
+          std::isxdigit(static_cast<unsigned char>(raw[i + 2]))) {
+        value.push_back(static_cast<char>(std::stoi(std::string(raw.substr(i + 1, 2)), nullptr, 16)));
+        i += 2;
+      } else {
+        value.push_back(raw[i] == '+' ? ' ' : raw[i]);
+      }
+    }
+    return value;
+  }
+  return "";
 }
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
@@ -186,6 +213,40 @@ std::string ReplayStatusJson(const replay::ReplayStatus& r) {
   return w.Take();
 }
 
+absl::StatusOr<std::vector<annotate::Annotation>> ParseAnnotations(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(json);
+  simdjson::dom::element root;
+  if (auto err = parser.parse(padded).get(root); err) {
+    return absl::InvalidArgumentError(fmt::format("the body is not valid JSON: {}", simdjson::error_message(err)));
+  }
+  simdjson::dom::array list;
+  simdjson::dom::object object;
+  if (!root.get(object) && object.size() == 1 && !object["annotations"].get(list)) {
+    // {"annotations": [...]}
+  } else if (root.get(list)) {
+    std::vector<annotate::Annotation> out;
+    absl::StatusOr<annotate::Annotation> a = annotate::FromJsonLine(json);
+    if (!a.ok()) return a.status();
+    out.push_back(*std::move(a));
+    return out;
+  }
+  if (list.size() > kMaxAnnotationsPerRequest) {
+    return absl::InvalidArgumentError(fmt::format("{} annotations in one request: send at most {} at a time",
+                                                  list.size(), kMaxAnnotationsPerRequest));
+  }
+  std::vector<annotate::Annotation> out;
+  size_t i = 0;
+  for (simdjson::dom::element e : list) {
+    absl::StatusOr<annotate::Annotation> a = annotate::FromJsonLine(simdjson::minify(e));
+    if (!a.ok()) return Prefixed(a.status(), fmt::format("annotation {}", i));
+    out.push_back(*std::move(a));
+    ++i;
+  }
+  if (out.empty()) return absl::InvalidArgumentError("no annotations in the body");
+  return out;
+}
+
 const std::vector<ControlApi::Route>& ControlApi::Routes() {
   static const std::vector<Route> routes = {
       {"GET", "/api/captures", &ControlApi::ListCaptures},
@@ -195,6 +256,9 @@ const std::vector<ControlApi::Route>& ControlApi::Routes() {
       {"GET", "/api/sessions", &ControlApi::ListSessions},
       {"GET", "/api/sessions/{id}", &ControlApi::GetSession},
       {"DELETE", "/api/sessions/{id}", &ControlApi::DeleteSession},
+      {"POST", "/api/captures/{id}/phase", &ControlApi::MarkPhase, /*waits=*/true},
+      {"GET", "/api/sessions/{id}/annotations", &ControlApi::ListAnnotations, /*waits=*/true},
+      {"POST", "/api/sessions/{id}/annotations", &ControlApi::AddAnnotations, /*waits=*/true},
       {"GET", "/api/replays", &ControlApi::ListReplays},
       {"POST", "/api/replays", &ControlApi::StartReplay},
       {"GET", "/api/replays/available", &ControlApi::ListAvailable},
@@ -289,6 +353,62 @@ net::HttpResponse ControlApi::DeleteSession(const net::HttpRequest&, std::string
   }
   if (absl::Status s = sessions_.Delete(id); !s.ok()) return Error(s);
   return {.status = 204};
+}
+
+net::HttpResponse AnnotationList(int status, const std::vector<annotate::Annotation>& list, std::string_view prefix = "") {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("annotations");
+  w.BeginArray();
+  for (const annotate::Annotation& a : list) {
+    if (a.annotation_key.starts_with(prefix)) annotate::WriteJson(a, &w);
+  }
+  w.EndArray();
+  w.EndObject();
+  return Json(status, w.Take());
+}
+
+net::HttpResponse ControlApi::MarkPhase(const net::HttpRequest& request, std::string_view id) {
+  if (absl::Status s = session::ValidateSessionId(id); !s.ok()) return Error(s);
+  std::string name;
+  std::vector<std::string> flags;
+  bool end = false;
+  absl::Status s = ReadJsonObject(request.body, "a phase mark",
+                                  {{"name", StringInto(&name)}, {"flags", StringsInto(&flags)}, {"end", BoolInto(&end)}});
+  if (!s.ok()) return Error(s);
+  if (end == !name.empty()) {
+    return Error(400, "give the phase that starts now ({\"name\": \"failure\"}), or {\"end\": true} to end the current one");
+  }
+  absl::StatusOr<std::vector<session::Phase>> phases = capture_.MarkPhase(id, name, std::move(flags));
+  if (!phases.ok()) return Error(phases.status());
+  JsonWriter w;
+  w.BeginObject();
+  w.Field("sessionId", id);
+  w.Key("phases");
+  w.BeginArray();
+  for (const session::Phase& p : *phases) p.WriteJson(&w);
+  w.EndArray();
+  w.EndObject();
+  return Json(200, w.Take());
+}
+
+net::HttpResponse ControlApi::ListAnnotations(const net::HttpRequest& request, std::string_view id) {
+  if (options_.annotations == nullptr) return Error(503, "annotations are not available on this server");
+  if (absl::Status s = session::ValidateSessionId(id); !s.ok()) return Error(s);
+  absl::StatusOr<std::vector<annotate::Annotation>> list = options_.annotations->List(id);
+  if (!list.ok()) return Error(list.status());
+  return AnnotationList(200, *list, QueryParameter(request.target, "key"));
+}
+
+net::HttpResponse ControlApi::AddAnnotations(const net::HttpRequest& request, std::string_view id) {
+  if (options_.annotations == nullptr) return Error(503, "annotations are not available on this server");
+  if (absl::Status s = session::ValidateSessionId(id); !s.ok()) return Error(s);
+  absl::StatusOr<std::vector<annotate::Annotation>> parsed = ParseAnnotations(request.body);
+  if (!parsed.ok()) return Error(parsed.status());
+  absl::StatusOr<std::vector<annotate::Annotation>> added =
+      options_.annotations->Add(id, std::move(*parsed), "otelrr serve");
+  if (!added.ok()) return Error(added.status());
+  return AnnotationList(201, *added);
 }
 
 net::HttpResponse ControlApi::ListReplays(const net::HttpRequest&, std::string_view) {

@@ -5,9 +5,14 @@
 //   POST   /api/captures/{id}/stop                                       -> 200, the final metadata
 //   GET    /api/captures/{id}         live counts while active          -> 200
 //   GET    /api/captures              every capture session             -> 200, {"captures": [...]}
+//   POST   /api/captures/{id}/phase   body: {"name", "flags"} or {"end": true}: marks the start of a phase
+//                                     (ending the one before) or ends it -> 200, {"phases": [...]}
 //   GET    /api/sessions              every session                     -> 200, {"sessions": [...]}
 //   GET    /api/sessions/{id}                                            -> 200
 //   DELETE /api/sessions/{id}         not while it is being written      -> 204
+//   GET    /api/sessions/{id}/annotations[?key=PREFIX]                  -> 200, {"annotations": [...]}
+//   POST   /api/sessions/{id}/annotations  body: an annotation, an array of them, or {"annotations": [...]}
+//                                     (docs/ANNOTATIONS.md)             -> 201, {"annotations": [as stored]}
 //   POST   /api/replays               body: an OrchestratorConfig        -> 201, the replay's status
 //   GET    /api/replays[/{id}]        processed and total records, rate, lag, counts
 //   GET    /api/replays/available     the sessions a replay can use      -> 200, {"sessions": [...]}
@@ -29,6 +34,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "annotate/annotation_service.h"
 #include "capture/capture_service.h"
 #include "common/task_group.h"
 #include "net/http_server.h"
@@ -39,6 +45,8 @@ namespace otelrr::server {
 
 struct ControlApiOptions {
   std::string token = {};  // empty: no token required
+  // The annotations routes answer 503 without it. Not owned.
+  annotate::AnnotationService* annotations = nullptr;
 };
 
 class ControlApi : public net::HttpHandler {
@@ -67,6 +75,9 @@ class ControlApi : public net::HttpHandler {
   net::HttpResponse ListSessions(const net::HttpRequest&, std::string_view);
   net::HttpResponse GetSession(const net::HttpRequest&, std::string_view id);
   net::HttpResponse DeleteSession(const net::HttpRequest&, std::string_view id);
+  net::HttpResponse MarkPhase(const net::HttpRequest& request, std::string_view id);
+  net::HttpResponse ListAnnotations(const net::HttpRequest& request, std::string_view id);
+  net::HttpResponse AddAnnotations(const net::HttpRequest& request, std::string_view id);
   net::HttpResponse ListReplays(const net::HttpRequest&, std::string_view);
   net::HttpResponse StartReplay(const net::HttpRequest& request, std::string_view);
   net::HttpResponse ListAvailable(const net::HttpRequest&, std::string_view);
@@ -90,6 +101,10 @@ absl::StatusOr<capture::CaptureConfig> ParseCaptureConfig(std::string_view json)
 // protocol, compression, services (or filterServices), headers and rewriteIds; targetEndpoint is required
 // and must be an OTLP URL.
 absl::StatusOr<replay::ReplayRequest> ParseReplayRequest(std::string_view json);
+// Parses the body of POST /api/sessions/{id}/annotations: one annotation object (annotation.h's JSON
+// form), a JSON array of them, or {"annotations": [...]}; at most kMaxAnnotationsPerRequest.
+inline constexpr size_t kMaxAnnotationsPerRequest = 10'000;
+absl::StatusOr<std::vector<annotate::Annotation>> ParseAnnotations(std::string_view json);
 // The status of a replay as the API answers it: replayId, status, error, recordsPerSecond and the
 // report's fields (replay/report_json.h).
 std::string ReplayStatusJson(const replay::ReplayStatus& status);

@@ -260,6 +260,16 @@ bool ParseSessionStatus(std::string_view name, SessionStatus* status) {
   return false;
 }
 
+void Phase::WriteJson(JsonWriter* w) const {
+  w->BeginObject();
+  w->Field("name", name);
+  w->Field("annotationKey", annotation_key);
+  w->Field("startTime", FormatRfc3339(start_time_unix_nano));
+  if (end_time_unix_nano) w->Field("endTime", FormatRfc3339(*end_time_unix_nano));
+  w->StringArray("flags", flags);
+  w->EndObject();
+}
+
 std::string SessionPrefix(std::string_view session_id) { return fmt::format("sessions/{}/", session_id); }
 
 std::string SessionMetadata::ToJson(bool pretty) const {
@@ -313,15 +323,7 @@ void SessionMetadata::WriteJson(JsonWriter* writer) const {
   }
   w.Key("phases");
   w.BeginArray();
-  for (const Phase& p : phases) {
-    w.BeginObject();
-    w.Field("name", p.name);
-    w.Field("annotationKey", p.annotation_key);
-    w.Field("startTime", FormatRfc3339Millis(p.start_time_unix_nano));
-    if (p.end_time_unix_nano) w.Field("endTime", FormatRfc3339Millis(*p.end_time_unix_nano));
-    w.StringArray("flags", p.flags);
-    w.EndObject();
-  }
+  for (const Phase& p : phases) p.WriteJson(&w);
   w.EndArray();
   if (!generator_json.empty()) {
     w.Key("generator");

@@ -59,6 +59,8 @@ struct Phase {
   uint64_t start_time_unix_nano = 0;
   std::optional<uint64_t> end_time_unix_nano = {};
   std::vector<std::string> flags = {};
+  // Its object in metadata.json (times exact: 3, 6 or 9 fraction digits).
+  void WriteJson(JsonWriter* w) const;
   bool operator==(const Phase&) const = default;
 };
 
