@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/io.h"
 #include "cli/otlp_target.h"
+#include "cli/retention_flags.h"
 #include "common/json_writer.h"
 #include "common/status.h"
 #include "fmt/format.h"
@@ -32,6 +33,7 @@ struct SessionsFlags {
   std::vector<std::string> files;
   std::string signal;
   std::string description;
+  std::optional<int64_t> retention_days;
   // export
   std::string out;
   std::vector<std::string> signals;
@@ -202,7 +204,7 @@ int RunDelete(const StoreFlag& store_flag, const SessionsFlags& f) {
 }
 
 int RunImport(const StoreFlag& store_flag, const SessionsFlags& f) {
-  session::ImportOptions options{.session_id = f.id, .description = f.description};
+  session::ImportOptions options{.session_id = f.id, .description = f.description, .retention_days = f.retention_days};
   if (!f.type.empty() && !session::ParseSessionType(f.type, &options.session_type)) {
     return UsageError("--type must be seed, capture or training");
   }
@@ -383,6 +385,7 @@ Examples:
   import->add_option("--signal", f->signal, "signal of protobuf input when it cannot be detected")
       ->check(CLI::IsMember({"traces", "metrics", "logs"}));
   import->add_option("--description", f->description, "human-readable description");
+  AddRetentionDaysFlag(import, &f->retention_days);
   import->add_flag("--json", f->json, "print the result as JSON");
   import->footer(R"(Formats (detected from the content; gzip or zstd compressed files too):
   OTLP JSON Lines (one TracesData/MetricsData/LogsData per line: the OpenTelemetry file exporter),

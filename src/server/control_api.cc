@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <cmath>
 
 #include "common/json_writer.h"
 #include "common/status.h"
 #include "replay/report_json.h"
 #include "server/internal/json_body.h"
+#include "session/retention.h"
 #include "session/session_id.h"
 
 namespace otelrr::server {
@@ -87,6 +89,23 @@ bool Matches(std::string_view pattern, const std::vector<std::string_view>& path
   return true;
 }
 
+// A whole number of days for a retention (null: none of its own).
+internal::FieldReader WholeDaysInto(std::optional<int64_t>* out) {
+  return [out](std::string_view key, simdjson::dom::element v) {
+    if (v.is_null()) {
+      out->reset();
+      return absl::OkStatus();
+    }
+    double days = 0;
+    if (v.get(days) || days != std::floor(days) || days < 1 || days > session::kMaxRetentionDays) {
+      return absl::InvalidArgumentError(
+          fmt::format("{} must be a whole number of days from 1 to {}, or null", key, session::kMaxRetentionDays));
+    }
+    *out = static_cast<int64_t>(days);
+    return absl::OkStatus();
+  };
+}
+
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   unsigned char diff = 0;
@@ -123,6 +142,7 @@ absl::StatusOr<capture::CaptureConfig> ParseCaptureConfig(std::string_view json)
                                                 {"maxSizeMB", OptionalNumberInto(&c.max_size_mb)},
                                                 {"maxDurationMinutes", OptionalNumberInto(&c.max_duration_minutes)},
                                                 {"fsync", BoolInto(&c.fsync)},
+                                                {"retentionDays", WholeDaysInto(&c.retention_days)},
                                             });
   if (!s.ok()) return s;
   c.created_by = "otelrr serve";

@@ -9,8 +9,10 @@
 #include <future>
 #include <thread>
 
+#include "fmt/format.h"
 #include "net/testing/fake_exporter.h"
 #include "session/testing/fixture.h"
+#include "session/time_format.h"
 
 namespace otelrr::server {
 namespace {
@@ -131,6 +133,27 @@ TEST_F(ControlApiTest, ACaptureIsCreatedByServeWithOrWithoutABody) {
     EXPECT_EQ(stopped.status, 200) << stopped.body;
     EXPECT_EQ(StatusOf(stopped), "completed");
   }
+}
+
+TEST_F(ControlApiTest, ACaptureMayCarryItsRetentionInWholeDays) {
+  net::HttpResponse r = Call("POST", "/api/captures", R"({"sessionId": "kept", "retentionDays": 30})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  simdjson::dom::parser parser;
+  simdjson::dom::element m = parser.parse(r.body);
+  absl::StatusOr<uint64_t> start = session::ParseRfc3339(std::string_view(m["startTime"]));
+  absl::StatusOr<uint64_t> expires = session::ParseRfc3339(std::string_view(m["expiresAt"]));
+  ASSERT_TRUE(start.ok() && expires.ok()) << r.body;
+  EXPECT_EQ(*expires - *start, 30 * 24 * 3600 * 1'000'000'000ull);
+  ASSERT_EQ(Call("POST", "/api/captures/kept/stop").status, 200);
+  EXPECT_EQ(sessions_->Load("kept")->expires_at_unix_nano, *expires);
+  for (std::string_view bad : {"1.5", "0", "36501", "\"30\""}) {
+    r = Call("POST", "/api/captures", fmt::format(R"({{"retentionDays": {}}})", bad));
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_EQ(ErrorOf(r), "retentionDays must be a whole number of days from 1 to 36500, or null") << bad;
+  }
+  capture::CaptureConfig config{.retention_days = 0};
+  EXPECT_EQ(capture::ValidateCaptureConfig(config).message(),
+            "a retention of 0 days is not allowed: keep a session 1 to 36500 days");
 }
 
 TEST_F(ControlApiTest, ASessionBeingCapturedCannotBeDeleted) {

@@ -271,7 +271,7 @@ class Pruner {
 absl::Status ValidateRetentionDays(int64_t days) {
   if (days >= 1 && days <= kMaxRetentionDays) return absl::OkStatus();
   return absl::InvalidArgumentError(fmt::format(
-      "a retention of {} days is not allowed: keep a session 1 to {} days (or forever)", days, kMaxRetentionDays));
+      "a retention of {} days is not allowed: keep a session 1 to {} days", days, kMaxRetentionDays));
 }
 
 std::optional<uint64_t> ExpiryAfterDays(uint64_t now_unix_nano, std::optional<int64_t> days) {

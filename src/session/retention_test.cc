@@ -144,7 +144,7 @@ TEST_F(RetentionTest, RetentionDaysAndExpiry) {
   EXPECT_TRUE(ValidateRetentionDays(36500).ok());
   for (int64_t bad : {0, -3, 36501}) {
     EXPECT_EQ(ValidateRetentionDays(bad).message(),
-              fmt::format("a retention of {} days is not allowed: keep a session 1 to 36500 days (or forever)", bad));
+              fmt::format("a retention of {} days is not allowed: keep a session 1 to 36500 days", bad));
   }
   // To the millisecond, as metadata.json writes it: the expiry reads back exactly.
   EXPECT_EQ(ExpiryAfterDays(kT0 + 456'789, 30), kT0 + 30 * kDay);
