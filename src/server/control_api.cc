@@ -226,6 +226,7 @@ const std::vector<ControlApi::Route>& ControlApi::Routes() {
       {"GET", "/api/replays/available", &ControlApi::ListAvailable},
       {"GET", "/api/replays/{id}", &ControlApi::GetReplay},
       {"POST", "/api/replays/{id}/stop", &ControlApi::StopReplay, /*waits=*/true},
+      {"GET", "/api/storage", &ControlApi::GetStorage},
   };
   return routes;
 }
@@ -346,6 +347,35 @@ net::HttpResponse ControlApi::GetReplay(const net::HttpRequest&, std::string_vie
 
 net::HttpResponse ControlApi::StopReplay(const net::HttpRequest&, std::string_view id) {
   return ReplayStatus(200, replays_.StopReplay(id));
+}
+
+net::HttpResponse ControlApi::GetStorage(const net::HttpRequest&, std::string_view) {
+  absl::StatusOr<session::StorageMetrics> metrics = session::MeasureStorage(sessions_);
+  if (!metrics.ok()) return Error(metrics.status());
+  JsonWriter w;
+  w.BeginObject();
+  metrics->WriteJsonFields(&w);
+  w.Key("retention");
+  if (options_.retention == nullptr) {
+    w.Null();
+  } else {
+    w.BeginObject();
+    w.Field("interval", session::FormatDuration(options_.retention->options().interval));
+    w.Key("lastRun");
+    std::optional<absl::StatusOr<session::RetentionReport>> last = options_.retention->last();
+    if (!last) {
+      w.Null();  // the first run has not finished yet
+    } else if (!last->ok()) {
+      w.BeginObject();
+      w.Field("error", last->status().message());
+      w.EndObject();
+    } else {
+      (*last)->WriteJson(&w);
+    }
+    w.EndObject();
+  }
+  w.EndObject();
+  return Json(200, w.Take());
 }
 
 }  // namespace otelrr::server

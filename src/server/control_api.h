@@ -12,6 +12,8 @@
 //   GET    /api/replays[/{id}]        processed and total records, rate, lag, counts
 //   GET    /api/replays/available     the sessions a replay can use      -> 200, {"sessions": [...]}
 //   POST   /api/replays/{id}/stop     stops it at once                   -> 200, the final status
+//   GET    /api/storage               objects, bytes, sessions by status and type, and the scheduled
+//                                     retention's interval and last report (session/retention.h) -> 200
 //
 // Errors are {"error": "<message>"} (refusals of the HTTP server itself too, such as 413 for a body over
 // the limit) with 400 (bad body or id), 401 (token), 404, 405, 409 (a capture is active, the session
@@ -33,12 +35,16 @@
 #include "common/task_group.h"
 #include "net/http_server.h"
 #include "replay/replay_service.h"
+#include "session/retention.h"
 #include "session/session_store.h"
 
 namespace otelrr::server {
 
 struct ControlApiOptions {
   std::string token = {};  // empty: no token required
+  // The retention policy serve runs on a schedule, for GET /api/storage; nullptr: none. Not owned; must
+  // outlive the API.
+  const session::RetentionScheduler* retention = nullptr;
 };
 
 class ControlApi : public net::HttpHandler {
@@ -72,6 +78,7 @@ class ControlApi : public net::HttpHandler {
   net::HttpResponse ListAvailable(const net::HttpRequest&, std::string_view);
   net::HttpResponse GetReplay(const net::HttpRequest&, std::string_view id);
   net::HttpResponse StopReplay(const net::HttpRequest&, std::string_view id);
+  net::HttpResponse GetStorage(const net::HttpRequest&, std::string_view);
 
   capture::CaptureService& capture_;
   replay::ReplayService& replays_;

@@ -490,7 +490,10 @@ def edit_metadata(store, session, **fields):
     path = store / "sessions" / session / "metadata.json"
     m = json.loads(path.read_text())
     m.update(fields)
-    path.write_text(json.dumps(m, indent=2) + "\n")
+    # Atomically, as otelrr writes it: a scheduled retention may read it at any moment (test_serve_cli).
+    tmp = path.with_name(".edit-metadata.json")
+    tmp.write_text(json.dumps(m, indent=2) + "\n")
+    os.replace(tmp, path)
 
 
 def snapshot(root):
