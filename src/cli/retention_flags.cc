@@ -17,7 +17,8 @@ void AddRetentionDaysFlag(CLI::App* cmd, std::optional<int64_t>* days) {
 
 void AddRetentionFlags(CLI::App* cmd, RetentionFlags* f, std::string_view when) {
   const std::string w(when);
-  cmd->add_option("--older-than", f->older_than, w + "remove the sessions that started longer ago than this (30d, 12h)");
+  cmd->add_option("--older-than", f->older_than,
+                  w + "remove the sessions that started longer ago than this (30d, 12h)");
   cmd->add_option("--keep-last", f->keep_last, w + "keep the N newest finished sessions, remove the others");
   cmd->add_option("--max-total-size", f->max_total_size,
                   w + "remove the oldest sessions until the rest hold at most this (50GB, 500MiB)");
@@ -34,27 +35,33 @@ absl::StatusOr<session::RetentionPolicy> RetentionPolicyOf(const RetentionFlags&
   if (!f.older_than.empty()) {
     absl::StatusOr<std::chrono::nanoseconds> d = session::ParseDuration(f.older_than);
     if (!d.ok()) return Prefixed(d.status(), "--older-than");
-    if (d->count() == 0) return absl::InvalidArgumentError("--older-than 0 would remove every session: give a positive age");
+    if (d->count() == 0) {
+      return absl::InvalidArgumentError("--older-than 0 would remove every session: give a positive age");
+    }
     policy.older_than = *d;
   }
   if (!f.keep_last.empty()) {
     uint64_t n = 0;
     auto [end, ec] = std::from_chars(f.keep_last.data(), f.keep_last.data() + f.keep_last.size(), n);
     if (ec != std::errc() || end != f.keep_last.data() + f.keep_last.size() || n == 0) {
-      return absl::InvalidArgumentError(
-          fmt::format("--keep-last '{}' is not allowed: give how many of the newest sessions to keep, at least 1", f.keep_last));
+      return absl::InvalidArgumentError(fmt::format(
+          "--keep-last '{}' is not allowed: give how many of the newest sessions to keep, at least 1", f.keep_last));
     }
     policy.keep_last = n;
   }
   if (!f.max_total_size.empty()) {
     absl::StatusOr<uint64_t> b = session::ParseByteSize(f.max_total_size);
     if (!b.ok()) return Prefixed(b.status(), "--max-total-size");
-    if (*b == 0) return absl::InvalidArgumentError("--max-total-size 0 would remove every session: give a positive size");
+    if (*b == 0) {
+      return absl::InvalidArgumentError("--max-total-size 0 would remove every session: give a positive size");
+    }
     policy.max_total_bytes = *b;
   }
   if (!f.type.empty()) {
     session::SessionType type;
-    if (!session::ParseSessionType(f.type, &type)) return absl::InvalidArgumentError("--type must be seed, capture or training");
+    if (!session::ParseSessionType(f.type, &type)) {
+      return absl::InvalidArgumentError("--type must be seed, capture or training");
+    }
     policy.session_type = type;
   }
   return policy;

@@ -77,8 +77,10 @@ int RunServe(const StoreFlag& store_flag, const ServeFlags& f) {
   std::unique_ptr<store::ObjectStore> archive_store;
   if (interval && !f.retention.archive_to.empty()) {
     absl::StatusOr<std::unique_ptr<store::ObjectStore>> archive_opened = OpenArchive(f.retention, store_flag);
-    if (archive_opened.status().code() == absl::StatusCode::kInvalidArgument) return UsageError(archive_opened.status());
-    if (!archive_opened.ok()) return Fail(archive_opened.status());
+    if (!archive_opened.ok()) {
+      const absl::Status& s = archive_opened.status();
+      return s.code() == absl::StatusCode::kInvalidArgument ? UsageError(s) : Fail(s);
+    }
     archive_store = std::move(*archive_opened);
   }
   std::optional<session::SessionStore> archive;

@@ -334,10 +334,9 @@ int RunKeep(const StoreFlag& store_flag, const SessionsFlags& f) {
 // The report of a prune as a table, one session a line, then the totals.
 void PrintPruneReport(const session::RetentionReport& r, const std::string& where, bool store_missing) {
   if (r.sessions.empty()) {
-    Print(fmt::format("no sessions in {}{}{}\n", where,
-                      r.policy.session_type ? fmt::format(" of type {}", session::SessionTypeName(*r.policy.session_type))
-                                            : "",
-                      store_missing ? " (the store does not exist yet)" : ""));
+    std::string type;
+    if (r.policy.session_type) type = fmt::format(" of type {}", session::SessionTypeName(*r.policy.session_type));
+    Print(fmt::format("no sessions in {}{}{}\n", where, type, store_missing ? " (the store does not exist yet)" : ""));
     return;
   }
   size_t id_width = std::string_view("SESSION").size();
@@ -363,14 +362,16 @@ int RunPrune(const StoreFlag& store_flag, const SessionsFlags& f) {
   if (!policy.ok()) return UsageError(policy.status());
   // Ctrl-C stops between two sessions, never in the middle of a copy or a delete.
   StopSignals stop;
-  int code = WithSessions(store_flag, StoreFlag::Access::kRead, "", [&](SessionStore* sessions, const absl::Status& missing) {
+  auto run = [&](SessionStore* sessions, const absl::Status& missing) {
     session::RetentionReport report{.ran_at_unix_nano = RealClock().WallNowUnixNano(), .policy = *policy};
     if (sessions != nullptr) {
       std::unique_ptr<store::ObjectStore> archive_store;
       if (!f.retention.archive_to.empty()) {
         absl::StatusOr<std::unique_ptr<store::ObjectStore>> opened = OpenArchive(f.retention, store_flag);
-        if (opened.status().code() == absl::StatusCode::kInvalidArgument) return UsageError(opened.status());
-        if (!opened.ok()) return Fail(opened.status());
+        if (!opened.ok()) {
+          const absl::Status& s = opened.status();
+          return s.code() == absl::StatusCode::kInvalidArgument ? UsageError(s) : Fail(s);
+        }
         archive_store = std::move(*opened);
       }
       std::optional<SessionStore> archive;
@@ -395,7 +396,8 @@ int RunPrune(const StoreFlag& store_flag, const SessionsFlags& f) {
       }
     }
     return report.ok() ? 0 : kExitFailed;
-  });
+  };
+  const int code = WithSessions(store_flag, StoreFlag::Access::kRead, "", run);
   return stop.signal() != 0 ? kExitInterrupted : code;
 }
 
@@ -543,7 +545,8 @@ Examples:
   otelrr sessions keep capture-20261126-114544-a1b2c3 --days 90)");
   bind(keep, RunKeep);
 
-  CLI::App* prune = sessions->add_subcommand("prune", "Remove (or archive) the sessions the retention policy says have had their time");
+  CLI::App* prune =
+      sessions->add_subcommand("prune", "Remove (or archive) the sessions whose time is up by the retention policy");
   AddRetentionFlags(prune, &f->retention);
   prune->add_flag("--json", f->json,
                   "print the report as JSON: the policy, the totals and one {sessionId, action, reason} per session");

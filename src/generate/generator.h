@@ -85,8 +85,8 @@ struct SeedResult {
 };
 
 // Checks a config: rate > 0 and finite, duration > 0, error rate in [0, 1], rate × duration a whole
-// number of traces no larger than a sane bound, a known pattern, retention days in range. The message names the value and what
-// is allowed.
+// number of traces no larger than a sane bound, a known pattern, retention days in range. The message
+// names the value and what is allowed.
 absl::Status ValidateSeedConfig(const SeedConfig& config);
 
 // Thread-compatible; GenerateSeed uses threads of its own (compression) and joins them before it returns.

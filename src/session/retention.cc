@@ -77,7 +77,9 @@ absl::StatusOr<std::unique_ptr<SessionLock>> TryLockSession(SessionStore& sessio
   return lock;
 }
 
-bool Expired(const SessionMetadata& m, uint64_t now) { return m.expires_at_unix_nano && *m.expires_at_unix_nano <= now; }
+bool Expired(const SessionMetadata& m, uint64_t now) {
+  return m.expires_at_unix_nano && *m.expires_at_unix_nano <= now;
+}
 bool ExpiresLater(const SessionMetadata& m, uint64_t now) {
   return m.expires_at_unix_nano && *m.expires_at_unix_nano > now;
 }
@@ -362,8 +364,8 @@ std::string_view RetentionActionName(RetentionAction action) {
 }
 
 size_t RetentionReport::Count(RetentionAction action) const {
-  return static_cast<size_t>(
-      std::count_if(sessions.begin(), sessions.end(), [action](const RetentionDecision& d) { return d.action == action; }));
+  return static_cast<size_t>(std::count_if(sessions.begin(), sessions.end(),
+                                           [action](const RetentionDecision& d) { return d.action == action; }));
 }
 
 std::string RetentionReport::Summary() const {

@@ -164,7 +164,8 @@ TEST_F(RetentionTest, AnExpiryIsChangedUnderTheLockOfAFinishedSessionOnly) {
   std::unique_ptr<SessionWriter> live = NewWriter("live", Options());
   absl::StatusOr<SessionMetadata> refused = SetSessionExpiry(*sessions_, "live", Now());
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(refused.status().message(), "session live is being written: change its expiry once its writer has finished");
+  EXPECT_EQ(refused.status().message(),
+            "session live is being written: change its expiry once its writer has finished");
   EXPECT_EQ(sessions_->Load("live")->expires_at_unix_nano, std::nullopt);
   // Left active by a writer that died: refused until it is recovered.
   ASSERT_TRUE(sessions_->Save({.session_id = "crashed", .start_time_unix_nano = Now()}).ok());
@@ -354,7 +355,8 @@ TEST_F(RetentionTest, AnArchiveMovesTheSessionCheckedAndTheSourceGoes) {
   MakeRecorded("old", 60 * kDay);
   MakeRecorded("young", 0);
   store::testing::TempDir archive_dir;
-  absl::StatusOr<std::unique_ptr<store::LocalStore>> archive_store = store::LocalStore::Open({.root = archive_dir.path()});
+  absl::StatusOr<std::unique_ptr<store::LocalStore>> archive_store =
+      store::LocalStore::Open({.root = archive_dir.path()});
   ASSERT_TRUE(archive_store.ok());
   SessionStore archive(**archive_store);
   const std::map<std::string, std::string> before = Files(dir_.path() / "sessions/old");

@@ -596,7 +596,7 @@ def test_prune_removes_what_expired_and_what_the_age_and_count_rules_do_not_keep
 
     proc, report = prune(store, "--older-than", "30d", "--keep-last", "2")
     assert proc.returncode == 0 and report["dryRun"] is False and actions(report) == expected
-    assert (report["deleted"], report["archived"], report["kept"], report["skipped"], report["failed"]) == (3, 0, 3, 0, 0)
+    assert [report[k] for k in ("deleted", "archived", "kept", "skipped", "failed")] == [3, 0, 3, 0, 0]
     sizes = {s: metadata(store, s)["totalSizeBytes"] for s in ("b", "d", "f")}
     assert report["bytesAfter"] == sum(sizes.values())
     assert [m["sessionId"] for m in json.loads(otelrr("sessions", "list", "--json", store=store).stdout)] == \
