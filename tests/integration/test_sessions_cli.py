@@ -533,6 +533,11 @@ def test_retention_days_at_creation_and_keep_change_expires_at(store):
     assert utc(metadata(store, "old-seed")["expiresAt"]) > datetime.datetime.now(datetime.timezone.utc)
     seed_session(store, "plain", 1)
     assert "expiresAt" not in metadata(store, "plain")
+    from test_capture_cli import Capture
+    capture = Capture(store, "--session", "cap", "--retention-days", "2")
+    assert capture.stop()["status"] == "completed"
+    m = metadata(store, "cap")
+    assert utc(m["expiresAt"]) - utc(m["startTime"]) == datetime.timedelta(days=2)
 
     keep = otelrr("sessions", "keep", "imp", "--forever", store=store)
     assert keep.stdout.decode() == \
