@@ -13,6 +13,7 @@
 #include "common/status.h"
 #include "otlp/json.h"
 #include "otlp/wire.h"
+#include "session/retention.h"
 #include "session/session_id.h"
 
 namespace otelrr::capture {
@@ -61,6 +62,9 @@ absl::Status ValidateCaptureConfig(const CaptureConfig& config) {
       (!std::isfinite(*config.max_duration_minutes) || *config.max_duration_minutes <= 0)) {
     return absl::InvalidArgumentError(fmt::format(
         "max duration {} minutes is not allowed: use a positive number of minutes", *config.max_duration_minutes));
+  }
+  if (config.retention_days) {
+    if (absl::Status s = session::ValidateRetentionDays(*config.retention_days); !s.ok()) return s;
   }
   if (!config.capture_traces && !config.capture_metrics && !config.capture_logs) {
     return absl::InvalidArgumentError("the capture records no signal: enable at least one of traces, metrics and logs");
@@ -444,6 +448,7 @@ absl::StatusOr<session::SessionMetadata> CaptureService::StartCapture(CaptureCon
       .session_id = id,
       .session_type = session::SessionType::kCapture,
       .start_time_unix_nano = now,
+      .expires_at_unix_nano = session::ExpiryAfterDays(now, config.retention_days),
       .enabled_flags = config.enabled_flags,
       .created_by = config.created_by,
       .description = config.description,

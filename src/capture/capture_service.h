@@ -64,11 +64,15 @@ struct CaptureConfig {
   // Stop (status completed) this long after the start.
   std::optional<double> max_duration_minutes = {};
   std::string created_by = "otelrr capture";
+  // Expires this many days after it started (expiresAt, session/retention.h). Absent: the store's
+  // retention policy decides.
+  std::optional<int64_t> retention_days = {};
   // Sync the files before each acknowledgement (survives power loss, costs a disk flush per batch).
   bool fsync = false;
 };
 
-// Checks a config: a valid (or empty) session id, limits > 0 and finite. The message names the value.
+// Checks a config: a valid (or empty) session id, limits > 0 and finite, retention days in range. The
+// message names the value.
 absl::Status ValidateCaptureConfig(const CaptureConfig& config);
 
 struct CaptureServiceOptions {

@@ -11,10 +11,10 @@
 #include "cli/commands.h"
 #include "cli/io.h"
 #include "cli/otlp_target.h"
-#include "common/duration.h"
 #include "common/json_writer.h"
 #include "common/status.h"
 #include "fmt/format.h"
+#include "session/retention.h"
 #include "session/session_id.h"
 #include "session/time_format.h"
 
@@ -52,15 +52,15 @@ struct AnnotateFlags {
 absl::StatusOr<uint64_t> ParseWhen(std::string_view flag, std::string_view text, uint64_t session_start) {
   if (text == "now") return RealClock().WallNowUnixNano();
   if (text.starts_with('+')) {
-    absl::StatusOr<uint64_t> offset = ParseDuration(text.substr(1));
+    absl::StatusOr<std::chrono::nanoseconds> offset = session::ParseDuration(text.substr(1));
     if (!offset.ok()) return Prefixed(offset.status(), flag);
-    return session_start + *offset;
+    return session_start + static_cast<uint64_t>(offset->count());
   }
   absl::StatusOr<uint64_t> t = session::ParseRfc3339(text);
   if (!t.ok()) {
     return absl::InvalidArgumentError(fmt::format(
         "{} '{}' is not a time: give RFC 3339 (2026-11-26T11:45:54Z), +DURATION after the session's start (+30s, "
-        "+1m30s) or now",
+        "+90s, +1500ms) or now",
         flag, text));
   }
   return *t;
@@ -111,9 +111,9 @@ absl::StatusOr<Annotation> FromFlags(const AnnotateFlags& f, uint64_t session_st
   if (f.confidence) a.confidence = static_cast<float>(*f.confidence);
   if (!f.parent.empty()) a.parent_annotation_id = f.parent;
   if (!f.expires_in.empty()) {
-    absl::StatusOr<uint64_t> in = ParseDuration(f.expires_in);
+    absl::StatusOr<std::chrono::nanoseconds> in = session::ParseDuration(f.expires_in);
     if (!in.ok()) return Prefixed(in.status(), "--expires-in");
-    a.expires_at_unix_nano = RealClock().WallNowUnixNano() + *in;
+    a.expires_at_unix_nano = RealClock().WallNowUnixNano() + static_cast<uint64_t>(in->count());
   }
   return a;
 }

@@ -14,6 +14,7 @@
 #include "cli/io.h"
 #include "cli/otlp_target.h"
 #include "cli/receivers.h"
+#include "cli/retention_flags.h"
 #include "cli/stop_signals.h"
 #include "net/otlp_exporter.h"
 #include "common/json_writer.h"
@@ -41,6 +42,7 @@ struct CaptureFlags {
   std::string forward;
   ReceiverFlags receivers;
   bool fsync = false;
+  std::optional<int64_t> retention_days;
   bool json = false;
   double queue_mb = 256;
 };
@@ -132,6 +134,7 @@ int RunCapture(const StoreFlag& store_flag, const CaptureFlags& f) {
   config.capture_metrics = !f.no_metrics;
   config.capture_logs = !f.no_logs;
   config.fsync = f.fsync;
+  config.retention_days = f.retention_days;
   absl::StatusOr<bool> compression = EnvBool("CAPTURE_COMPRESSION_ENABLED", true);
   if (!compression.ok()) return UsageError(compression.status());
   config.compression_enabled = *compression && !f.no_compression;
@@ -213,6 +216,7 @@ void AddCaptureCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   cmd->add_option("--queue-mb", f->queue_mb,
                   "requests waiting to be written, in MB, before new ones are answered 503/UNAVAILABLE with a "
                   "retry delay (default: 256)");
+  AddRetentionDaysFlag(cmd, &f->retention_days);
   cmd->add_flag("--fsync", f->fsync, "sync the files before each acknowledgement (survives power loss; slower)");
   AddStoreOption(cmd, store);
   cmd->add_option("--spool", store->spool,

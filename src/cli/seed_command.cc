@@ -13,6 +13,7 @@
 #include "cli/io.h"
 #include "cli/otlp_target.h"
 #include "cli/replay_output.h"
+#include "cli/retention_flags.h"
 #include "cli/stop_signals.h"
 #include "common/json_writer.h"
 #include "common/status.h"
@@ -37,6 +38,7 @@ struct SeedFlags {
   std::string session_id;
   std::string start_time;
   std::vector<std::string> signals;
+  std::optional<int64_t> retention_days;
   std::string preset;
   bool json = false;
   bool live = false;
@@ -107,6 +109,7 @@ int RunSeed(const StoreFlag& store_flag, const SeedFlags& f) {
     return UsageError("--session-id is empty: give the new session's id, or leave the flag out for a generated one");
   }
   config.session_id = f.session_id;
+  config.retention_days = f.retention_days;
   if (!f.start_time.empty()) {
     absl::StatusOr<uint64_t> t = session::ParseRfc3339(f.start_time);
     if (!t.ok()) return UsageError(fmt::format("--start-time '{}': {}", f.start_time, t.status().message()));
@@ -276,6 +279,7 @@ void AddSeedCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   cmd->add_option("--session-id", f->session_id, "the new session's id (default: seed-<time>-<random>)");
   cmd->add_option("--start-time", f->start_time, "RFC 3339 time the data starts at (default: now)");
   cmd->add_option("--signals", f->signals, "signals to write (default: traces,metrics,logs)")->delimiter(',');
+  AddRetentionDaysFlag(cmd, &f->retention_days);
   cmd->add_option("--preset", f->preset, "quick (10 s) or basic (30 s) of basic-topology at 10 traces/s")
       ->check(CLI::IsMember({"quick", "basic"}));
   f->clickhouse.AddTo(cmd);

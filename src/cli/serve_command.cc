@@ -1,12 +1,16 @@
-// otelrr serve: the OTLP receivers and the control API, so captures start and stop without a restart.
+// otelrr serve: the OTLP receivers and the control API, so captures start and stop without a restart; and
+// the retention policy on a schedule.
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "capture/capture_service.h"
 #include "cli/commands.h"
 #include "cli/otlp_target.h"
 #include "cli/receivers.h"
+#include "cli/retention_flags.h"
 #include "cli/stop_signals.h"
 #include "common/status.h"
 #include "fmt/format.h"
@@ -25,7 +29,24 @@ struct ServeFlags {
   std::string api_token;
   std::string forward;
   ClickHouseFlag clickhouse;
+  std::string retention_interval;
+  RetentionFlags retention;
 };
+
+// One line per scheduled retention run, and one per session it could not remove.
+void ReportRetention(const absl::StatusOr<session::RetentionReport>& r) {
+  if (!r.ok()) {
+    std::fprintf(stderr, "otelrr serve: retention did not run: %s\n", std::string(r.status().message()).c_str());
+    return;
+  }
+  std::fprintf(stderr, "otelrr serve: retention: %s\n", r->Summary().c_str());
+  for (const session::RetentionDecision& d : r->sessions) {
+    if (d.action == session::RetentionAction::kFailed) {
+      std::fprintf(stderr, "otelrr serve: retention: session %s: %s\n", d.session_id.c_str(), d.reason.c_str());
+    }
+  }
+  std::fflush(stderr);
+}
 
 int RunServe(const StoreFlag& store_flag, const ServeFlags& f) {
   std::string token = f.api_token;
@@ -34,6 +55,17 @@ int RunServe(const StoreFlag& store_flag, const ServeFlags& f) {
   }
   if (absl::Status s = ValidateReceiverFlags(f.receivers); !s.ok()) return UsageError(s);
   if (absl::StatusOr<net::HostPort> a = net::ParseHostPort(f.api); !a.ok()) return UsageError(Prefixed(a.status(), "--api"));
+  std::optional<std::chrono::nanoseconds> interval;
+  if (!f.retention_interval.empty()) {
+    absl::StatusOr<std::chrono::nanoseconds> d = session::ParseDuration(f.retention_interval);
+    if (!d.ok()) return UsageError(Prefixed(d.status(), "--retention-interval"));
+    if (d->count() == 0) return UsageError("--retention-interval must be positive: the policy runs every interval");
+    interval = *d;
+  } else if (f.retention.any()) {
+    return UsageError("the retention flags need --retention-interval: how often the policy runs");
+  }
+  absl::StatusOr<session::RetentionPolicy> policy = RetentionPolicyOf(f.retention);
+  if (!policy.ok()) return UsageError(policy.status());
   // Before any thread starts (the forward exporter has threads): they all inherit the blocked signals.
   StopSignals stop;
   absl::StatusOr<std::unique_ptr<net::OtlpExporter>> opened = OpenForward(f.forward);
@@ -45,13 +77,35 @@ int RunServe(const StoreFlag& store_flag, const ServeFlags& f) {
   absl::StatusOr<std::unique_ptr<store::ObjectStore>> store = store_flag.Open(StoreFlag::Access::kCapture, "serve");
   if (!store.ok()) return Fail(store.status());
   session::SessionStore sessions(**store);
+  std::unique_ptr<store::ObjectStore> archive_store;
+  if (interval && !f.retention.archive_to.empty()) {
+    absl::StatusOr<std::unique_ptr<store::ObjectStore>> archive_opened = OpenArchive(f.retention, store_flag);
+    if (!archive_opened.ok()) {
+      const absl::Status& s = archive_opened.status();
+      return s.code() == absl::StatusCode::kInvalidArgument ? UsageError(s) : Fail(s);
+    }
+    archive_store = std::move(*archive_opened);
+  }
+  std::optional<session::SessionStore> archive;
+  if (archive_store != nullptr) archive.emplace(*archive_store);
+  // Runs at once, then every interval, on its own thread; declared before the API, which reads its reports.
+  std::optional<session::RetentionScheduler> retention;
+  if (interval) {
+    retention.emplace(sessions, session::RetentionScheduler::Options{.policy = *policy,
+                                                                     .interval = *interval,
+                                                                     .archive = archive ? &*archive : nullptr,
+                                                                     .on_run = ReportRetention});
+  }
   annotate::AnnotationService annotations(sessions, sink->get());
   capture::CaptureService service(sessions,
                                   {.compression_threads = 1, .forward = forward.get(), .annotations = &annotations});
   absl::StatusOr<Receivers> receivers = StartReceivers(service, f.receivers);
   if (!receivers.ok()) return Fail(receivers.status());
   replay::ReplayService replays(sessions);
-  server::ControlApi api(service, replays, sessions, {.token = token, .annotations = &annotations});
+  server::ControlApi api(service, replays, sessions,
+                         {.token = token,
+                          .annotations = &annotations,
+                          .retention = retention ? &*retention : nullptr});
   absl::StatusOr<std::unique_ptr<net::HttpServer>> api_server = net::HttpServer::Start(
       {.address = f.api, .threads = 1, .max_body_bytes = 1 << 20}, api);
   if (!api_server.ok()) {
@@ -65,6 +119,7 @@ int RunServe(const StoreFlag& store_flag, const ServeFlags& f) {
 
   stop.Wait();
   (*api_server)->Shutdown(std::chrono::seconds(5));
+  if (retention) retention->Stop();  // a run in progress stops between two sessions
   receivers->Shutdown();
   if (std::optional<std::string> active = service.ActiveCapture()) {
     absl::StatusOr<session::SessionMetadata> m = service.StopCapture(*active);
@@ -88,6 +143,10 @@ void AddServeCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   cmd->add_option("--api-token", f->api_token, "require Authorization: Bearer <token> on the API (default: $OTELRR_API_TOKEN)");
   cmd->add_option("--forward", f->forward, "tee: also send every request to this OTLP endpoint (http:// or grpc://)");
   f->clickhouse.AddTo(cmd);
+  cmd->add_option("--retention-interval", f->retention_interval,
+                  "run the retention policy (the flags below, as 'otelrr sessions prune' takes them) at start and "
+                  "then every interval: 1h, 30m, 1d");
+  AddRetentionFlags(cmd, &f->retention, "with --retention-interval: ");
   AddStoreOption(cmd, store);
   cmd->add_option("--spool", store->spool,
                   "with an s3:// store: the local directory files are written to (and synced) before they are "
@@ -106,11 +165,18 @@ void AddServeCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   GET    /api/replays[/{id}]        replays, with processed/total records, rate and lag
   GET    /api/replays/available     the sessions a replay can use
   POST   /api/replays/{id}/stop     stop one at once
+  GET    /api/storage               objects, bytes, sessions by status and type, the last retention run
 
-Example:
+Retention: with --retention-interval, the policy of 'otelrr sessions prune' runs at start and then every
+interval, on a thread of serve's own, and each run is a line on standard error. A session being captured
+is never removed (its lock is held).
+)" + std::string(kRetentionRules) + R"(
+
+Examples:
   otelrr serve &
-  curl -X POST localhost:8080/api/captures -d '{"sessionId":"debug-1","captureLogs":false}'
-  curl -X POST localhost:8080/api/captures/debug-1/stop)");
+  curl -X POST localhost:8080/api/captures -d '{"sessionId":"debug-1","captureLogs":false,"retentionDays":30}'
+  curl -X POST localhost:8080/api/captures/debug-1/stop
+  otelrr serve --retention-interval 1h --older-than 30d --keep-last 10 --max-total-size 50GB)");
   cmd->callback([handler, store, f] { *handler = [store, f] { return RunServe(*store, *f); }; });
 }
 

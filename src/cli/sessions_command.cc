@@ -1,13 +1,19 @@
-// otelrr sessions: list, show, verify, delete, import and export the sessions of a store.
+// otelrr sessions: list, show, verify, delete, copy, import and export the sessions of a store; keep
+// (a session's expiry) and prune (the retention policy).
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/commands.h"
 #include "cli/io.h"
 #include "cli/otlp_target.h"
+#include "cli/retention_flags.h"
+#include "cli/stop_signals.h"
+#include "common/clock.h"
 #include "common/json_writer.h"
 #include "common/status.h"
 #include "fmt/format.h"
@@ -16,6 +22,7 @@
 #include "session/import.h"
 #include "session/session_id.h"
 #include "session/session_store.h"
+#include "session/time_format.h"
 
 namespace otelrr::cli {
 namespace {
@@ -32,12 +39,18 @@ struct SessionsFlags {
   std::vector<std::string> files;
   std::string signal;
   std::string description;
+  std::optional<int64_t> retention_days;
   // export
   std::string out;
   std::vector<std::string> signals;
   // copy
   std::string from;
   std::string to;
+  // keep
+  std::optional<int64_t> days;
+  bool forever = false;
+  // prune
+  RetentionFlags retention;
 };
 
 // Opens the store and runs `fn` with its sessions. A session that does not exist is named with the
@@ -79,6 +92,18 @@ std::string FormatBytes(uint64_t n) {
 
 std::string_view Plural(uint64_t n, std::string_view one, std::string_view many) { return n == 1 ? one : many; }
 
+
+// {"sessionId": id, "<key>": value} on one line: the --json answer of a command that changes one session.
+template <typename T>
+void PrintSessionJson(std::string_view id, std::string_view key, const T& value) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Field("sessionId", id);
+  w.Field(key, value);
+  w.EndObject();
+  Print(w.str());
+  Print("\n");
+}
 
 int RunList(const StoreFlag& store_flag, const SessionsFlags& f) {
   return WithSessions(store_flag, StoreFlag::Access::kRead, "", [&](SessionStore* sessions, const absl::Status& missing) {
@@ -186,13 +211,7 @@ int RunDelete(const StoreFlag& store_flag, const SessionsFlags& f) {
     absl::Status s = sessions != nullptr ? sessions->Delete(f.id) : session::NoSuchSession(f.id);
     if (!s.ok()) return FailAbout(s, store_flag);
     if (f.json) {
-      JsonWriter w;
-      w.BeginObject();
-      w.Field("sessionId", f.id);
-      w.Field("deleted", true);
-      w.EndObject();
-      Print(w.str());
-      Print("\n");
+      PrintSessionJson(f.id, "deleted", true);
     } else {
       Print(fmt::format("deleted session {}\n", f.id));
     }
@@ -201,7 +220,7 @@ int RunDelete(const StoreFlag& store_flag, const SessionsFlags& f) {
 }
 
 int RunImport(const StoreFlag& store_flag, const SessionsFlags& f) {
-  session::ImportOptions options{.session_id = f.id, .description = f.description};
+  session::ImportOptions options{.session_id = f.id, .description = f.description, .retention_days = f.retention_days};
   if (!f.type.empty() && !session::ParseSessionType(f.type, &options.session_type)) {
     return UsageError("--type must be seed, capture or training");
   }
@@ -284,6 +303,103 @@ int RunExport(const StoreFlag& store_flag, const SessionsFlags& f) {
   });
 }
 
+int RunKeep(const StoreFlag& store_flag, const SessionsFlags& f) {
+  if (absl::Status s = session::ValidateSessionId(f.id); !s.ok()) return UsageError(s);
+  if (f.days.has_value() == f.forever) {
+    return UsageError("give either --days N (the session expires N days from now) or --forever (it never expires)");
+  }
+  return WithSessions(store_flag, StoreFlag::Access::kRead, "", [&](SessionStore* sessions, const absl::Status&) {
+    if (sessions == nullptr) return FailAbout(session::NoSuchSession(f.id), store_flag);
+    const uint64_t expires =
+        f.forever ? session::kNeverExpires : *session::ExpiryAfterDays(RealClock().WallNowUnixNano(), f.days);
+    // Under the session's lock: refused while it is being written.
+    absl::StatusOr<SessionMetadata> m = session::SetSessionExpiry(*sessions, f.id, expires);
+    if (!m.ok()) return FailAbout(m.status(), store_flag);
+    const std::string when = f.forever ? "never" : session::FormatRfc3339Millis(expires);
+    if (f.json) {
+      PrintSessionJson(f.id, "expiresAt", when);
+    } else if (f.forever) {
+      Print(fmt::format("session {} is kept forever: no retention policy removes it ('otelrr sessions delete' "
+                        "still does)\n",
+                        f.id));
+    } else {
+      Print(fmt::format("session {} expires at {} ({} {} from now)\n", f.id, when, *f.days,
+                        Plural(static_cast<uint64_t>(*f.days), "day", "days")));
+    }
+    return 0;
+  });
+}
+
+// The report of a prune as a table, one session a line, then the totals.
+void PrintPruneReport(const session::RetentionReport& r, const std::string& where, bool store_missing) {
+  if (r.sessions.empty()) {
+    std::string type;
+    if (r.policy.session_type) type = fmt::format(" of type {}", session::SessionTypeName(*r.policy.session_type));
+    Print(fmt::format("no sessions in {}{}{}\n", where, type, store_missing ? " (the store does not exist yet)" : ""));
+    return;
+  }
+  size_t id_width = std::string_view("SESSION").size();
+  for (const session::RetentionDecision& d : r.sessions) id_width = std::max(id_width, d.session_id.size());
+  auto action = [&r](session::RetentionAction a) {
+    std::string name(session::RetentionActionName(a));
+    if (!r.policy.dry_run) return name;
+    if (a == session::RetentionAction::kDeleted) return std::string("would delete");
+    if (a == session::RetentionAction::kArchived) return std::string("would archive");
+    return name;
+  };
+  Print(fmt::format("{:<{}} {:<19} {:>10}  {:<13} {}\n", "SESSION", id_width, "STARTED (UTC)", "SIZE", "ACTION",
+                    "REASON"));
+  for (const session::RetentionDecision& d : r.sessions) {
+    Print(fmt::format("{:<{}} {:<19} {:>10}  {:<13} {}\n", d.session_id, id_width,
+                      FormatTime(d.start_time_unix_nano), FormatBytes(d.size_bytes), action(d.action), d.reason));
+  }
+  Print(r.Summary() + "\n");
+}
+
+int RunPrune(const StoreFlag& store_flag, const SessionsFlags& f) {
+  absl::StatusOr<session::RetentionPolicy> policy = RetentionPolicyOf(f.retention);
+  if (!policy.ok()) return UsageError(policy.status());
+  // Ctrl-C stops between two sessions, never in the middle of a copy or a delete.
+  StopSignals stop;
+  auto run = [&](SessionStore* sessions, const absl::Status& missing) {
+    session::RetentionReport report{.ran_at_unix_nano = RealClock().WallNowUnixNano(), .policy = *policy};
+    if (sessions != nullptr) {
+      std::unique_ptr<store::ObjectStore> archive_store;
+      if (!f.retention.archive_to.empty()) {
+        absl::StatusOr<std::unique_ptr<store::ObjectStore>> opened = OpenArchive(f.retention, store_flag);
+        if (!opened.ok()) {
+          const absl::Status& s = opened.status();
+          return s.code() == absl::StatusCode::kInvalidArgument ? UsageError(s) : Fail(s);
+        }
+        archive_store = std::move(*opened);
+      }
+      std::optional<SessionStore> archive;
+      if (archive_store != nullptr) archive.emplace(*archive_store);
+      absl::StatusOr<session::RetentionReport> r = session::ApplyRetention(
+          *sessions, *policy, RealClock(), archive ? &*archive : nullptr, &stop.cancellation());
+      if (!r.ok()) return Fail(r.status());
+      report = std::move(*r);
+    }
+    for (const std::string& p : report.problems) std::fprintf(stderr, "otelrr: warning: %s (left alone)\n", p.c_str());
+    if (f.json) {
+      JsonWriter w(true);
+      report.WriteJson(&w);
+      Print(w.str());
+      Print("\n");
+    } else {
+      PrintPruneReport(report, store_flag.Resolved(), !missing.ok());
+    }
+    for (const session::RetentionDecision& d : report.sessions) {
+      if (d.action == session::RetentionAction::kFailed) {
+        std::fprintf(stderr, "otelrr: session %s: %s\n", d.session_id.c_str(), d.reason.c_str());
+      }
+    }
+    return report.ok() ? 0 : kExitFailed;
+  };
+  const int code = WithSessions(store_flag, StoreFlag::Access::kRead, "", run);
+  return stop.signal() != 0 ? kExitInterrupted : code;
+}
+
 int RunCopy(const StoreFlag& store_flag, const SessionsFlags& f) {
   if (absl::Status s = session::ValidateSessionId(f.id); !s.ok()) return UsageError(s);
   if (f.to.empty()) return UsageError("--to is required: the store to copy the session into");
@@ -322,7 +438,7 @@ int RunCopy(const StoreFlag& store_flag, const SessionsFlags& f) {
 void AddSessionsCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   auto f = std::make_shared<SessionsFlags>();
   CLI::App* sessions =
-      app.add_subcommand("sessions", "List, show, verify, delete, copy, import and export sessions");
+      app.add_subcommand("sessions", "List, show, verify, delete, copy, import, export, keep and prune sessions");
   sessions->require_subcommand(1);
   auto bind = [handler, store, f](CLI::App* cmd, int (*run)(const StoreFlag&, const SessionsFlags&)) {
     AddStoreOption(cmd, store);
@@ -382,6 +498,7 @@ Examples:
   import->add_option("--signal", f->signal, "signal of protobuf input when it cannot be detected")
       ->check(CLI::IsMember({"traces", "metrics", "logs"}));
   import->add_option("--description", f->description, "human-readable description");
+  AddRetentionDaysFlag(import, &f->retention_days);
   import->add_flag("--json", f->json, "print the result as JSON");
   import->footer(R"(Formats (detected from the content; gzip or zstd compressed files too):
   OTLP JSON Lines (one TracesData/MetricsData/LogsData per line: the OpenTelemetry file exporter),
@@ -409,6 +526,41 @@ Examples:
   otelrr sessions export import-20261126-114544-a1b2c3 --out session.jsonl
   otelrr sessions export incident-42 --signals traces,logs | head)");
   bind(exp, RunExport);
+
+  CLI::App* keep = sessions->add_subcommand("keep", "Set when a session expires: N days from now, or never");
+  keep->add_option("ID", f->id, "session id")->required();
+  keep->add_option_function<int64_t>("--days", [f](const int64_t& n) { f->days = n; },
+                                     "the session expires N days from now (1 to 36500)")
+      ->check(CLI::Range(int64_t{1}, session::kMaxRetentionDays));
+  keep->add_flag("--forever", f->forever, "the session never expires: no retention policy removes it");
+  keep->add_flag("--json", f->json, "print {\"sessionId\", \"expiresAt\"} as JSON");
+  keep->footer(R"(Writes expiresAt in the session's metadata.json, under the session's lock: refused while the
+session is being written. 'otelrr sessions prune' (and serve's scheduled retention) removes a session once
+its expiresAt has passed, and never before: a later expiresAt protects it from --older-than,
+--keep-last and --max-total-size. 'otelrr sessions delete' removes it whatever its expiresAt says.
+
+Examples:
+  otelrr sessions keep incident-42 --forever
+  otelrr sessions keep capture-20261126-114544-a1b2c3 --days 90)");
+  bind(keep, RunKeep);
+
+  CLI::App* prune =
+      sessions->add_subcommand("prune", "Remove (or archive) the sessions whose time is up by the retention policy");
+  AddRetentionFlags(prune, &f->retention);
+  prune->add_flag("--json", f->json,
+                  "print the report as JSON: the policy, the totals and one {sessionId, action, reason} per session");
+  prune->footer(std::string(kRetentionRules) + R"(
+
+The report lists every session of --type with what happened to it and why: deleted, archived, kept,
+skipped (being written, still active) or failed. Exits 0 when the policy ran, even when sessions were
+skipped; 1 when a removal failed; 130 when stopped by Ctrl-C (between two sessions).
+
+Examples:
+  otelrr sessions prune                                    only the expired sessions
+  otelrr sessions prune --older-than 30d --keep-last 5 --dry-run
+  otelrr sessions prune --max-total-size 50GB --type capture
+  otelrr sessions prune --older-than 90d --archive-to s3://otel-archive)");
+  bind(prune, RunPrune);
 }
 
 }  // namespace otelrr::cli

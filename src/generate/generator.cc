@@ -16,6 +16,7 @@
 #include "generate/trace_builder.h"
 #include "otlp/wire.h"
 #include "session/recover.h"
+#include "session/retention.h"
 #include "session/session_id.h"
 #include "session/time_format.h"
 
@@ -368,6 +369,9 @@ absl::Status ValidateSeedConfig(const SeedConfig& config) {
                                                   kMaxSeedTraces));
   }
   if (config.signals.empty()) return absl::InvalidArgumentError("no signal to generate: give traces, metrics or logs");
+  if (config.retention_days) {
+    if (absl::Status s = session::ValidateRetentionDays(*config.retention_days); !s.ok()) return s;
+  }
   if (!config.session_id.empty()) {
     if (absl::Status s = session::ValidateSessionId(config.session_id); !s.ok()) return s;
   }
@@ -401,6 +405,7 @@ absl::StatusOr<SeedResult> SeedGenerator::GenerateSeed(const SeedConfig& config)
   session::SessionMetadata metadata{.session_id = config.session_id.empty() ? session::NewSessionId("seed", now) : config.session_id,
                                     .session_type = session::SessionType::kSeed,
                                     .start_time_unix_nano = start,
+                                    .expires_at_unix_nano = session::ExpiryAfterDays(now, config.retention_days),
                                     .created_by = config.created_by,
                                     .description = config.description};
   session::WriterOptions options = config.writer;

@@ -45,6 +45,9 @@ struct SeedConfig {
   std::string created_by = "otelrr seed";
   std::string session_id = {};                 // empty: "seed-<time>-<random>"
   std::optional<uint64_t> start_time_unix_nano = {};  // absent: now
+  // Expires this many days after it was generated (expiresAt, session/retention.h). Absent: the store's
+  // retention policy decides.
+  std::optional<int64_t> retention_days = {};
   std::vector<otlp::Signal> signals = {otlp::Signal::kTraces, otlp::Signal::kMetrics, otlp::Signal::kLogs};
   // Members are compressed on a thread per core beside the encoder by default (the same bytes as inline).
   session::WriterOptions writer = {.compression_threads = session::CompressionThreadsPerCore()};
@@ -80,8 +83,8 @@ struct SeedResult {
 };
 
 // Checks a config: rate > 0 and finite, duration > 0, error rate in [0, 1], rate × duration a whole
-// number of traces no larger than a sane bound, a known pattern. The message names the value and what
-// is allowed.
+// number of traces no larger than a sane bound, a known pattern, retention days in range. The message
+// names the value and what is allowed.
 absl::Status ValidateSeedConfig(const SeedConfig& config);
 
 // Thread-compatible; GenerateSeed uses threads of its own (compression) and joins them before it returns.

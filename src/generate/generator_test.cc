@@ -346,6 +346,9 @@ TEST(ValidateSeedConfig, RejectsBadValuesNamingThem) {
   c.duration_seconds = 2e6;
   EXPECT_FALSE(ValidateSeedConfig(c).ok());
   c = ok;
+  c.retention_days = 0;
+  EXPECT_EQ(message(c), "a retention of 0 days is not allowed: keep a session 1 to 36500 days");
+  c = ok;
   c.traces_per_second = 0.1;  // 0.1 × 30 is 3.0000000000000004: still 3 traces
   EXPECT_TRUE(ValidateSeedConfig(c).ok()) << message(c);
 }
@@ -654,6 +657,18 @@ TEST(SeedGenerator, PhasesSplitTheDurationAndApplyTheirRates) {
   absl::StatusOr<session::VerifyReport> v = g->sessions->Verify("seed-test");
   ASSERT_TRUE(v.ok());
   EXPECT_TRUE(v->ok);
+}
+
+TEST(SeedGenerator, RetentionDaysCountFromWhenTheSeedIsMadeNotFromItsSimulatedStart) {
+  SimulatedClock clock(2'000'000'000'123'456'789ull);
+  SeedConfig config = ShopConfig(10, 10, 0.1);
+  config.retention_days = 7;
+  config.clock = &clock;
+  auto g = Generate(config);
+  absl::StatusOr<session::SessionMetadata> m = g->sessions->Load("seed-test");
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->start_time_unix_nano, kStart);
+  EXPECT_EQ(m->expires_at_unix_nano, 2'000'000'000'123'000'000ull + 7 * 24 * 3600 * 1'000'000'000ull);
 }
 
 TEST(SeedGenerator, OnlyTheRequestedSignalsAreWritten) {

@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <cmath>
 
 #include "common/json_fields.h"
 #include "common/json_writer.h"
 #include "common/status.h"
 #include "replay/report_json.h"
+#include "session/retention.h"
 #include "session/session_id.h"
 
 namespace otelrr::server {
@@ -108,6 +110,23 @@ std::string QueryParameter(std::string_view target, std::string_view name) {
   return "";
 }
 
+// A whole number of days for a retention (null: none of its own).
+FieldReader WholeDaysInto(std::optional<int64_t>* out) {
+  return [out](std::string_view key, simdjson::dom::element v) {
+    if (v.is_null()) {
+      out->reset();
+      return absl::OkStatus();
+    }
+    double days = 0;
+    if (v.get(days) || days != std::floor(days) || days < 1 || days > session::kMaxRetentionDays) {
+      return absl::InvalidArgumentError(
+          fmt::format("{} must be a whole number of days from 1 to {}, or null", key, session::kMaxRetentionDays));
+    }
+    *out = static_cast<int64_t>(days);
+    return absl::OkStatus();
+  };
+}
+
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   unsigned char diff = 0;
@@ -144,6 +163,7 @@ absl::StatusOr<capture::CaptureConfig> ParseCaptureConfig(std::string_view json)
                                                 {"maxSizeMB", OptionalNumberInto(&c.max_size_mb)},
                                                 {"maxDurationMinutes", OptionalNumberInto(&c.max_duration_minutes)},
                                                 {"fsync", BoolInto(&c.fsync)},
+                                                {"retentionDays", WholeDaysInto(&c.retention_days)},
                                             });
   if (!s.ok()) return s;
   c.created_by = "otelrr serve";
@@ -264,6 +284,7 @@ const std::vector<ControlApi::Route>& ControlApi::Routes() {
       {"GET", "/api/replays/available", &ControlApi::ListAvailable},
       {"GET", "/api/replays/{id}", &ControlApi::GetReplay},
       {"POST", "/api/replays/{id}/stop", &ControlApi::StopReplay, /*waits=*/true},
+      {"GET", "/api/storage", &ControlApi::GetStorage},
   };
   return routes;
 }
@@ -440,6 +461,35 @@ net::HttpResponse ControlApi::GetReplay(const net::HttpRequest&, std::string_vie
 
 net::HttpResponse ControlApi::StopReplay(const net::HttpRequest&, std::string_view id) {
   return ReplayStatus(200, replays_.StopReplay(id));
+}
+
+net::HttpResponse ControlApi::GetStorage(const net::HttpRequest&, std::string_view) {
+  absl::StatusOr<session::StorageMetrics> metrics = session::MeasureStorage(sessions_);
+  if (!metrics.ok()) return Error(metrics.status());
+  JsonWriter w;
+  w.BeginObject();
+  metrics->WriteJsonFields(&w);
+  w.Key("retention");
+  if (options_.retention == nullptr) {
+    w.Null();
+  } else {
+    w.BeginObject();
+    w.Field("interval", session::FormatDuration(options_.retention->options().interval));
+    w.Key("lastRun");
+    std::optional<absl::StatusOr<session::RetentionReport>> last = options_.retention->last();
+    if (!last) {
+      w.Null();  // the first run has not finished yet
+    } else if (!last->ok()) {
+      w.BeginObject();
+      w.Field("error", last->status().message());
+      w.EndObject();
+    } else {
+      (*last)->WriteJson(&w);
+    }
+    w.EndObject();
+  }
+  w.EndObject();
+  return Json(200, w.Take());
 }
 
 }  // namespace otelrr::server

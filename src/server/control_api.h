@@ -17,6 +17,8 @@
 //   GET    /api/replays[/{id}]        processed and total records, rate, lag, counts
 //   GET    /api/replays/available     the sessions a replay can use      -> 200, {"sessions": [...]}
 //   POST   /api/replays/{id}/stop     stops it at once                   -> 200, the final status
+//   GET    /api/storage               objects, bytes, sessions by status and type, and the scheduled
+//                                     retention's interval and last report (session/retention.h) -> 200
 //
 // Errors are {"error": "<message>"} (refusals of the HTTP server itself too, such as 413 for a body over
 // the limit) with 400 (bad body or id), 401 (token), 404, 405, 409 (a capture is active, the session
@@ -39,6 +41,7 @@
 #include "common/task_group.h"
 #include "net/http_server.h"
 #include "replay/replay_service.h"
+#include "session/retention.h"
 #include "session/session_store.h"
 
 namespace otelrr::server {
@@ -47,6 +50,9 @@ struct ControlApiOptions {
   std::string token = {};  // empty: no token required
   // The annotations routes answer 503 without it. Not owned.
   annotate::AnnotationService* annotations = nullptr;
+  // The retention policy serve runs on a schedule, for GET /api/storage; nullptr: none. Not owned; must
+  // outlive the API.
+  const session::RetentionScheduler* retention = nullptr;
 };
 
 class ControlApi : public net::HttpHandler {
@@ -83,6 +89,7 @@ class ControlApi : public net::HttpHandler {
   net::HttpResponse ListAvailable(const net::HttpRequest&, std::string_view);
   net::HttpResponse GetReplay(const net::HttpRequest&, std::string_view id);
   net::HttpResponse StopReplay(const net::HttpRequest&, std::string_view id);
+  net::HttpResponse GetStorage(const net::HttpRequest&, std::string_view);
 
   capture::CaptureService& capture_;
   replay::ReplayService& replays_;
@@ -92,7 +99,7 @@ class ControlApi : public net::HttpHandler {
 };
 
 // Parses a CaptureConfig JSON object (sessionId, diagnosticSessionId, description, enabledFlags,
-// captureTraces/Metrics/Logs, compressionEnabled, maxSizeMB, maxDurationMinutes, fsync). An empty body
+// captureTraces/Metrics/Logs, compressionEnabled, maxSizeMB, maxDurationMinutes, fsync, retentionDays). An empty body
 // is the default config. InvalidArgument naming the field for unknown fields, wrong types and invalid
 // values.
 absl::StatusOr<capture::CaptureConfig> ParseCaptureConfig(std::string_view json);

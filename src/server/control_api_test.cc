@@ -9,8 +9,10 @@
 #include <future>
 #include <thread>
 
+#include "fmt/format.h"
 #include "net/testing/fake_exporter.h"
 #include "session/testing/fixture.h"
+#include "session/time_format.h"
 
 namespace otelrr::server {
 namespace {
@@ -131,6 +133,64 @@ TEST_F(ControlApiTest, ACaptureIsCreatedByServeWithOrWithoutABody) {
     EXPECT_EQ(stopped.status, 200) << stopped.body;
     EXPECT_EQ(StatusOf(stopped), "completed");
   }
+}
+
+TEST_F(ControlApiTest, ACaptureMayCarryItsRetentionInWholeDays) {
+  net::HttpResponse r = Call("POST", "/api/captures", R"({"sessionId": "kept", "retentionDays": 30})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  simdjson::dom::parser parser;
+  simdjson::dom::element m = parser.parse(r.body);
+  absl::StatusOr<uint64_t> start = session::ParseRfc3339(std::string_view(m["startTime"]));
+  absl::StatusOr<uint64_t> expires = session::ParseRfc3339(std::string_view(m["expiresAt"]));
+  ASSERT_TRUE(start.ok() && expires.ok()) << r.body;
+  EXPECT_EQ(*expires - *start, 30 * 24 * 3600 * 1'000'000'000ull);
+  ASSERT_EQ(Call("POST", "/api/captures/kept/stop").status, 200);
+  EXPECT_EQ(sessions_->Load("kept")->expires_at_unix_nano, *expires);
+  for (std::string_view bad : {"1.5", "0", "36501", "\"30\""}) {
+    r = Call("POST", "/api/captures", fmt::format(R"({{"retentionDays": {}}})", bad));
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_EQ(ErrorOf(r), "retentionDays must be a whole number of days from 1 to 36500, or null") << bad;
+  }
+  capture::CaptureConfig config{.retention_days = 0};
+  EXPECT_EQ(capture::ValidateCaptureConfig(config).message(),
+            "a retention of 0 days is not allowed: keep a session 1 to 36500 days");
+}
+
+TEST_F(ControlApiTest, StorageSaysWhatTheStoreHoldsAndWhatRetentionDidLast) {
+  net::HttpResponse r = Call("GET", "/api/storage");
+  ASSERT_EQ(r.status, 200) << r.body;
+  absl::StatusOr<session::StorageMetrics> m = session::MeasureStorage(*sessions_);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(r.body, fmt::format(R"({{"objects":{},"bytes":{},"sessions":1,"sessionBytes":{},"unreadableSessions":0,)"
+                                R"("sessionsByStatus":{{"active":0,"completed":1,"failed":0}},)"
+                                R"("sessionsByType":{{"seed":0,"capture":1,"training":0}},"retention":null}})",
+                                m->objects, m->bytes, m->session_bytes));
+  EXPECT_EQ(m->objects, 2u);  // metadata.json and one raw file
+  EXPECT_EQ(Call("POST", "/api/storage").status, 405);
+
+  // With a schedule: its interval, and the last run's report once there is one.
+  SimulatedClock clock(kT0 + 365 * 24 * 3600 * 1'000'000'000ull);
+  std::promise<void> first_run;
+  session::RetentionScheduler retention(
+      *sessions_, {.policy = {.older_than = std::chrono::hours(24 * 30)},
+                   .interval = std::chrono::hours(6),
+                   .clock = &clock,
+                   .on_run = [&first_run](const absl::StatusOr<session::RetentionReport>&) { first_run.set_value(); }});
+  first_run.get_future().wait();
+  api_ = std::make_unique<ControlApi>(*capture_, *replays_, *sessions_,
+                                      ControlApiOptions{.token = token_, .retention = &retention});
+  r = Call("GET", "/api/storage");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find(R"("sessions":0,)"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(fmt::format(R"("retention":{{"interval":"6h","lastRun":{{"ranAt":"{}","dryRun":false,)"
+                                    R"("policy":{{"olderThan":"30d"}},"deleted":1,)",
+                                    session::FormatRfc3339Millis(clock.WallNowUnixNano()))),
+            std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find(R"("sessions":[{"sessionId":"recorded","action":"deleted","reason":"older than 30d"}])"),
+            std::string::npos)
+      << r.body;
+  api_.reset();  // before the scheduler it reads
 }
 
 TEST_F(ControlApiTest, ASessionBeingCapturedCannotBeDeleted) {

@@ -7,6 +7,7 @@
 #include "common/status.h"
 #include "session/internal/sha256.h"
 #include "session/layout.h"
+#include "session/recover.h"
 #include "session/session_id.h"
 #include "session/session_lock.h"
 
@@ -92,12 +93,13 @@ absl::StatusOr<CopyReport> CopySession(SessionStore& from, SessionStore& to, std
   if (!source_lock.ok() && source_lock.status().code() != absl::StatusCode::kUnimplemented) return source_lock.status();
   absl::StatusOr<SessionMetadata> metadata = from.Load(session_id);
   if (!metadata.ok()) return metadata.status();
-  if (metadata->status == SessionStatus::kActive) {
-    return absl::FailedPreconditionError(fmt::format(
-        "session {} is still active (a writer that died?): recover it first by running a capture, seed or replay "
-        "on its store",
-        session_id));
-  }
+  return CopyLockedSession(from, to, *metadata);
+}
+
+absl::StatusOr<CopyReport> CopyLockedSession(SessionStore& from, SessionStore& to, const SessionMetadata& metadata) {
+  const std::string& session_id = metadata.session_id;
+  if (absl::Status s = ValidateSessionId(session_id); !s.ok()) return s;
+  if (metadata.status == SessionStatus::kActive) return StillActive(session_id);
   absl::StatusOr<std::unique_ptr<SessionLock>> target_lock = LockSession(to.object_store(), session_id);
   if (IsSessionLocked(target_lock.status())) {
     return absl::AlreadyExistsError(fmt::format("session {} is being written in {}", session_id, to.object_store().Describe()));
@@ -110,7 +112,7 @@ absl::StatusOr<CopyReport> CopySession(SessionStore& from, SessionStore& to, std
         fmt::format("session {} already exists in {}: delete it there first", session_id, to.object_store().Describe()));
   }
   CopyReport report;
-  if (absl::Status s = CopyObjects(from, to, *metadata, report); !s.ok()) {
+  if (absl::Status s = CopyObjects(from, to, metadata, report); !s.ok()) {
     (void)to.object_store().DeletePrefix(SessionPrefix(session_id));  // no half copy left behind
     return s;
   }

@@ -29,6 +29,9 @@ struct CopyReport {
 
 // DataLoss when a file's bytes do not match its checksum (in the source, or as stored in the target).
 absl::StatusOr<CopyReport> CopySession(SessionStore& from, SessionStore& to, std::string_view session_id);
+// The same for a caller that holds the source session's lock already (LockSession; or on a store without
+// locks) and has loaded its metadata, which must not be "active" (retention.h moves sessions this way).
+absl::StatusOr<CopyReport> CopyLockedSession(SessionStore& from, SessionStore& to, const SessionMetadata& metadata);
 
 }  // namespace otelrr::session
 

@@ -9,6 +9,7 @@
 #include "fmt/format.h"
 #include "otlp/otlp_file.h"
 #include "otlp/wire.h"
+#include "session/retention.h"
 #include "session/session_id.h"
 
 namespace otelrr::session {
@@ -74,12 +75,16 @@ absl::Status ImportInto(SessionWriter& writer, const std::vector<std::string>& p
 absl::StatusOr<ImportResult> ImportFiles(SessionStore& sessions, const std::vector<std::string>& paths,
                                          const ImportOptions& options) {
   if (paths.empty()) return absl::InvalidArgumentError("no file to import");
+  if (options.retention_days) {
+    if (absl::Status s = ValidateRetentionDays(*options.retention_days); !s.ok()) return s;
+  }
   Clock& clock = options.writer.clock != nullptr ? *options.writer.clock : RealClock();
   const uint64_t now = clock.WallNowUnixNano();
   SessionMetadata metadata{
       .session_id = options.session_id.empty() ? NewSessionId("import", now) : options.session_id,
       .session_type = options.session_type,
       .start_time_unix_nano = now,
+      .expires_at_unix_nano = ExpiryAfterDays(now, options.retention_days),
       .created_by = options.created_by,
       .description = options.description,
   };

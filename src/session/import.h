@@ -32,6 +32,9 @@ struct ImportOptions {
   std::optional<otlp::Signal> signal = {};  // needed only for protobuf whose signal is ambiguous
   std::string description = {};
   std::string created_by = "otelrr sessions import";
+  // Expires this many days after the import (expiresAt, retention.h). Absent: the store's retention
+  // policy decides.
+  std::optional<int64_t> retention_days = {};
   size_t sort_buffer_bytes = size_t{64} << 20;
   WriterOptions writer = {};
 };

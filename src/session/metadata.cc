@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "common/json_writer.h"
+#include "common/status.h"
 #include "session/time_format.h"
 
 namespace otelrr::session {
@@ -15,6 +16,9 @@ using simdjson::dom::array;
 using simdjson::dom::element;
 using simdjson::dom::element_type;
 using simdjson::dom::object;
+
+// expiresAt of a session kept forever.
+constexpr std::string_view kNever = "never";
 
 std::string_view TypeName(element_type t) {
   switch (t) {
@@ -288,6 +292,10 @@ void SessionMetadata::WriteJson(JsonWriter* writer) const {
   w.Field("sessionType", SessionTypeName(session_type));
   w.Field("startTime", FormatRfc3339Millis(start_time_unix_nano));
   if (end_time_unix_nano) w.Field("endTime", FormatRfc3339Millis(*end_time_unix_nano));
+  if (expires_at_unix_nano) {
+    w.Field("expiresAt", *expires_at_unix_nano == kNeverExpires ? std::string(kNever)
+                                                                : FormatRfc3339Millis(*expires_at_unix_nano));
+  }
   w.Field("status", SessionStatusName(status));
   if (!status_reason.empty()) w.Field("statusReason", status_reason);
   w.StringArray("enabledFlags", enabled_flags);
@@ -377,6 +385,16 @@ absl::StatusOr<SessionMetadata> SessionMetadata::FromJson(std::string_view json)
   if (absl::Status s = v.Time("startTime", true, &start); !s.ok()) return s;
   m.start_time_unix_nano = *start;
   if (absl::Status s = v.Time("endTime", false, &m.end_time_unix_nano); !s.ok()) return s;
+  if (v.Find("expiresAt")) {
+    if (absl::Status s = v.String("expiresAt", true, &text); !s.ok()) return s;
+    if (text == kNever) {
+      m.expires_at_unix_nano = kNeverExpires;
+    } else if (absl::StatusOr<uint64_t> t = ParseRfc3339(text); t.ok()) {
+      m.expires_at_unix_nano = *t;
+    } else {
+      return v.Error("expiresAt", fmt::format("{} (or \"{}\")", t.status().message(), kNever));
+    }
+  }
   if (absl::Status s = v.String("status", true, &text); !s.ok()) return s;
   if (!ParseSessionStatus(text, &m.status)) {
     return v.Error("status", fmt::format("\"{}\" is not one of active, completed, failed", text));

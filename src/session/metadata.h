@@ -28,6 +28,10 @@ namespace otelrr::session {
 
 inline constexpr int kFormatVersion = 1;
 
+// The expiresAt of a session kept forever ("never" in metadata.json): later than any time, so no
+// retention rule finds it expired (retention.h).
+inline constexpr uint64_t kNeverExpires = UINT64_MAX;
+
 enum class SessionType : uint8_t { kSeed, kCapture, kTraining };
 enum class SessionStatus : uint8_t { kActive, kCompleted, kFailed };
 
@@ -83,6 +87,9 @@ struct SessionMetadata {
   SessionType session_type = SessionType::kCapture;
   uint64_t start_time_unix_nano = 0;  // JSON: millisecond precision
   std::optional<uint64_t> end_time_unix_nano = {};
+  // When the retention policy removes the session (retention.h): absent, the store's policy decides;
+  // kNeverExpires, never. JSON: millisecond precision, or "never".
+  std::optional<uint64_t> expires_at_unix_nano = {};
   SessionStatus status = SessionStatus::kActive;
   std::string status_reason = {};  // optional: "interrupted", an error message...
   std::vector<std::string> enabled_flags = {};

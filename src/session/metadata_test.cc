@@ -12,6 +12,7 @@ SessionMetadata Full() {
       .session_type = SessionType::kSeed,
       .start_time_unix_nano = 1795693544123000000ull,
       .end_time_unix_nano = 1795697144456000000ull,
+      .expires_at_unix_nano = 1798289144456000000ull,
       .status = SessionStatus::kCompleted,
       .status_reason = "done",
       .enabled_flags = {"paymentFailure", "cartLatency"},
@@ -54,7 +55,8 @@ TEST(MetadataTest, WritesTheDocumentedFieldsAndForms) {
   std::string json = Full().ToJson();
   for (std::string_view want : {
            R"("formatVersion": 1)", R"("sessionType": "seed")", R"("startTime": "2026-11-26T11:45:44.123Z")",
-           R"("status": "completed")", R"("capturedTraces": 3)", R"("capturedMetrics": 4)", R"("capturedLogs": 5)",
+           R"("expiresAt": "2026-12-26T12:45:44.456Z")", R"("status": "completed")", R"("capturedTraces": 3)",
+           R"("capturedMetrics": 4)", R"("capturedLogs": 5)",
            R"("firstArrivalUnixNano": "1795693544123456789")", R"("firstArrivalTime": "2026-11-26T11:45:44.123456789Z")",
            R"("lastArrivalUnixNano": "18446744073709551615")", R"("s3Prefix": "sessions/capture-1/")",
            R"("annotationKey": "phase.incident")", R"("signal": "traces")", R"("sizeBytes": 1234)"}) {
@@ -81,6 +83,17 @@ TEST(MetadataTest, IgnoresUnknownKeysAndAcceptsTimeZoneOffsets) {
   EXPECT_EQ(m->start_time_unix_nano, 1795693544500000000ull);
 }
 
+TEST(MetadataTest, ASessionKeptForeverExpiresNever) {
+  SessionMetadata m{.session_id = "s", .expires_at_unix_nano = kNeverExpires};
+  std::string json = m.ToJson();
+  EXPECT_NE(json.find(R"("expiresAt": "never")"), std::string::npos) << json;
+  absl::StatusOr<SessionMetadata> back = SessionMetadata::FromJson(json);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->expires_at_unix_nano, kNeverExpires);
+  // Without the field, no expiry of its own: the store's policy decides.
+  EXPECT_EQ(SessionMetadata::FromJson(SessionMetadata{.session_id = "s"}.ToJson())->expires_at_unix_nano, std::nullopt);
+}
+
 TEST(MetadataTest, RejectsBadJsonAndWrongTypesWithClearMessages) {
   const std::string base = R"("formatVersion":1,"sessionId":"x","sessionType":"capture","status":"active")";
   struct Case {
@@ -105,6 +118,10 @@ TEST(MetadataTest, RejectsBadJsonAndWrongTypesWithClearMessages) {
       {"{" + base + R"(,"startTime":"2026-11-26T11:45:44Z","enabledFlags":["a",2]})",
        "\"enabledFlags[1]\": expected a string, found an integer"},
       {R"({"formatVersion":1,"sessionId":"x","sessionType":"other"})", "\"other\" is not one of seed"},
+      {"{" + base + R"(,"startTime":"2026-11-26T11:45:44Z","expiresAt":"soon"})",
+       "\"expiresAt\": \"soon\" is not an RFC 3339 time like 2026-11-26T11:45:44.123Z: "},
+      {"{" + base + R"(,"startTime":"2026-11-26T11:45:44Z","expiresAt":"soon"})", "(or \"never\")"},
+      {"{" + base + R"(,"startTime":"2026-11-26T11:45:44Z","expiresAt":30})", "\"expiresAt\": expected a string"},
       {"{" + base + R"(,"startTime":"2026-11-26T11:45:44Z","generator":[1]})", "\"generator\": expected an object"},
       {"{" + base + R"(,"startTime":"2026-11-26T11:45:44Z","files":[{"path":"p","signal":"spans"}]})",
        "\"files[0].signal\": \"spans\" is not one of"},

@@ -304,6 +304,13 @@ absl::StatusOr<std::vector<std::string>> UploadSpoolLeftovers(store::SpoolStore&
   return log;
 }
 
+absl::Status StillActive(std::string_view session_id) {
+  return absl::FailedPreconditionError(fmt::format(
+      "session {} is still active (a writer that died?): recover it first by running a capture, seed or replay "
+      "on its store",
+      session_id));
+}
+
 std::string DescribeRecovery(const SessionRecovery& r) {
   switch (r.outcome) {
     case RecoveryOutcome::kRecovered:

@@ -94,6 +94,10 @@ absl::StatusOr<RecoveryReport> RecoverInterruptedSessions(store::ObjectStore& st
 // error stops the work (what is left stays in the spool for the next attempt).
 absl::StatusOr<std::vector<std::string>> UploadSpoolLeftovers(store::SpoolStore& store);
 
+// The one way to refuse to work on a session that is still "active" while nothing writes it (a copy, a
+// change of its expiry): FailedPrecondition saying how to recover it.
+absl::Status StillActive(std::string_view session_id);
+
 // One line for logs: "session capture-1: recovered: kept 2 files (120 records), cut 1, removed 1,
 // dropped 517 bytes".
 std::string DescribeRecovery(const SessionRecovery& recovery);

@@ -13,6 +13,7 @@
 #include "session/layout.h"
 #include "session/session_lock.h"
 #include "session/testing/fixture.h"
+#include "session/time_format.h"
 #include "store/testing/forwarding_store.h"
 #include "store/testing/string_reader.h"
 
@@ -105,7 +106,8 @@ class RecoverTest : public testing::SessionTest {
     // Only what metadata.json holds when the session starts can survive a crash.
     absl::StatusOr<std::unique_ptr<SessionWriter>> created = sessions_->Create(
         {.session_id = id, .session_type = SessionType::kCapture, .start_time_unix_nano = kT0,
-         .enabled_flags = {"flagA"}, .created_by = "test", .description = "kept across recovery"},
+         .expires_at_unix_nano = kT0 + 3600 * kNanosPerSecond, .enabled_flags = {"flagA"}, .created_by = "test",
+         .description = "kept across recovery"},
         std::move(options));
     ASSERT_TRUE(created.ok()) << created.status();
     std::unique_ptr<SessionWriter> w = std::move(*created);
@@ -197,6 +199,7 @@ TEST_F(RecoverTest, CleanTailRecoversWhatCloseWouldHaveWritten) {
   EXPECT_EQ(got, want);
   EXPECT_EQ(got.description, "kept across recovery");
   EXPECT_EQ(got.enabled_flags, std::vector<std::string>{"flagA"});
+  EXPECT_EQ(got.expires_at_unix_nano, kT0 + 3600 * kNanosPerSecond);  // a retention set at creation survives
 
   ExpectVerifies("crashed");
   ExpectRecords(ReadAll("crashed"), records, records.size());

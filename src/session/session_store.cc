@@ -118,6 +118,10 @@ absl::Status SessionStore::Delete(std::string_view session_id) {
         session_id));
   }
   if (!lock.ok() && lock.status().code() != absl::StatusCode::kUnimplemented) return lock.status();
+  return DeleteLocked(session_id);
+}
+
+absl::Status SessionStore::DeleteLocked(std::string_view session_id) {
   absl::StatusOr<bool> exists = Exists(session_id);
   if (!exists.ok()) return exists.status();
   if (!*exists) return NoSuchSession(session_id);

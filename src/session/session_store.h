@@ -46,6 +46,9 @@ class SessionStore {
   // Removes everything under sessions/{id}/. NotFound when there is nothing; FailedPrecondition while a
   // writer holds the session's lock (session_lock.h).
   absl::Status Delete(std::string_view session_id);
+  // The same for a caller that holds the session's lock already (LockSession; or on a store without
+  // locks), so that what it decided under the lock still holds when the session goes (retention.h).
+  absl::Status DeleteLocked(std::string_view session_id);
   // Starts a new session. AlreadyExists when the id is taken.
   absl::StatusOr<std::unique_ptr<SessionWriter>> Create(SessionMetadata metadata, WriterOptions options = {});
   absl::StatusOr<std::unique_ptr<SessionReader>> OpenReader(std::string_view session_id, ReaderOptions options = {});

@@ -67,6 +67,18 @@ def seed(s3, session, *args, store=None):
                              *args).stdout)
 
 
+def start_capture(s3, session, spool):
+    """`otelrr capture --json` into the bucket through `spool`, and its ready line's match (READY)."""
+    capture = subprocess.Popen([binary(), "capture", "--store", s3.uri, "--session", session, "--http", "127.0.0.1:0",
+                                "--grpc", "127.0.0.1:0", "--spool", str(spool), "--json"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=s3.environment())
+    m = READY.search(capture.stderr.readline().decode())
+    if not m:
+        capture.kill()
+        raise AssertionError(f"capture did not start: {capture.stderr.read().decode()}")
+    return capture, m
+
+
 def export(s3, session, store):
     return s3.run("sessions", "export", session, "--store", store, "--out", "-").stdout
 
@@ -111,12 +123,8 @@ def test_a_prefix_holds_the_sessions_and_keys_are_encoded(s3):
 
 def test_replay_from_s3_into_a_capture_recording_into_s3(s3, tmp_path):
     seed(s3, "src")
-    capture = subprocess.Popen([binary(), "capture", "--store", s3.uri, "--session", "got", "--http", "127.0.0.1:0",
-                                "--grpc", "127.0.0.1:0", "--spool", str(tmp_path / "spool"), "--json"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=s3.environment())
+    capture, m = start_capture(s3, "got", tmp_path / "spool")
     try:
-        m = READY.search(capture.stderr.readline().decode())
-        assert m, capture.stderr.read()
         report = json.loads(s3.run("replay", "--store", s3.uri, "--session", "src", "--speed", "0", "--timestamps",
                                    "none", "--endpoint", f"http://{m.group(2)}", "--json").stdout)
         capture.send_signal(signal.SIGTERM)
@@ -353,3 +361,87 @@ def test_https_endpoints_are_verified_against_the_given_ca(s3, tmp_path):
                                  env_override={**https, "AWS_CA_BUNDLE": str(cert)}).stdout)["ok"]
     finally:
         tls.close()
+
+
+def seed_aged(s3, session, age_days, store=None):
+    """A seed that started `age_days` days ago (the retention policy goes by startTime)."""
+    from test_sessions_cli import days_ago
+
+    s3.run("seed", "--preset", "quick", "--seed", "5", "--session-id", session, "--start-time", days_ago(age_days),
+           "--store", store or s3.uri)
+
+
+def prune(s3, store, *args, check=True):
+    proc = s3.run("sessions", "prune", *args, "--store", store, "--json", check=check)
+    report = json.loads(proc.stdout)
+    return proc, [(s["sessionId"], s["action"], s["reason"]) for s in report["sessions"]], report
+
+
+def test_prune_on_s3_and_archives_between_s3_and_local_disk(s3, tmp_path):
+    for session, age in (("older", 50), ("old", 40), ("young", 1)):
+        seed_aged(s3, session, age)
+    s3.run("sessions", "keep", "older", "--forever", "--store", s3.uri)
+    assert json.loads(s3.run("sessions", "show", "older", "--store", s3.uri).stdout)["expiresAt"] == "never"
+    before = {k: s3.client.get_object(Bucket=s3.name, Key=k)["Body"].read() for k in s3.keys()}
+    exported = export(s3, "old", s3.uri)
+
+    # A dry run changes nothing in the bucket (and leaves no lease behind).
+    _, dry, _ = prune(s3, s3.uri, "--older-than", "30d", "--dry-run")
+    assert dry == [("older", "kept", "kept forever (expiresAt never)"), ("old", "deleted", "older than 30d"),
+                   ("young", "kept", "within 30d")]
+    assert {k: s3.client.get_object(Bucket=s3.name, Key=k)["Body"].read() for k in s3.keys()} == before
+
+    # From S3 into a local archive: moved, checked, gone from the bucket.
+    local = tmp_path / "archive"
+    proc, done, report = prune(s3, s3.uri, "--older-than", "30d", "--archive-to", str(local))
+    assert proc.returncode == 0, proc.stderr
+    assert done == [("older", "kept", "kept forever (expiresAt never)"), ("old", "archived", "older than 30d"),
+                    ("young", "kept", "within 30d")]
+    assert report["archived"] == 1 and report["bytesBefore"] - report["bytesAfter"] > 0
+    assert s3.keys("sessions/old/") == []
+    assert sorted(k.split("/")[1] for k in s3.keys()) == sorted(
+        k.split("/")[1] for k in before if not k.startswith("sessions/old/"))
+    assert json.loads(s3.run("sessions", "verify", "old", "--store", str(local), "--json").stdout)["ok"]
+    assert export(s3, "old", str(local)) == exported
+    assert (local / "sessions" / "old" / "metadata.json").read_bytes() == before["sessions/old/metadata.json"]
+
+    # And from local disk into S3 (under a prefix): the same session goes back.
+    archive = f"{s3.uri}/archive"
+    proc, done, _ = prune(s3, str(local), "--older-than", "30d", "--archive-to", archive)
+    assert proc.returncode == 0, proc.stderr
+    assert done == [("old", "archived", "older than 30d")]
+    assert not (local / "sessions" / "old").exists()
+    assert json.loads(s3.run("sessions", "verify", "old", "--store", archive, "--json").stdout)["ok"]
+    assert export(s3, "old", archive) == exported
+    assert s3.uploads() == []
+
+
+def test_prune_on_s3_skips_a_session_being_captured_and_keep_is_refused(s3, tmp_path):
+    seed_aged(s3, "old", 40)
+    capture, m = start_capture(s3, "live", tmp_path / "spool")
+    try:
+        host, port = m.group(2).rsplit(":", 1)
+        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        conn.request("POST", "/v1/traces", body=trace_request(3, 1).SerializeToString(),
+                     headers={"Content-Type": "application/x-protobuf"})
+        assert conn.getresponse().status == 200
+        conn.close()
+        time.sleep(1.1)  # "live" started more than 1s ago
+        proc, done, _ = prune(s3, s3.uri, "--older-than", "1s")
+        assert proc.returncode == 0, proc.stderr
+        assert done == [("old", "deleted", "older than 1s"),
+                        ("live", "skipped", "being written (active, its lock is held)")]
+        keep = s3.run("sessions", "keep", "live", "--forever", "--store", s3.uri, check=False)
+        assert keep.returncode == 1
+        assert keep.stderr.decode() == \
+            "otelrr: session live is being written: change its expiry once its writer has finished\n"
+        capture.send_signal(signal.SIGTERM)
+        out, _ = capture.communicate(timeout=60)
+    finally:
+        if capture.poll() is None:
+            capture.kill()
+    assert json.loads(out)["status"] == "completed"
+    assert json.loads(s3.run("sessions", "verify", "live", "--store", s3.uri, "--json").stdout)["ok"]
+    _, done, _ = prune(s3, s3.uri, "--older-than", "1s")
+    assert done == [("live", "deleted", "older than 1s")]
+    assert s3.keys() == []

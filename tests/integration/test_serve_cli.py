@@ -6,6 +6,7 @@ ctest sets OTELRR_BIN to the otelrr binary. By hand:
     OTELRR_BIN=build/otelrr .venv/bin/python -m pytest -q tests/integration/test_serve_cli.py
 """
 
+import datetime
 import http.client
 import json
 import os
@@ -233,3 +234,79 @@ def test_replays_run_in_the_background_and_stop_over_the_api(serve):
     assert status == 200 and stopped["status"] == "stopped", stopped
     assert stopped["abandonedRequests"] > 0 and stopped["acceptedRequests"] == 0, stopped
     assert "sending to http://127.0.0.1:9" in stopped["lastError"], stopped
+
+
+def test_serve_runs_the_retention_policy_on_a_schedule_and_reports_storage(tmp_path):
+    from test_sessions_cli import days_ago, edit_metadata, snapshot
+
+    store = tmp_path / "store"
+    for session, age in (("old", 40), ("young", 1)):
+        subprocess.run([binary(), "seed", "--preset", "quick", "--seed", "5", "--session-id", session, "--start-time",
+                        days_ago(age), "--store", str(store)], check=True, capture_output=True)
+    proc = subprocess.Popen([binary(), "serve", "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0", "--api",
+                             "127.0.0.1:0", "--store", str(store), "--retention-interval", "1s", "--older-than", "30d"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        lines = []
+        while not (m := READY.search(line := proc.stderr.readline().decode())):
+            assert line, "".join(lines) + proc.stderr.read().decode()
+            lines.append(line)
+        port = int(m.group(3).rsplit(":", 1)[1])
+
+        def storage():
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", "/api/storage")
+            resp = conn.getresponse()
+            body = json.loads(resp.read())
+            conn.close()
+            assert resp.status == 200
+            return body
+
+        def wait_for(done):
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                body = storage()
+                if done(body):
+                    return body
+                time.sleep(0.1)
+            raise AssertionError(f"not reached: {body}")
+
+        # The first run, at once: "old" goes.
+        body = wait_for(lambda b: b["retention"]["lastRun"] is not None and b["sessions"] == 1)
+        files = {k: v for k, v in snapshot(store / "sessions").items() if ".otelrr-" not in k}
+        assert (body["objects"], body["bytes"]) == (len(files), sum(map(len, files.values())))
+        assert body["sessionsByStatus"] == {"active": 0, "completed": 1, "failed": 0}
+        assert body["sessionsByType"] == {"seed": 1, "capture": 0, "training": 0}
+        assert body["retention"]["interval"] == "1s"
+        assert body["retention"]["lastRun"]["policy"] == {"olderThan": "30d"}
+        assert not (store / "sessions" / "old").exists()
+        # Runs go on every second: a session whose expiresAt passes is removed by a later one.
+        soon = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=1)
+        expires = soon.strftime("%Y-%m-%dT%H:%M:%S.") + f"{soon.microsecond // 1000:03d}Z"
+        edit_metadata(store, "young", expiresAt=expires)
+        body = wait_for(lambda b: b["sessions"] == 0)
+        assert [(s["sessionId"], s["action"], s["reason"]) for s in body["retention"]["lastRun"]["sessions"]] == \
+            [("young", "deleted", f"expired at {expires}")]
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0 and time.monotonic() - started < 10
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    log = "".join(lines) + err.decode()
+    assert "otelrr serve: retention: deleted 1, archived 0, kept 1, skipped 0, failed 0; freed " in log, log
+
+    # The policy's flags need the interval, and are checked before anything starts.
+    for args, message in ((["--older-than", "30d"], "the retention flags need --retention-interval: how often the "
+                                                     "policy runs"),
+                          (["--retention-interval", "0s"], "--retention-interval must be positive: the policy runs "
+                                                           "every interval"),
+                          (["--retention-interval", "1h", "--keep-last", "x"],
+                           "--keep-last 'x' is not allowed: give how many of the newest sessions to keep, at least 1")):
+        bad = subprocess.run([binary(), "serve", "--store", str(store), *args], capture_output=True, timeout=30)
+        assert bad.returncode == 2, args
+        assert bad.stderr.decode() == f"otelrr: {message} (run with --help for usage)\n", args
+    help_text = subprocess.run([binary(), "serve", "--help"], capture_output=True).stdout.decode()
+    assert "GET    /api/storage" in help_text and "--retention-interval" in help_text

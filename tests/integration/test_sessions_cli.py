@@ -11,6 +11,8 @@ ctest sets OTELRR_BIN to build/otelrr. By hand:
 
 import base64
 import collections
+import datetime
+import fcntl
 import gzip
 import json
 import os
@@ -18,6 +20,7 @@ import pathlib
 import re
 import struct
 import subprocess
+import time
 
 import pytest
 from google.protobuf import json_format
@@ -459,3 +462,289 @@ def test_a_session_being_captured_cannot_be_deleted(store):
     assert summary["status"] == "completed" and summary["spans"] == 6
     otelrr("sessions", "verify", "live", store=store)
     otelrr("sessions", "delete", "live", store=store)
+
+
+# Retention: expiresAt, `sessions keep` and `sessions prune` (session/retention.h; docs/CONCEPTS.md).
+
+def utc(text):
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def days_ago(days):
+    """An RFC 3339 time `days` days before now, to the second."""
+    t = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def seed_session(store, session, age_days, *args):
+    otelrr("seed", "--preset", "quick", "--seed", "5", "--session-id", session, "--start-time", days_ago(age_days),
+           *args, store=store)
+
+
+def metadata(store, session):
+    return json.loads(otelrr("sessions", "show", session, store=store).stdout)
+
+
+def edit_metadata(store, session, **fields):
+    """Changes fields of a session's metadata.json as another program could (the format is documented)."""
+    path = store / "sessions" / session / "metadata.json"
+    m = json.loads(path.read_text())
+    m.update(fields)
+    # Atomically, as otelrr writes it: a scheduled retention may read it at any moment (test_serve_cli).
+    tmp = path.with_name(".edit-metadata.json")
+    tmp.write_text(json.dumps(m, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def snapshot(root):
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def prune(store, *args, check=True):
+    proc = otelrr("sessions", "prune", *args, "--json", store=store, check=check)
+    return proc, json.loads(proc.stdout)
+
+
+def actions(report):
+    return [(s["sessionId"], s["action"], s["reason"]) for s in report["sessions"]]
+
+
+def byte_size(n):
+    """FormatByteSize: the shortest exact form, decimal units before binary ones."""
+    units = [("B", 1), ("KB", 10**3), ("MB", 10**6), ("GB", 10**9), ("TB", 10**12), ("KiB", 2**10), ("MiB", 2**20),
+             ("GiB", 2**30), ("TiB", 2**40)]
+    best = units[0]
+    for unit in units:
+        if n and n % unit[1] == 0 and n // unit[1] < n // best[1]:
+            best = unit
+    return f"{n // best[1]}{best[0]}"
+
+
+def test_retention_days_at_creation_and_keep_change_expires_at(store):
+    nextjs = str(TESTDATA / "traces" / "highlight_nextjs.json")
+    otelrr("sessions", "import", nextjs, "--session", "imp", "--retention-days", "30", store=store)
+    m = metadata(store, "imp")
+    assert utc(m["expiresAt"]) - utc(m["startTime"]) == datetime.timedelta(days=30)
+    # A seed counts from when it is made, not from its simulated start.
+    otelrr("seed", "--preset", "quick", "--session-id", "sd", "--retention-days", "7", store=store)
+    m = metadata(store, "sd")
+    assert utc(m["expiresAt"]) - utc(m["startTime"]) == datetime.timedelta(days=7)
+    seed_session(store, "old-seed", 400, "--retention-days", "1")
+    assert utc(metadata(store, "old-seed")["expiresAt"]) > datetime.datetime.now(datetime.timezone.utc)
+    seed_session(store, "plain", 1)
+    assert "expiresAt" not in metadata(store, "plain")
+    from test_capture_cli import Capture
+    capture = Capture(store, "--session", "cap", "--retention-days", "2")
+    assert capture.stop()["status"] == "completed"
+    m = metadata(store, "cap")
+    assert utc(m["expiresAt"]) - utc(m["startTime"]) == datetime.timedelta(days=2)
+
+    keep = otelrr("sessions", "keep", "imp", "--forever", store=store)
+    assert keep.stdout.decode() == \
+        "session imp is kept forever: no retention policy removes it ('otelrr sessions delete' still does)\n"
+    assert metadata(store, "imp")["expiresAt"] == "never"
+    before = datetime.datetime.now(datetime.timezone.utc)
+    kept = json.loads(otelrr("sessions", "keep", "imp", "--days", "3", "--json", store=store).stdout)
+    after = datetime.datetime.now(datetime.timezone.utc)
+    assert set(kept) == {"sessionId", "expiresAt"} and kept["sessionId"] == "imp"
+    expires = utc(kept["expiresAt"])
+    assert before + datetime.timedelta(days=3, milliseconds=-1) <= expires <= after + datetime.timedelta(days=3)
+    assert metadata(store, "imp")["expiresAt"] == kept["expiresAt"]
+    plain = metadata(store, "plain")
+    text = otelrr("sessions", "keep", "plain", "--days", "1", store=store).stdout.decode()
+    assert re.fullmatch(r"session plain expires at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \(1 day from now\)\n", text)
+    # The rest of metadata.json is untouched, and the session is still intact.
+    assert {k: v for k, v in metadata(store, "plain").items() if k != "expiresAt"} == plain
+    otelrr("sessions", "verify", "plain", store=store)
+
+    for args, code, message in (
+            (["keep", "imp"], 2, "otelrr: give either --days N (the session expires N days from now) or --forever (it "
+                                 "never expires) (run with --help for usage)\n"),
+            (["keep", "imp", "--days", "2", "--forever"], 2, None),
+            (["keep", "imp", "--days", "0"], 2, "otelrr: --days: Value 0 not in range 1 to 36500 (run with --help for "
+                                                "usage)\n"),
+            (["keep", "nope", "--forever"], 1, f"otelrr: session nope does not exist (store: {store})\n"),
+            (["import", nextjs, "--session", "x", "--retention-days", "36501"], 2, None)):
+        proc = otelrr("sessions", *args, store=store, check=False)
+        assert proc.returncode == code, (args, proc.stderr)
+        if message:
+            assert proc.stderr.decode() == message, args
+    assert otelrr("sessions", "show", "x", store=store, check=False).returncode == 1
+
+
+def test_prune_removes_what_expired_and_what_the_age_and_count_rules_do_not_keep(store):
+    for session, age in (("a", 60), ("b", 45), ("c", 40), ("d", 20), ("e", 10), ("f", 1)):
+        seed_session(store, session, age)
+    otelrr("sessions", "keep", "b", "--forever", store=store)
+    otelrr("sessions", "keep", "e", "--days", "5", store=store)
+    expired = days_ago(1).replace("Z", ".000Z")
+    edit_metadata(store, "e", expiresAt=expired)  # as if five days had passed
+    before = snapshot(store)
+
+    expected = [("a", "deleted", "older than 30d and not one of the 2 newest"),
+                ("b", "kept", "kept forever (expiresAt never)"),
+                ("c", "deleted", "older than 30d and not one of the 2 newest"),
+                ("d", "kept", "one of the 2 newest"),
+                ("e", "deleted", f"expired at {expired}"),
+                ("f", "kept", "one of the 2 newest")]
+    _, dry = prune(store, "--older-than", "30d", "--keep-last", "2", "--dry-run")
+    assert dry["dryRun"] is True and actions(dry) == expected
+    assert dry["policy"] == {"olderThan": "30d", "keepLast": 2}
+    assert snapshot(store) == before  # a dry run changes nothing
+    text = otelrr("sessions", "prune", "--older-than", "30d", "--keep-last", "2", "--dry-run", store=store)
+    lines = text.stdout.decode().splitlines()
+    assert lines[0].split() == ["SESSION", "STARTED", "(UTC)", "SIZE", "ACTION", "REASON"]
+    assert [" ".join(line.split()[:1] + line.split()[5:7]) for line in lines[1:7]] == [
+        "a would delete", "b kept kept", "c would delete", "d kept one", "e would delete", "f kept one"]
+    assert lines[7].startswith("dry run, nothing changed: would delete 3, archive 0; keeps 3, skips 0, fails 0;")
+    assert snapshot(store) == before
+
+    proc, report = prune(store, "--older-than", "30d", "--keep-last", "2")
+    assert proc.returncode == 0 and report["dryRun"] is False and actions(report) == expected
+    assert [report[k] for k in ("deleted", "archived", "kept", "skipped", "failed")] == [3, 0, 3, 0, 0]
+    sizes = {s: metadata(store, s)["totalSizeBytes"] for s in ("b", "d", "f")}
+    assert report["bytesAfter"] == sum(sizes.values())
+    assert [m["sessionId"] for m in json.loads(otelrr("sessions", "list", "--json", store=store).stdout)] == \
+        ["b", "d", "f"]
+    assert not (store / "sessions" / "a").exists()
+    # Without a rule, only what expired goes; an explicit delete removes a session kept forever.
+    _, report = prune(store)
+    assert actions(report) == [("b", "kept", "kept forever (expiresAt never)"), ("d", "kept", "no rule removes it"),
+                                ("f", "kept", "no rule removes it")]
+    otelrr("sessions", "delete", "b", store=store)
+
+
+def test_prune_to_a_total_size_removes_the_oldest_first(store):
+    for session, age in (("a", 4), ("b", 3), ("c", 2), ("d", 1)):
+        seed_session(store, session, age)
+    sizes = {m["sessionId"]: m["totalSizeBytes"] for m in json.loads(otelrr("sessions", "list", "--json",
+                                                                             store=store).stdout)}
+    _, report = prune(store, "--max-total-size", "1GiB")
+    assert report["deleted"] == 0 and report["bytesBefore"] == report["bytesAfter"] == sum(sizes.values())
+    otelrr("sessions", "keep", "a", "--days", "1", store=store)  # protected: it stays, and counts
+    limit = sizes["a"] + sizes["d"]
+    reason = f"over the size limit of {byte_size(limit)}: the oldest go first"
+    _, report = prune(store, "--max-total-size", f"{limit}B")
+    assert actions(report)[1:] == [("b", "deleted", reason), ("c", "deleted", reason),
+                                   ("d", "kept", "no rule removes it")]
+    assert actions(report)[0][:2] == ("a", "kept")
+    assert report["policy"] == {"maxTotalSize": byte_size(limit)}
+    assert (report["bytesBefore"], report["bytesAfter"]) == (sum(sizes.values()), limit)
+    # --type: only seeds are looked at; an import (a capture) is not even listed.
+    otelrr("sessions", "import", str(TESTDATA / "traces" / "highlight_nextjs.json"), "--session", "imp", store=store)
+    _, report = prune(store, "--max-total-size", "1B", "--type", "seed")
+    assert [s["sessionId"] for s in report["sessions"]] == ["a", "d"]
+    assert actions(report)[1] == ("d", "deleted", "over the size limit of 1B: the oldest go first")
+    assert [m["sessionId"] for m in json.loads(otelrr("sessions", "list", "--json", store=store).stdout)] == \
+        ["a", "imp"]
+
+
+def test_prune_never_touches_a_session_being_written_locked_or_active_nor_anything_outside_sessions(store, tmp_path):
+    from test_capture_cli import Capture, trace_request
+
+    capture = Capture(store, "--session", "live")
+    try:
+        resp, _ = capture.post("/v1/traces", trace_request(3, 1).SerializeToString())
+        assert resp.status == 200
+        seed_session(store, "old-locked", 60)
+        seed_session(store, "old-active", 50)
+        edit_metadata(store, "old-active", status="active")  # its writer died; nothing recovered it yet
+        for path, body in (("notes.txt", b"mine"), ("sessions-old/x/metadata.json", b"{}"),
+                           ("sessions/stray/readme.txt", b"not a session")):
+            (store / path).parent.mkdir(parents=True, exist_ok=True)
+            (store / path).write_bytes(body)
+        outside = {k: v for k, v in snapshot(store).items() if not k.startswith("sessions/") or "stray" in k}
+        # Another process holds old-locked's lock (docs/FORMAT.md: a flock on this file).
+        lock_file = open(store / "sessions" / "old-locked" / ".otelrr-lock-writer", "w")
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        time.sleep(1.1)  # so that "live" started more than 1s ago
+
+        proc, report = prune(store, "--older-than", "1s")
+        assert proc.returncode == 0, proc.stderr
+        assert actions(report) == [
+            ("old-locked", "skipped", "locked: being written or changed by another process"),
+            ("old-active", "skipped", "still active, but nothing writes it: its writer died; a capture, seed or "
+                                      "replay on this store recovers it"),
+            ("live", "skipped", "being written (active, its lock is held)")]
+        assert len(report["problems"]) == 1 and report["problems"][0].startswith("session stray: ")
+        assert "otelrr: warning: session stray: " in proc.stderr.decode()
+        keep = otelrr("sessions", "keep", "live", "--days", "1", store=store, check=False)
+        assert keep.returncode == 1
+        assert keep.stderr.decode() == \
+            "otelrr: session live is being written: change its expiry once its writer has finished\n"
+        keep = otelrr("sessions", "keep", "old-active", "--days", "1", store=store, check=False)
+        assert keep.returncode == 1 and "session old-active is still active" in keep.stderr.decode()
+        resp, _ = capture.post("/v1/traces", trace_request(3, 2).SerializeToString())
+        assert resp.status == 200  # the capture goes on
+        summary = capture.stop()
+    finally:
+        if capture.proc.poll() is None:
+            capture.proc.kill()
+    assert summary["status"] == "completed" and summary["spans"] == 6
+    assert metadata(store, "old-active")["status"] == "active"  # prune recovers nothing
+    fcntl.flock(lock_file, fcntl.LOCK_UN)
+    lock_file.close()
+    _, report = prune(store, "--older-than", "1s")
+    assert [(s, a) for s, a, _ in actions(report)] == [("old-locked", "deleted"), ("old-active", "skipped"),
+                                                      ("live", "deleted")]
+    assert {k: v for k, v in snapshot(store).items() if k in outside} == outside
+
+
+def test_prune_archive_moves_sessions_into_another_store(store, tmp_path):
+    archive = tmp_path / "archive"
+    seed_session(store, "old", 40)
+    seed_session(store, "young", 1)
+    exported = otelrr("sessions", "export", "old", store=store).stdout
+    files = {k: v for k, v in snapshot(store / "sessions" / "old").items() if not k.startswith(".otelrr")}
+    # A dry run does not create the archive.
+    _, report = prune(store, "--older-than", "30d", "--archive-to", str(archive), "--dry-run")
+    assert actions(report) == [("old", "archived", "older than 30d"), ("young", "kept", "within 30d")]
+    assert not archive.exists()
+
+    proc, report = prune(store, "--older-than", "30d", "--archive-to", str(archive))
+    assert proc.returncode == 0, proc.stderr
+    assert actions(report) == [("old", "archived", "older than 30d"), ("young", "kept", "within 30d")]
+    assert report["policy"] == {"olderThan": "30d", "archiveTo": str(archive)}
+    assert not (store / "sessions" / "old").exists()
+    assert snapshot(archive / "sessions" / "old") == files  # byte for byte, metadata.json too
+    assert json.loads(otelrr("sessions", "verify", "old", "--json", store=archive).stdout)["ok"]
+    assert otelrr("sessions", "export", "old", store=archive).stdout == exported
+
+    # The archive holds that id already: the removal fails (exit 1), and the session stays here.
+    seed_session(store, "old", 40)
+    proc, report = prune(store, "--older-than", "30d", "--archive-to", str(archive), check=False)
+    assert proc.returncode == 1 and report["failed"] == 1
+    reason = (f"not archived to {archive} (older than 30d): session old already exists in {archive}: delete it "
+              f"there first")
+    assert actions(report)[0] == ("old", "failed", reason)
+    assert proc.stderr.decode() == f"otelrr: session old: {reason}\n"
+    assert metadata(store, "old")["status"] == "completed"
+    same = otelrr("sessions", "prune", "--archive-to", str(store), store=store, check=False)
+    assert same.returncode == 2
+    assert same.stderr.decode() == \
+        "otelrr: --archive-to is the store itself: archive into another store (run with --help for usage)\n"
+
+
+def test_prune_usage_errors_and_a_store_that_does_not_exist(tmp_path):
+    missing = tmp_path / "none"
+    proc = otelrr("sessions", "prune", "--older-than", "30d", store=missing)
+    assert proc.stdout.decode() == f"no sessions in {missing} (the store does not exist yet)\n"
+    _, report = prune(missing)
+    assert report["sessions"] == [] and report["deleted"] == 0
+    assert not missing.exists()
+    for args, message in (
+            (["--older-than", "30x"], '--older-than: "30x" is not a duration: use a whole number and a unit, s, m, h '
+                                      'or d (24 hours), such as 30d, 12h or 90m'),
+            (["--older-than", "0d"], "--older-than 0 would remove every session: give a positive age"),
+            (["--keep-last", "0"], "--keep-last '0' is not allowed: give how many of the newest sessions to keep, at "
+                                   "least 1"),
+            (["--max-total-size", "5XB"], '--max-total-size: "5XB" is not a size: use a whole number and a unit, B, '
+                                          'KB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024), '
+                                          'such as 50GB or 500MiB')):
+        proc = otelrr("sessions", "prune", *args, store=missing, check=False)
+        assert proc.returncode == 2, args
+        assert proc.stderr.decode() == f"otelrr: {message} (run with --help for usage)\n", args
+    help_text = subprocess.run([binary(), "sessions", "prune", "--help"], capture_output=True).stdout.decode()
+    for needle in ("expiresAt has passed is removed", "powers of 1000", "powers of 1024", "--archive-to",
+                   "Exits 0 when the policy ran"):
+        assert needle in help_text, needle
