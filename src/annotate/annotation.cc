@@ -207,7 +207,10 @@ absl::Status Complete(Annotation* a, uint64_t now_unix_nano, std::string_view cr
                      : a->log_timestamp_unix_nano   ? "log"
                                                     : "any";
   }
+  // Millisecond precision, as the table keeps both (DateTime64(3)): the kept copy reads the same as ClickHouse's.
   if (!a->created_at_unix_nano) a->created_at_unix_nano = now_unix_nano;
+  *a->created_at_unix_nano = *a->created_at_unix_nano / 1'000'000 * 1'000'000;
+  if (a->expires_at_unix_nano) *a->expires_at_unix_nano = *a->expires_at_unix_nano / 1'000'000 * 1'000'000;
   if (a->created_by.empty()) a->created_by = std::string(created_by);
   SortMap(&a->metric_labels);
   SortMap(&a->resource_attributes);

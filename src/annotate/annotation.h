@@ -79,7 +79,8 @@ absl::Status Validate(const Annotation& a);
 
 // Fills what a new annotation may leave out, then validates it: annotation_type from the key, a random
 // annotation_id, signal_type ("trace" with a trace id, "metric" with a metric name, "log" with a log
-// timestamp, else "any"), created_at = now, created_by when empty.
+// timestamp, else "any"), created_at = now, created_by when empty; created_at and expires_at are cut to
+// milliseconds, as the table keeps them.
 absl::Status Complete(Annotation* a, uint64_t now_unix_nano, std::string_view created_by);
 
 // A UUID (version 4 layout) derived from `name`: the same name always gives the same id, so phases

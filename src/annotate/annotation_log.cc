@@ -52,7 +52,7 @@ absl::StatusOr<std::vector<Annotation>> AnnotationLog::List(std::string_view ses
   return ParseAnnotationsJsonl(session_id, *text);
 }
 
-absl::StatusOr<size_t> AnnotationLog::Add(std::string_view session_id, std::span<const Annotation> annotations) {
+absl::StatusOr<std::vector<Annotation>> AnnotationLog::Add(std::string_view session_id, std::span<const Annotation> annotations) {
   const std::string lock_name = fmt::format("{}annotations", session::SessionPrefix(session_id));
   const Clock::TimePoint give_up = clock_.Now() + lock_wait;
   absl::StatusOr<std::unique_ptr<store::ObjectLock>> lock = store_.TryLock(lock_name);
@@ -72,7 +72,7 @@ absl::StatusOr<size_t> AnnotationLog::Add(std::string_view session_id, std::span
   if (!existing.ok()) return existing.status();
   absl::flat_hash_map<std::string, size_t> by_id;
   for (size_t i = 0; i < existing->size(); ++i) by_id.emplace((*existing)[i].annotation_id, i);
-  size_t added = 0;
+  std::vector<Annotation> added;
   std::string text = FormatAnnotationsJsonl(*existing);
   for (Annotation a : annotations) {
     if (!a.session_id) a.session_id = std::string(session_id);
@@ -86,10 +86,10 @@ absl::StatusOr<size_t> AnnotationLog::Add(std::string_view session_id, std::span
     text += ToJsonLine(a);
     text += '\n';
     by_id.emplace(a.annotation_id, existing->size());
-    existing->push_back(std::move(a));
-    ++added;
+    existing->push_back(a);
+    added.push_back(std::move(a));
   }
-  if (added == 0) return size_t{0};
+  if (added.empty()) return added;
   if (absl::Status s = store_.Put(AnnotationsKey(session_id), text); !s.ok()) return s;
   return added;
 }

@@ -4,7 +4,7 @@
 //
 //   AnnotationLog log(store);
 //   absl::StatusOr<std::vector<Annotation>> all = log.List("seed-1");   // [] when there is no file
-//   absl::StatusOr<size_t> added = log.Add("seed-1", {a, b});          // appended under the file's lock
+//   absl::StatusOr<std::vector<Annotation>> added = log.Add("seed-1", {a, b});  // the new ones, appended
 //
 // Add is a read-modify-write of the whole file, replaced atomically (ObjectStore::Put) while holding the
 // lock "sessions/{id}/annotations", so writers from several processes never lose each other's lines and
@@ -47,9 +47,9 @@ class AnnotationLog {
 
   // Every annotation of the session, in the file's order. An empty list when the session has none.
   absl::StatusOr<std::vector<Annotation>> List(std::string_view session_id);
-  // Appends the annotations (validated by the caller) and returns how many were new. Waits up to
+  // Appends the annotations (validated by the caller) and returns those that were new. Waits up to
   // lock_wait for the file's lock (another writer), then fails with FailedPrecondition.
-  absl::StatusOr<size_t> Add(std::string_view session_id, std::span<const Annotation> annotations);
+  absl::StatusOr<std::vector<Annotation>> Add(std::string_view session_id, std::span<const Annotation> annotations);
 
   std::chrono::milliseconds lock_wait = std::chrono::seconds(10);
 

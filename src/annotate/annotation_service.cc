@@ -65,10 +65,11 @@ absl::StatusOr<std::vector<Annotation>> AnnotationService::Add(std::string_view 
   absl::StatusOr<bool> exists = sessions_.Exists(session_id);
   if (!exists.ok()) return exists.status();
   if (!*exists) return session::NoSuchSession(session_id);
-  absl::StatusOr<size_t> added = log_.Add(session_id, annotations);
+  absl::StatusOr<std::vector<Annotation>> added = log_.Add(session_id, annotations);
   if (!added.ok()) return added.status();
-  if (sink_ != nullptr && !annotations.empty()) {
-    if (absl::Status s = sink_->Insert(annotations); !s.ok()) {
+  // Only what is new: an annotation already kept (a retried request, a phase written again) is already sent.
+  if (sink_ != nullptr && !added->empty()) {
+    if (absl::Status s = sink_->Insert(*added); !s.ok()) {
       return absl::Status(s.code(), fmt::format("{} (the annotations are kept with session {}: `otelrr annotations "
                                                 "sync {}` sends them once ClickHouse answers)",
                                                 s.message(), session_id, session_id));
