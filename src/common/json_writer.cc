@@ -9,8 +9,9 @@ namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
 
-// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is not valid.
-size_t Utf8SequenceLength(std::string_view s, size_t i) {
+}  // namespace
+
+size_t JsonWriter::Utf8SequenceLength(std::string_view s, size_t i) {
   auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
   unsigned char c = b(i);
   size_t n = s.size() - i;
@@ -30,8 +31,6 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   }
   return 0;
 }
-
-}  // namespace
 
 void JsonWriter::AppendQuoted(std::string* out, std::string_view value) {
   out->push_back('"');
