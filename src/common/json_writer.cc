@@ -1,5 +1,6 @@
 #include "common/json_writer.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -8,6 +9,13 @@ namespace otelrr {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
+
+// The bytes a JSON string holds as they are: printable ASCII but the quote and the backslash.
+constexpr std::array<bool, 256> kPlainAscii = [] {
+  std::array<bool, 256> plain{};
+  for (int c = 0x20; c < 0x80; ++c) plain[static_cast<size_t>(c)] = c != '"' && c != '\\';
+  return plain;
+}();
 
 }  // namespace
 
@@ -38,11 +46,7 @@ void JsonWriter::AppendQuoted(std::string* out, std::string_view value) {
   while (i < value.size()) {
     // Copy runs of plain ASCII at once.
     size_t run = i;
-    while (run < value.size()) {
-      unsigned char c = static_cast<unsigned char>(value[run]);
-      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
-      ++run;
-    }
+    while (run < value.size() && kPlainAscii[static_cast<unsigned char>(value[run])]) ++run;
     out->append(value.data() + i, run - i);
     i = run;
     if (i >= value.size()) break;
