@@ -1,5 +1,7 @@
 #include "training/rows.h"
 
+#include <array>
+
 #include "common/json_writer.h"
 #include "fmt/format.h"
 
@@ -18,7 +20,7 @@ constexpr std::string_view kPointColumns[] = {
     "count",       "sum",         "temporality", "monotonic", "attributes", "phase", "anomaly",
 };
 constexpr std::string_view kLogColumns[] = {
-    "timestamp_unix_nano", "time_unix_nano", "observed_time_unix_nano", "severity_number", "severity_text", "body",
+    "label_time_unix_nano", "time_unix_nano", "observed_time_unix_nano", "severity_number", "severity_text", "body",
     "service_name", "trace_id", "span_id", "attributes", "phase", "anomaly",
 };
 
@@ -51,14 +53,16 @@ std::string_view TemporalityName(int32_t t) {
   }
 }
 
-// Whether a CSV field must be quoted, or holds bytes that are not plain ASCII (then it takes the slow way).
-bool PlainCsv(std::string_view s) {
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == ',' || c == '"' || c == '\r' || c == '\n' || c >= 0x80) return false;
-  }
-  return true;
-}
+// What a byte asks of a CSV field: quoting (a comma, CR, LF), quoting and doubling (the quote), or a
+// check of its UTF-8 (bytes from 0x80).
+enum CsvByte : uint8_t { kPlainByte = 0, kQuoteField = 1, kDoubleQuote = 2, kNonAscii = 4 };
+constexpr std::array<uint8_t, 256> kCsvBytes = [] {
+  std::array<uint8_t, 256> t{};
+  t[','] = t['\r'] = t['\n'] = kQuoteField;
+  t['"'] = kQuoteField | kDoubleQuote;
+  for (size_t c = 0x80; c < 256; ++c) t[c] = kNonAscii;
+  return t;
+}();
 
 }  // namespace
 
@@ -92,17 +96,37 @@ std::span<const std::string_view> ColumnNames(otlp::Signal signal) {
 }
 
 void AppendCsvField(std::string_view text, std::string* out) {
-  if (PlainCsv(text)) {
+  uint8_t kinds = kPlainByte;
+  for (char c : text) kinds |= kCsvBytes[static_cast<unsigned char>(c)];
+  if (kinds == kPlainByte) {
     out->append(text);
     return;
   }
-  bool quote = false;
-  for (char c : text) quote |= c == ',' || c == '"' || c == '\r' || c == '\n';
+  const bool quote = (kinds & kQuoteField) != 0;
   if (quote) out->push_back('"');
-  size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x80) {
+  if ((kinds & kNonAscii) == 0) {
+    // ASCII: copy between the quotes, each doubled.
+    size_t i = 0;
+    while (true) {
+      const size_t q = (kinds & kDoubleQuote) != 0 ? text.find('"', i) : std::string_view::npos;
+      if (q == std::string_view::npos) {
+        out->append(text.data() + i, text.size() - i);
+        break;
+      }
+      out->append(text.data() + i, q + 1 - i);
+      out->push_back('"');
+      i = q + 1;
+    }
+  } else {
+    size_t i = 0;
+    while (i < text.size()) {
+      const auto c = static_cast<unsigned char>(text[i]);
+      if (c < 0x80) {
+        if (c == '"') out->push_back('"');
+        out->push_back(static_cast<char>(c));
+        ++i;
+        continue;
+      }
       const size_t len = JsonWriter::Utf8SequenceLength(text, i);
       if (len == 0) {
         out->append("\xef\xbf\xbd");  // U+FFFD
@@ -111,11 +135,7 @@ void AppendCsvField(std::string_view text, std::string* out) {
         out->append(text.data() + i, len);
         i += len;
       }
-      continue;
     }
-    if (c == '"') out->push_back('"');
-    out->push_back(static_cast<char>(c));
-    ++i;
   }
   if (quote) out->push_back('"');
 }
@@ -131,26 +151,30 @@ void RowFormatter::Header(otlp::Signal signal, std::string* out) const {
   out->push_back('\n');
 }
 
-void RowFormatter::Begin(std::string* out) {
+RowFormatter::RowFormatter(Format format) : format_(format) {
+  for (otlp::Signal signal : otlp::kSignals) {
+    bool first = true;
+    for (std::string_view name : ColumnNames(signal)) {
+      std::string prefix = first ? "" : ",";
+      if (format_ == Format::kJsonl) prefix += fmt::format("\"{}\":", name);  // column names are plain ASCII
+      prefixes_[signal].push_back(std::move(prefix));
+      first = false;
+    }
+  }
+}
+
+void RowFormatter::Begin(otlp::Signal signal, std::string* out) {
   out_ = out;
-  first_ = true;
+  row_prefixes_ = &prefixes_[signal];
+  column_ = 0;
   if (format_ == Format::kJsonl) out_->push_back('{');
 }
 
 void RowFormatter::End() {
-  if (format_ == Format::kJsonl) out_->push_back('}');
-  out_->push_back('\n');
+  out_->append(format_ == Format::kJsonl ? "}\n" : "\n");
 }
 
-void RowFormatter::Name(std::string_view name) {
-  if (!first_) out_->push_back(',');
-  first_ = false;
-  if (format_ == Format::kJsonl) {
-    out_->push_back('"');
-    out_->append(name);  // column names are plain ASCII
-    out_->append("\":");
-  }
-}
+void RowFormatter::Name(std::string_view) { out_->append((*row_prefixes_)[column_++]); }
 
 void RowFormatter::Text(std::string_view name, std::string_view value) {
   Name(name);
@@ -171,12 +195,14 @@ void RowFormatter::Hex(std::string_view name, std::string_view bytes) {
 
 void RowFormatter::Uint(std::string_view name, uint64_t value) {
   Name(name);
-  out_->append(fmt::format_int(value).c_str());
+  const fmt::format_int text(value);
+  out_->append(text.data(), text.size());
 }
 
 void RowFormatter::Int(std::string_view name, int64_t value) {
   Name(name);
-  out_->append(fmt::format_int(value).c_str());
+  const fmt::format_int text(value);
+  out_->append(text.data(), text.size());
 }
 
 void RowFormatter::Double(std::string_view name, double value) {
@@ -233,7 +259,7 @@ void RowFormatter::Attributes(const std::vector<AttributeView>* attributes) {
 }
 
 void RowFormatter::Span(const SpanView& s, const Labels& labels, std::string* out) {
-  Begin(out);
+  Begin(otlp::Signal::kTraces, out);
   Hex("trace_id", s.trace_id);
   Hex("span_id", s.span_id);
   Hex("parent_span_id", s.parent_span_id);
@@ -275,7 +301,7 @@ void RowFormatter::Span(const SpanView& s, const Labels& labels, std::string* ou
 }
 
 void RowFormatter::Point(const PointView& p, const Labels& labels, std::string* out) {
-  Begin(out);
+  Begin(otlp::Signal::kMetrics, out);
   Text("metric_name", p.metric_name);
   Text("metric_type", MetricTypeName(p.type));
   Text("unit", p.unit);
@@ -317,8 +343,8 @@ void RowFormatter::Point(const PointView& p, const Labels& labels, std::string* 
 }
 
 void RowFormatter::Log(const LogView& l, const Labels& labels, std::string* out) {
-  Begin(out);
-  Uint("timestamp_unix_nano", ItemTime(l));
+  Begin(otlp::Signal::kLogs, out);
+  Uint("label_time_unix_nano", ItemTime(l));
   Uint("time_unix_nano", l.time_unix_nano);
   Uint("observed_time_unix_nano", l.observed_time_unix_nano);
   Int("severity_number", l.severity_number);

@@ -19,6 +19,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "otlp/signal.h"
@@ -49,7 +50,7 @@ void AppendCsvField(std::string_view text, std::string* out);
 // Thread-compatible.
 class RowFormatter {
  public:
-  explicit RowFormatter(Format format) : format_(format) {}
+  explicit RowFormatter(Format format);
 
   void Header(otlp::Signal signal, std::string* out) const;
   void Span(const SpanView& span, const Labels& labels, std::string* out);
@@ -57,8 +58,9 @@ class RowFormatter {
   void Log(const LogView& log, const Labels& labels, std::string* out);
 
  private:
-  // One row, cell by cell; the names are the columns' (JSON keys), in ColumnNames order.
-  void Begin(std::string* out);
+  // One row, cell by cell, in ColumnNames order (the names at the calls are for the reader: each cell
+  // takes the next column's prepared separator and key).
+  void Begin(otlp::Signal signal, std::string* out);
   void End();
   void Name(std::string_view name);
   void Text(std::string_view name, std::string_view value);
@@ -75,8 +77,11 @@ class RowFormatter {
   void Attributes(const std::vector<AttributeView>* attributes);
 
   Format format_;
+  // Per signal, what goes before each cell: JSON Lines ,"name": (no comma for the first), CSV a comma.
+  otlp::PerSignal<std::vector<std::string>> prefixes_ = {};
+  const std::vector<std::string>* row_prefixes_ = nullptr;
+  size_t column_ = 0;
   std::string* out_ = nullptr;
-  bool first_ = true;
   std::string scratch_ = {};
 };
 

@@ -284,7 +284,7 @@ TEST(RowsTest, LogRowTakesItsObservedTimeWhenItsTimeIsUnset) {
           .str();
   const Labels labels{.phase = "failure", .anomaly = "a|b"};
   EXPECT_EQ(Row(Format::kJsonl, Signal::kLogs, Request("cart", log), labels),
-            R"({"timestamp_unix_nano":1795693544123000000,"time_unix_nano":0,"observed_time_unix_nano":1795693544123000000,)"
+            R"({"label_time_unix_nano":1795693544123000000,"time_unix_nano":0,"observed_time_unix_nano":1795693544123000000,)"
             R"("severity_number":17,"severity_text":"ERROR","body":"boom, \"x\"","service_name":"cart",)"
             R"("trace_id":"01010101010101010000000000000007","span_id":"0202020202020201",)"
             R"("attributes":{"list":[1,true,"s"]},"phase":"failure","anomaly":"a|b"})"
