@@ -6,6 +6,8 @@ replay --phases failure into `otelrr capture` delivers exactly the failure phase
 test.phase.* annotation on a capture session defines its phases. Bad flags are usage errors (exit 2);
 Ctrl-C stops an export with exit 130 and leaves no file.
 
+With --clickhouse, the phases come from ClickHouse (the real engine, tests/integration/clickhouse_server.py).
+
 ctest sets OTELRR_BIN to the otelrr binary. By hand:
     OTELRR_BIN=build/otelrr .venv/bin/python -m pytest -q tests/integration/test_training_cli.py
 """
@@ -19,6 +21,7 @@ import time
 import pandas as pd
 import pytest
 
+from clickhouse_server import PASSWORD, USER, clickhouse_server  # noqa: F401 (a fixture)
 from test_capture_cli import binary
 from test_replay_cli import replay_into_capture
 
@@ -223,6 +226,36 @@ def test_a_user_annotation_defines_the_phases_of_a_capture(seeded, exported, tmp
         assert shown["unlabelled"]["counts"][count_key] == len(rows) - inside, stem
     table = run("training", "show", "cap", "--store", str(target_store)).stdout.decode()
     assert any(line.split()[:1] == ["custom"] and "cpuSpike" in line for line in table.splitlines()), table
+
+
+def test_phases_from_clickhouse(seeded, exported, clickhouse_server):  # noqa: F811 (the fixture)
+    store, _ = seeded
+    url = clickhouse_server.url.replace("http://", f"http://{USER}:{PASSWORD}@")
+    run("annotations", "init", "--clickhouse", url)
+    run("annotations", "sync", "tp", "--clickhouse", url, "--store", str(store))
+    # A phase only ClickHouse knows, inside the failure phase: its items are its own (it started last).
+    clickhouse_server.insert("annotations", [{
+        "signal_type": "any", "time_range_start": "2026-01-01 00:00:25.000000000",
+        "time_range_end": "2026-01-01 00:00:27.000000000", "annotation_type": "test",
+        "annotation_key": "test.phase.spike", "annotation_value": '{"flags":["cpuSpike"]}', "created_by": "test",
+        "session_id": "tp"}])
+    shown = json.loads(run("training", "show", "tp", "--json", "--clickhouse", url, "--store", str(store)).stdout)
+    assert shown["annotationsFrom"] == "clickhouse"
+    assert [(p["name"], p["labels"]["anomaly"]) for p in shown["phases"]] == [
+        ("baseline", "normal"), ("degraded", "inventorySlowdown"), ("failure", "inventoryFailure"),
+        ("spike", "cpuSpike")]
+    spike = (START_NS + 25 * SECOND, START_NS + 27 * SECOND)
+    failure = (START_NS + 20 * SECOND, START_NS + 30 * SECOND)
+    for stem, (count_key, time_column) in SIGNALS.items():
+        times = read_rows(exported["jsonl"][0] / f"{stem}.jsonl")[time_column]
+        in_spike = int(times.between(spike[0], spike[1] - 1).sum())
+        in_failure = int(times.between(failure[0], failure[1] - 1).sum())
+        assert shown["phases"][3]["counts"][count_key] == in_spike, stem
+        assert shown["phases"][2]["counts"][count_key] == in_failure - in_spike, stem
+    assert shown["phases"][3]["counts"]["spans"] > 0
+    # Without ClickHouse, the session's own annotations: no spike.
+    local = json.loads(run("training", "show", "tp", "--json", "--store", str(store)).stdout)
+    assert [p["name"] for p in local["phases"]] == ["baseline", "degraded", "failure"]
 
 
 def test_bad_flags_are_usage_errors(seeded, tmp_path):
