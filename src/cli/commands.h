@@ -69,6 +69,8 @@ void AddServeCommand(CLI::App& app, StoreFlag* store, Handler* handler);
 void AddReplayCommand(CLI::App& app, StoreFlag* store, Handler* handler);
 // otelrr annotate SESSION --key ... and otelrr annotations init | list | sync (src/annotate/).
 void AddAnnotateCommands(CLI::App& app, StoreFlag* store, Handler* handler);
+// otelrr training show | export: a session as labelled training data (src/training/).
+void AddTrainingCommand(CLI::App& app, StoreFlag* store, Handler* handler);
 // otelrr patterns [--json] | show NAME | check FILE...: the seed patterns (src/generate/pattern.h).
 void AddPatternsCommand(CLI::App& app, Handler* handler);
 

@@ -42,6 +42,7 @@ Examples:
   otelrr sessions export SESSION_ID --out x.jsonl
   otelrr convert --signal traces --from json --to protobuf in.json out.pb
   otelrr annotate SESSION_ID --key human.verdict --from +10s --to +20s --value '"slow"'
+  otelrr training export SESSION_ID --out dataset --format csv
   otelrr patterns                              the seed patterns; 'patterns check FILE' checks yours
 Run 'otelrr COMMAND --help' for a command's flags.)");
 
@@ -53,6 +54,7 @@ Run 'otelrr COMMAND --help' for a command's flags.)");
   AddServeCommand(app, &store, &handler);
   AddReplayCommand(app, &store, &handler);
   AddAnnotateCommands(app, &store, &handler);
+  AddTrainingCommand(app, &store, &handler);
   AddConvertCommand(app, &handler);
   AddPatternsCommand(app, &handler);
 

@@ -2,10 +2,12 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "annotate/annotation_service.h"
 #include "cli/commands.h"
 #include "cli/otlp_target.h"
 #include "cli/replay_output.h"
@@ -14,6 +16,7 @@
 #include "fmt/format.h"
 #include "replay/replay.h"
 #include "session/session_store.h"
+#include "training/dataset.h"
 
 namespace otelrr::cli {
 namespace {
@@ -32,6 +35,7 @@ struct ReplayFlags {
   bool metrics = true;
   bool logs = true;
   std::vector<std::string> services;
+  std::vector<std::string> phases;
   bool rewrite_ids = false;
   double log_interval = 60;
   std::string preset;
@@ -74,7 +78,7 @@ absl::StatusOr<replay::ReplayConfig> ConfigFromFlags(const ReplayFlags& f) {
   return config;
 }
 
-int RunReplayCommand(const StoreFlag& store_flag, const ReplayFlags& f) {
+int RunReplayCommand(const StoreFlag& store_flag, const ClickHouseFlag& clickhouse, const ReplayFlags& f) {
   absl::StatusOr<replay::ReplayConfig> config = ConfigFromFlags(f);
   if (!config.ok()) return UsageError(config.status());
   StopSignals stop;
@@ -90,6 +94,21 @@ int RunReplayCommand(const StoreFlag& store_flag, const ReplayFlags& f) {
     session = *picked;
   }
   config->session_id = session;
+  if (!f.phases.empty()) {
+    // The windows the named phases label, from the session's annotations (ClickHouse's when configured).
+    absl::StatusOr<std::unique_ptr<annotate::ClickHouseSink>> sink = clickhouse.Open();
+    if (!sink.ok()) return UsageError(sink.status());
+    annotate::AnnotationService annotations(sessions, sink->get());
+    absl::StatusOr<training::TrainingDataset> d = training::DescribeSession(sessions, annotations, session);
+    if (!d.ok()) return Fail(d.status());
+    if (absl::Status s = training::ValidatePhaseNames(*d, f.phases); !s.ok()) {
+      return UsageError(Prefixed(s, "--phases"));
+    }
+    config->phases = f.phases;
+    for (const training::PhaseLabeler::Window& w : training::PhaseWindows(*d, f.phases)) {
+      config->phase_windows.push_back({.start = w.start, .end = w.end});
+    }
+  }
   config->cancel = &stop.cancellation();
   ReplayConsole console("replay", f.json);
   console.Attach(&*config);
@@ -108,6 +127,7 @@ int RunReplayCommand(const StoreFlag& store_flag, const ReplayFlags& f) {
 
 void AddReplayCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   auto f = std::make_shared<ReplayFlags>();
+  auto clickhouse = std::make_shared<ClickHouseFlag>();
   CLI::App* cmd = app.add_subcommand("replay", "Send a session to an OTLP endpoint on its own schedule");
   cmd->add_option("--session", f->session, "session id, or auto (default: auto: chosen by --strategy)");
   cmd->add_option("--strategy", f->strategy, "auto selection: latest|random|largest|smallest (default: latest)")
@@ -124,6 +144,11 @@ void AddReplayCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
                   "request's latest time becomes its send time) (default: relative)");
   AddSignalFlags(cmd, &f->traces, &f->metrics, &f->logs, "replay");
   cmd->add_option("--services", f->services, "keep only these service.name values")->delimiter(',');
+  cmd->add_option("--phases", f->phases,
+                  "replay only the items (spans, points, logs) of these phases, by each item's own time; the "
+                  "schedule starts at the first phase's start")
+      ->delimiter(',');
+  clickhouse->AddTo(cmd);
   cmd->add_flag("--rewrite-ids", f->rewrite_ids, "give trace and span ids new values (as a loop iteration does)");
   cmd->add_option("--log-interval", f->log_interval,
                   "a progress line every this many seconds, whatever happens (default: 60)");
@@ -142,10 +167,11 @@ Examples:
   otelrr replay --preset seed --endpoint http://localhost:4318
   otelrr replay --session seed-1 --speed 2 --timestamps current --protocol grpc --endpoint grpc://localhost:4317
   otelrr replay --protocol grpc --endpoint https://collector:4317 --certificate ca.pem
-  otelrr replay --strategy largest --filter-type capture --loop --duration 300 --speed 0 --json)");
-  cmd->callback([handler, store, f, cmd] {
+  otelrr replay --strategy largest --filter-type capture --loop --duration 300 --speed 0 --json
+  otelrr replay --session seed-1 --phases failure --speed 0 --endpoint http://localhost:4318)");
+  cmd->callback([handler, store, f, clickhouse, cmd] {
     f->speed_given = cmd->count("--speed") > 0;
-    *handler = [store, f] { return RunReplayCommand(*store, *f); };
+    *handler = [store, f, clickhouse] { return RunReplayCommand(*store, *clickhouse, *f); };
   });
 }
 

@@ -1,5 +1,6 @@
 #include "common/json_writer.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -9,8 +10,16 @@ namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
 
-// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is not valid.
-size_t Utf8SequenceLength(std::string_view s, size_t i) {
+// The bytes a JSON string holds as they are: printable ASCII but the quote and the backslash.
+constexpr std::array<bool, 256> kPlainAscii = [] {
+  std::array<bool, 256> plain{};
+  for (int c = 0x20; c < 0x80; ++c) plain[static_cast<size_t>(c)] = c != '"' && c != '\\';
+  return plain;
+}();
+
+}  // namespace
+
+size_t JsonWriter::Utf8SequenceLength(std::string_view s, size_t i) {
   auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
   unsigned char c = b(i);
   size_t n = s.size() - i;
@@ -31,19 +40,13 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   return 0;
 }
 
-}  // namespace
-
 void JsonWriter::AppendQuoted(std::string* out, std::string_view value) {
   out->push_back('"');
   size_t i = 0;
   while (i < value.size()) {
     // Copy runs of plain ASCII at once.
     size_t run = i;
-    while (run < value.size()) {
-      unsigned char c = static_cast<unsigned char>(value[run]);
-      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
-      ++run;
-    }
+    while (run < value.size() && kPlainAscii[static_cast<unsigned char>(value[run])]) ++run;
     out->append(value.data() + i, run - i);
     i = run;
     if (i >= value.size()) break;

@@ -90,6 +90,9 @@ class JsonWriter {
   // form: as plain digits they would be integers wider than 64 bits that JSON parsers (simdjson among
   // them) refuse, and -0 as "-0.0" so that it does not read back as the integer 0.
   static void AppendDouble(std::string* out, double value);
+  // The length of the valid UTF-8 sequence that starts at s[i] (a byte >= 0x80), or 0 when it is not
+  // valid (overlong, a surrogate, above U+10FFFF, cut short): what AppendQuoted replaces by U+FFFD.
+  static size_t Utf8SequenceLength(std::string_view s, size_t i);
 
  private:
   void Open(char c);

@@ -1,11 +1,13 @@
 #include "otlp/rewrite.h"
 
 #include <algorithm>
+#include <iterator>
 #include <limits>
 
 #include "common/status.h"
 #include "fmt/format.h"
 #include "otlp/field_reader.h"
+#include "otlp/proto_writer.h"
 
 namespace otelrr::otlp {
 namespace {
@@ -129,6 +131,57 @@ bool HasListedService(const RawField& entry, const std::vector<std::string>& ser
   return listed;
 }
 
+// Whether `t` lies in one of the sorted, disjoint half-open windows.
+bool InWindows(std::span<const TimeWindow> windows, uint64_t t) {
+  auto after = std::upper_bound(windows.begin(), windows.end(), t,
+                                [](uint64_t v, const TimeWindow& w) { return v < w.start; });
+  return after != windows.begin() && t < std::prev(after)->end;
+}
+
+// The time that decides whether an item is kept (rewrite.h). False when the item is malformed.
+bool ItemTime(Signal signal, std::string_view item, uint64_t* t) {
+  uint64_t time = 0, observed = 0;
+  // Span.start_time_unix_nano = 7; *DataPoint.time_unix_nano = 3; LogRecord.time_unix_nano = 1 and
+  // observed_time_unix_nano = 11. The last value of a field wins.
+  const uint32_t time_field = signal == Signal::kTraces ? 7 : signal == Signal::kMetrics ? 3 : 1;
+  bool ok = ForEachField(item, [&](const RawField& f) {
+    if (f.wire != WireType::kFixed64) return;
+    if (f.number == time_field) time = f.fixed64();
+    if (signal == Signal::kLogs && f.number == 11) observed = f.fixed64();
+  });
+  *t = time != 0 ? time : observed;
+  return ok;
+}
+
+// Copies the fields of `message` to `out`; each length-delimited field whose number `is_nested` accepts
+// is handed to `filter(value, out)`, which appends the kept part and returns how many items it kept:
+// the field is written (with its new length) only when that is not 0. Returns the items kept, or -1
+// when the bytes are malformed.
+template <typename IsNested, typename Filter>
+int64_t CopyKeeping(std::string_view message, IsNested&& is_nested, Filter&& filter, std::string* out) {
+  int64_t kept = 0;
+  FieldReader fields(message);
+  RawField f;
+  while (fields.Next(&f)) {
+    if (f.wire != WireType::kLen || !is_nested(f.number)) {
+      out->append(f.whole);
+      continue;
+    }
+    const size_t start = out->size();
+    AppendTag(out, f.number, WireType::kLen);
+    const size_t length = BeginLengthDelimited(out);
+    const int64_t n = filter(f.value, out);
+    if (n < 0) return -1;
+    if (n == 0) {
+      out->resize(start);
+    } else {
+      EndLengthDelimited(out, length);
+      kept += n;
+    }
+  }
+  return fields.malformed() ? -1 : kept;
+}
+
 }  // namespace
 
 void ShiftTimestamps(std::string* request, const FieldLocations& where, int64_t delta_nanos) {
@@ -219,6 +272,49 @@ absl::StatusOr<bool> FilterServices(Signal signal, std::string_view request, con
     return absl::InternalError(fmt::format("FilterServices could not read a valid {} request", SignalName(signal)));
   }
   return kept_any;
+}
+
+absl::StatusOr<uint64_t> KeepItemsInWindows(Signal signal, std::string_view request,
+                                            std::span<const TimeWindow> windows, std::string* out) {
+  out->clear();
+  out->reserve(request.size());
+  auto only = [](uint32_t number) { return [number](uint32_t n) { return n == number; }; };
+  // The items of a scope (field 2 of ScopeSpans, ScopeLogs, and of a metric's data), kept or dropped whole.
+  auto items = [&](std::string_view container, std::string* o) -> int64_t {
+    const uint32_t items_field = signal == Signal::kMetrics ? 1 : 2;
+    int64_t kept = 0;
+    FieldReader fields(container);
+    RawField f;
+    while (fields.Next(&f)) {
+      if (!f.Is(items_field, WireType::kLen)) {
+        o->append(f.whole);
+        continue;
+      }
+      uint64_t t = 0;
+      if (!ItemTime(signal, f.value, &t)) return -1;
+      if (InWindows(windows, t)) {
+        o->append(f.whole);
+        ++kept;
+      }
+    }
+    return fields.malformed() ? -1 : kept;
+  };
+  // Metric data: gauge 5, sum 7, histogram 9, exponential histogram 10, summary 11.
+  auto metric = [&](std::string_view m, std::string* o) -> int64_t {
+    return CopyKeeping(
+        m, [](uint32_t n) { return n == 5 || n == 7 || n == 9 || n == 10 || n == 11; }, items, o);
+  };
+  auto scope = [&](std::string_view s, std::string* o) -> int64_t {
+    return signal == Signal::kMetrics ? CopyKeeping(s, only(2), metric, o) : items(s, o);
+  };
+  auto resource = [&](std::string_view r, std::string* o) -> int64_t { return CopyKeeping(r, only(2), scope, o); };
+  const int64_t kept = CopyKeeping(request, only(1), resource, out);
+  if (kept < 0) {
+    out->clear();
+    return absl::InvalidArgumentError(
+        fmt::format("the {} request is not well-formed protobuf: its items cannot be filtered by time", SignalName(signal)));
+  }
+  return static_cast<uint64_t>(kept);
 }
 
 }  // namespace otelrr::otlp

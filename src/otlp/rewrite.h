@@ -21,6 +21,7 @@
 #define OTELRR_OTLP_REWRITE_H_
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -90,6 +91,23 @@ void RemapTraceId(uint64_t key, uint8_t id[16]);
 // its names is listed. `services` is searched linearly: a replay filter names a handful of services.
 absl::StatusOr<bool> FilterServices(Signal signal, std::string_view request, const std::vector<std::string>& services,
                                     std::string* out);
+
+// A half-open interval of unix-nanosecond times, [start, end).
+struct TimeWindow {
+  uint64_t start = 0;
+  uint64_t end = 0;
+  bool operator==(const TimeWindow&) const = default;
+};
+
+// Writes to `*out` a copy of `request` that keeps only the items whose own time lies in one of
+// `windows` (sorted by start, not overlapping): a span's start_time_unix_nano, a data point's
+// time_unix_nano, a log record's time_unix_nano or, when that is 0, its observed_time_unix_nano (the
+// training reader's rule, training/items.h). Scopes, metrics and resources left without items are
+// dropped; every other field is kept as it is, in its place. Returns the number of items kept (0: drop
+// the request). InvalidArgument when the bytes are not well-formed protobuf; like the other rewrites
+// it is meant for requests that were validated when they were stored.
+absl::StatusOr<uint64_t> KeepItemsInWindows(Signal signal, std::string_view request,
+                                            std::span<const TimeWindow> windows, std::string* out);
 
 }  // namespace otelrr::otlp
 

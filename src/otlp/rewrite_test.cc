@@ -395,6 +395,82 @@ TEST(FilterServicesTest, MalformedInputIsAnError) {
   EXPECT_EQ(FilterServices(Signal::kLogs, traces, {"a"}, &out).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(KeepItemsInWindowsTest, KeepsItemsByTheirOwnTimeAndDropsWhatIsLeftEmpty) {
+  const std::vector<TimeWindow> windows = {{100, 200}, {300, 400}};
+  auto span = [](uint64_t start) { return Proto().Bytes(5, "s").Fixed64(7, start).Fixed64(8, start + 1000).str(); };
+  // Scope 1 keeps its spans at 100 (a window's start) and 399; 200 (its end), 99 and 250 go. Scope 2 keeps
+  // nothing and goes; its resource keeps the first scope and its unknown field.
+  const std::string scope1 = Proto()
+                                 .Msg(1, Proto().Bytes(1, "scope"))
+                                 .Bytes(2, span(99))
+                                 .Bytes(2, span(100))
+                                 .Bytes(2, span(200))
+                                 .Bytes(2, span(399))
+                                 .Bytes(3, "https://schema")
+                                 .str();
+  const std::string scope2 = Proto().Bytes(2, span(250)).str();
+  const std::string request =
+      Proto().Msg(1, Proto().Msg(1, ServiceResource("a")).Bytes(2, scope1).Bytes(2, scope2).Varint(99, 1)).str();
+  std::string out = "stale";
+  absl::StatusOr<uint64_t> kept = KeepItemsInWindows(Signal::kTraces, request, windows, &out);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(*kept, 2u);
+  const std::string kept_scope = Proto()
+                                     .Msg(1, Proto().Bytes(1, "scope"))
+                                     .Bytes(2, span(100))
+                                     .Bytes(2, span(399))
+                                     .Bytes(3, "https://schema")
+                                     .str();
+  EXPECT_EQ(out, Proto().Msg(1, Proto().Msg(1, ServiceResource("a")).Bytes(2, kept_scope).Varint(99, 1)).str());
+  EXPECT_TRUE(Summarize(Signal::kTraces, out).ok());
+
+  // Nothing in the windows: 0 items, and no resource left.
+  kept = KeepItemsInWindows(Signal::kTraces, Proto().Msg(1, Proto().Bytes(2, scope2)).str(), windows, &out);
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(*kept, 0u);
+  EXPECT_EQ(out, "");
+}
+
+TEST(KeepItemsInWindowsTest, MetricPointsAndLogRecords) {
+  const std::vector<TimeWindow> windows = {{100, 200}};
+  auto point = [](uint64_t t) { return Proto().Fixed64(3, t).Fixed64(6, 1).str(); };
+  // A sum keeps its temporality with its kept point; a gauge whose points all go is dropped with its metric.
+  const std::string sum = Proto().Bytes(1, point(150)).Bytes(1, point(250)).Varint(2, 2).str();
+  const std::string gauge = Proto().Bytes(1, point(50)).str();
+  const std::string m1 = Proto().Bytes(1, "requests").Bytes(7, sum).str();
+  const std::string m2 = Proto().Bytes(1, "cpu").Bytes(5, gauge).str();
+  const std::string request = Proto().Msg(1, Proto().Msg(2, Proto().Bytes(2, m1).Bytes(2, m2))).str();
+  std::string out;
+  absl::StatusOr<uint64_t> kept = KeepItemsInWindows(Signal::kMetrics, request, windows, &out);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(*kept, 1u);
+  const std::string kept_m1 =
+      Proto().Bytes(1, "requests").Bytes(7, Proto().Bytes(1, point(150)).Varint(2, 2).str()).str();
+  EXPECT_EQ(out, Proto().Msg(1, Proto().Msg(2, Proto().Bytes(2, kept_m1))).str());
+
+  // A log record's time decides; when it is unset, its observed time does.
+  auto log = [](uint64_t time, uint64_t observed) { return Proto().Fixed64(1, time).Fixed64(11, observed).str(); };
+  const std::string logs = Proto()
+                               .Msg(1, Proto().Msg(2, Proto()
+                                                          .Bytes(2, log(150, 500))
+                                                          .Bytes(2, log(0, 150))
+                                                          .Bytes(2, log(500, 150))
+                                                          .Bytes(2, log(0, 0))))
+                               .str();
+  kept = KeepItemsInWindows(Signal::kLogs, logs, windows, &out);
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(*kept, 2u);
+  EXPECT_EQ(out, Proto().Msg(1, Proto().Msg(2, Proto().Bytes(2, log(150, 500)).Bytes(2, log(0, 150)))).str());
+}
+
+TEST(KeepItemsInWindowsTest, MalformedInputIsAnError) {
+  std::string out = "x";
+  const std::vector<TimeWindow> windows = {{0, kMaxTime}};
+  absl::StatusOr<uint64_t> kept = KeepItemsInWindows(Signal::kTraces, std::string("\x0a\x05\x0a", 3), windows, &out);
+  EXPECT_EQ(kept.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(out, "");
+}
+
 // ---- real data from other projects ----
 
 std::string TestdataDir() { return std::string(OTELRR_SOURCE_DIR) + "/../shared/testdata/otlp"; }

@@ -40,6 +40,15 @@ absl::StatusOr<RecordTransform::Result> RecordTransform::Apply(session::Record r
                                                                uint64_t send_wall_unix_nano) {
   Result out;
   out.body = std::move(record.payload);
+  if (!config_.phases.empty()) {
+    absl::StatusOr<uint64_t> kept = otlp::KeepItemsInWindows(record.signal, out.body, config_.phase_windows, &scratch_);
+    if (!kept.ok()) {
+      return absl::DataLossError(
+          fmt::format("record {} of session {} is not valid OTLP: {}", record.sequence, session_id_, kept.status().message()));
+    }
+    if (*kept == 0) return out;  // no item of the phases: not sent
+    out.body.swap(scratch_);
+  }
   if (!config_.services.empty()) {
     absl::StatusOr<bool> kept = otlp::FilterServices(record.signal, out.body, config_.services, &scratch_);
     if (!kept.ok() || !*kept) {

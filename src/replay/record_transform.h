@@ -1,5 +1,5 @@
-// What a replay does to each record before sending it: keep only the listed services, move the
-// timestamps, remap trace and span ids, continue cumulative series (replay.h says which and when).
+// What a replay does to each record before sending it: keep only the items of the listed phases and
+// the listed services, move the timestamps, remap trace and span ids, continue cumulative series (replay.h says which and when).
 //
 //   RecordTransform transform(config, schedule, metadata);
 //   absl::StatusOr<RecordTransform::Result> r = transform.Apply(std::move(record), iteration, send_wall);
@@ -34,7 +34,7 @@ class RecordTransform {
   RecordTransform(const ReplayConfig& config, const Schedule& schedule, const session::SessionMetadata& metadata);
 
   struct Result {
-    bool kept = false;  // false: the service filter left nothing
+    bool kept = false;  // false: the phase or service filter left nothing
     std::string body;   // the request to send
     uint64_t items = 0;
   };

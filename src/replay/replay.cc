@@ -104,6 +104,18 @@ std::string TransportUrl(const ReplayConfig& config) {
   return url;
 }
 
+// The session's timeline (schedule.h), narrowed to the phases replayed (replay.h, ReplayConfig::phases).
+Schedule::Timeline TimelineOf(const session::SessionMetadata& metadata, const std::vector<otlp::Signal>& signals,
+                              const ReplayConfig& config) {
+  Schedule::Timeline t = Schedule::TimelineOf(metadata, signals);
+  if (config.phases.empty() || config.phase_windows.empty()) return t;
+  const uint64_t end = t.origin + t.length;  // the last arrival plus one mean gap
+  const uint64_t from = std::max(t.origin, config.phase_windows.front().start);
+  const uint64_t to = std::min(end, config.phase_windows.back().end);
+  if (from >= to) return t;  // the phases lie outside the arrivals: nothing changes
+  return {.origin = from, .length = to - from};
+}
+
 // One replay from its first record to its report: the schedule, the transform and the sender driven by
 // one loop on the calling thread, which waits on the clock for whatever comes first (the next record,
 // a retry, an answer, a progress line, the end of the duration, a cancel).
@@ -115,7 +127,7 @@ class ReplayRun {
         config_(config),
         signals_(std::move(signals)),
         clock_(clock),
-        schedule_(Schedule::TimelineOf(metadata, signals_), config.speed, clock.Now(), clock.WallNowUnixNano()),
+        schedule_(TimelineOf(metadata, signals_, config), config.speed, clock.Now(), clock.WallNowUnixNano()),
         deadline_(schedule_.start() + std::chrono::duration_cast<Clock::Duration>(
                                           std::chrono::duration<double>(config.max_duration_seconds))),
         transform_(config, schedule_, metadata),
@@ -263,6 +275,7 @@ class ReplayRun {
     r.retrying = sender_.retrying();
     r.end = end_;
     r.filtered_services.assign(transform_.filtered_services().begin(), transform_.filtered_services().end());
+    r.phases = config_.phases;
     return r;
   }
 
@@ -363,7 +376,10 @@ absl::Status DeliveryStatus(const ReplayReport& r) {
                                    r.rejected_items() == 1 ? "item" : "items", r.first_error));
   }
   if (r.sent_requests() == 0) {
-    if (r.filtered_requests() > 0) {
+    if (r.filtered_requests() > 0 && !r.phases.empty() && r.filtered_services.empty()) {
+      problems.push_back(fmt::format("nothing was sent: no item of the selected signals lies in the phases {}",
+                                     fmt::join(r.phases, ", ")));
+    } else if (r.filtered_requests() > 0) {
       problems.push_back(fmt::format("nothing was sent: no record is of a listed service (the session's services "
                                      "include: {})",
                                      fmt::join(r.filtered_services, ", ")));
@@ -394,6 +410,15 @@ absl::Status ValidateReplayConfig(const ReplayConfig& c) {
   }
   if (c.window == 0) return absl::InvalidArgumentError("the window of requests in flight must be at least 1");
   if (c.max_attempts < 0) return absl::InvalidArgumentError("max attempts must be 0 (no limit) or more");
+  for (size_t i = 0; i < c.phase_windows.size(); ++i) {
+    const otlp::TimeWindow& w = c.phase_windows[i];
+    if (w.start >= w.end || (i > 0 && w.start < c.phase_windows[i - 1].end)) {
+      return absl::InvalidArgumentError(
+          fmt::format("phase window {} [{}, {}) is empty or not after the one before: give windows sorted by start, "
+                      "disjoint, each ending after it starts",
+                      i, w.start, w.end));
+    }
+  }
   return absl::OkStatus();
 }
 

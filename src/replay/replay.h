@@ -38,6 +38,7 @@
 #include "common/cancel.h"
 #include "common/clock.h"
 #include "net/otlp_exporter.h"
+#include "otlp/rewrite.h"
 #include "otlp/signal.h"
 #include "session/session_store.h"
 
@@ -66,6 +67,15 @@ struct ReplayConfig {
   bool replay_metrics = true;
   bool replay_logs = true;
   std::vector<std::string> services = {};  // keep only these service.name values; empty keeps all
+  // Replay only the items of these phases (replay --phases): their names, and the time windows whose
+  // items they label (training/dataset.h, PhaseLabeler::Windows, resolves them: the replay module does
+  // not read annotations). Each request keeps the spans, data points and log records whose own time lies
+  // in a window (otlp::KeepItemsInWindows); a request left empty is not sent. The schedule then runs from
+  // the first window's start (or the first arrival, when later) to the last window's end (or the last
+  // arrival, when earlier): a record is due at its arrival's offset from the phase's start, and
+  // --timestamps relative puts the phase's start at the replay's start. Empty names: no phase filter.
+  std::vector<std::string> phases = {};
+  std::vector<otlp::TimeWindow> phase_windows = {};  // sorted by start, disjoint, each start < end
   std::vector<std::pair<std::string, std::string>> headers = {};
   net::TlsFiles tls = {};  // for https:// endpoints (gRPC too)
   bool gzip = false;
@@ -92,7 +102,7 @@ struct ReplayConfig {
 };
 
 // Checks a config: speed >= 0 and finite, duration > 0, a signal selected, a valid endpoint URL, window
-// > 0, attempts >= 0. Errors name the setting and say what is allowed.
+// > 0, attempts >= 0, phase windows sorted and disjoint. Errors name the setting and say what is allowed.
 absl::Status ValidateReplayConfig(const ReplayConfig& config);
 
 struct SignalReport {
@@ -130,6 +140,8 @@ struct ReplayReport {
   // The service.name values of records the service filter dropped (at most 16), to say why nothing
   // was sent when the filter matched nothing.
   std::vector<std::string> filtered_services;
+  // The phases replayed (ReplayConfig::phases); records without an item in them count as filtered.
+  std::vector<std::string> phases;
 
   uint64_t sent_requests() const;
   uint64_t accepted_requests() const;

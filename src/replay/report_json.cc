@@ -15,6 +15,7 @@ void WriteReplayReportFields(const ReplayReport& r, JsonWriter* w) {
   w->Field("abandonedRequests", r.abandoned_requests());
   w->Field("retries", r.retries());
   w->Field("filteredRequests", r.filtered_requests());
+  if (!r.phases.empty()) w->StringArray("phases", r.phases);
   w->Field("inFlight", r.in_flight);
   w->Field("retrying", r.retrying);
   w->Field("spans", r.signals[otlp::Signal::kTraces].items);

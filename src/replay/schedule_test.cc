@@ -308,6 +308,52 @@ TEST_F(ScheduleTest, AServiceFilterThatMatchesNothingSaysSoAndWhichServicesThere
             "nothing was sent: no record is of a listed service (the session's services include: svc)");
 }
 
+// A traces request with one span per start time (each lasting 1 ms).
+std::string SpansStartingAt(const std::vector<uint64_t>& starts) {
+  using otlp::testing::Fixed64Field;
+  using otlp::testing::LenField;
+  std::string scope;
+  for (uint64_t t : starts) {
+    scope += LenField(2, LenField(1, otlp::testing::TraceId(1)) + LenField(2, std::string(8, '\x02')) +
+                             LenField(5, "op") + Fixed64Field(7, t) + Fixed64Field(8, t + 1'000'000));
+  }
+  return LenField(1, otlp::testing::Resource() + LenField(2, scope));
+}
+
+TEST_F(ScheduleTest, PhasesKeepTheItemsOfTheirWindowsAndTheScheduleStartsAtTheFirstWindow) {
+  Write("p", {{1 * kSecond, Signal::kTraces, SpansStartingAt({kT0 + kSecond / 2})},
+              {3 * kSecond, Signal::kTraces, SpansStartingAt({kT0 + 3 * kSecond / 2, kT0 + 5 * kSecond / 2})},
+              {5 * kSecond, Signal::kTraces, SpansStartingAt({kT0 + 4 * kSecond - 1})},
+              {6 * kSecond, Signal::kTraces, SpansStartingAt({kT0 + 4 * kSecond})}});
+  ReplayConfig c = Config("p");
+  c.phases = {"failure"};
+  c.phase_windows = {{.start = kT0 + 2 * kSecond, .end = kT0 + 4 * kSecond}};
+  const Clock::TimePoint start = clock_.Now();
+  absl::StatusOr<ReplayReport> r = Run(c);
+  ASSERT_TRUE(r.ok()) << r.status();
+  // Due at the arrival's offset from the window's start (kT0 + 2 s), not from the first arrival.
+  EXPECT_EQ(SendTimes(start), (std::vector<Clock::Duration>{seconds(1), seconds(3)}));
+  ASSERT_EQ(exporter_.sent().size(), 2u);
+  EXPECT_EQ(exporter_.sent()[0].body, SpansStartingAt({kT0 + 5 * kSecond / 2}));  // the span before went
+  EXPECT_EQ(exporter_.sent()[1].body, SpansStartingAt({kT0 + 4 * kSecond - 1}));
+  EXPECT_EQ(r->signals[Signal::kTraces].items, 2u);
+  EXPECT_EQ(r->filtered_requests(), 2u);
+  EXPECT_EQ(r->phases, (std::vector<std::string>{"failure"}));
+  EXPECT_TRUE(DeliveryStatus(*r).ok()) << DeliveryStatus(*r);
+
+  c.phase_windows = {{.start = kT0 + 10 * kSecond, .end = kT0 + 20 * kSecond}};
+  r = Run(c);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->sent_requests(), 0u);
+  EXPECT_EQ(DeliveryStatus(*r).message(),
+            "nothing was sent: no item of the selected signals lies in the phases failure");
+
+  c.phase_windows = {{.start = 5, .end = 5}};
+  EXPECT_EQ(ValidateReplayConfig(c).code(), absl::StatusCode::kInvalidArgument);
+  c.phase_windows = {{.start = 5, .end = 10}, {.start = 9, .end = 12}};
+  EXPECT_EQ(ValidateReplayConfig(c).code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(ScheduleTimelineTest, TheTimelineOfTheSelectedSignalsComesFromTheFileIndex) {
   session::SessionMetadata m;
   m.start_time_unix_nano = 100;
