@@ -99,15 +99,12 @@ int RunReplayCommand(const StoreFlag& store_flag, const ClickHouseFlag& clickhou
     absl::StatusOr<std::unique_ptr<annotate::ClickHouseSink>> sink = clickhouse.Open();
     if (!sink.ok()) return UsageError(sink.status());
     annotate::AnnotationService annotations(sessions, sink->get());
-    absl::StatusOr<training::TrainingDataset> d = training::DescribeSession(sessions, annotations, session);
-    if (!d.ok()) return Fail(d.status());
-    if (absl::Status s = training::ValidatePhaseNames(*d, f.phases); !s.ok()) {
-      return UsageError(Prefixed(s, "--phases"));
-    }
+    absl::StatusOr<std::vector<otlp::TimeWindow>> windows =
+        training::ResolvePhaseWindows(sessions, annotations, session, f.phases);
+    if (absl::IsInvalidArgument(windows.status())) return UsageError(Prefixed(windows.status(), "--phases"));
+    if (!windows.ok()) return Fail(windows.status());
     config->phases = f.phases;
-    for (const training::PhaseLabeler::Window& w : training::PhaseWindows(*d, f.phases)) {
-      config->phase_windows.push_back({.start = w.start, .end = w.end});
-    }
+    config->phase_windows = *std::move(windows);
   }
   config->cancel = &stop.cancellation();
   ReplayConsole console("replay", f.json);

@@ -18,6 +18,7 @@
 #include "net/otlp_exporter.h"
 #include "replay/replay_service.h"
 #include "server/control_api.h"
+#include "training/dataset.h"
 #include "session/session_store.h"
 
 namespace otelrr::cli {
@@ -101,7 +102,10 @@ int RunServe(const StoreFlag& store_flag, const ServeFlags& f) {
                                   {.compression_threads = 1, .forward = forward.get(), .annotations = &annotations});
   absl::StatusOr<Receivers> receivers = StartReceivers(service, f.receivers);
   if (!receivers.ok()) return Fail(receivers.status());
-  replay::ReplayService replays(sessions);
+  replay::ReplayService replays(
+      sessions, {.phase_windows = [&](const std::string& session_id, const std::vector<std::string>& phases) {
+        return training::ResolvePhaseWindows(sessions, annotations, session_id, phases);
+      }});
   server::ControlApi api(service, replays, sessions,
                          {.token = token,
                           .annotations = &annotations,
@@ -161,7 +165,9 @@ void AddServeCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   DELETE /api/sessions/{id}         delete a session (not while it is captured)
   GET    /api/sessions/{id}/annotations[?key=PREFIX]
   POST   /api/sessions/{id}/annotations   an annotation, or an array (docs/ANNOTATIONS.md)
-  POST   /api/replays               start a replay; body: an OrchestratorConfig (docs/CONCEPTS.md)
+  POST   /api/replays               start a replay; body: an OrchestratorConfig (docs/CONCEPTS.md), "phases":
+                                    ["failure"] replays only those phases' items
+  GET    /api/sessions/{id}/training  the session as training data (docs/TRAINING.md)
   GET    /api/replays[/{id}]        replays, with processed/total records, rate and lag
   GET    /api/replays/available     the sessions a replay can use
   POST   /api/replays/{id}/stop     stop one at once

@@ -55,6 +55,12 @@ absl::StatusOr<ReplayStatus> ReplayService::StartReplay(ReplayRequest request) {
   }
   ReplayConfig config = std::move(request.config);
   config.session_id = session;
+  if (!config.phases.empty()) {
+    if (!options_.phase_windows) return absl::UnimplementedError("this server cannot replay by phases");
+    absl::StatusOr<std::vector<otlp::TimeWindow>> windows = options_.phase_windows(session, config.phases);
+    if (!windows.ok()) return windows.status();
+    config.phase_windows = *std::move(windows);
+  }
   if (absl::Status s = ValidateReplayConfig(config); !s.ok()) return s;
 
   std::lock_guard<std::mutex> lock(mu_);

@@ -18,6 +18,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -28,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "common/cancel.h"
 #include "common/clock.h"
+#include "otlp/rewrite.h"
 #include "replay/replay.h"
 #include "session/session_store.h"
 
@@ -57,6 +59,12 @@ struct ReplayServiceOptions {
   size_t max_finished = 100;  // finished replays whose status is kept (the oldest are forgotten)
   std::chrono::milliseconds status_interval = std::chrono::milliseconds(500);  // live report refresh
   ReplayDependencies dependencies = {};  // for every replay (tests inject a clock or an exporter)
+  // The time windows of a session's named phases (ReplayConfig::phases): the replay module does not read
+  // annotations, so whoever composes the service says where phases come from (serve: the training
+  // reader). Without it, a request with phases is refused.
+  std::function<absl::StatusOr<std::vector<otlp::TimeWindow>>(const std::string& session_id,
+                                                              const std::vector<std::string>& phases)>
+      phase_windows = {};
 };
 
 class ReplayService {

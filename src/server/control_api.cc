@@ -10,6 +10,7 @@
 #include "common/status.h"
 #include "replay/report_json.h"
 #include "session/retention.h"
+#include "training/dataset.h"
 #include "session/session_id.h"
 
 namespace otelrr::server {
@@ -213,6 +214,7 @@ absl::StatusOr<replay::ReplayRequest> ParseReplayRequest(std::string_view json) 
           {"services", StringsInto(&c.services)},
           {"filterServices", StringsInto(&c.services)},
           {"headers", StringMapInto(&c.headers)},
+          {"phases", StringsInto(&c.phases)},
       });
   if (!s.ok()) return s;
   out.session_type = filter_type;
@@ -279,6 +281,7 @@ const std::vector<ControlApi::Route>& ControlApi::Routes() {
       {"POST", "/api/captures/{id}/phase", &ControlApi::MarkPhase, /*waits=*/true},
       {"GET", "/api/sessions/{id}/annotations", &ControlApi::ListAnnotations, /*waits=*/true},
       {"POST", "/api/sessions/{id}/annotations", &ControlApi::AddAnnotations, /*waits=*/true},
+      {"GET", "/api/sessions/{id}/training", &ControlApi::GetTraining, /*waits=*/true},
       {"GET", "/api/replays", &ControlApi::ListReplays},
       {"POST", "/api/replays", &ControlApi::StartReplay},
       {"GET", "/api/replays/available", &ControlApi::ListAvailable},
@@ -430,6 +433,16 @@ net::HttpResponse ControlApi::AddAnnotations(const net::HttpRequest& request, st
       options_.annotations->Add(id, std::move(*parsed), "otelrr serve");
   if (!added.ok()) return Error(added.status());
   return AnnotationList(201, *added);
+}
+
+net::HttpResponse ControlApi::GetTraining(const net::HttpRequest&, std::string_view id) {
+  if (options_.annotations == nullptr) return Error(503, "training data is not available on this server");
+  if (absl::Status s = session::ValidateSessionId(id); !s.ok()) return Error(s);
+  absl::StatusOr<training::TrainingDataset> d = training::BuildDataset(sessions_, *options_.annotations, id);
+  if (!d.ok()) return Error(d.status());
+  JsonWriter w;
+  training::WriteJson(*d, &w);
+  return Json(200, w.Take());
 }
 
 net::HttpResponse ControlApi::ListReplays(const net::HttpRequest&, std::string_view) {

@@ -13,6 +13,7 @@
 //   GET    /api/sessions/{id}/annotations[?key=PREFIX]                  -> 200, {"annotations": [...]}
 //   POST   /api/sessions/{id}/annotations  body: an annotation, an array of them, or {"annotations": [...]}
 //                                     (docs/ANNOTATIONS.md)             -> 201, {"annotations": [as stored]}
+//   GET    /api/sessions/{id}/training  the TrainingDataset: phases, labels, counts per phase (docs/TRAINING.md)
 //   POST   /api/replays               body: an OrchestratorConfig        -> 201, the replay's status
 //   GET    /api/replays[/{id}]        processed and total records, rate, lag, counts
 //   GET    /api/replays/available     the sessions a replay can use      -> 200, {"sessions": [...]}
@@ -84,6 +85,7 @@ class ControlApi : public net::HttpHandler {
   net::HttpResponse MarkPhase(const net::HttpRequest& request, std::string_view id);
   net::HttpResponse ListAnnotations(const net::HttpRequest& request, std::string_view id);
   net::HttpResponse AddAnnotations(const net::HttpRequest& request, std::string_view id);
+  net::HttpResponse GetTraining(const net::HttpRequest&, std::string_view id);
   net::HttpResponse ListReplays(const net::HttpRequest&, std::string_view);
   net::HttpResponse StartReplay(const net::HttpRequest& request, std::string_view);
   net::HttpResponse ListAvailable(const net::HttpRequest&, std::string_view);
@@ -105,7 +107,8 @@ class ControlApi : public net::HttpHandler {
 absl::StatusOr<capture::CaptureConfig> ParseCaptureConfig(std::string_view json);
 // Parses an OrchestratorConfig (sessionId, selectionStrategy, sessionFilter.sessionType, maxDuration,
 // loopEnabled, speedMultiplier, targetEndpoint, replayTraces/Metrics/Logs, timestampAdjustment) plus
-// protocol, compression, services (or filterServices), headers and rewriteIds; targetEndpoint is required
+// protocol, compression, services (or filterServices), headers, rewriteIds and phases (replay only those
+// phases' items, ReplayService resolves them); targetEndpoint is required
 // and must be an OTLP URL.
 absl::StatusOr<replay::ReplayRequest> ParseReplayRequest(std::string_view json);
 // Parses the body of POST /api/sessions/{id}/annotations: one annotation object (annotation.h's JSON

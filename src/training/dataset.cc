@@ -106,6 +106,18 @@ absl::Status ValidatePhaseNames(const TrainingDataset& dataset, const std::vecto
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<otlp::TimeWindow>> ResolvePhaseWindows(session::SessionStore& sessions,
+                                                                  annotate::AnnotationService& annotations,
+                                                                  std::string_view session_id,
+                                                                  const std::vector<std::string>& names) {
+  absl::StatusOr<TrainingDataset> d = DescribeSession(sessions, annotations, session_id);
+  if (!d.ok()) return d.status();
+  if (absl::Status s = ValidatePhaseNames(*d, names); !s.ok()) return s;
+  std::vector<otlp::TimeWindow> out;
+  for (const PhaseLabeler::Window& w : PhaseWindows(*d, names)) out.push_back({.start = w.start, .end = w.end});
+  return out;
+}
+
 std::vector<PhaseLabeler::Window> PhaseWindows(const TrainingDataset& dataset, const std::vector<std::string>& names) {
   return PhaseLabeler(dataset.phases).Windows([&](int i) {
     return std::find(names.begin(), names.end(), dataset.phases[static_cast<size_t>(i)].name) != names.end();

@@ -40,6 +40,7 @@
 #include "annotate/annotation_service.h"
 #include "common/cancel.h"
 #include "common/json_writer.h"
+#include "otlp/rewrite.h"
 #include "otlp/signal.h"
 #include "session/metadata.h"
 #include "session/session_store.h"
@@ -141,6 +142,14 @@ absl::Status ValidatePhaseNames(const TrainingDataset& dataset, const std::vecto
 // The windows whose items are labelled with one of the named phases (PhaseLabeler::Windows): what
 // `replay --phases` replays.
 std::vector<PhaseLabeler::Window> PhaseWindows(const TrainingDataset& dataset, const std::vector<std::string>& names);
+
+// The windows of the named phases of a session (DescribeSession, ValidatePhaseNames, PhaseWindows): what
+// `replay --phases` and the API's replays with "phases" replay. InvalidArgument naming the session's phases
+// for an unknown name.
+absl::StatusOr<std::vector<otlp::TimeWindow>> ResolvePhaseWindows(session::SessionStore& sessions,
+                                                                  annotate::AnnotationService& annotations,
+                                                                  std::string_view session_id,
+                                                                  const std::vector<std::string>& names);
 
 // The phases of a session from its annotations (as AnnotationService::List gives them): only
 // test.phase.* keys; sorted, ends filled in, labels and files set, items not counted.

@@ -18,6 +18,7 @@ import os
 import pathlib
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -252,6 +253,8 @@ def send_spans(otlp, n):
         span.trace_id = (i + 1).to_bytes(16, "big")
         span.span_id = (i + 1).to_bytes(8, "big")
         span.name = "op"
+        span.start_time_unix_nano = time.time_ns()  # items are labelled by their own time
+        span.end_time_unix_nano = span.start_time_unix_nano + 1000
     host, port = otlp.rsplit(":", 1)
     conn = http.client.HTTPConnection(host, int(port), timeout=30)
     conn.request("POST", "/v1/traces", req.SerializeToString(), {"Content-Type": "application/x-protobuf"})
@@ -310,5 +313,17 @@ def test_serve_marks_capture_phases_and_takes_annotations(tmp_path, table):
                          {"annotationKey": "human.x", "timeRangeStart": start})[0] == 404
         keys = [a["annotationKey"] for a in serve.api("GET", "/api/sessions/cap-1/annotations")[1]["annotations"]]
         assert sorted(keys) == ["human.verdict", "llm.summary", "test.phase.baseline", "test.phase.failure", "train.label"]
+
+        # The training view of the capture: its marked phases, their labels, and the spans sent in each.
+        status, dataset = serve.api("GET", "/api/sessions/cap-1/training")
+        assert status == 200, dataset
+        assert [(p["labels"], p["anomalyTypes"], p["counts"]["spans"]) for p in dataset["phases"]] == \
+            [({"phase": "baseline", "anomaly": "chaos"}, ["chaos"], 3),
+             ({"phase": "failure", "anomaly": "chaos|paymentDown"}, ["chaos", "paymentDown"], 2)]
+        assert serve.api("GET", "/api/sessions/nope/training")[0] == 404
+        # A replay of phases the session does not have is refused, naming those it has.
+        status, body = serve.api("POST", "/api/replays", {"sessionId": "cap-1", "phases": ["nothing"],
+                                                          "targetEndpoint": "http://127.0.0.1:9"})
+        assert status == 400 and "baseline" in body["error"] and "failure" in body["error"], body
     finally:
         serve.stop()
