@@ -539,6 +539,7 @@ bool CumulativeCarry::Observe(std::string_view request, uint64_t recording_start
   bool ok = st.ForEachPoint(request, &rebuilt,
                             [&](uint32_t, uint32_t, Kind, bool, std::string_view, std::string_view bytes,
                                 std::string* o) {
+                              if (o == nullptr) return false;  // never: these rewrite; tells g++ -O3 (-Wnonnull) so
                               FieldReader fields(bytes);
                               RawField f;
                               while (fields.Next(&f)) {
@@ -566,6 +567,7 @@ bool CumulativeCarry::Continue(std::string_view request, uint64_t iteration, std
   bool ok = st.ForEachPoint(request, &rebuilt,
                             [&](uint32_t resource, uint32_t scope, Kind kind, bool, std::string_view name,
                                 std::string_view bytes, std::string* o) {
+                              if (o == nullptr) return false;  // never: these rewrite; tells g++ -O3 (-Wnonnull) so
                               Point p;
                               st.attributes.clear();
                               if (!DecodePoint(kind, bytes, &p, &st.attributes) ||

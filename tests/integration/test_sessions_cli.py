@@ -733,8 +733,8 @@ def test_prune_usage_errors_and_a_store_that_does_not_exist(tmp_path):
     assert report["sessions"] == [] and report["deleted"] == 0
     assert not missing.exists()
     for args, message in (
-            (["--older-than", "30x"], '--older-than: "30x" is not a duration: use a whole number and a unit, s, m, h '
-                                      'or d (24 hours), such as 30d, 12h or 90m'),
+            (["--older-than", "30x"], '--older-than: "30x" is not a duration: use a whole number and a unit, ms, s, '
+                                      'm, h or d (24 hours), such as 30d, 12h, 90m or 500ms'),
             (["--older-than", "0d"], "--older-than 0 would remove every session: give a positive age"),
             (["--keep-last", "0"], "--keep-last '0' is not allowed: give how many of the newest sessions to keep, at "
                                    "least 1"),
