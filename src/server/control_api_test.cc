@@ -224,7 +224,7 @@ TEST_F(ControlApiTest, ReplayBodiesAreValidatedBeforeAnythingStarts) {
            {R"({"targetEndpoint": "http://x:1", "bogus": 1})",
             "unknown field 'bogus': an OrchestratorConfig has sessionId, selectionStrategy, sessionFilter, "
             "maxDuration, loopEnabled, speedMultiplier, targetEndpoint, replayTraces, replayMetrics, replayLogs, "
-            "rewriteIds, timestampAdjustment, protocol, compression, services, filterServices, headers"},
+            "rewriteIds, timestampAdjustment, protocol, compression, services, filterServices, headers, phases"},
        }) {
     net::HttpResponse r = Call("POST", "/api/replays", c.body);
     EXPECT_EQ(r.status, 400) << c.body;

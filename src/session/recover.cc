@@ -228,6 +228,9 @@ absl::StatusOr<SessionRecovery> RecoverSession(store::ObjectStore& store, std::s
   if (metadata->status != SessionStatus::kActive) return out;
 
   if (absl::Status s = Rebuild(store, std::move(*metadata), out); !s.ok()) return InSession(session_id, s);
+  // The dead writer's unfinished uploads (S3), whose parts would otherwise stay stored: under the lock, so
+  // none is a live writer's. Best effort: the session is recovered either way.
+  (void)store.AbortIncompleteWrites(RawPrefix(session_id));
   out.outcome = RecoveryOutcome::kRecovered;
   return out;
 }

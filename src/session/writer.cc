@@ -468,6 +468,9 @@ absl::Status SessionWriter::Close(SessionStatus status, std::string reason) {
   if (!metadata_.end_time_unix_nano) metadata_.end_time_unix_nano = clock().WallNowUnixNano();
   metadata_.SyncCapturedTotals();
   absl::Status put = store_.Put(MetadataKey(metadata_.session_id), metadata_.ToJson());
+  // Every file of the session is finished now, and its lock is held: an upload still open under raw/ is an
+  // orphan (a start whose answer was lost and was sent again). Best effort: the session is complete anyway.
+  (void)store_.AbortIncompleteWrites(RawPrefix(metadata_.session_id));
   if (!error_.ok()) return error_;
   return put;
 }

@@ -26,6 +26,8 @@ absl::Status ObjectStore::Truncate(std::string_view key, uint64_t size) {
       fmt::format("store {} cannot truncate objects (asked to cut {} to {} bytes)", Describe(), key, size));
 }
 
+absl::StatusOr<size_t> ObjectStore::AbortIncompleteWrites(std::string_view) { return size_t{0}; }
+
 absl::StatusOr<std::unique_ptr<ObjectLock>> ObjectStore::TryLock(std::string_view name) {
   return absl::UnimplementedError(fmt::format("store {} has no locks (asked for lock {})", Describe(), name));
 }

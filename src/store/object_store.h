@@ -122,6 +122,11 @@ class ObjectStore {
   // Takes the exclusive lock `name` (a valid key; see "Locks" above) without waiting. FailedPrecondition
   // when another holder has it. Unimplemented by default (a store that cannot lock).
   virtual absl::StatusOr<std::unique_ptr<ObjectLock>> TryLock(std::string_view name);
+  // Discards the writes under `prefix` that were started and never finished (S3: multipart uploads of a
+  // writer that died, or whose start was answered too late to be used), whose parts a store keeps (and
+  // bills) until then. Returns how many. Callers hold what makes the prefix theirs (the session's lock), so
+  // no live write is discarded. Nothing to do by default (a local store finishes or removes its writes).
+  virtual absl::StatusOr<size_t> AbortIncompleteWrites(std::string_view prefix);
   // Where the store is, for messages: "/srv/otelrr/data", "s3://bucket/prefix".
   virtual std::string Describe() const = 0;
 };

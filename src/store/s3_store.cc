@@ -471,7 +471,9 @@ absl::Status S3Store::DeletePrefix(std::string_view prefix) {
       }
     }
   }
-  return absl::OkStatus();
+  // And the parts of uploads never finished under it, which no listing of objects shows.
+  absl::StatusOr<size_t> aborted = AbortIncompleteWrites(prefix);
+  return aborted.status();
 }
 
 absl::StatusOr<std::unique_ptr<ObjectWriter>> S3Store::Create(std::string_view key) {
@@ -548,7 +550,7 @@ absl::StatusOr<std::unique_ptr<ObjectLock>> S3Store::TryLock(std::string_view na
   return absl::FailedPreconditionError(fmt::format("lock {} is held by another holder", name));
 }
 
-absl::StatusOr<size_t> S3Store::AbortIncompleteUploads(std::string_view prefix) {
+absl::StatusOr<size_t> S3Store::AbortIncompleteWrites(std::string_view prefix) {
   absl::StatusOr<S3Response> r =
       client_.Send({.method = "GET", .query = {{"uploads", ""}, {"prefix", ObjectKey(prefix)}}});
   if (!r.ok()) return r.status();

@@ -75,8 +75,9 @@ class S3Store : public ObjectStore {
   std::string Describe() const override { return client_.config().Describe(); }
 
   // Aborts the multipart uploads under `prefix` that were started and never completed or aborted (a
-  // writer that died): their parts are stored, and billed, until then. Returns how many.
-  absl::StatusOr<size_t> AbortIncompleteUploads(std::string_view prefix);
+  // writer that died, a start whose answer was lost): their parts are stored, and billed, until then.
+  // Returns how many.
+  absl::StatusOr<size_t> AbortIncompleteWrites(std::string_view prefix) override;
 
   S3Client& client() { return client_; }
   const S3StoreOptions& options() const { return options_; }

@@ -44,6 +44,9 @@ class SpoolStore : public ObjectStore {
   absl::Status DeletePrefix(std::string_view prefix) override { return remote_->DeletePrefix(prefix); }
   absl::Status Truncate(std::string_view key, uint64_t size) override { return remote_->Truncate(key, size); }
   absl::StatusOr<std::unique_ptr<ObjectLock>> TryLock(std::string_view name) override { return remote_->TryLock(name); }
+  absl::StatusOr<size_t> AbortIncompleteWrites(std::string_view prefix) override {
+    return remote_->AbortIncompleteWrites(prefix);
+  }
   std::string Describe() const override { return remote_->Describe(); }
 
   // A writer into the spool; its Close uploads the object and removes it from the spool (a failed

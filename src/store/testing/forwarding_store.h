@@ -36,6 +36,9 @@ class ForwardingStore : public ObjectStore {
   absl::StatusOr<std::unique_ptr<ObjectWriter>> Create(std::string_view key) override { return inner_.Create(key); }
   absl::Status Truncate(std::string_view key, uint64_t size) override { return inner_.Truncate(key, size); }
   absl::StatusOr<std::unique_ptr<ObjectLock>> TryLock(std::string_view name) override { return inner_.TryLock(name); }
+  absl::StatusOr<size_t> AbortIncompleteWrites(std::string_view prefix) override {
+    return inner_.AbortIncompleteWrites(prefix);
+  }
   std::string Describe() const override { return inner_.Describe(); }
 
  private:
