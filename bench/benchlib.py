@@ -1,5 +1,6 @@
-"""What the bench/ scripts (capture-bench, replay-bench, run) share: paths, process accounting, the
-discard receiver, `otelrr capture` on port 0, seeding, the machine's load, and writing results.
+"""What the bench/ scripts (capture-bench, replay-bench, run, s3-bench) share: paths, process accounting, runs
+repeated when other processes disturbed them, the discard receiver, `otelrr capture` on port 0, the capture
+load, replay into the discard receiver, seeding, the machine's load, and writing results.
 
 Stdlib only. The scripts import it from their own directory (bench/ is on sys.path when a script in it
 runs). Messages are prefixed with the running script's name.
@@ -83,30 +84,36 @@ class Watch:
     """How much CPU the rest of the machine used while we measured: the machine's busy CPU time
     (/proc/stat: user, nice, system; not irq and softirq, which the kernel does not charge to any
     process, and where loopback traffic of our own is handled) minus our own (this process and every
-    child it has reaped, from getrusage). Reap every child of a run before done(), or its CPU counts as
-    others'. Kernel threads working for us (writeback of our files) count as others'.
+    child it has reaped, from getrusage, and the processes in `pids`: servers of ours that run across
+    runs, such as an S3 server, read from /proc). Reap every other child of a run before done(), or its
+    CPU counts as others'. Kernel threads working for us (writeback of our files) count as others'.
+    Also the CPU time the machine spent waiting for the disk (iowait: idle with I/O outstanding).
 
         w = Watch(); ...run, stop and wait for every process...; w.done()
-        -> {"othersCpuSeconds": ..., "stealSeconds": ..., "wallSeconds": ...}
+        -> {"othersCpuSeconds": ..., "stealSeconds": ..., "iowaitSeconds": ..., "wallSeconds": ...}
     """
 
-    def __init__(self):
-        self.t0, self.busy0, self.steal0, self.ours0 = time.monotonic(), *machine_cpu(), ours_cpu()
+    def __init__(self, pids=()):
+        self.pids = tuple(pids)
+        self.t0, (self.busy0, self.steal0, self.iowait0), self.ours0 = time.monotonic(), machine_cpu(), self._ours()
+
+    def _ours(self):
+        return ours_cpu() + sum(cpu_seconds(pid) for pid in self.pids)
 
     def done(self):
-        busy, steal = machine_cpu()
+        busy, steal, iowait = machine_cpu()
         wall = time.monotonic() - self.t0
-        others = max(0.0, (busy - self.busy0) - (ours_cpu() - self.ours0))
+        others = max(0.0, (busy - self.busy0) - (self._ours() - self.ours0))
         return {"othersCpuSeconds": round(others, 2), "stealSeconds": round(steal - self.steal0, 2),
-                "wallSeconds": round(wall, 2)}
+                "iowaitSeconds": round(iowait - self.iowait0, 2), "wallSeconds": round(wall, 2)}
 
 
 def machine_cpu():
-    """(busy, steal) CPU seconds of the whole machine since boot, from /proc/stat."""
+    """(busy, steal, iowait) CPU seconds of the whole machine since boot, from /proc/stat."""
     with open("/proc/stat") as f:
         v = [int(x) for x in f.readline().split()[1:9]]
-    user, nice, system, _idle, _iowait, _irq, _softirq, steal = v
-    return (user + nice + system) / CLK_TCK, steal / CLK_TCK
+    user, nice, system, _idle, iowait, _irq, _softirq, steal = v
+    return (user + nice + system) / CLK_TCK, steal / CLK_TCK, iowait / CLK_TCK
 
 
 def ours_cpu():
@@ -116,6 +123,63 @@ def ours_cpu():
         r = resource.getrusage(who)
         total += r.ru_utime + r.ru_stime
     return total
+
+
+# --- runs: repeated when others disturbed them, what was measured --------------------------------------------
+
+BUSY_SHARE = float(os.environ.get("BUSY_SHARE", "0.2"))
+BUSY_RETRIES = int(os.environ.get("BUSY_RETRIES", "2"))
+
+
+def measured(what, fn, *args, watch_pids=(), **kwargs):
+    """fn(*args, **kwargs) -> a run's dict, with "machine": the CPU the rest of the machine used meanwhile
+    (Watch(watch_pids)). When others used more than BUSY_SHARE of a core over the run, it is run again
+    (after 30 s), up to BUSY_RETRIES times; the last attempt counts, whatever it saw."""
+    for attempt in range(BUSY_RETRIES + 1):
+        watch = Watch(watch_pids)
+        r = fn(*args, **kwargs)
+        r["machine"] = m = watch.done()
+        r["attempts"] = attempt + 1
+        share = m["othersCpuSeconds"] / m["wallSeconds"] if m["wallSeconds"] > 0 else 0.0
+        if share <= BUSY_SHARE or attempt == BUSY_RETRIES:
+            return r
+        log(f"    {what}: other processes used {100 * share:.0f} % of a core ({m['othersCpuSeconds']:.1f} CPU-s in "
+            f"{m['wallSeconds']:.0f} s); again in 30 s")
+        time.sleep(30)
+    raise AssertionError("unreachable")
+
+
+def others(r):
+    m = r["machine"]
+    return f"others {m['othersCpuSeconds']:.1f} CPU-s"
+
+
+def others_summary(runs):
+    """What the rest of the machine used over measured() runs: (dict for the results, sentence for a header)."""
+    other_cpu = sum(r["machine"]["othersCpuSeconds"] for r in runs)
+    run_wall = sum(r["machine"]["wallSeconds"] for r in runs)
+    worst = max((r["machine"]["othersCpuSeconds"] / r["machine"]["wallSeconds"] for r in runs), default=0.0)
+    repeated = sum(r["attempts"] - 1 for r in runs)
+    summary = {"cpuSeconds": round(other_cpu, 1), "runWallSeconds": round(run_wall, 1),
+               "worstRunShare": round(worst, 3), "repeatedRuns": repeated}
+    sentence = (f"other processes used {other_cpu:.1f} CPU-s over the {run_wall:.0f} s of measured runs "
+                f"({100 * other_cpu / run_wall if run_wall else 0:.0f} % of one core; worst run {100 * worst:.0f} %; "
+                f"{repeated} runs repeated for that)")
+    return summary, sentence
+
+
+def spread(values):
+    """max / min - 1, in percent: how far the repetitions were apart."""
+    lo, hi = min(values), max(values)
+    return 100 * (hi / lo - 1) if lo > 0 else 0.0
+
+
+def build_info():
+    """(the tree: `git describe --always --dirty`, the otelrr binary's mtime in UTC): what was measured."""
+    commit = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True).stdout.strip()
+    built = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(os.path.getmtime(OTELRR)))
+    return commit, built
 
 
 # --- processes ------------------------------------------------------------------------------------------
@@ -144,11 +208,19 @@ def run(cmd, what):
     return p.stdout
 
 
+GNU_TIME = "/usr/bin/time"
+
+
 class Timed:
-    """A child process whose CPU and peak RSS come from wait4() when it ends.
+    """A child process whose CPU comes from wait4() when it ends, and its peak RSS from GNU time's %M.
 
         t = Timed(cmd)        # started; t.started is its time.monotonic() at start
         t.wait()              # -> self; t.out, t.err, t.code, t.cpu (s), t.rss (MiB), t.wall (s)
+
+    Not wait4()'s ru_maxrss for the RSS: Linux keeps a process's high-water mark across exec, so a child
+    of this script starts with the script's own RSS (12 MB for plain Python, 55 MB once boto3 is loaded)
+    and never reports less. /usr/bin/time (a ~2 MB process) runs the command as its own child and
+    reports that child's peak; without /usr/bin/time, ru_maxrss it is.
     """
 
     def __init__(self, cmd, perf_path=None, env=None):
@@ -159,6 +231,10 @@ class Timed:
         self.cmd = cmd
         self._out = tempfile.TemporaryFile("w+")
         self._err = tempfile.TemporaryFile("w+")
+        self._rss = None
+        if os.access(GNU_TIME, os.X_OK):
+            self._rss = tempfile.NamedTemporaryFile("w+", prefix="otelrr-bench-rss-")
+            cmd = [GNU_TIME, "-f", "%M", "-o", self._rss.name, *cmd]
         self.started = time.monotonic()
         self.proc = subprocess.Popen(cmd, stdout=self._out, stderr=self._err, env=env)
 
@@ -169,6 +245,12 @@ class Timed:
         self.code = self.proc.returncode = os.waitstatus_to_exitcode(status)
         self.cpu = usage.ru_utime + usage.ru_stime
         self.rss = usage.ru_maxrss / 1024
+        if self._rss is not None:
+            # The last line is %M in KiB (a line before it says when the command was killed by a signal).
+            lines = self._rss.read().split()
+            self._rss.close()
+            if lines and lines[-1].isdigit():
+                self.rss = int(lines[-1]) / 1024
         self._out.seek(0)
         self._err.seek(0)
         self.out, self.err = self._out.read(), self._err.read()
@@ -180,7 +262,7 @@ class Timed:
 
 
 def timed(cmd, perf_path=None):
-    """Runs cmd; returns (stdout, exit code, CPU s, peak RSS MiB, wall s) from wait4()."""
+    """Runs cmd; returns (stdout, exit code, CPU s, peak RSS MiB, wall s) (Timed)."""
     t = Timed(cmd, perf_path).wait()
     return t.out, t.code, t.cpu, t.rss, t.wall
 
@@ -268,6 +350,51 @@ def stop_capture(capture):
         return json.loads(out)
     except json.JSONDecodeError:
         fail(f"otelrr capture printed no summary ({capture.returncode}): {out}{err}")
+
+
+def capture_load(seed_store, protocol, target, rate, duration, connections, spans_per_request):
+    """otelrr_capture_load (bench/capture_load.cc): the traces of session "load" of seed_store, in requests of
+    >= spans_per_request spans over `connections` connections, to target for `duration` s, as fast as they
+    go (rate 0) or at `rate` spans/s open loop. Its JSON result (spansAcked, spansPerSecond, latencyMs...)."""
+    load = subprocess.run(
+        [LOAD, "--store", seed_store, "--session", "load", "--protocol", protocol, "--target", target,
+         "--connections", str(connections), "--rate", str(rate), "--duration", str(duration),
+         "--spans-per-request", str(spans_per_request)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if load.returncode not in (0, 1) or not load.stdout.strip():
+        fail(f"otelrr_capture_load failed ({load.returncode}): {load.stderr}")
+    return json.loads(load.stdout)
+
+
+def replay(store, session, protocol, speed, perf_path=None):
+    """`otelrr replay --timestamps relative --json` of a session into a fresh discard receiver (not counting);
+    stops the script unless every request was sent and received. The run's dict: its report, the
+    receiver's counts, spans/s, records/s, requests/s and MB/s over the replay's elapsedSeconds, and the
+    replay's CPU, peak RSS and wall time from wait4(), the receiver's CPU over the run."""
+    recv = Receiver()
+    cpu_before = recv.cpu()
+    out, code, cpu, rss, wall = timed(
+        [OTELRR, "replay", "--session", session, "--speed", str(speed), "--endpoint", recv.endpoint(protocol),
+         "--protocol", protocol, "--timestamps", "relative", "--store", store, "--json"], perf_path)
+    recv_cpu = recv.cpu() - cpu_before
+    counts = recv.stop()
+    try:
+        report = json.loads(out)
+    except json.JSONDecodeError:
+        fail(f"otelrr replay printed no report ({code}): {out}")
+    if report["failedRequests"] != 0 or code != 0:
+        fail(f"replay of {session} over {protocol}: {report['failedRequests']} failed: {report.get('firstError')}")
+    if counts["requests"] != report["sentRequests"]:
+        fail(f"replay of {session} over {protocol}: sent {report['sentRequests']} requests, the receiver "
+             f"counted {counts['requests']}")
+    elapsed = report["elapsedSeconds"]
+    records = report["spans"] + report["dataPoints"] + report["logRecords"]
+    return {
+        "session": session, "protocol": protocol, "speed": speed, "report": report, "receiver": counts,
+        "spansPerSecond": report["spans"] / elapsed, "recordsPerSecond": records / elapsed,
+        "requestsPerSecond": report["sentRequests"] / elapsed, "mbPerSecond": counts["bytes"] / elapsed / 1e6,
+        "replayCpuSeconds": round(cpu, 2), "replayPeakRssMiB": round(rss, 1), "replayWallSeconds": round(wall, 2),
+        "receiverCpuSeconds": round(recv_cpu, 2),
+    }
 
 
 # --- sessions -----------------------------------------------------------------------------------------------

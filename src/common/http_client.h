@@ -47,6 +47,9 @@ struct HttpRequest {
   std::string user = {};
   std::string password = {};
   std::string aws_sigv4 = {};  // "aws:amz:us-east-1:s3": sign with SigV4 (user/password are the key pair)
+  // When set, this string is taken (moved from) to hold the answer's body: a caller that reads many large
+  // answers hands back the buffer of the previous one, and no answer allocates megabytes anew.
+  std::string* answer_buffer = nullptr;
 };
 
 struct HttpResponse {

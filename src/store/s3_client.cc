@@ -34,6 +34,10 @@ std::pair<std::string, std::string> ErrorCode(const S3Response& r) {
 
 bool Retryable(const S3Response& r) {
   if (r.status == 500 || r.status == 502 || r.status == 503 || r.status == 504) return true;
+  // A success is an error only when S3 sent an <Error> document with it (CompleteMultipartUpload can); any
+  // other success body is not parsed as XML, as a ranged GET's is megabytes of data (libxml2 copied it all).
+  const bool success = r.status >= 200 && r.status < 300;
+  if (success && std::string_view(r.body).substr(0, 512).find("<Error>") == std::string_view::npos) return false;
   auto [code, message] = ErrorCode(r);
   return code == "SlowDown" || code == "RequestTimeout" || code == "InternalError" || code == "ServiceUnavailable";
 }
@@ -84,7 +88,8 @@ absl::StatusOr<S3Response> S3Client::Send(const S3Request& request) {
                    .body = request.body,
                    .user = config_.access_key,
                    .password = config_.secret_key,
-                   .aws_sigv4 = fmt::format("aws:amz:{}:s3", config_.region)};
+                   .aws_sigv4 = fmt::format("aws:amz:{}:s3", config_.region),
+                   .answer_buffer = request.answer_buffer};
   http.headers.emplace_back("x-amz-content-sha256", Sha256Hex(request.body));
   if (!config_.session_token.empty()) http.headers.emplace_back("x-amz-security-token", config_.session_token);
   absl::StatusOr<S3Response> r = client_.Send(http, Retryable);

@@ -39,6 +39,9 @@ struct S3Request {
   std::vector<std::pair<std::string, std::string>> query = {};    // not encoded
   std::vector<std::pair<std::string, std::string>> headers = {};  // "Name", "value"
   std::string_view body = {};
+  // When set, this string is taken (moved from) to hold the answer's body: a caller that reads many ranges
+  // hands back the buffer of the previous one, and no answer allocates megabytes anew.
+  std::string* answer_buffer = nullptr;
 };
 
 using S3Response = HttpResponse;

@@ -68,29 +68,29 @@ uint64_t ParseUint(std::string_view s) {
   return v;
 }
 
-// Reads an object in ranged GETs of read_bytes.
+// Reads an object in ranged GETs of read_bytes, one range ahead: the GET of the next range runs while the
+// caller consumes the current one, so a reader that keeps up with the server never waits for a round trip.
+// Two buffers of read_bytes take turns for the whole read (a new one per range, on a new thread each time,
+// left glibc's arenas holding ~30 MB more of freed ranges in a replay of three files).
 class S3Reader : public ObjectReader {
  public:
   S3Reader(S3Client& client, std::string object_key, std::string first, uint64_t size, size_t read_bytes)
       : client_(client), key_(std::move(object_key)), chunk_(std::move(first)), size_(size), read_bytes_(read_bytes) {
     next_ = chunk_.size();
+    FetchAhead();
   }
 
   absl::StatusOr<size_t> Read(char* buf, size_t n) override {
     if (pos_ == chunk_.size()) {
       if (next_ >= size_) return 0;
-      absl::StatusOr<S3Response> r = client_.Send(
-          {.method = "GET", .key = key_, .headers = {{"Range", fmt::format("bytes={}-{}", next_, next_ + read_bytes_ - 1)}}});
-      if (!r.ok()) return r.status();
-      if (r->status != 206 && r->status != 200) return client_.ErrorOf(*r, fmt::format("reading {}", key_));
-      if (r->status == 200) {
-        if (r->body.size() < next_) return absl::DataLossError(fmt::format("reading {}: the object shrank", key_));
-        r->body.erase(0, next_);  // a server that ignored the range sent it all
-      }
-      if (r->body.empty()) return absl::DataLossError(fmt::format("reading {}: the object ended early", key_));
-      chunk_ = std::move(r->body);
+      if (!ahead_.valid()) FetchAhead();  // the last fetch failed: try again
+      absl::StatusOr<std::string> body = ahead_.get();
+      if (!body.ok()) return body.status();
+      spare_ = std::move(chunk_);
+      chunk_ = std::move(*body);
       pos_ = 0;
       next_ += chunk_.size();
+      FetchAhead();
     }
     size_t take = std::min(n, chunk_.size() - pos_);
     std::copy_n(chunk_.data() + pos_, take, buf);
@@ -99,13 +99,36 @@ class S3Reader : public ObjectReader {
   }
 
  private:
+  // Starts the GET of the range at next_, unless the object ends there.
+  void FetchAhead() {
+    if (next_ >= size_) return;
+    ahead_ = std::async(std::launch::async, [this, offset = next_, buffer = std::move(spare_)]() mutable
+                        -> absl::StatusOr<std::string> {
+      absl::StatusOr<S3Response> r =
+          client_.Send({.method = "GET",
+                        .key = key_,
+                        .headers = {{"Range", fmt::format("bytes={}-{}", offset, offset + read_bytes_ - 1)}},
+                        .answer_buffer = &buffer});
+      if (!r.ok()) return r.status();
+      if (r->status != 206 && r->status != 200) return client_.ErrorOf(*r, fmt::format("reading {}", key_));
+      if (r->status == 200) {
+        if (r->body.size() < offset) return absl::DataLossError(fmt::format("reading {}: the object shrank", key_));
+        r->body.erase(0, offset);  // a server that ignored the range sent it all
+      }
+      if (r->body.empty()) return absl::DataLossError(fmt::format("reading {}: the object ended early", key_));
+      return std::move(r->body);
+    });
+  }
+
   S3Client& client_;
   const std::string key_;
   std::string chunk_;
+  std::string spare_;  // the buffer the next range is read into
   size_t pos_ = 0;
   uint64_t next_ = 0;  // offset of the byte after chunk_
   const uint64_t size_;
   const size_t read_bytes_;
+  std::future<absl::StatusOr<std::string>> ahead_;  // the range at next_; last: its destructor waits for it
 };
 
 // Uploads an object in parts as it is appended (see s3_store.h).

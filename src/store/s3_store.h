@@ -6,7 +6,8 @@
 //
 // How each call maps onto S3:
 //   Put             PutObject (a multipart upload above multipart_threshold)
-//   Get             GetObject in ranged reads of read_bytes, so a large object is never held whole
+//   Get             GetObject in ranged reads of read_bytes, the next range fetched while the caller
+//                   reads one (two buffers of read_bytes per reader), so a large object is never held whole
 //   List            ListObjectsV2, following continuation tokens
 //   ListDirectories ListObjectsV2 with Delimiter "/"
 //   Head            HeadObject
@@ -50,7 +51,7 @@ struct S3StoreOptions {
   size_t part_bytes = 8 << 20;             // multipart part size (S3's minimum is 5 MiB)
   size_t parts_in_flight = 4;              // per writer
   size_t multipart_threshold = 16 << 20;   // Put of more than this uses a multipart upload
-  size_t read_bytes = 8 << 20;             // ranged GET size
+  size_t read_bytes = 8 << 20;             // ranged GET size (a reader holds two)
   std::chrono::seconds lease = std::chrono::seconds(30);
   S3ClientOptions client = {};
 };
