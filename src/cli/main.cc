@@ -6,6 +6,7 @@
 #include "CLI/CLI.hpp"
 #include "cli/commands.h"
 #include "common/status.h"
+#include "common/version.h"
 #include "fmt/format.h"
 #include "fmt/ranges.h"
 
@@ -30,7 +31,7 @@ int UsageError(const std::string& message) {
 int main(int argc, char** argv) {
   using namespace otelrr::cli;
   CLI::App app{"otelrr: generate, capture and replay OpenTelemetry (OTLP) telemetry", "otelrr"};
-  app.set_version_flag("--version", "otelrr 0.1.0");
+  app.set_version_flag("--version", fmt::format("otelrr {}", otelrr::kVersion));
   app.require_subcommand(1);
   app.footer(R"(Sessions live in a store: --store PATH (or OTELRR_STORE), default ./data.
 

@@ -25,55 +25,10 @@ struct PatternsFlags {
 };
 
 
-double TotalShare(const Pattern& p) {
-  double total = 0;
-  for (const generate::Phase& phase : p.phases) total += phase.share;
-  return total;
-}
-
-void WritePatternJson(JsonWriter& w, const Pattern& p) {
-  w.BeginObject();
-  w.Field("name", p.name);
-  w.Field("description", p.description);
-  w.Key("services");
-  w.BeginArray();
-  for (const generate::Service& s : p.services) {
-    w.BeginObject();
-    w.Field("name", s.name);
-    w.Field("kind", generate::ServiceKindName(s.kind));
-    w.EndObject();
-  }
-  w.EndArray();
-  w.Field("operations", p.operations.size());
-  w.Key("entryPoints");
-  w.BeginArray();
-  for (const generate::EntryPoint& e : p.entry_points) w.String(generate::OperationReference(p, e.operation));
-  w.EndArray();
-  w.Key("phases");
-  w.BeginArray();
-  double total = TotalShare(p);
-  for (const generate::Phase& phase : p.phases) {
-    w.BeginObject();
-    w.Field("name", phase.name);
-    w.Field("share", phase.share);
-    w.Field("fraction", phase.share / total);
-    w.Field("annotationKey", phase.annotation_key);
-    w.Key("flags");
-    w.BeginArray();
-    for (const std::string& flag : phase.flags) w.String(flag);
-    w.EndArray();
-    w.EndObject();
-  }
-  w.EndArray();
-  w.Field("maxCallDepth", p.max_call_depth);
-  w.Field("maxSpansPerTrace", p.max_spans_per_trace);
-  w.EndObject();
-}
-
 std::string DescribePhases(const Pattern& p) {
   if (p.phases.empty()) return "one phase for the whole session";
   std::string out;
-  double total = TotalShare(p);
+  double total = generate::TotalPhaseShare(p);
   for (const generate::Phase& phase : p.phases) {
     if (!out.empty()) out += ", ";
     out += fmt::format("{} {:.0f}%", phase.name, 100 * phase.share / total);
@@ -92,7 +47,7 @@ int RunList(const PatternsFlags& f) {
   if (f.json) {
     JsonWriter w(true);
     w.BeginArray();
-    for (const Pattern& p : patterns) WritePatternJson(w, p);
+    for (const Pattern& p : patterns) generate::WritePatternJson(p, &w);
     w.EndArray();
     Print(w.str());
     Print("\n");

@@ -14,6 +14,7 @@
 #include "cli/stop_signals.h"
 #include "common/status.h"
 #include "fmt/format.h"
+#include "generate/seed_service.h"
 #include "net/address.h"
 #include "net/otlp_exporter.h"
 #include "replay/replay_service.h"
@@ -32,6 +33,8 @@ struct ServeFlags {
   ClickHouseFlag clickhouse;
   std::string retention_interval;
   RetentionFlags retention;
+  std::string ui_dir;
+  bool no_ui = false;
 };
 
 // One line per scheduled retention run, and one per session it could not remove.
@@ -106,19 +109,34 @@ int RunServe(const StoreFlag& store_flag, const ServeFlags& f) {
       sessions, {.phase_windows = [&](const std::string& session_id, const std::vector<std::string>& phases) {
         return training::ResolvePhaseWindows(sessions, annotations, session_id, phases);
       }});
+  // Seeds from the API; their phases go to ClickHouse as `otelrr seed --clickhouse` sends them.
+  generate::SeedService seeds(sessions, {.after = [&](const generate::SeedResult& r) -> absl::Status {
+                                if (*sink == nullptr) return absl::OkStatus();
+                                absl::StatusOr<annotate::SyncReport> synced = annotations.Sync(r.session_id);
+                                if (synced.ok()) return absl::OkStatus();
+                                return absl::UnavailableError(fmt::format(
+                                    "session {} is complete, but its annotations could not be written to ClickHouse: "
+                                    "{} (`otelrr annotations sync {}` sends them later)",
+                                    r.session_id, synced.status().message(), r.session_id));
+                              }});
   server::ControlApi api(service, replays, sessions,
                          {.token = token,
                           .annotations = &annotations,
-                          .retention = retention ? &*retention : nullptr});
+                          .retention = retention ? &*retention : nullptr,
+                          .seeds = &seeds,
+                          .ui = !f.no_ui,
+                          .ui_dir = f.ui_dir,
+                          .store = (*store)->Describe()});
   absl::StatusOr<std::unique_ptr<net::HttpServer>> api_server = net::HttpServer::Start(
-      {.address = f.api, .threads = 1, .max_body_bytes = 1 << 20}, api);
+      {.address = f.api, .threads = 2, .max_body_bytes = 1 << 20}, api);
   if (!api_server.ok()) {
     receivers->Shutdown();
     return Fail(Prefixed(api_server.status(), "--api"));
   }
-  std::fprintf(stderr, "otelrr serve: OTLP/HTTP on %s, OTLP/gRPC on %s, control API on http://%s/api%s; Ctrl-C stops\n",
+  std::fprintf(stderr, "otelrr serve: OTLP/HTTP on %s, OTLP/gRPC on %s, control API on http://%s/api%s%s; Ctrl-C stops\n",
                receivers->http->address().c_str(), receivers->grpc->address().c_str(),
-               (*api_server)->address().c_str(), token.empty() ? "" : " (bearer token required)");
+               (*api_server)->address().c_str(), token.empty() ? "" : " (bearer token required)",
+               f.no_ui ? "" : fmt::format(", web UI on http://{}/", (*api_server)->address()).c_str());
   std::fflush(stderr);
 
   stop.Wait();
@@ -144,6 +162,9 @@ void AddServeCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   CLI::App* cmd = app.add_subcommand("serve", "Run the OTLP receivers and a control API that starts and stops captures");
   AddReceiverFlags(cmd, &f->receivers);
   cmd->add_option("--api", f->api, "control API listen address (default: 127.0.0.1:8080; port 0 picks one)");
+  cmd->add_option("--ui-dir", f->ui_dir, "serve the web UI from this directory instead of the files built in (development)")
+      ->check(CLI::ExistingDirectory);
+  cmd->add_flag("--no-ui", f->no_ui, "do not serve the web UI (the API alone)");
   cmd->add_option("--api-token", f->api_token, "require Authorization: Bearer <token> on the API (default: $OTELRR_API_TOKEN)");
   cmd->add_option("--forward", f->forward, "tee: also send every request to this OTLP endpoint (http:// or grpc://)");
   f->clickhouse.AddTo(cmd);

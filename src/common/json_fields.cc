@@ -81,6 +81,21 @@ FieldReader Uint64Into(uint64_t* out) {
   };
 }
 
+FieldReader Uint64sInto(std::vector<uint64_t>* out) {
+  return [out](std::string_view key, simdjson::dom::element v) {
+    simdjson::dom::array array;
+    if (v.get(array)) return absl::InvalidArgumentError(fmt::format("{} must be an array of integers", key));
+    out->clear();
+    out->reserve(array.size());
+    for (simdjson::dom::element e : array) {
+      uint64_t n = 0;
+      if (e.get(n)) return absl::InvalidArgumentError(fmt::format("{} must hold non-negative integers", key));
+      out->push_back(n);
+    }
+    return absl::OkStatus();
+  };
+}
+
 FieldReader BoolInto(bool* out) {
   return [out](std::string_view key, simdjson::dom::element v) {
     if (v.get(*out)) return absl::InvalidArgumentError(fmt::format("{} must be true or false", key));

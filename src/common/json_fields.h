@@ -38,6 +38,7 @@ absl::Status ReadJsonObject(simdjson::dom::element element, std::string_view wha
 FieldReader StringInto(std::string* out);
 FieldReader OptionalStringInto(std::optional<std::string>* out);  // null resets it
 FieldReader Uint64Into(uint64_t* out);  // a non-negative integer, or a decimal string of one (JSON numbers lose precision beyond 2^53)
+FieldReader Uint64sInto(std::vector<uint64_t>* out);  // an array of non-negative integers
 FieldReader BoolInto(bool* out);
 FieldReader NumberInto(double* out);
 FieldReader OptionalNumberInto(std::optional<double>* out);  // null resets it

@@ -1,5 +1,7 @@
 #include "generate/pattern.h"
 
+#include "common/json_writer.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -1342,5 +1344,52 @@ absl::StatusOr<Pattern> BuiltinPattern(std::string_view name) {
   if (!pattern.ok()) return absl::InternalError(pattern.status().message());
   return pattern;
 }
+
+double TotalPhaseShare(const Pattern& p) {
+  double total = 0;
+  for (const Phase& phase : p.phases) total += phase.share;
+  return total;
+}
+
+void WritePatternJson(const Pattern& p, JsonWriter* out) {
+  JsonWriter& w = *out;
+  w.BeginObject();
+  w.Field("name", p.name);
+  w.Field("description", p.description);
+  w.Key("services");
+  w.BeginArray();
+  for (const Service& s : p.services) {
+    w.BeginObject();
+    w.Field("name", s.name);
+    w.Field("kind", ServiceKindName(s.kind));
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Field("operations", p.operations.size());
+  w.Key("entryPoints");
+  w.BeginArray();
+  for (const EntryPoint& e : p.entry_points) w.String(OperationReference(p, e.operation));
+  w.EndArray();
+  w.Key("phases");
+  w.BeginArray();
+  double total = TotalPhaseShare(p);
+  for (const Phase& phase : p.phases) {
+    w.BeginObject();
+    w.Field("name", phase.name);
+    w.Field("share", phase.share);
+    w.Field("fraction", phase.share / total);
+    w.Field("annotationKey", phase.annotation_key);
+    w.Key("flags");
+    w.BeginArray();
+    for (const std::string& flag : phase.flags) w.String(flag);
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Field("maxCallDepth", p.max_call_depth);
+  w.Field("maxSpansPerTrace", p.max_spans_per_trace);
+  w.EndObject();
+}
+
 
 }  // namespace otelrr::generate

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/json_writer.h"
 
 namespace otelrr::generate {
 
@@ -156,6 +157,13 @@ absl::StatusOr<Pattern> ParsePattern(std::string_view yaml, std::string_view sou
 
 // The patterns shipped in patterns/: basic-topology, payment-failure, high-load, complex-topology,
 // training-phases.
+// The pattern as `otelrr patterns --json` and GET /api/patterns give it: name, description, services
+// [{name, kind}], operations, entryPoints, phases [{name, share, fraction, annotationKey, flags}],
+// maxCallDepth, maxSpansPerTrace.
+void WritePatternJson(const Pattern& pattern, JsonWriter* w);
+// The sum of the phases' shares (a phase's fraction of the session is its share / this).
+double TotalPhaseShare(const Pattern& pattern);
+
 std::vector<std::string_view> BuiltinPatternNames();
 absl::StatusOr<Pattern> BuiltinPattern(std::string_view name);
 // The YAML text of a shipped pattern (for `otelrr patterns show NAME` and as examples).

@@ -61,6 +61,8 @@ struct ExportResult {
   PartialSuccess partial_success = {};
   // For Unavailable and ResourceExhausted: when the client may retry.
   std::chrono::milliseconds retry_after = std::chrono::milliseconds(0);
+  // The HTTP status the target answered (OTLP/HTTP exporters); 0 for gRPC, and when no answer came.
+  int http_status = 0;
 };
 
 using ExportDone = std::function<void(ExportResult)>;

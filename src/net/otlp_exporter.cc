@@ -66,6 +66,7 @@ std::chrono::milliseconds RetryAfter(std::string_view header) {
 ExportResult FromHttp(otlp::Signal signal, long status, std::string_view content_type, std::string_view body,
                       std::string_view retry_after, const std::string& url, otlp::JsonCodec& codec) {
   ExportResult r;
+  r.http_status = static_cast<int>(status);
   if (status >= 200 && status < 300) {
     if (content_type.starts_with("application/x-protobuf")) {
       r.partial_success = DecodePartialSuccess(body);

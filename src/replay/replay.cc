@@ -135,6 +135,9 @@ class ReplayRun {
         next_log_(config.progress ? schedule_.start() + config.log_interval : Clock::TimePoint::max()) {
     report_.session_id = config.session_id;
     report_.endpoint = exporter.url();
+    const Schedule::Timeline timeline = TimelineOf(metadata, signals_, config);
+    report_.timeline_start_unix_nano = timeline.origin;
+    report_.timeline_end_unix_nano = timeline.origin + timeline.length;
     const session::SessionCounts& counts = metadata.counts;
     report_.records_total = (config.replay_traces ? counts.trace_requests : 0) +
                             (config.replay_metrics ? counts.metric_requests : 0) +
@@ -206,6 +209,7 @@ class ReplayRun {
 
   absl::Status Send(session::Record record, uint64_t iteration, Clock::TimePoint due) {
     const otlp::Signal signal = record.signal;
+    report_.position_unix_nano = record.arrival_unix_nano;
     absl::StatusOr<RecordTransform::Result> r = transform_.Apply(std::move(record), iteration, clock_.WallNowUnixNano());
     if (!r.ok()) return r.status();
     ++report_.records_processed;
@@ -276,6 +280,7 @@ class ReplayRun {
     r.end = end_;
     r.filtered_services.assign(transform_.filtered_services().begin(), transform_.filtered_services().end());
     r.phases = config_.phases;
+    r.status_codes = sender_.status_codes();
     return r;
   }
 
@@ -302,6 +307,18 @@ absl::StatusOr<TimestampMode> ParseTimestampMode(std::string_view s) {
   if (s == "relative") return TimestampMode::kRelative;
   if (s == "current") return TimestampMode::kCurrent;
   return absl::InvalidArgumentError(fmt::format("timestamps '{}': use none, relative or current", s));
+}
+
+std::string_view TimestampModeName(TimestampMode mode) {
+  switch (mode) {
+    case TimestampMode::kNone:
+      return "none";
+    case TimestampMode::kRelative:
+      return "relative";
+    case TimestampMode::kCurrent:
+      return "current";
+  }
+  return "unknown";
 }
 
 absl::StatusOr<Protocol> ParseProtocol(std::string_view s) {

@@ -30,6 +30,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -48,6 +49,7 @@ enum class TimestampMode { kNone, kRelative, kCurrent };
 enum class Protocol { kHttpProtobuf, kHttpJson, kGrpc };
 
 absl::StatusOr<TimestampMode> ParseTimestampMode(std::string_view s);  // none | relative | current
+std::string_view TimestampModeName(TimestampMode mode);
 absl::StatusOr<Protocol> ParseProtocol(std::string_view s);            // http/protobuf | http/json | grpc
 std::string_view ProtocolName(Protocol protocol);
 
@@ -142,6 +144,14 @@ struct ReplayReport {
   std::vector<std::string> filtered_services;
   // The phases replayed (ReplayConfig::phases); records without an item in them count as filtered.
   std::vector<std::string> phases;
+  // Answers by the target's status (Sender::status_codes): {"200": 118, "503": 2}, {"OK": 120}.
+  std::map<std::string, uint64_t> status_codes;
+  // Where the replay is in the session: the arrival time of the latest record taken from it (0 before
+  // the first), on the session's timeline [timeline_start, timeline_end) that the schedule runs over
+  // (the first arrival to the last plus one mean gap; narrowed to the phases replayed).
+  uint64_t position_unix_nano = 0;
+  uint64_t timeline_start_unix_nano = 0;
+  uint64_t timeline_end_unix_nano = 0;
 
   uint64_t sent_requests() const;
   uint64_t accepted_requests() const;

@@ -73,7 +73,13 @@ absl::StatusOr<ReplayStatus> ReplayService::StartReplay(ReplayRequest request) {
   }
   auto replay = std::make_unique<Replay>();
   Replay* r = replay.get();
-  r->status = {.replay_id = fmt::format("replay-{}", next_id_++), .session_id = session};
+  r->status = {.replay_id = fmt::format("replay-{}", next_id_++),
+               .session_id = session,
+               .speed = config.speed,
+               .loop = config.loop,
+               .protocol = config.protocol,
+               .timestamps = config.timestamps,
+               .max_duration_seconds = config.max_duration_seconds};
   r->status.report.session_id = session;
   r->status.report.endpoint = config.endpoint;
   config.cancel = &r->cancel;

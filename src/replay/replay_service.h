@@ -52,6 +52,12 @@ struct ReplayStatus {
   std::string error = {};    // why it failed (DeliveryStatus, or the error that ended it)
   ReplayReport report = {};  // so far while running
   double records_per_second = 0;
+  // How it was asked to run (the dashboard shows them, and schedules "scheduled" by speed).
+  double speed = 1;
+  bool loop = false;
+  Protocol protocol = Protocol::kHttpProtobuf;
+  TimestampMode timestamps = TimestampMode::kRelative;
+  double max_duration_seconds = 0;
 };
 
 struct ReplayServiceOptions {

@@ -26,6 +26,13 @@ void WriteReplayReportFields(const ReplayReport& r, JsonWriter* w) {
   w->Field("p50LagMs", r.p50_lag_ms);
   w->Field("p99LagMs", r.p99_lag_ms);
   w->Field("maxLagMs", r.max_lag_ms);
+  w->Key("statusCodes");
+  w->BeginObject();
+  for (const auto& [code, count] : r.status_codes) w->Field(code, count);
+  w->EndObject();
+  w->Field("positionUnixNano", r.position_unix_nano);
+  w->Field("timelineStartUnixNano", r.timeline_start_unix_nano);
+  w->Field("timelineEndUnixNano", r.timeline_end_unix_nano);
   if (!r.first_error.empty()) w->Field("firstError", r.first_error);
   if (!r.last_error.empty()) w->Field("lastError", r.last_error);
 }

@@ -18,7 +18,8 @@ namespace otelrr::replay {
 //   sessionId, endpoint, end ("finished" | "duration" | "cancelled"), iterations, recordsProcessed,
 //   recordsTotal, sentRequests, acceptedRequests, failedRequests, abandonedRequests, retries,
 //   filteredRequests, inFlight, retrying, spans, dataPoints, logRecords (accepted items), rejectedItems,
-//   elapsedSeconds, p50LagMs, p99LagMs, maxLagMs, and firstError / lastError when there was one.
+//   elapsedSeconds, p50LagMs, p99LagMs, maxLagMs, statusCodes {"200": n, ...}, positionUnixNano,
+//   timelineStartUnixNano, timelineEndUnixNano, and firstError / lastError when there was one.
 void WriteReplayReportFields(const ReplayReport& report, JsonWriter* w);
 
 }  // namespace otelrr::replay

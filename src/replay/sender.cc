@@ -78,6 +78,11 @@ void Sender::Account(Answer answer) {
   const std::shared_ptr<Job>& job = answer.job;
   net::ExportResult& r = answer.result;
   SignalReport& s = counts_[job->signal];
+  if (http_) {
+    ++status_codes_[r.http_status != 0 ? std::to_string(r.http_status) : std::string("no answer")];
+  } else {
+    ++status_codes_[absl::StatusCodeToString(r.status.code())];
+  }
   if (r.status.ok()) {
     ++s.accepted_requests;
     uint64_t rejected = static_cast<uint64_t>(std::max<int64_t>(0, r.partial_success.rejected));

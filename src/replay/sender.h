@@ -64,6 +64,9 @@ class Sender {
   const otlp::PerSignal<SignalReport>& counts() const { return counts_; }
   const std::string& first_error() const { return first_error_; }
   const std::string& last_error() const { return last_error_; }
+  // Answers by the target's status: the HTTP status ("200", "503") or the gRPC code ("OK", "UNAVAILABLE");
+  // "no answer" when none came (OTLP/HTTP: refused, reset, timed out, cut off).
+  const std::map<std::string, uint64_t>& status_codes() const { return status_codes_; }
 
  private:
   struct Job {
@@ -91,6 +94,7 @@ class Sender {
   otlp::PerSignal<SignalReport> counts_;
   std::string first_error_;
   std::string last_error_;
+  std::map<std::string, uint64_t> status_codes_;
   size_t in_flight_ = 0;        // sent (or being retried) and not answered yet
   size_t in_flight_bytes_ = 0;
   std::multimap<Clock::TimePoint, std::shared_ptr<Job>> retries_;

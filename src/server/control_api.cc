@@ -8,7 +8,12 @@
 #include "common/json_fields.h"
 #include "common/json_writer.h"
 #include "common/status.h"
+#include "common/version.h"
+#include "generate/pattern.h"
 #include "replay/report_json.h"
+#include "session/export.h"
+#include "session/time_format.h"
+#include "training/timeline.h"
 #include "session/retention.h"
 #include "training/dataset.h"
 #include "session/session_id.h"
@@ -172,6 +177,56 @@ absl::StatusOr<capture::CaptureConfig> ParseCaptureConfig(std::string_view json)
   return c;
 }
 
+absl::StatusOr<generate::SeedConfig> ParseSeedRequest(std::string_view json) {
+  generate::SeedConfig c;
+  c.created_by = "otelrr serve";
+  std::vector<std::string> signals;
+  bool signals_given = false;
+  std::optional<uint64_t> seed;
+  absl::Status s = ReadJsonObject(
+      json, "a seed request",
+      {
+          {"pattern", StringInto(&c.pattern_name)},
+          {"durationSeconds", NumberInto(&c.duration_seconds)},
+          {"tracesPerSecond", NumberInto(&c.traces_per_second)},
+          {"errorRate", NumberInto(&c.error_rate)},
+          {"seed",
+           [&](std::string_view key, simdjson::dom::element v) {
+             uint64_t n = 0;
+             if (absl::Status st = Uint64Into(&n)(key, v); !st.ok()) return st;
+             seed = n;
+             return absl::OkStatus();
+           }},
+          {"sessionId", StringInto(&c.session_id)},
+          {"description", StringInto(&c.description)},
+          {"startTime", ParsedString([&](std::string_view text) -> absl::Status {
+             absl::StatusOr<uint64_t> t = session::ParseRfc3339(text);
+             if (!t.ok()) return Prefixed(t.status(), "startTime");
+             c.start_time_unix_nano = *t;
+             return absl::OkStatus();
+           })},
+          {"signals",
+           [&](std::string_view key, simdjson::dom::element v) {
+             signals_given = true;
+             return StringsInto(&signals)(key, v);
+           }},
+          {"retentionDays", WholeDaysInto(&c.retention_days)},
+      });
+  if (!s.ok()) return s;
+  c.seed = seed;
+  if (signals_given) {
+    c.signals.clear();
+    for (const std::string& name : signals) {
+      otlp::Signal signal;
+      if (!otlp::ParseSignal(name, &signal)) {
+        return absl::InvalidArgumentError(fmt::format("signals: '{}' is not a signal: use traces, metrics or logs", name));
+      }
+      if (std::find(c.signals.begin(), c.signals.end(), signal) == c.signals.end()) c.signals.push_back(signal);
+    }
+  }
+  return c;
+}
+
 absl::StatusOr<replay::ReplayRequest> ParseReplayRequest(std::string_view json) {
   replay::ReplayRequest out;
   replay::ReplayConfig& c = out.config;
@@ -230,6 +285,11 @@ std::string ReplayStatusJson(const replay::ReplayStatus& r) {
   w.Field("status", replay::ReplayStateName(r.state));
   if (!r.error.empty()) w.Field("error", r.error);
   w.Field("recordsPerSecond", r.records_per_second);
+  w.Field("speed", r.speed);
+  w.Field("loop", r.loop);
+  w.Field("protocol", replay::ProtocolName(r.protocol));
+  w.Field("timestamps", replay::TimestampModeName(r.timestamps));
+  w.Field("maxDurationSeconds", r.max_duration_seconds);
   replay::WriteReplayReportFields(r.report, &w);
   w.EndObject();
   return w.Take();
@@ -288,12 +348,28 @@ const std::vector<ControlApi::Route>& ControlApi::Routes() {
       {"GET", "/api/replays/{id}", &ControlApi::GetReplay},
       {"POST", "/api/replays/{id}/stop", &ControlApi::StopReplay, /*waits=*/true},
       {"GET", "/api/storage", &ControlApi::GetStorage},
+      {"GET", "/api/sessions/{id}/timeline", &ControlApi::GetTimeline, /*waits=*/true},
+      {"POST", "/api/sessions/{id}/verify", &ControlApi::VerifySession, /*waits=*/true},
+      {"GET", "/api/sessions/{id}/export", &ControlApi::ExportSession, /*waits=*/true},
+      {"GET", "/api/patterns", &ControlApi::ListPatterns},
+      {"GET", "/api/seeds", &ControlApi::ListSeeds},
+      {"POST", "/api/seeds", &ControlApi::StartSeed},
+      {"GET", "/api/seeds/{id}", &ControlApi::GetSeed},
+      {"GET", "/api/stats", &ControlApi::GetStats},
+      {"GET", "/api/info", &ControlApi::GetInfo},
   };
   return routes;
 }
 
 void ControlApi::Handle(net::HttpRequest request, net::HttpResponder respond) {
-  if (!options_.token.empty() && !HasToken(request.Header("authorization"), options_.token)) {
+  if (options_.ui) {
+    if (std::optional<net::HttpResponse> page = ui_.Serve(request.method, request.path)) {
+      respond(std::move(*page));
+      return;
+    }
+  }
+  const bool open = request.path == "/api/info" && request.method == "GET";  // the UI asks it before the token
+  if (!open && !options_.token.empty() && !HasToken(request.Header("authorization"), options_.token)) {
     net::HttpResponse r = Error(401, "missing or wrong API token: send Authorization: Bearer <token>");
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     respond(std::move(r));
@@ -501,6 +577,185 @@ net::HttpResponse ControlApi::GetStorage(const net::HttpRequest&, std::string_vi
     }
     w.EndObject();
   }
+  w.EndObject();
+  return Json(200, w.Take());
+}
+
+net::HttpResponse ControlApi::GetTimeline(const net::HttpRequest&, std::string_view id) {
+  if (absl::Status s = session::ValidateSessionId(id); !s.ok()) return Error(s);
+  absl::StatusOr<training::SessionTimeline> t = training::LoadTimeline(sessions_, id);
+  if (!t.ok()) return Error(t.status());
+  std::vector<training::DatasetPhase> phases;
+  if (options_.annotations != nullptr) {
+    absl::StatusOr<training::TrainingDataset> d = training::DescribeSession(sessions_, *options_.annotations, id);
+    if (!d.ok()) return Error(d.status());
+    phases = std::move(d->phases);
+  }
+  JsonWriter w;
+  w.BeginObject();
+  training::WriteTimelineFields(*t, &w);
+  w.Key("phases");
+  w.BeginArray();
+  for (const training::DatasetPhase& p : phases) {
+    w.BeginObject();
+    w.Field("name", p.name);
+    w.Field("annotationKey", p.annotation_key);
+    w.Field("startUnixNano", p.start_unix_nano);
+    if (p.end_unix_nano == training::kOpenEnd) {
+      w.Key("endUnixNano");
+      w.Null();
+    } else {
+      w.Field("endUnixNano", p.end_unix_nano);
+    }
+    w.StringArray("flags", p.flags);
+    w.Field("anomaly", p.anomaly);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return Json(200, w.Take());
+}
+
+net::HttpResponse ControlApi::VerifySession(const net::HttpRequest&, std::string_view id) {
+  if (absl::Status s = session::ValidateSessionId(id); !s.ok()) return Error(s);
+  absl::StatusOr<session::VerifyReport> r = sessions_.Verify(id);
+  if (!r.ok()) return Error(r.status());
+  JsonWriter w;
+  w.BeginObject();
+  w.Field("sessionId", id);
+  w.Field("ok", r->ok);
+  w.StringArray("problems", r->problems);
+  w.Field("filesChecked", r->files_checked);
+  w.Field("records", r->records);
+  w.Field("storedBytes", r->stored_bytes);
+  w.Key("counts");
+  w.BeginObject();
+  w.Field("traces", r->counts.traces);
+  w.Field("spans", r->counts.spans);
+  w.Field("dataPoints", r->counts.data_points);
+  w.Field("logRecords", r->counts.log_records);
+  w.Field("requests", r->counts.requests());
+  w.Field("uncompressedBytes", r->counts.uncompressed_bytes);
+  w.EndObject();
+  w.EndObject();
+  return Json(200, w.Take());
+}
+
+net::HttpResponse ControlApi::ExportSession(const net::HttpRequest& request, std::string_view id) {
+  if (absl::Status s = session::ValidateSessionId(id); !s.ok()) return Error(s);
+  session::ExportOptions options;
+  const std::string signals = QueryParameter(request.target, "signals");
+  for (std::string_view rest = signals; !rest.empty();) {
+    const size_t comma = rest.find(',');
+    std::string_view name = rest.substr(0, comma);
+    rest.remove_prefix(comma == std::string_view::npos ? rest.size() : comma + 1);
+    otlp::Signal signal;
+    if (!otlp::ParseSignal(name, &signal)) {
+      return Error(400, fmt::format("signals: '{}' is not a signal: use traces, metrics or logs", name));
+    }
+    options.signals.push_back(signal);
+  }
+  std::string body;
+  absl::StatusOr<session::ExportStats> stats =
+      session::ExportJsonLines(sessions_, id, options, [&](std::string_view chunk) {
+        if (body.size() + chunk.size() > kMaxExportBytes) {
+          return absl::ResourceExhaustedError(fmt::format(
+              "session {} exports to more than {} MiB of JSON: use `otelrr sessions export {}` instead", id,
+              kMaxExportBytes >> 20, id));
+        }
+        body.append(chunk);
+        return absl::OkStatus();
+      });
+  if (!stats.ok()) {
+    if (stats.status().code() != absl::StatusCode::kResourceExhausted) return Error(stats.status());
+    return Error(413, std::string(stats.status().message()));
+  }
+  net::HttpResponse r{.status = 200, .content_type = "application/x-ndjson", .body = std::move(body)};
+  r.headers.emplace_back("Content-Disposition", fmt::format("attachment; filename=\"{}.jsonl\"", id));
+  return r;
+}
+
+net::HttpResponse ControlApi::ListPatterns(const net::HttpRequest&, std::string_view) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("patterns");
+  w.BeginArray();
+  for (std::string_view name : generate::BuiltinPatternNames()) {
+    absl::StatusOr<generate::Pattern> p = generate::BuiltinPattern(name);
+    if (!p.ok()) return Error(p.status());
+    generate::WritePatternJson(*p, &w);
+  }
+  w.EndArray();
+  w.EndObject();
+  return Json(200, w.Take());
+}
+
+net::HttpResponse SeedStatusJson(int status, const absl::StatusOr<generate::SeedStatus>& s) {
+  if (!s.ok()) return Error(s.status());
+  JsonWriter w;
+  generate::WriteJson(*s, &w);
+  return Json(status, w.Take());
+}
+
+net::HttpResponse ControlApi::StartSeed(const net::HttpRequest& request, std::string_view) {
+  if (options_.seeds == nullptr) return Error(503, "seeds are not available on this server");
+  absl::StatusOr<generate::SeedConfig> config = ParseSeedRequest(request.body);
+  if (!config.ok()) return Error(config.status());
+  return SeedStatusJson(202, options_.seeds->Start(std::move(*config)));
+}
+
+net::HttpResponse ControlApi::ListSeeds(const net::HttpRequest&, std::string_view) {
+  if (options_.seeds == nullptr) return Error(503, "seeds are not available on this server");
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("seeds");
+  w.BeginArray();
+  for (const generate::SeedStatus& s : options_.seeds->List()) generate::WriteJson(s, &w);
+  w.EndArray();
+  w.EndObject();
+  return Json(200, w.Take());
+}
+
+net::HttpResponse ControlApi::GetSeed(const net::HttpRequest&, std::string_view id) {
+  if (options_.seeds == nullptr) return Error(503, "seeds are not available on this server");
+  return SeedStatusJson(200, options_.seeds->Get(id));
+}
+
+net::HttpResponse ControlApi::GetStats(const net::HttpRequest&, std::string_view) {
+  const capture::CaptureStats stats = capture_.stats();
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("receiver");
+  w.BeginObject();
+  for (otlp::Signal signal : otlp::kSignals) {
+    const capture::SignalStats& s = stats.signals[signal];
+    w.Key(otlp::SignalName(signal));
+    w.BeginObject();
+    w.Field("requests", s.requests);
+    w.Field("recorded", s.recorded);
+    w.Field("notRecorded", s.not_recorded);
+    w.Field("invalid", s.invalid);
+    w.Field("overloaded", s.overloaded);
+    w.Field("failed", s.failed);
+    w.Field("forwarded", s.forwarded);
+    w.Field("forwardFailed", s.forward_failed);
+    w.EndObject();
+  }
+  w.Field("queuedBytes", stats.queued_bytes);
+  w.EndObject();
+  w.Field("activeCapture", capture_.ActiveCapture().value_or(""));
+  w.EndObject();
+  return Json(200, w.Take());
+}
+
+net::HttpResponse ControlApi::GetInfo(const net::HttpRequest&, std::string_view) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Field("version", kVersion);
+  w.Field("tokenRequired", !options_.token.empty());
+  w.Field("store", options_.store);
+  w.Field("annotations", options_.annotations != nullptr);
+  w.Field("seeds", options_.seeds != nullptr);
   w.EndObject();
   return Json(200, w.Take());
 }

@@ -20,6 +20,19 @@
 //   POST   /api/replays/{id}/stop     stops it at once                   -> 200, the final status
 //   GET    /api/storage               objects, bytes, sessions by status and type, and the scheduled
 //                                     retention's interval and last report (session/retention.h) -> 200
+//   GET    /api/sessions/{id}/timeline  requests, spans, error spans, data points and log records per
+//                                     interval of arrival, services, phases (training/timeline.h) -> 200
+//   POST   /api/sessions/{id}/verify  the session's files checked against metadata.json -> 200, the report
+//   GET    /api/sessions/{id}/export[?signals=traces,logs]  OTLP JSON Lines (application/x-ndjson, an
+//                                     attachment), up to kMaxExportBytes; larger: `otelrr sessions export`
+//   GET    /api/patterns              the seed patterns (as `otelrr patterns --json`) -> 200, {"patterns": [...]}
+//   POST   /api/seeds                 body: a seed request (ParseSeedRequest) -> 202, the seed's status
+//   GET    /api/seeds[/{id}]          the seeds this server ran or runs (generate/seed_service.h)
+//   GET    /api/stats                 the receivers' counters since start (CaptureService::stats) -> 200
+//   GET    /api/info                  version, whether a token is required, the store; needs no token
+//
+// Every other GET is the web UI (embedded_files.h): "/" and its files, no token needed to load them (the
+// UI then asks for the token when the API answers 401).
 //
 // Errors are {"error": "<message>"} (refusals of the HTTP server itself too, such as 413 for a body over
 // the limit) with 400 (bad body or id), 401 (token), 404, 405, 409 (a capture is active, the session
@@ -40,8 +53,10 @@
 #include "annotate/annotation_service.h"
 #include "capture/capture_service.h"
 #include "common/task_group.h"
+#include "generate/seed_service.h"
 #include "net/http_server.h"
 #include "replay/replay_service.h"
+#include "server/embedded_files.h"
 #include "session/retention.h"
 #include "session/session_store.h"
 
@@ -54,13 +69,25 @@ struct ControlApiOptions {
   // The retention policy serve runs on a schedule, for GET /api/storage; nullptr: none. Not owned; must
   // outlive the API.
   const session::RetentionScheduler* retention = nullptr;
+  // The /api/seeds routes answer 503 without it. Not owned.
+  generate::SeedService* seeds = nullptr;
+  bool ui = true;          // serve the web UI
+  std::string ui_dir = {};  // from this directory instead of the embedded files
+  std::string store = {};   // how the store is described to GET /api/info
 };
+
+// The largest export GET /api/sessions/{id}/export answers (the whole body is built before it is sent).
+inline constexpr size_t kMaxExportBytes = size_t{512} << 20;
 
 class ControlApi : public net::HttpHandler {
  public:
   ControlApi(capture::CaptureService& capture, replay::ReplayService& replays, session::SessionStore& sessions,
              ControlApiOptions options = {})
-      : capture_(capture), replays_(replays), sessions_(sessions), options_(std::move(options)) {}
+      : capture_(capture),
+        replays_(replays),
+        sessions_(sessions),
+        options_(std::move(options)),
+        ui_({.dir = options_.ui_dir}) {}
 
   void Handle(net::HttpRequest request, net::HttpResponder respond) override;
   net::HttpResponse Refusal(int status, std::string message) override;
@@ -92,11 +119,21 @@ class ControlApi : public net::HttpHandler {
   net::HttpResponse GetReplay(const net::HttpRequest&, std::string_view id);
   net::HttpResponse StopReplay(const net::HttpRequest&, std::string_view id);
   net::HttpResponse GetStorage(const net::HttpRequest&, std::string_view);
+  net::HttpResponse GetTimeline(const net::HttpRequest&, std::string_view id);
+  net::HttpResponse VerifySession(const net::HttpRequest&, std::string_view id);
+  net::HttpResponse ExportSession(const net::HttpRequest& request, std::string_view id);
+  net::HttpResponse ListPatterns(const net::HttpRequest&, std::string_view);
+  net::HttpResponse StartSeed(const net::HttpRequest& request, std::string_view);
+  net::HttpResponse ListSeeds(const net::HttpRequest&, std::string_view);
+  net::HttpResponse GetSeed(const net::HttpRequest&, std::string_view id);
+  net::HttpResponse GetStats(const net::HttpRequest&, std::string_view);
+  net::HttpResponse GetInfo(const net::HttpRequest&, std::string_view);
 
   capture::CaptureService& capture_;
   replay::ReplayService& replays_;
   session::SessionStore& sessions_;
   const ControlApiOptions options_;
+  const UiFiles ui_;
   TaskGroup waiting_;  // last: joined before anything its tasks use goes away
 };
 
@@ -111,6 +148,10 @@ absl::StatusOr<capture::CaptureConfig> ParseCaptureConfig(std::string_view json)
 // phases' items, ReplayService resolves them); targetEndpoint is required
 // and must be an OTLP URL.
 absl::StatusOr<replay::ReplayRequest> ParseReplayRequest(std::string_view json);
+// Parses a seed request: pattern, durationSeconds, tracesPerSecond, errorRate, seed, sessionId,
+// description, startTime (RFC 3339), signals (["traces", "metrics", "logs"]), retentionDays. An empty
+// body seeds the defaults of `otelrr seed`. Values are checked by SeedService::Start (ValidateSeedConfig).
+absl::StatusOr<generate::SeedConfig> ParseSeedRequest(std::string_view json);
 // Parses the body of POST /api/sessions/{id}/annotations: one annotation object (annotation.h's JSON
 // form), a JSON array of them, or {"annotations": [...]}; at most kMaxAnnotationsPerRequest.
 inline constexpr size_t kMaxAnnotationsPerRequest = 10'000;
