@@ -701,7 +701,10 @@ net::HttpResponse ControlApi::StartSeed(const net::HttpRequest& request, std::st
   if (options_.seeds == nullptr) return Error(503, "seeds are not available on this server");
   absl::StatusOr<generate::SeedConfig> config = ParseSeedRequest(request.body);
   if (!config.ok()) return Error(config.status());
-  return SeedStatusJson(202, options_.seeds->Start(std::move(*config)));
+  absl::StatusOr<generate::SeedStatus> started = options_.seeds->Start(std::move(*config));
+  // An unknown pattern is a mistake in the request, not a missing resource.
+  if (absl::IsNotFound(started.status())) return Error(400, std::string(started.status().message()));
+  return SeedStatusJson(202, started);
 }
 
 net::HttpResponse ControlApi::ListSeeds(const net::HttpRequest&, std::string_view) {

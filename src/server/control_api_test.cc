@@ -49,7 +49,8 @@ class ControlApiTest : public session::testing::SessionTest {
                          std::string authorization = "Bearer s3cret") {
     net::HttpRequest request;
     request.method = std::move(method);
-    request.target = request.path = path;
+    request.target = path;
+    request.path = path.substr(0, path.find('?'));
     request.body = std::move(body);
     if (!authorization.empty()) request.headers.emplace_back("authorization", std::move(authorization));
     std::promise<net::HttpResponse> answer;
@@ -300,6 +301,105 @@ TEST_F(ControlApiTest, AnAnswerGivenFromTheApisOwnThreadNeverOutlivesIt) {
                });
   api_.reset();  // joins the thread that answers
   EXPECT_TRUE(answered.load());
+}
+
+TEST_F(ControlApiTest, TheWebUiIsServedWithoutATokenAndNothingOutsideItsFiles) {
+  net::HttpResponse r = Call("GET", "/", "", "");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "text/html; charset=utf-8");
+  EXPECT_NE(r.body.find("<html"), std::string::npos);
+  bool csp = false;
+  for (const auto& [k, v] : r.headers) csp |= k == "Content-Security-Policy" && v.find("script-src 'self'") != std::string::npos;
+  EXPECT_TRUE(csp);
+  EXPECT_EQ(Call("GET", "/app.js", "", "").content_type, "text/javascript; charset=utf-8");
+  for (const char* bad : {"/../CMakeLists.txt", "/pages/../../control_api.cc", "//etc/passwd", "/nothing.js", "/a\\b"}) {
+    EXPECT_EQ(Call("GET", bad, "", "").status, 404) << bad;
+  }
+  EXPECT_EQ(Call("POST", "/", "", "").status, 405);
+  EXPECT_EQ(Call("HEAD", "/", "", "").body, "");
+  // The API still needs the token, but for /api/info, which tells the UI that it does.
+  EXPECT_EQ(Call("GET", "/api/sessions", "", "").status, 401);
+  r = Call("GET", "/api/info", "", "");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("\"tokenRequired\":true"), std::string::npos) << r.body;
+}
+
+TEST_F(ControlApiTest, ASessionsTimelineVerificationAndExport) {
+  net::HttpResponse r = Call("GET", "/api/sessions/recorded/timeline");
+  ASSERT_EQ(r.status, 200) << r.body;
+  simdjson::dom::parser parser;
+  simdjson::dom::element t = parser.parse(r.body);
+  EXPECT_EQ(uint64_t(t["buckets"]), 10u);  // ten records a second apart
+  EXPECT_EQ(uint64_t(t["bucketSeconds"]), 1u);
+  uint64_t spans = 0;
+  for (simdjson::dom::element n : simdjson::dom::array(t["spans"])) spans += uint64_t(n);
+  EXPECT_EQ(spans, 20u);
+  EXPECT_EQ(std::string_view(t["services"].at(0)["name"]), "svc");
+  EXPECT_EQ(Call("GET", "/api/sessions/missing/timeline").status, 404);
+
+  r = Call("POST", "/api/sessions/recorded/verify");
+  ASSERT_EQ(r.status, 200) << r.body;
+  simdjson::dom::element v = parser.parse(r.body);
+  EXPECT_TRUE(bool(v["ok"]));
+  EXPECT_EQ(uint64_t(v["records"]), 10u);
+  EXPECT_EQ(uint64_t(v["counts"]["spans"]), 20u);
+
+  r = Call("GET", "/api/sessions/recorded/export");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.content_type, "application/x-ndjson");
+  EXPECT_EQ(std::count(r.body.begin(), r.body.end(), '\n'), 10);
+  EXPECT_EQ(Call("GET", "/api/sessions/recorded/export?signals=logs").body, "");
+  r = Call("GET", "/api/sessions/recorded/export?signals=traces,bogus");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(ErrorOf(r).find("'bogus' is not a signal"), std::string::npos) << r.body;
+  EXPECT_EQ(Call("GET", "/api/sessions/missing/export").status, 404);
+}
+
+TEST_F(ControlApiTest, SeedsRunInTheBackgroundAndBecomeSessions) {
+  EXPECT_EQ(Call("POST", "/api/seeds", "{}").status, 503);  // this API has no seed service
+  generate::SeedService seeds(*sessions_);
+  ControlApi api(*capture_, *replays_, *sessions_, ControlApiOptions{.seeds = &seeds});
+  auto call = [&](std::string method, std::string path, std::string body) {
+    net::HttpRequest request;
+    request.method = std::move(method);
+    request.target = request.path = std::move(path);
+    request.body = std::move(body);
+    std::promise<net::HttpResponse> answer;
+    api.Handle(std::move(request), [&answer](net::HttpResponse r) { answer.set_value(std::move(r)); });
+    return answer.get_future().get();
+  };
+  net::HttpResponse r = call("GET", "/api/patterns", "");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("\"name\":\"payment-failure\""), std::string::npos);
+
+  for (const char* bad : {R"({"pattern": "nope"})", R"({"tracesPerSecond": -1})", R"({"signals": ["spans"]})",
+                          R"({"startTime": "yesterday"})", R"({"colour": "red"})", R"({"sessionId": "recorded"})"}) {
+    r = call("POST", "/api/seeds", bad);
+    EXPECT_TRUE(r.status == 400 || r.status == 409) << bad << " " << r.status;
+    EXPECT_NE(ErrorOf(r), "") << bad;
+  }
+  r = call("POST", "/api/seeds",
+           R"({"pattern": "payment-failure", "durationSeconds": 6, "tracesPerSecond": 5, "seed": 7, "sessionId": "from-api", "signals": ["traces"]})");
+  ASSERT_EQ(r.status, 202) << r.body;
+  EXPECT_EQ(StatusOf(r), "running");
+  net::HttpResponse done;
+  for (int i = 0; i < 500; ++i) {
+    done = call("GET", "/api/seeds/from-api", "");
+    if (StatusOf(done) != "running") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(StatusOf(done), "completed") << done.body;
+  simdjson::dom::parser parser;
+  simdjson::dom::element result = parser.parse(done.body)["result"];
+  EXPECT_EQ(uint64_t(result["traces"]), 30u);
+  EXPECT_EQ(simdjson::dom::array(result["phases"]).size(), 3u);
+  absl::StatusOr<session::SessionMetadata> m = sessions_->Load("from-api");
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->counts.spans, uint64_t(result["spans"]));
+  EXPECT_EQ(m->counts.log_records, 0u);  // traces only
+  EXPECT_EQ(call("POST", "/api/seeds", R"({"sessionId": "from-api"})").status, 409);
+  EXPECT_EQ(call("GET", "/api/seeds/other", "").status, 404);
+  EXPECT_NE(call("GET", "/api/seeds", "").body.find("from-api"), std::string::npos);
 }
 
 }  // namespace

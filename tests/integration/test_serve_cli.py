@@ -67,6 +67,15 @@ def serve(tmp_path):
             conn.close()
             return resp.status, (json.loads(data) if data else None)
 
+        def get(self, path, token=TOKEN):
+            """GET path: (status, headers, body bytes), for answers that are not JSON."""
+            conn = http.client.HTTPConnection("127.0.0.1", self.api_port, timeout=30)
+            conn.request("GET", path, headers={"Authorization": f"Bearer {token}"} if token else {})
+            resp = conn.getresponse()
+            data = resp.read()
+            conn.close()
+            return resp.status, resp.headers, data
+
         def otlp(self, body):
             conn = http.client.HTTPConnection("127.0.0.1", self.otlp_port, timeout=30)
             conn.request("POST", "/v1/traces", body=body, headers={"Content-Type": "application/x-protobuf"})
@@ -201,6 +210,14 @@ def test_replays_run_in_the_background_and_stop_over_the_api(serve):
     assert st["status"] == "completed", st
     assert (st["spans"], st["dataPoints"], st["logRecords"]) == (seed["spans"], seed["dataPoints"], seed["logRecords"])
     assert st["recordsProcessed"] == st["recordsTotal"] == st["sentRequests"] and st["failedRequests"] == 0
+    # What the dashboard draws: every answer the target gave by status, where the replay is on the
+    # session's timeline (its last record's arrival, at the end), how it was asked to run.
+    assert st["statusCodes"] == {"200": st["sentRequests"]}, st
+    status, meta = serve.api("GET", "/api/sessions/s")
+    assert st["timelineStartUnixNano"] == int(meta["firstArrivalUnixNano"])
+    assert st["positionUnixNano"] == int(meta["lastArrivalUnixNano"])
+    assert st["timelineEndUnixNano"] > st["positionUnixNano"]
+    assert (st["speed"], st["loop"], st["protocol"], st["timestamps"]) == (0, False, "http/protobuf", "none")
     status, stopped = serve.api("POST", f"/api/replays/{slow['replayId']}/stop")
     assert status == 200 and stopped["status"] == "stopped"
     status, listed = serve.api("GET", "/api/replays")
@@ -234,6 +251,40 @@ def test_replays_run_in_the_background_and_stop_over_the_api(serve):
     assert status == 200 and stopped["status"] == "stopped", stopped
     assert stopped["abandonedRequests"] > 0 and stopped["acceptedRequests"] == 0, stopped
     assert "sending to http://127.0.0.1:9" in stopped["lastError"], stopped
+    assert set(stopped["statusCodes"]) == {"no answer"} and stopped["statusCodes"]["no answer"] > 0, stopped
+
+
+def test_a_sessions_timeline_verification_and_export_over_the_api(serve):
+    proc = subprocess.run([binary(), "seed", "--session-id", "s", "--pattern", "payment-failure", "--rate", "50",
+                           "--duration", "12", "--seed", "3", "--store", str(serve.store), "--json"],
+                          capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    seed = json.loads(proc.stdout)
+    status, t = serve.api("GET", "/api/sessions/s/timeline")
+    assert status == 200, t
+    # Every item counted once, in the second its request arrived; the pattern's phases on the same axis.
+    assert (sum(t["spans"]), sum(t["dataPoints"]), sum(t["logRecords"])) == (
+        seed["spans"], seed["dataPoints"], seed["logRecords"])
+    assert t["bucketSeconds"] == 1 and 12 <= t["buckets"] <= 13
+    assert 0 < sum(t["errorSpans"]) < seed["spans"]
+    assert sum(s["spans"] for s in t["services"]) == seed["spans"]
+    assert [p["name"] for p in t["phases"]] == [p["name"] for p in seed["phases"]]
+    assert (serve.store / "sessions" / "s" / "timeline.json").exists()
+    status, again = serve.api("GET", "/api/sessions/s/timeline")
+    assert again == t
+    status, v = serve.api("POST", "/api/sessions/s/verify")
+    assert status == 200 and v["ok"] and v["problems"] == [] and v["counts"]["spans"] == seed["spans"], v
+    status, headers, body = serve.get("/api/sessions/s/export?signals=traces")
+    assert status == 200 and headers["Content-Type"] == "application/x-ndjson"
+    assert 'filename="s.jsonl"' in headers["Content-Disposition"]
+    lines = body.decode().splitlines()
+    spans = sum(len(ss["spans"]) for line in lines for rs in json.loads(line)["resourceSpans"]
+                for ss in rs["scopeSpans"])
+    assert spans == seed["spans"]
+    # The web UI is the same server's root, loaded without the token (it asks for it).
+    status, headers, body = serve.get("/", token=None)
+    assert status == 200 and headers["Content-Type"].startswith("text/html") and b"<html" in body
+    assert serve.get("/api/sessions", token=None)[0] == 401
 
 
 def test_serve_runs_the_retention_policy_on_a_schedule_and_reports_storage(tmp_path):
