@@ -142,11 +142,15 @@ class S3Writer : public ObjectWriter {
 
   absl::Status Append(std::string_view data) override {
     if (!error_.ok()) return error_;
-    buffer_.append(data);
     size_ += data.size();
-    while (buffer_.size() >= store_.options().part_bytes) {
-      std::string part = buffer_.substr(0, store_.options().part_bytes);
-      buffer_.erase(0, store_.options().part_bytes);
+    const size_t part_bytes = store_.options().part_bytes;
+    while (!data.empty()) {
+      const size_t take = std::min(part_bytes - buffer_.size(), data.size());
+      buffer_.append(data.substr(0, take));
+      data.remove_prefix(take);
+      if (buffer_.size() < part_bytes) break;
+      std::string part;
+      part.swap(buffer_);  // no copy: the buffer's memory travels with the part, and goes when it is sent
       if (absl::Status s = UploadPart(std::move(part)); !s.ok()) return Fail(s);
     }
     return absl::OkStatus();
@@ -207,13 +211,16 @@ class S3Writer : public ObjectWriter {
     while (in_flight_.size() >= store_.options().parts_in_flight) {
       if (absl::Status s = WaitOldest(); !s.ok()) return s;
     }
+    store_.AcquirePart();
     const size_t number = etags_.size() + in_flight_.size() + 1;
-    in_flight_.push_back(std::async(std::launch::async, [&client, key = key_, id = upload_id_, number,
-                                                         part = std::move(part)]() -> absl::StatusOr<std::string> {
+    in_flight_.push_back(std::async(std::launch::async, [&store = store_, &client, key = key_, id = upload_id_, number,
+                                                         part = std::move(part)]() mutable -> absl::StatusOr<std::string> {
       absl::StatusOr<S3Response> r = client.Send({.method = "PUT",
                                                   .key = key,
                                                   .query = {{"partNumber", std::to_string(number)}, {"uploadId", id}},
                                                   .body = part});
+      std::string().swap(part);  // the part's memory goes back before its slot does
+      store.ReleasePart();
       if (!r.ok()) return r.status();
       if (r->status != 200) return client.ErrorOf(*r, fmt::format("uploading part {} of {}", number, key));
       std::string etag = r->Header("etag");
@@ -330,6 +337,20 @@ S3Store::S3Store(S3Config config, S3StoreOptions options)
     : options_(options), client_(std::move(config), options.client) {}
 
 S3Store::~S3Store() = default;
+
+void S3Store::AcquirePart() {
+  std::unique_lock<std::mutex> lock(parts_mu_);
+  parts_cv_.wait(lock, [&] { return parts_busy_ < std::max<size_t>(1, options_.parts_in_flight); });
+  ++parts_busy_;
+}
+
+void S3Store::ReleasePart() {
+  {
+    std::lock_guard<std::mutex> lock(parts_mu_);
+    --parts_busy_;
+  }
+  parts_cv_.notify_one();
+}
 
 absl::StatusOr<std::unique_ptr<S3Store>> S3Store::Open(S3Config config, S3StoreOptions options) {
   if (options.part_bytes < (5u << 20)) {

@@ -37,6 +37,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <condition_variable>
+#include <mutex>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -49,7 +51,9 @@ namespace otelrr::store {
 
 struct S3StoreOptions {
   size_t part_bytes = 8 << 20;             // multipart part size (S3's minimum is 5 MiB)
-  size_t parts_in_flight = 4;              // per writer
+  // Parts being uploaded at once, all writers of the store together: with part_bytes, what bounds the
+  // memory of uploads however many files are written at once (a seed writes three).
+  size_t parts_in_flight = 4;
   size_t multipart_threshold = 16 << 20;   // Put of more than this uses a multipart upload
   size_t read_bytes = 8 << 20;             // ranged GET size (a reader holds two)
   std::chrono::seconds lease = std::chrono::seconds(30);
@@ -84,6 +88,9 @@ class S3Store : public ObjectStore {
   const S3StoreOptions& options() const { return options_; }
   // The bucket's object key of a store key.
   std::string ObjectKey(std::string_view key) const { return client_.config().prefix + std::string(key); }
+  // A slot for one part upload (parts_in_flight in all): waits for one to be free. ReleasePart gives it back.
+  void AcquirePart();
+  void ReleasePart();
 
  private:
   S3Store(S3Config config, S3StoreOptions options);
@@ -95,6 +102,9 @@ class S3Store : public ObjectStore {
 
   const S3StoreOptions options_;
   S3Client client_;
+  std::mutex parts_mu_;
+  std::condition_variable parts_cv_;
+  size_t parts_busy_ = 0;  // guarded by parts_mu_
 };
 
 }  // namespace otelrr::store
