@@ -93,7 +93,7 @@ export async function render(root, { signal }) {
       draw();
       body.querySelector(`th[data-col="${col.key}"] button`)?.focus();
     });
-    return h('th', { scope: 'col', class: col.num ? 'num' : '', dataset: { col: col.key },
+    return h('th', { scope: 'col', class: `${col.num ? 'num ' : ''}col-${col.key}`, dataset: { col: col.key },
       'aria-sort': sorted ? (state.dir > 0 ? 'ascending' : 'descending') : 'none' }, btn);
   }
 
@@ -122,8 +122,8 @@ export async function render(root, { signal }) {
       h('td', { class: 'num', title: int(c.dataPoints) }, compact(c.dataPoints ?? 0)),
       h('td', { class: 'num', title: int(c.logRecords) }, compact(c.logRecords ?? 0)),
       h('td', { class: 'num', title: `${int(m.totalSizeBytes)} bytes stored` }, bytes(m.totalSizeBytes)),
-      h('td', { class: 'clip', title: r.phases }, r.phases || '—'),
-      h('td', { class: 'clip', title: r.flags }, r.flags || '—'),
+      h('td', { class: 'clip col-phases', title: r.phases }, r.phases || '—'),
+      h('td', { class: 'clip col-flags', title: r.flags }, r.flags || '—'),
       h('td', { class: 'nowrap' }, expiryEl(m.expiresAt)),
       h('td', {}, h('div', { class: 'row-actions' }, verify, exportLink(r.id, 'Export', 'button'), copy, remove)));
   }
