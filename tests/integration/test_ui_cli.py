@@ -252,6 +252,21 @@ def screenshot(driver, shots, name, publish=None):
     return path
 
 
+def fresh_download(driver, name):
+    """Empties the browser's download directory; returns a function that gives the lines of `name` once it is
+    completely downloaded (None before)."""
+    for f in driver.downloads.iterdir():
+        f.unlink()
+    path = driver.downloads / name
+
+    def lines():
+        if not path.exists() or any(f.suffix == ".crdownload" for f in driver.downloads.iterdir()):
+            return None
+        text = path.read_text()
+        return text.splitlines() if text.endswith("\n") else None
+    return lines
+
+
 def notices(driver):
     return [n.text for n in all_css(driver, "#notices .notice")]
 
@@ -329,6 +344,8 @@ def test_every_page_loads_and_shows_the_api(serve, store, browser, shots):
     assert sorted(f.find_element(By.XPATH, "./td[2]").text for f in files) == ["logs", "metrics", "traces"]
     css(browser, "section[aria-label='Metadata'] summary").click()
     assert json.loads(css(browser, "pre.json").text)["sessionId"] == "pay"
+    click(browser, button(browser, "Copy id"))
+    wait(browser, lambda: "Copied session id pay" in notices(browser)[-1], what="the id copied")
     browser.execute_script("window.scrollTo(0, 0)")
     screenshot(browser, shots, "session", publish="ui-session.png")
     # The Replay… button opens the form with the session filled in.
@@ -600,9 +617,14 @@ def test_api_errors_show_as_messages(serve, store, browser):
     click(browser, css(wait(browser, lambda: all_css(browser, "dialog[open]"))[0], "button.danger"))
     wait(browser, lambda: not all_css(browser, "tbody tr[data-session='doomed']"), what="the row gone")
     assert serve.api("GET", "/api/sessions/doomed")[0] == 404
-    # Verify from the list.
+    # Verify and export from the list (without a token, export is a plain download link).
     click(browser, css(browser, "button[aria-label='Verify session pay']"))
     wait(browser, lambda: any("Session pay verified: intact" in n for n in notices(browser)), what="the verification")
+    downloaded = fresh_download(browser, "pay.jsonl")
+    click(browser, css(browser, "a[aria-label='Export session pay as JSON Lines']"))
+    lines = wait(browser, downloaded, what="the download")
+    assert len(lines) == sum(serve.api("GET", "/api/sessions/pay")[1]["counts"]["requests"].values())
+    assert all(set(json.loads(line)) & {"resourceSpans", "resourceMetrics", "resourceLogs"} for line in lines)
     assert console_errors(browser) == []
 
 
@@ -624,13 +646,9 @@ def test_the_ui_asks_for_the_api_token(store, browser, tmp_path, shots):
         open_page(browser, s, "/sessions/pay", ".chart canvas")
         assert not all_css(browser, "#token-dialog[open]")
         # An export through the token (fetched, saved as a file).
-        for f in browser.downloads.iterdir():
-            f.unlink()
+        downloaded = fresh_download(browser, "pay.jsonl")
         click(browser, button(browser, "Export JSON Lines"))
-        path = browser.downloads / "pay.jsonl"
-        wait(browser, lambda: path.exists() and path.stat().st_size > 0, what="the download")
-        time.sleep(0.3)
-        lines = path.read_text().splitlines()
+        lines = wait(browser, downloaded, what="the download")
         meta = s.api("GET", "/api/sessions/pay")[1]
         assert len(lines) == sum(meta["counts"]["requests"].values())
         assert console_errors(browser) == []
