@@ -282,13 +282,30 @@ absl::Status SessionWriter::FinishFile(otlp::Signal signal) {
   if (s.ok()) s = waited;
   std::unique_ptr<OpenFile> file = std::move(open_[signal]);
   if (s.ok()) s = file->writer->Sync();
-  absl::Status closed = file->writer->Close();
-  if (s.ok()) s = closed;
-  if (!s.ok()) return Fail(s);
+  if (!s.ok()) {
+    (void)file->writer->Close();
+    return Fail(s);
+  }
+  // Everything is written and synced: closing (an upload, on S3) goes on beside the appends.
+  closing_.push_back(std::async(std::launch::async, [writer = std::move(file->writer)] { return writer->Close(); }));
+  if (absl::Status reaped = ReapClosing(/*all=*/false); !reaped.ok()) return reaped;
   file->entry.sha256 = file->sha.HexDigest();
   metadata_.total_size_bytes += file->entry.size_bytes;
   metadata_.files.push_back(std::move(file->entry));
   return absl::OkStatus();
+}
+
+absl::Status SessionWriter::ReapClosing(bool all) {
+  constexpr size_t kMaxClosing = 2;
+  absl::Status first = absl::OkStatus();
+  while (!closing_.empty() &&
+         (all || closing_.size() > kMaxClosing ||
+          closing_.front().wait_for(std::chrono::seconds(0)) == std::future_status::ready)) {
+    absl::Status s = closing_.front().get();
+    closing_.pop_front();
+    if (first.ok()) first = s;
+  }
+  return first.ok() ? first : Fail(first);
 }
 
 absl::Status SessionWriter::CheckUsable() {
@@ -456,6 +473,7 @@ absl::Status SessionWriter::Close(SessionStatus status, std::string reason) {
   for (otlp::Signal signal : otlp::kSignals) {
     if (open_[signal]) (void)FinishFile(signal);  // the first error is kept in error_
   }
+  (void)ReapClosing(/*all=*/true);  // the files are closed (uploaded) before the metadata lists them as done
   if (!error_.ok()) {
     status = SessionStatus::kFailed;
     reason = reason.empty() ? std::string(error_.message()) : fmt::format("{}; {}", reason, std::string(error_.message()));

@@ -37,7 +37,9 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <random>
@@ -169,6 +171,9 @@ class SessionWriter {
   absl::Status FlushMember(OpenFile& file);
   absl::Status WaitForWorker();
   absl::Status FinishFile(otlp::Signal signal);
+  // Collects the closes of finished files that are done (all of them when `all`, else at most
+  // kMaxClosing stay pending); the first error fails the writer.
+  absl::Status ReapClosing(bool all);
   absl::Status Fail(absl::Status status);
   // Appends one compressed member to `file` (on the appending thread or a compression thread).
   static absl::Status AppendMember(OpenFile& file, std::string_view compressed);
@@ -187,6 +192,10 @@ class SessionWriter {
   absl::Status error_;  // sticky storage error
   bool closed_ = false;
   std::unique_ptr<SessionLock> lock_;          // released last (declared before the worker)
+  // Finished files being closed on threads of their own: on a store that uploads at close (S3 through
+  // the spool) a rotation must not hold up the appends behind it. Waited for by Close (and the
+  // destructor), before the lock goes.
+  std::deque<std::future<absl::Status>> closing_;
   std::unique_ptr<CompressionWorker> worker_;  // last: stopped before the files it writes go away
 };
 
