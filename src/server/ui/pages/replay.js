@@ -290,6 +290,7 @@ const itemsOf = (r) => (r.spans || 0) + (r.dataPoints || 0) + (r.logRecords || 0
 class ReplayCard {
   constructor(r, session, refresh) {
     this.id = r.replayId;
+    this.sessionId = r.sessionId;
     this.session = session(r.sessionId);
     this.prev = null;
     this.history = { xs: [], sent: [], scheduled: [] };
@@ -353,7 +354,7 @@ class ReplayCard {
     const meta = await this.session.metadata.catch(() => null);
     this.phases = phasesOf(this.timeline, meta);
     this.timelineBox.replaceChildren();
-    this.chart = new TimeChart(this.timelineBox, { height: 170, label: `Timeline of session ${this.last && this.last.sessionId}` });
+    this.chart = new TimeChart(this.timelineBox, { height: 170, label: `Timeline of session ${this.sessionId}, with the replay's position` });
     this.chartData = chartData(this.timeline, meta);
     this.chart.set({ ...this.chartData, series: this.chartData.series.filter((s) => s.axis !== 'y2') });
     if (this.last) this.update(this.last);
@@ -387,7 +388,9 @@ class ReplayCard {
     this.stop.hidden = !running;
     const speed = r.speed ?? null;
     fill(this.meta, [r.protocol, speed !== null ? (speed === 0 ? 'as fast as possible' : `×${speed}`) : null,
-      r.loop ? 'loop' : null, r.iterations > 1 ? `iteration ${r.iterations}` : null].filter(Boolean).join(' · '));
+      r.loop ? 'loop' : null, r.timestamps && r.timestamps !== 'relative' ? `timestamps ${r.timestamps}` : null,
+      r.phases && r.phases.length ? `phases ${r.phases.join(', ')}` : null,
+      r.iterations > 1 ? `iteration ${r.iterations}` : null].filter(Boolean).join(' · '));
 
     // Sent: the change of the items over the change of the replay's own clock.
     const items = itemsOf(r);
