@@ -96,6 +96,7 @@ class CaptureService::Active {
   }
 
   const std::string& id() const { return id_; }
+  const CaptureConfig& config() const { return config_; }
 
   bool Captures(otlp::Signal signal) const {
     switch (signal) {
@@ -428,6 +429,12 @@ std::optional<std::string> CaptureService::ActiveCapture() {
   std::shared_ptr<Active> a = CurrentActive();
   if (!a) return std::nullopt;
   return a->id();
+}
+
+std::optional<CaptureConfig> CaptureService::ActiveCaptureConfig() {
+  std::shared_ptr<Active> a = CurrentActive();
+  if (!a) return std::nullopt;
+  return a->config();
 }
 
 absl::StatusOr<session::SessionMetadata> CaptureService::StartCapture(CaptureConfig config) {

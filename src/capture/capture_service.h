@@ -146,6 +146,8 @@ class CaptureService : public net::ExportHandler {
                                                         std::vector<std::string> flags = {});
   // The id of the active capture, if any.
   std::optional<std::string> ActiveCapture();
+  // The configuration the active capture was started with (its limits, for a live view).
+  std::optional<CaptureConfig> ActiveCaptureConfig();
   // captureOTLPData: records one protobuf request into the active capture `session_id` and returns
   // once it is written (or why not).
   absl::Status CaptureOtlpData(std::string_view session_id, std::string request, otlp::Signal signal);

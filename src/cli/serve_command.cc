@@ -126,7 +126,9 @@ int RunServe(const StoreFlag& store_flag, const ServeFlags& f) {
                           .seeds = &seeds,
                           .ui = !f.no_ui,
                           .ui_dir = f.ui_dir,
-                          .store = (*store)->Describe()});
+                          .store = (*store)->Describe(),
+                          .otlp_http = receivers->http->address(),
+                          .otlp_grpc = receivers->grpc->address()});
   absl::StatusOr<std::unique_ptr<net::HttpServer>> api_server = net::HttpServer::Start(
       {.address = f.api, .threads = 2, .max_body_bytes = 1 << 20}, api);
   if (!api_server.ok()) {

@@ -36,13 +36,14 @@ net::HttpResponse Error(int status, std::string_view message) {
 
 net::HttpResponse Error(const absl::Status& s) { return Error(net::HttpStatusOf(s.code()), std::string_view(s.message().data(), s.message().size())); }
 
-// {"<key>": [metadata, ...]}, one line.
-net::HttpResponse MetadataList(std::string_view key, const std::vector<session::SessionMetadata>& list) {
+// {"<key>": [metadata, ...]}, one line; without each session's file index when `summary`.
+net::HttpResponse MetadataList(std::string_view key, const std::vector<session::SessionMetadata>& list,
+                               bool summary = false) {
   JsonWriter w;
   w.BeginObject();
   w.Key(key);
   w.BeginArray();
-  for (const session::SessionMetadata& m : list) m.WriteJson(&w);
+  for (const session::SessionMetadata& m : list) m.WriteJson(&w, /*with_files=*/!summary);
   w.EndArray();
   w.EndObject();
   return Json(200, w.Take());
@@ -422,7 +423,28 @@ net::HttpResponse ControlApi::StartCapture(const net::HttpRequest& request, std:
 }
 
 net::HttpResponse ControlApi::GetCapture(const net::HttpRequest&, std::string_view id) {
-  return Metadata(200, capture_.GetCaptureStatus(id));
+  absl::StatusOr<session::SessionMetadata> m = capture_.GetCaptureStatus(id);
+  if (!m.ok()) return Error(m.status());
+  // While it runs, the limits it was started with, so that a live view can count them down.
+  std::optional<capture::CaptureConfig> config = capture_.ActiveCaptureConfig();
+  if (!config || capture_.ActiveCapture() != m->session_id) return Json(200, m->ToJson(/*pretty=*/false));
+  JsonWriter w;
+  w.BeginObject();
+  m->WriteJsonFields(&w);
+  w.Key("limits");
+  w.BeginObject();
+  for (const auto& [key, limit] : {std::pair{"maxSizeMB", config->max_size_mb},
+                                   std::pair{"maxDurationMinutes", config->max_duration_minutes}}) {
+    w.Key(key);
+    if (limit) {
+      w.Double(*limit);
+    } else {
+      w.Null();
+    }
+  }
+  w.EndObject();
+  w.EndObject();
+  return Json(200, w.Take());
 }
 
 net::HttpResponse ControlApi::StopCapture(const net::HttpRequest&, std::string_view id) {
@@ -430,7 +452,7 @@ net::HttpResponse ControlApi::StopCapture(const net::HttpRequest&, std::string_v
   return Metadata(200, capture_.StopCapture(id));
 }
 
-net::HttpResponse ControlApi::ListSessions(const net::HttpRequest&, std::string_view) {
+net::HttpResponse ControlApi::ListSessions(const net::HttpRequest& request, std::string_view) {
   absl::StatusOr<std::vector<session::SessionMetadata>> list = sessions_.List();
   if (!list.ok()) return Error(list.status());
   if (std::optional<std::string> active = capture_.ActiveCapture()) {
@@ -439,7 +461,7 @@ net::HttpResponse ControlApi::ListSessions(const net::HttpRequest&, std::string_
       if (auto live = capture_.GetCaptureStatus(*active); live.ok()) meta = std::move(*live);
     }
   }
-  return MetadataList("sessions", *list);
+  return MetadataList("sessions", *list, QueryParameter(request.target, "fields") == "summary");
 }
 
 net::HttpResponse ControlApi::GetSession(const net::HttpRequest&, std::string_view id) {
@@ -759,6 +781,11 @@ net::HttpResponse ControlApi::GetInfo(const net::HttpRequest&, std::string_view)
   w.Field("store", options_.store);
   w.Field("annotations", options_.annotations != nullptr);
   w.Field("seeds", options_.seeds != nullptr);
+  w.Key("receivers");
+  w.BeginObject();
+  w.Field("http", options_.otlp_http);
+  w.Field("grpc", options_.otlp_grpc);
+  w.EndObject();
   w.EndObject();
   return Json(200, w.Take());
 }

@@ -3,11 +3,11 @@
 //
 //   POST   /api/captures              body: a CaptureConfig              -> 201, the session's metadata
 //   POST   /api/captures/{id}/stop                                       -> 200, the final metadata
-//   GET    /api/captures/{id}         live counts while active          -> 200
+//   GET    /api/captures/{id}         live counts while active, and its limits {maxSizeMB, maxDurationMinutes} -> 200
 //   GET    /api/captures              every capture session             -> 200, {"captures": [...]}
 //   POST   /api/captures/{id}/phase   body: {"name", "flags"} or {"end": true}: marks the start of a phase
 //                                     (ending the one before) or ends it -> 200, {"phases": [...]}
-//   GET    /api/sessions              every session                     -> 200, {"sessions": [...]}
+//   GET    /api/sessions[?fields=summary]  every session (summary: without the file index) -> 200, {"sessions": [...]}
 //   GET    /api/sessions/{id}                                            -> 200
 //   DELETE /api/sessions/{id}         not while it is being written      -> 204
 //   GET    /api/sessions/{id}/annotations[?key=PREFIX]                  -> 200, {"annotations": [...]}
@@ -29,7 +29,8 @@
 //   POST   /api/seeds                 body: a seed request (ParseSeedRequest) -> 202, the seed's status
 //   GET    /api/seeds[/{id}]          the seeds this server ran or runs (generate/seed_service.h)
 //   GET    /api/stats                 the receivers' counters since start (CaptureService::stats) -> 200
-//   GET    /api/info                  version, whether a token is required, the store; needs no token
+//   GET    /api/info                  version, whether a token is required, the store, the OTLP receivers'
+//                                     addresses; needs no token
 //
 // Every other GET is the web UI (embedded_files.h): "/" and its files, no token needed to load them (the
 // UI then asks for the token when the API answers 401).
@@ -74,6 +75,8 @@ struct ControlApiOptions {
   bool ui = true;          // serve the web UI
   std::string ui_dir = {};  // from this directory instead of the embedded files
   std::string store = {};   // how the store is described to GET /api/info
+  std::string otlp_http = {};  // the OTLP receivers' addresses, for GET /api/info ("" when none)
+  std::string otlp_grpc = {};
 };
 
 // The largest export GET /api/sessions/{id}/export answers (the whole body is built before it is sent).
@@ -106,7 +109,7 @@ class ControlApi : public net::HttpHandler {
   net::HttpResponse StartCapture(const net::HttpRequest& request, std::string_view);
   net::HttpResponse GetCapture(const net::HttpRequest&, std::string_view id);
   net::HttpResponse StopCapture(const net::HttpRequest&, std::string_view id);
-  net::HttpResponse ListSessions(const net::HttpRequest&, std::string_view);
+  net::HttpResponse ListSessions(const net::HttpRequest& request, std::string_view);
   net::HttpResponse GetSession(const net::HttpRequest&, std::string_view id);
   net::HttpResponse DeleteSession(const net::HttpRequest&, std::string_view id);
   net::HttpResponse MarkPhase(const net::HttpRequest& request, std::string_view id);

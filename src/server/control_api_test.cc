@@ -324,6 +324,21 @@ TEST_F(ControlApiTest, TheWebUiIsServedWithoutATokenAndNothingOutsideItsFiles) {
   EXPECT_NE(r.body.find("\"tokenRequired\":true"), std::string::npos) << r.body;
 }
 
+TEST_F(ControlApiTest, ListsOfSessionsCanLeaveOutTheFileIndexAndLiveCapturesShowTheirLimits) {
+  EXPECT_NE(Call("GET", "/api/sessions").body.find("\"files\":["), std::string::npos);
+  net::HttpResponse r = Call("GET", "/api/sessions?fields=summary");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body.find("\"files\""), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"sessionId\":\"recorded\""), std::string::npos);
+
+  ASSERT_EQ(Call("POST", "/api/captures", R"({"sessionId": "limited", "maxSizeMB": 5})").status, 201);
+  r = Call("GET", "/api/captures/limited");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("\"limits\":{\"maxSizeMB\":5,\"maxDurationMinutes\":null}"), std::string::npos) << r.body;
+  ASSERT_EQ(Call("POST", "/api/captures/limited/stop").status, 200);
+  EXPECT_EQ(Call("GET", "/api/captures/limited").body.find("\"limits\""), std::string::npos);
+}
+
 TEST_F(ControlApiTest, ASessionsTimelineVerificationAndExport) {
   net::HttpResponse r = Call("GET", "/api/sessions/recorded/timeline");
   ASSERT_EQ(r.status, 200) << r.body;

@@ -284,9 +284,14 @@ std::string SessionMetadata::ToJson(bool pretty) const {
   return out;
 }
 
-void SessionMetadata::WriteJson(JsonWriter* writer) const {
+void SessionMetadata::WriteJson(JsonWriter* writer, bool with_files) const {
+  writer->BeginObject();
+  WriteJsonFields(writer, with_files);
+  writer->EndObject();
+}
+
+void SessionMetadata::WriteJsonFields(JsonWriter* writer, bool with_files) const {
   JsonWriter& w = *writer;
-  w.BeginObject();
   w.Field("formatVersion", format_version);
   w.Field("sessionId", session_id);
   w.Field("sessionType", SessionTypeName(session_type));
@@ -337,6 +342,7 @@ void SessionMetadata::WriteJson(JsonWriter* writer) const {
     w.Key("generator");
     w.Raw(generator_json);
   }
+  if (!with_files) return;
   w.Key("files");
   w.BeginArray();
   for (const FileEntry& f : files) {
@@ -352,7 +358,6 @@ void SessionMetadata::WriteJson(JsonWriter* writer) const {
     w.EndObject();
   }
   w.EndArray();
-  w.EndObject();
 }
 
 absl::StatusOr<SessionMetadata> SessionMetadata::FromJson(std::string_view json) {

@@ -121,7 +121,10 @@ struct SessionMetadata {
   // metadata.json: pretty (one field per line, a final newline) or compact (one line).
   std::string ToJson(bool pretty = true) const;
   // The same object into a writer (lists of sessions, API answers).
-  void WriteJson(JsonWriter* writer) const;
+  // Without `files` (the index), the summary a list of many sessions needs.
+  void WriteJson(JsonWriter* writer, bool with_files = true) const;
+  // The same members into the object `writer` has open (an answer that adds members of its own).
+  void WriteJsonFields(JsonWriter* writer, bool with_files = true) const;
   static absl::StatusOr<SessionMetadata> FromJson(std::string_view json);
 
   bool operator==(const SessionMetadata&) const = default;
