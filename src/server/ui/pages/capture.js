@@ -32,10 +32,20 @@ const requests = (m) => { const r = (m.counts || {}).requests || {}; return (r.t
 export async function render(root, { signal }) {
   const body = h('div', {}, loading('Looking for an active capture…'));
   const recent = h('div', {});
+  const where = h('span', {}, 'OTLP/HTTP and OTLP/gRPC; ', h('code', {}, 'otelrr serve --http/--grpc'),
+    ', by default 127.0.0.1:4318 and 127.0.0.1:4317');
   fill(root, h('h1', {}, 'Capture'),
-    h('p', { class: 'muted' }, 'Records what arrives at this server\'s OTLP receivers (OTLP/HTTP and OTLP/gRPC; ',
-      h('code', {}, 'otelrr serve --http/--grpc'), ', by default 127.0.0.1:4318 and 127.0.0.1:4317) into a new session.'),
+    h('p', { class: 'muted' }, 'Records what arrives at this server\'s OTLP receivers (', where, ') into a new session.'),
     body, h('section', {}, h('h2', {}, 'Recent captures'), recent));
+  // Where this server's receivers listen (GET /api/info); the defaults above when it does not say.
+  fetch('/api/info', { headers: { Accept: 'application/json' }, cache: 'no-store', signal })
+    .then((res) => (res.ok ? res.json() : null))
+    .then((info) => {
+      const r = info && info.receivers;
+      if (!r || (!r.http && !r.grpc)) return;
+      fill(where, 'OTLP/HTTP on ', h('code', {}, `http://${r.http}`), ', OTLP/gRPC on ', h('code', {}, r.grpc));
+    })
+    .catch(() => {});
 
   let live = null;  // the live view's AbortController
 

@@ -185,7 +185,7 @@ export async function render(root, { signal }) {
 
   async function load() {
     try {
-      const data = await get('/api/sessions', { signal });
+      const data = await get('/api/sessions?fields=summary', { signal });  // without each file index
       rows = (data.sessions || []).map(row);
       loaded = true;
       draw();
