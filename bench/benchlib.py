@@ -1,10 +1,12 @@
-"""What the bench/ scripts (capture-bench, replay-bench, run, s3-bench) share: paths, process accounting, runs
-repeated when other processes disturbed them, the discard receiver, `otelrr capture` on port 0, the capture
-load, replay into the discard receiver, seeding, the machine's load, and writing results.
+"""What the bench/ scripts (capture-bench, replay-bench, run, s3-bench, ui-bench) share: paths, process
+accounting, runs repeated when other processes disturbed them, the discard receiver, `otelrr capture` and
+`otelrr serve` on port 0, the capture load, replay into the discard receiver, seeding, copies of a small
+session, the project's venv, the machine's load, and writing results.
 
 Stdlib only. The scripts import it from their own directory (bench/ is on sys.path when a script in it
 runs). Messages are prefixed with the running script's name.
 """
+import http.client
 import json
 import os
 import re
@@ -35,6 +37,19 @@ def log(message):
 def fail(message):
     log(f"{NAME}: {message}")
     sys.exit(1)
+
+
+def use_venv(modules, hint):
+    """Imports `modules` (names); when one is missing and the project's venv (.venv, scripts/setup-python)
+    exists, starts the running script again under .venv/bin/python; else stops with `hint`."""
+    try:
+        for module in modules:
+            __import__(module)
+    except ImportError:
+        venv_python = os.path.join(ROOT, ".venv", "bin", "python")
+        if os.access(venv_python, os.X_OK) and os.path.realpath(sys.executable) != os.path.realpath(venv_python):
+            os.execv(venv_python, [venv_python, *sys.argv])
+        fail(hint)
 
 
 def require(*binaries):
@@ -85,20 +100,22 @@ class Watch:
     (/proc/stat: user, nice, system; not irq and softirq, which the kernel does not charge to any
     process, and where loopback traffic of our own is handled) minus our own (this process and every
     child it has reaped, from getrusage, and the processes in `pids`: servers of ours that run across
-    runs, such as an S3 server, read from /proc). Reap every other child of a run before done(), or its
-    CPU counts as others'. Kernel threads working for us (writeback of our files) count as others'.
+    runs, such as an S3 server, read from /proc; and in `trees`, processes counted with all their
+    descendants, such as a browser: tree_cpu_seconds). Reap every other child of a run before done(), or
+    its CPU counts as others'. Kernel threads working for us (writeback of our files) count as others'.
     Also the CPU time the machine spent waiting for the disk (iowait: idle with I/O outstanding).
 
         w = Watch(); ...run, stop and wait for every process...; w.done()
         -> {"othersCpuSeconds": ..., "stealSeconds": ..., "iowaitSeconds": ..., "wallSeconds": ...}
     """
 
-    def __init__(self, pids=()):
-        self.pids = tuple(pids)
+    def __init__(self, pids=(), trees=()):
+        self.pids, self.trees = tuple(pids), tuple(trees)
         self.t0, (self.busy0, self.steal0, self.iowait0), self.ours0 = time.monotonic(), machine_cpu(), self._ours()
 
     def _ours(self):
-        return ours_cpu() + sum(cpu_seconds(pid) for pid in self.pids)
+        return (ours_cpu() + sum(cpu_seconds(pid) for pid in self.pids)
+                + sum(tree_cpu_seconds(pid) for pid in self.trees))
 
     def done(self):
         busy, steal, iowait = machine_cpu()
@@ -131,17 +148,19 @@ BUSY_SHARE = float(os.environ.get("BUSY_SHARE", "0.2"))
 BUSY_RETRIES = int(os.environ.get("BUSY_RETRIES", "2"))
 
 
-def measured(what, fn, *args, watch_pids=(), **kwargs):
+def measured(what, fn, *args, watch_pids=(), watch_trees=(), retries=None, **kwargs):
     """fn(*args, **kwargs) -> a run's dict, with "machine": the CPU the rest of the machine used meanwhile
-    (Watch(watch_pids)). When others used more than BUSY_SHARE of a core over the run, it is run again
-    (after 30 s), up to BUSY_RETRIES times; the last attempt counts, whatever it saw."""
-    for attempt in range(BUSY_RETRIES + 1):
-        watch = Watch(watch_pids)
+    (Watch(watch_pids, watch_trees)). When others used more than BUSY_SHARE of a core over the run, it is
+    run again (after 30 s), up to `retries` (default BUSY_RETRIES) times; the last attempt counts, whatever
+    it saw. retries=0 for a run that cannot be repeated as it was (a browser's very first page)."""
+    retries = BUSY_RETRIES if retries is None else retries
+    for attempt in range(retries + 1):
+        watch = Watch(watch_pids, watch_trees)
         r = fn(*args, **kwargs)
         r["machine"] = m = watch.done()
         r["attempts"] = attempt + 1
         share = m["othersCpuSeconds"] / m["wallSeconds"] if m["wallSeconds"] > 0 else 0.0
-        if share <= BUSY_SHARE or attempt == BUSY_RETRIES:
+        if share <= BUSY_SHARE or attempt == retries:
             return r
         log(f"    {what}: other processes used {100 * share:.0f} % of a core ({m['othersCpuSeconds']:.1f} CPU-s in "
             f"{m['wallSeconds']:.0f} s); again in 30 s")
@@ -189,6 +208,29 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()  # the command name may hold spaces
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # fields 14 and 15
+
+
+def tree_cpu_seconds(pid):
+    """CPU seconds of a running process and all its descendants (a browser and its renderers): utime +
+    stime of each live one, plus cutime + cstime (its children that ended and were waited for). 0 once
+    `pid` is gone."""
+    children, own = {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        own[int(entry)] = sum(int(x) for x in fields[11:15]) / CLK_TCK  # fields 14-17
+        children.setdefault(int(fields[1]), []).append(int(entry))  # field 4: the parent
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        total += own.get(p, 0.0)
+        todo += children.get(p, [])
+    return total
 
 
 def peak_rss_mib(pid):
@@ -397,6 +439,72 @@ def replay(store, session, protocol, speed, perf_path=None):
     }
 
 
+# --- otelrr serve -------------------------------------------------------------------------------------------
+
+class Serve:
+    """`otelrr serve` on loopback port 0 (the OTLP receivers, the control API and the web UI) over store,
+    its standard error into the file log_path (a pipe nobody reads could fill and stop it).
+
+        s = Serve(store, log_path)   # started and answering; s.url is "http://127.0.0.1:PORT/"
+        s.api("GET", "/api/sessions") -> (HTTP status, the parsed JSON or the raw body, wall seconds)
+        s.cpu()                      # its CPU seconds so far (/proc)
+        s.stop()                     # SIGTERM; it must exit 0
+    """
+
+    READY = re.compile(r"OTLP/HTTP on (\S+), OTLP/gRPC on (\S+), control API on http://(\S+)/api")
+
+    def __init__(self, store, log_path, extra=()):
+        self.store, self.log_path = store, log_path
+        with open(log_path, "wb") as err:
+            self.proc = subprocess.Popen(
+                [OTELRR, "serve", "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0", "--api", "127.0.0.1:0",
+                 "--store", store, *extra], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+        deadline = time.monotonic() + 30
+        while not (m := self.READY.search(self.log())):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.proc.kill()
+                self.proc.wait()
+                fail(f"otelrr serve did not start: {self.log()}")
+            time.sleep(0.05)
+        self.http, self.grpc, self.address = m.group(1), m.group(2), m.group(3)
+        self.host, port = self.address.rsplit(":", 1)
+        self.port = int(port)
+        self.url = f"http://{self.address}/"
+
+    def log(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def api(self, method, path, body=None, timeout=3600, raw=False):
+        """One request on a connection of its own: (status, the JSON when the answer is JSON (and not raw)
+        else its bytes, wall seconds from sending the request to the last byte of the answer)."""
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        t0 = time.monotonic()
+        conn.request(method, path, body=None if body is None else json.dumps(body),
+                     headers={"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        data = resp.read()
+        wall = time.monotonic() - t0
+        conn.close()
+        if data and not raw and resp.getheader("Content-Type", "").startswith("application/json"):
+            data = json.loads(data)
+        return resp.status, data, wall
+
+    def cpu(self):
+        return cpu_seconds(self.proc.pid)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            fail(f"otelrr serve did not stop within 60 s: {self.log()[-3000:]}")
+        if code != 0:
+            fail(f"otelrr serve exited {code}: {self.log()[-3000:]}")
+
+
 # --- sessions -----------------------------------------------------------------------------------------------
 
 def dir_bytes(path):
@@ -413,6 +521,39 @@ def seed(store, session, rate, duration, signals=None, what="otelrr seed"):
     result = json.loads(run(cmd, what))
     result["storedBytes"] = dir_bytes(os.path.join(store, "sessions", session))
     return result
+
+
+def session_copies(tmp, count, prefix):
+    """`count` copies of one real small seed session (`otelrr seed --rate 10 --duration 1` into
+    tmp/<prefix>-model: metadata.json and three raw files) as the objects of a store: [(key, bytes)] under
+    sessions/<prefix>-0000/, sessions/<prefix>-0001/ ..., each metadata.json with its sessionId and s3Prefix
+    rewritten."""
+    model = os.path.join(tmp, f"{prefix}-model")
+    seed(model, "model", 10, 1, what="otelrr seed (the session to copy)")
+    root = os.path.join(model, "sessions", "model")
+    files = {}
+    for d, _, names in os.walk(root):
+        for name in names:
+            path = os.path.join(d, name)
+            with open(path, "rb") as f:
+                files[os.path.relpath(path, root)] = f.read()
+    metadata = json.loads(files.pop("metadata.json"))
+    objects = []
+    for i in range(count):
+        sid = f"{prefix}-{i:04d}"
+        meta = dict(metadata, sessionId=sid, s3Prefix=f"sessions/{sid}/")
+        objects += [(f"sessions/{sid}/{rel}", body) for rel, body in files.items()]
+        objects.append((f"sessions/{sid}/metadata.json", json.dumps(meta, indent=2).encode()))
+    return objects
+
+
+def write_objects(directory, objects):
+    """session_copies()'s objects as the files of a local store (a directory)."""
+    for key, body in objects:
+        path = os.path.join(directory, key)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(body)
 
 
 # --- results ------------------------------------------------------------------------------------------------
