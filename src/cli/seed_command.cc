@@ -201,29 +201,7 @@ int RunSeed(const StoreFlag& store_flag, const SeedFlags& f) {
     w.BeginObject();
     w.Field("sessionId", r->session_id);
     w.Field("pattern", config.pattern ? config.pattern->name : config.pattern_name);
-    w.Field("seed", r->seed);
-    w.Field("traces", r->traces);
-    w.Field("errorTraces", r->error_traces);
-    w.Field("spans", r->spans);
-    w.Field("dataPoints", r->data_points);
-    w.Field("logRecords", r->log_records);
-    w.Field("storage", r->storage);
-    w.Field("durationSeconds", r->duration_seconds);
-    w.Key("phases");
-    w.BeginArray();
-    for (const generate::PhaseSummary& p : r->phases) {
-      w.BeginObject();
-      w.Field("name", p.name);
-      w.Field("annotationKey", p.annotation_key);
-      w.Field("startTime", session::FormatRfc3339Millis(p.start_unix_nano));
-      w.Field("endTime", session::FormatRfc3339Millis(p.end_unix_nano));
-      w.Field("durationSeconds", static_cast<double>(p.end_unix_nano - p.start_unix_nano) / 1e9);
-      w.Field("traces", p.traces);
-      w.Field("errorTraces", p.error_traces);
-      w.StringArray("flags", p.flags);
-      w.EndObject();
-    }
-    w.EndArray();
+    generate::WriteSeedResultFields(*r, &w);
     if (synced) w.Field("annotationsInClickHouse", synced->kept);
     if (sent) {
       w.Key("live");

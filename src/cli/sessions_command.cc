@@ -170,18 +170,11 @@ int RunVerify(const StoreFlag& store_flag, const SessionsFlags& f) {
       JsonWriter w(true);
       w.BeginObject();
       w.Field("sessionId", f.id);
-      w.Field("ok", r.ok() && r->ok);
       if (!r.ok()) {
+        w.Field("ok", false);
         w.Field("error", r.status().message());
       } else {
-        w.Field("files", r->files_checked);
-        w.Field("records", r->records);
-        w.Field("traces", r->counts.traces);
-        w.Field("spans", r->counts.spans);
-        w.Field("dataPoints", r->counts.data_points);
-        w.Field("logRecords", r->counts.log_records);
-        w.Field("storedBytes", r->stored_bytes);
-        w.StringArray("problems", r->problems);
+        session::WriteVerifyReportFields(*r, &w);
       }
       w.EndObject();
       Print(w.str());

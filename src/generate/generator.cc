@@ -464,4 +464,30 @@ absl::StatusOr<SeedResult> SeedGenerator::GenerateSeed(const SeedConfig& config)
   return result;
 }
 
+void WriteSeedResultFields(const SeedResult& r, JsonWriter* w) {
+  w->Field("seed", r.seed);
+  w->Field("traces", r.traces);
+  w->Field("errorTraces", r.error_traces);
+  w->Field("spans", r.spans);
+  w->Field("dataPoints", r.data_points);
+  w->Field("logRecords", r.log_records);
+  w->Field("storage", r.storage);
+  w->Field("durationSeconds", r.duration_seconds);
+  w->Key("phases");
+  w->BeginArray();
+  for (const PhaseSummary& p : r.phases) {
+    w->BeginObject();
+    w->Field("name", p.name);
+    w->Field("annotationKey", p.annotation_key);
+    w->Field("startTime", session::FormatRfc3339Millis(p.start_unix_nano));
+    w->Field("endTime", session::FormatRfc3339Millis(p.end_unix_nano));
+    w->Field("durationSeconds", static_cast<double>(p.end_unix_nano - p.start_unix_nano) / 1e9);
+    w->Field("traces", p.traces);
+    w->Field("errorTraces", p.error_traces);
+    w->StringArray("flags", p.flags);
+    w->EndObject();
+  }
+  w->EndArray();
+}
+
 }  // namespace otelrr::generate

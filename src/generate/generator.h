@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/json_writer.h"
 #include "common/cancel.h"
 #include "common/clock.h"
 #include "generate/pattern.h"
@@ -81,6 +82,11 @@ struct SeedResult {
   double duration_seconds = 0;
   std::vector<PhaseSummary> phases = {};
 };
+
+// The result's members, as `otelrr seed --json` and GET /api/seeds/{id} give them: seed, traces,
+// errorTraces, spans, dataPoints, logRecords, storage, durationSeconds, phases [{name, annotationKey,
+// startTime, endTime, durationSeconds, traces, errorTraces, flags}].
+void WriteSeedResultFields(const SeedResult& result, JsonWriter* w);
 
 // Checks a config: rate > 0 and finite, duration > 0, error rate in [0, 1], rate × duration a whole
 // number of traces no larger than a sane bound, a known pattern, retention days in range. The message

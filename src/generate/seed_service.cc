@@ -4,7 +4,6 @@
 
 #include "fmt/format.h"
 #include "session/session_id.h"
-#include "session/time_format.h"
 
 namespace otelrr::generate {
 
@@ -29,33 +28,9 @@ void WriteJson(const SeedStatus& s, JsonWriter* w) {
   w->Field("tracesDone", s.traces_done);
   w->Field("tracesTotal", s.traces_total);
   if (s.result) {
-    const SeedResult& r = *s.result;
     w->Key("result");
     w->BeginObject();
-    w->Field("seed", r.seed);
-    w->Field("traces", r.traces);
-    w->Field("errorTraces", r.error_traces);
-    w->Field("spans", r.spans);
-    w->Field("dataPoints", r.data_points);
-    w->Field("logRecords", r.log_records);
-    w->Field("durationSeconds", r.duration_seconds);
-    w->Key("phases");
-    w->BeginArray();
-    for (const PhaseSummary& p : r.phases) {
-      w->BeginObject();
-      w->Field("name", p.name);
-      w->Field("annotationKey", p.annotation_key);
-      w->Field("startTime", session::FormatRfc3339(p.start_unix_nano));
-      w->Field("endTime", session::FormatRfc3339(p.end_unix_nano));
-      w->Field("traces", p.traces);
-      w->Field("errorTraces", p.error_traces);
-      w->Key("flags");
-      w->BeginArray();
-      for (const std::string& f : p.flags) w->String(f);
-      w->EndArray();
-      w->EndObject();
-    }
-    w->EndArray();
+    WriteSeedResultFields(*s.result, w);
     w->EndObject();
   }
   w->EndObject();

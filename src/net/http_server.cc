@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -163,6 +164,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) return Close();
     core_->bad.fetch_add(1);
     keep_alive_ = false;
+    linger_ = true;  // the client may still be sending what we refuse
     if (ec == http::error::body_limit) {
       Write(core_->handler.Refusal(
           413, fmt::format("request body exceeds the limit of {} bytes", core_->options.max_body_bytes)));
@@ -225,7 +227,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (ec == beast::error::timeout) core_->timeouts.fetch_add(1);
       return Close();
     }
-    if (!keep_alive_) return Close();
+    if (!keep_alive_) return linger_ ? Linger() : Close();
     // An idle kept-alive connection should not pin a large buffer.
     if (buffer_.capacity() > kMaxReadReserve && buffer_.size() == 0) buffer_.shrink_to_fit();
     ReadHeader();
@@ -237,6 +239,25 @@ class Connection : public std::enable_shared_from_this<Connection> {
     stream_.close();  // also cancels the stream's timer
   }
 
+  // After refusing a request whose body is still coming: closing with unread bytes would reset the
+  // connection, and a reset can destroy the answer before the client reads it. So the sending side is
+  // shut, and what still comes is read and dropped until the client closes, kMaxLingerBytes have come or
+  // a second has passed (nginx's lingering close).
+  void Linger() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(std::chrono::seconds(1));
+    Drain(0);
+  }
+
+  void Drain(size_t drained) {
+    if (drained >= kMaxLingerBytes) return Close();
+    stream_.async_read_some(asio::buffer(drain_), [self = shared_from_this(), drained](beast::error_code ec, size_t n) {
+      if (ec) return self->Close();
+      self->Drain(drained + n);
+    });
+  }
+
   HttpCore* core_;
   std::weak_ptr<HttpCore> weak_core_;
   beast::tcp_stream stream_;
@@ -245,6 +266,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   http::response<http::string_body> res_;
   std::string peer_;
   bool keep_alive_ = true;
+  bool linger_ = false;
+  static constexpr size_t kMaxLingerBytes = 8 << 20;
+  std::array<char, 16384> drain_;
 };
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "generate/pattern.h"
 #include "replay/report_json.h"
 #include "session/export.h"
+#include "session/verify.h"
 #include "session/time_format.h"
 #include "training/timeline.h"
 #include "session/retention.h"
@@ -645,20 +646,7 @@ net::HttpResponse ControlApi::VerifySession(const net::HttpRequest&, std::string
   JsonWriter w;
   w.BeginObject();
   w.Field("sessionId", id);
-  w.Field("ok", r->ok);
-  w.StringArray("problems", r->problems);
-  w.Field("filesChecked", r->files_checked);
-  w.Field("records", r->records);
-  w.Field("storedBytes", r->stored_bytes);
-  w.Key("counts");
-  w.BeginObject();
-  w.Field("traces", r->counts.traces);
-  w.Field("spans", r->counts.spans);
-  w.Field("dataPoints", r->counts.data_points);
-  w.Field("logRecords", r->counts.log_records);
-  w.Field("requests", r->counts.requests());
-  w.Field("uncompressedBytes", r->counts.uncompressed_bytes);
-  w.EndObject();
+  session::WriteVerifyReportFields(*r, &w);
   w.EndObject();
   return Json(200, w.Take());
 }

@@ -205,4 +205,16 @@ absl::StatusOr<VerifyReport> VerifySession(store::ObjectStore& store, std::strin
   return report;
 }
 
+void WriteVerifyReportFields(const VerifyReport& r, JsonWriter* w) {
+  w->Field("ok", r.ok);
+  w->Field("files", r.files_checked);
+  w->Field("records", r.records);
+  w->Field("traces", r.counts.traces);
+  w->Field("spans", r.counts.spans);
+  w->Field("dataPoints", r.counts.data_points);
+  w->Field("logRecords", r.counts.log_records);
+  w->Field("storedBytes", r.stored_bytes);
+  w->StringArray("problems", r.problems);
+}
+
 }  // namespace otelrr::session

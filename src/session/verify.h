@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/json_writer.h"
 #include "session/metadata.h"
 #include "store/object_store.h"
 
@@ -36,6 +37,10 @@ struct VerifyReport {
 };
 
 absl::StatusOr<VerifyReport> VerifySession(store::ObjectStore& store, std::string_view session_id);
+
+// The report's members, as `sessions verify --json` and POST /api/sessions/{id}/verify give them: ok, files,
+// records, traces, spans, dataPoints, logRecords, storedBytes, problems.
+void WriteVerifyReportFields(const VerifyReport& report, JsonWriter* w);
 
 }  // namespace otelrr::session
 

@@ -14,7 +14,7 @@ export async function verifySession(id, button) {
     notify(e, 'error');
     return null;
   }
-  const what = `${int(r.filesChecked)} files, ${int(r.records)} records, ${bytes(r.storedBytes)}`;
+  const what = `${int(r.files)} files, ${int(r.records)} records, ${bytes(r.storedBytes)}`;
   if (r.ok) notify(`Session ${id} verified: intact (${what}).`, 'ok');
   else {
     const problems = (r.problems || []).map((p) => (typeof p === 'string' ? p : JSON.stringify(p)));

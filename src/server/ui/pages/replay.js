@@ -381,8 +381,12 @@ class ReplayCard {
   }
 
   update(r) {
-    this.last = r;
     const running = r.status === 'running';
+    // A finished replay no longer changes: its card is drawn once, not on every poll.
+    const key = `${r.status}|${r.elapsedSeconds}|${r.recordsProcessed}|${r.spans}|${r.dataPoints}|${r.logRecords}`;
+    if (!running && this.last && key === this.lastKey) return;
+    this.lastKey = key;
+    this.last = r;
     this.el.classList.toggle('running', running);
     fill(this.badge, badge(r.status));
     this.stop.hidden = !running;
@@ -426,7 +430,10 @@ class ReplayCard {
     // Progress.
     const byRecords = r.recordsTotal ? r.recordsProcessed / r.recordsTotal : null;
     const byPosition = where.pos !== null && !where.estimated && where.hi > where.lo ? (where.pos - where.lo) / (where.hi - where.lo) : null;
-    const fraction = Math.max(0, Math.min(1, byPosition ?? byRecords ?? (r.status === 'completed' ? 1 : 0)));
+    // A replay that went through its whole session is at the end, though its last record arrived one mean gap
+    // before the timeline's end.
+    const whole = r.end === 'finished' && r.status !== 'running';
+    const fraction = whole ? 1 : Math.max(0, Math.min(1, byPosition ?? byRecords ?? 0));
     this.bar.style.width = `${(fraction * 100).toFixed(1)}%`;
     this.bar.parentElement.setAttribute('aria-valuenow', String(Math.round(fraction * 100)));
     this.progressText.textContent = `${int(r.recordsProcessed)} of ${int(r.recordsTotal)} requests`
