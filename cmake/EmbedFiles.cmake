@@ -43,11 +43,5 @@ if(count EQUAL 0)
 endif()
 string(APPEND out "};\n\n}  // namespace ${NAMESPACE}\n")
 
-# Only touch the output when it changes, so that an unchanged UI recompiles nothing.
-if(EXISTS "${OUTPUT}")
-  file(READ "${OUTPUT}" previous)
-  if(previous STREQUAL out)
-    return()
-  endif()
-endif()
-file(WRITE "${OUTPUT}" "${out}")
+include("${CMAKE_CURRENT_LIST_DIR}/WriteIfChanged.cmake")
+otelrr_write_if_changed("${OUTPUT}" "${out}")

@@ -39,11 +39,5 @@ foreach(name IN LISTS names)
 endforeach()
 string(APPEND out "};\n\n}  // namespace otelrr::generate::internal\n")
 
-# Only touch the output when it changes, so that an unchanged pattern set recompiles nothing.
-if(EXISTS "${OUTPUT}")
-  file(READ "${OUTPUT}" previous)
-  if(previous STREQUAL out)
-    return()
-  endif()
-endif()
-file(WRITE "${OUTPUT}" "${out}")
+include("${CMAKE_CURRENT_LIST_DIR}/WriteIfChanged.cmake")
+otelrr_write_if_changed("${OUTPUT}" "${out}")
