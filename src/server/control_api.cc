@@ -365,7 +365,7 @@ const std::vector<ControlApi::Route>& ControlApi::Routes() {
 
 void ControlApi::Handle(net::HttpRequest request, net::HttpResponder respond) {
   if (options_.ui) {
-    if (std::optional<net::HttpResponse> page = ui_.Serve(request.method, request.path)) {
+    if (std::optional<net::HttpResponse> page = ui_.Serve(request.method, request.path, request.Header("accept-encoding"))) {
       respond(std::move(*page));
       return;
     }

@@ -316,6 +316,22 @@ TEST_F(ControlApiTest, TheWebUiIsServedWithoutATokenAndNothingOutsideItsFiles) {
     EXPECT_EQ(Call("GET", bad, "", "").status, 404) << bad;
   }
   EXPECT_EQ(Call("POST", "/", "", "").status, 405);
+  // Gzipped for a client that takes it, the same bytes once inflated.
+  net::HttpRequest gz;
+  gz.method = "GET";
+  gz.target = gz.path = "/app.js";
+  gz.headers = {{"accept-encoding", "gzip, deflate, br"}};
+  std::promise<net::HttpResponse> answer;
+  api_->Handle(gz, [&answer](net::HttpResponse got) { answer.set_value(std::move(got)); });
+  net::HttpResponse zipped = answer.get_future().get();
+  bool gzip = false;
+  for (const auto& [k, v] : zipped.headers) gzip |= k == "Content-Encoding" && v == "gzip";
+  EXPECT_TRUE(gzip);
+  const net::HttpResponse plain = Call("GET", "/app.js", "", "");
+  ASSERT_GT(zipped.body.size(), 18u);
+  EXPECT_LT(zipped.body.size(), plain.body.size());
+  EXPECT_EQ(zipped.body.substr(0, 2), "\x1f\x8b");
+  for (const auto& [k, v] : plain.headers) EXPECT_NE(k, "Content-Encoding");
   EXPECT_EQ(Call("HEAD", "/", "", "").body, "");
   // The API still needs the token, but for /api/info, which tells the UI that it does.
   EXPECT_EQ(Call("GET", "/api/sessions", "", "").status, 401);

@@ -1,8 +1,10 @@
 #include "server/embedded_files.h"
 
 #include <fmt/format.h>
+#include <libdeflate.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <sys/stat.h>
@@ -70,7 +72,43 @@ std::optional<std::string> UiFiles::Read(std::string_view path) const {
   return std::move(bytes).str();
 }
 
-std::optional<net::HttpResponse> UiFiles::Serve(std::string_view method, std::string_view path) const {
+namespace {
+
+// Whether an Accept-Encoding header accepts gzip ("gzip", "gzip, deflate, br", "*"; not "gzip;q=0").
+bool AcceptsGzip(std::string_view header) {
+  for (std::string_view rest = header; !rest.empty();) {
+    const size_t comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    rest.remove_prefix(comma == std::string_view::npos ? rest.size() : comma + 1);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    const size_t semi = item.find(';');
+    std::string_view coding = item.substr(0, semi);
+    while (!coding.empty() && coding.back() == ' ') coding.remove_suffix(1);
+    if (coding != "gzip" && coding != "*") continue;
+    const size_t q = semi == std::string_view::npos ? std::string_view::npos : item.find("q=", semi);
+    if (q != std::string_view::npos && std::strtod(std::string(item.substr(q + 2)).c_str(), nullptr) <= 0) continue;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string UiFiles::Gzipped(std::string_view path, std::string_view bytes) const {
+  std::lock_guard<std::mutex> lock(gzip_mu_);
+  auto it = gzipped_.find(path);
+  if (it != gzipped_.end()) return it->second;
+  std::string out(libdeflate_gzip_compress_bound(nullptr, bytes.size()), '\0');
+  libdeflate_compressor* c = libdeflate_alloc_compressor(9);
+  size_t n = c == nullptr ? 0 : libdeflate_gzip_compress(c, bytes.data(), bytes.size(), out.data(), out.size());
+  libdeflate_free_compressor(c);
+  if (n == 0) return "";  // not compressed: sent as it is
+  out.resize(n);
+  return gzipped_.emplace(std::string(path), std::move(out)).first->second;
+}
+
+std::optional<net::HttpResponse> UiFiles::Serve(std::string_view method, std::string_view path,
+                                                std::string_view accept_encoding) const {
   if (path == "/api" || path.starts_with("/api/")) return std::nullopt;
   if (method != "GET" && method != "HEAD") {
     net::HttpResponse r = Page(405, "text/plain; charset=utf-8", fmt::format("{} is not allowed on {}: use GET\n", method, path));
@@ -84,7 +122,15 @@ std::optional<net::HttpResponse> UiFiles::Serve(std::string_view method, std::st
     return Page(404, "text/plain; charset=utf-8",
                 fmt::format("no such page {}: the web UI starts at /\n", path.substr(0, 200)));
   }
-  net::HttpResponse r = Page(200, std::string(ContentTypeOf(file)), method == "HEAD" ? "" : std::move(*bytes));
+  net::HttpResponse r = Page(200, std::string(ContentTypeOf(file)), "");
+  r.headers.emplace_back("Vary", "Accept-Encoding");
+  std::string gzipped;
+  if (options_.dir.empty() && AcceptsGzip(accept_encoding)) gzipped = Gzipped(file, *bytes);
+  if (!gzipped.empty()) {
+    r.headers.emplace_back("Content-Encoding", "gzip");
+    bytes = std::move(gzipped);
+  }
+  if (method != "HEAD") r.body = std::move(*bytes);
   return r;
 }
 

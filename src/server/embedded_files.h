@@ -5,7 +5,8 @@
 //   std::optional<net::HttpResponse> r = ui.Serve("GET", "/pages/sessions.js");
 //   if (!r) ...                                    // not a UI path: let the API answer
 //
-// "/" serves /index.html. Answers carry the file's content type, Cache-Control: no-cache (a new binary
+// "/" serves /index.html. An embedded file is sent gzipped (compressed once, on its first request) to a
+// client that accepts gzip. Answers carry the file's content type, Cache-Control: no-cache (a new binary
 // serves new files at once), and headers that keep the page to itself: a Content-Security-Policy that
 // allows only the server's own scripts, styles, images and API (no inline script, nothing from elsewhere),
 // X-Content-Type-Options: nosniff, X-Frame-Options: DENY, Referrer-Policy: no-referrer.
@@ -13,6 +14,8 @@
 #define OTELRR_SERVER_EMBEDDED_FILES_H_
 
 #include <cstddef>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,11 +49,18 @@ class UiFiles {
   // The answer to `method` `path` when the path belongs to the UI (anything but /api/...): 200 with the
   // file, 404 for a file that is not there, 405 for a method other than GET or HEAD. nullopt for /api/.
   // Paths holding "..", "//", a backslash or a NUL are refused (404) before any file is looked at.
-  std::optional<net::HttpResponse> Serve(std::string_view method, std::string_view path) const;
+  // `accept_encoding`: the request's Accept-Encoding header.
+  std::optional<net::HttpResponse> Serve(std::string_view method, std::string_view path,
+                                         std::string_view accept_encoding = "") const;
 
  private:
   std::optional<std::string> Read(std::string_view path) const;
+  // The gzip form of embedded file `path` (whose bytes are `bytes`), made on first use and kept.
+  std::string Gzipped(std::string_view path, std::string_view bytes) const;
+
   const UiOptions options_;
+  mutable std::mutex gzip_mu_;
+  mutable std::map<std::string, std::string, std::less<>> gzipped_;  // guarded by gzip_mu_
 };
 
 }  // namespace otelrr::server
