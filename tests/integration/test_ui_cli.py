@@ -344,8 +344,15 @@ def test_every_page_loads_and_shows_the_api(serve, store, browser, shots):
     assert sorted(f.find_element(By.XPATH, "./td[2]").text for f in files) == ["logs", "metrics", "traces"]
     css(browser, "section[aria-label='Metadata'] summary").click()
     assert json.loads(css(browser, "pre.json").text)["sessionId"] == "pay"
+    # The message lasts 2.5 s: record every notice as it appears, so that a slow poll on a busy machine
+    # cannot miss it.
+    browser.execute_script(
+        "window.__notices = []; new MutationObserver(() => document.querySelectorAll('#notices .notice')"
+        ".forEach((n) => window.__notices.push(n.textContent))).observe(document.getElementById('notices'),"
+        " {childList: true, subtree: true, characterData: true});")
     click(browser, button(browser, "Copy id"))
-    wait(browser, lambda: "Copied session id pay" in notices(browser)[-1], what="the id copied")
+    wait(browser, lambda: any("Copied session id pay" in t for t in browser.execute_script("return window.__notices")),
+         what="the id copied")
     browser.execute_script("window.scrollTo(0, 0)")
     screenshot(browser, shots, "session", publish="ui-session.png")
     # The Replay… button opens the form with the session filled in.

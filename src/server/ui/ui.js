@@ -130,7 +130,7 @@ export async function copyText(text) {
 }
 
 export async function copyWithMessage(text, what = text) {
-  if (await copyText(text)) notify(`Copied ${what}`, 'ok', { timeout: 2500 });
+  if (await copyText(text)) notify(`Copied ${what}`, 'ok');
   else window.prompt('Copy it from here:', text);
 }
 
