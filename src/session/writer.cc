@@ -1,5 +1,8 @@
 #include "session/writer.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -287,7 +290,11 @@ absl::Status SessionWriter::FinishFile(otlp::Signal signal) {
     return Fail(s);
   }
   // Everything is written and synced: closing (an upload, on S3) goes on beside the appends.
-  closing_.push_back(std::async(std::launch::async, [writer = std::move(file->writer)] { return writer->Close(); }));
+  closing_.push_back(std::async(std::launch::async, [writer = std::move(file->writer)] {
+    // Below the threads that acknowledge requests: an upload may take a while, an acknowledgement should not.
+    (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
+    return writer->Close();
+  }));
   if (absl::Status reaped = ReapClosing(/*all=*/false); !reaped.ok()) return reaped;
   file->entry.sha256 = file->sha.HexDigest();
   metadata_.total_size_bytes += file->entry.size_bytes;
