@@ -97,6 +97,9 @@ class SeedRun {
     GeneratedTrace trace;
     for (uint64_t k = 0; k < traces_; ++k) {
       if (k % 256 == 0 && config_.cancel != nullptr && config_.cancel->cancelled()) {
+        // The traces built so far are written whole, so that the interrupted session's counts hold for what
+        // it holds (a trace's log records could otherwise be written without the spans that count it).
+        if (absl::Status s = FlushEndingBy(UINT64_MAX); !s.ok()) return s;
         return absl::CancelledError(fmt::format("interrupted after {} of {} traces", k, traces_));
       }
       builder_.Build(k, &trace);
