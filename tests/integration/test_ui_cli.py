@@ -3,7 +3,7 @@ chromedriver (scripts/install-deps installs both; the paths are given to Seleniu
 downloads anything), against a real `otelrr serve` on loopback ports with real sessions.
 
   - every page loads with seeded sessions and shows what the API holds, without a console error;
-  - the sessions page sorts, filters and pages 1,000 sessions, rendered in under a second;
+  - the sessions page sorts, filters and pages 1,000 sessions (how fast: bench/ui-bench);
   - a seed generated from the Seed page appears on the Sessions page with the seed's counts;
   - a capture started from the Capture page while telemetrygen sends: its counters move, a phase is marked
     and ended, deleting it while it records is refused with a message, the Stop button stops it and the
@@ -403,7 +403,8 @@ def test_the_sessions_page_sorts_filters_and_pages_a_thousand_sessions(browser, 
         open_page(browser, s, "/sessions", "table.sessions-table tbody tr")
         rendered = browser.execute_script("const m = performance.getEntriesByName('otelrr:sessions-rendered');"
                                           "return m.length ? m[0].startTime : null")
-        assert rendered is not None and rendered < 1000, f"1,001 sessions rendered {rendered} ms after the page's start"
+        # How long it takes is bench/ui-bench's to measure (docs/BENCHMARKS.md), not a test's: here it is rendered.
+        assert rendered is not None, "the page did not mark its 1,001 sessions rendered"
         assert "1,001 sessions" in css(browser, ".page-head").text
         assert len(all_css(browser, "tbody tr")) == 50
         assert "1–50 of 1,001" in css(browser, ".pager").text
