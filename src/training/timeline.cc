@@ -88,15 +88,15 @@ std::string TimelineKey(std::string_view session_id) {
   return fmt::format("{}timeline.json", session::SessionPrefix(session_id));
 }
 
-absl::StatusOr<SessionTimeline> ComputeTimeline(session::SessionStore& sessions, std::string_view session_id,
-                                                Cancellation* cancel) {
-  absl::StatusOr<session::SessionMetadata> metadata = sessions.Load(session_id);
-  if (!metadata.ok()) return metadata.status();
+namespace {
+
+absl::StatusOr<SessionTimeline> Compute(session::SessionStore& sessions, std::string_view session_id,
+                                        const session::SessionMetadata& metadata, Cancellation* cancel) {
   absl::StatusOr<std::unique_ptr<session::SessionReader>> reader = sessions.OpenReader(session_id);
   if (!reader.ok()) return reader.status();
   SessionTimeline t;
   t.session_id = std::string(session_id);
-  Source(*metadata, &t);
+  Source(metadata, &t);
   Buckets buckets(&t);
   absl::flat_hash_map<std::string, ServiceTotals> services;
   auto service = [&](std::string_view name) -> ServiceTotals& {
@@ -147,6 +147,15 @@ absl::StatusOr<SessionTimeline> ComputeTimeline(session::SessionStore& sessions,
   return t;
 }
 
+}  // namespace
+
+absl::StatusOr<SessionTimeline> ComputeTimeline(session::SessionStore& sessions, std::string_view session_id,
+                                                Cancellation* cancel) {
+  absl::StatusOr<session::SessionMetadata> metadata = sessions.Load(session_id);
+  if (!metadata.ok()) return metadata.status();
+  return Compute(sessions, session_id, *metadata, cancel);
+}
+
 absl::StatusOr<SessionTimeline> LoadTimeline(session::SessionStore& sessions, std::string_view session_id,
                                              Cancellation* cancel) {
   absl::StatusOr<session::SessionMetadata> metadata = sessions.Load(session_id);
@@ -164,7 +173,7 @@ absl::StatusOr<SessionTimeline> LoadTimeline(session::SessionStore& sessions, st
       }
     }
   }
-  absl::StatusOr<SessionTimeline> t = ComputeTimeline(sessions, session_id, cancel);
+  absl::StatusOr<SessionTimeline> t = Compute(sessions, session_id, *metadata, cancel);
   if (!t.ok() || !closed) return t;
   JsonWriter w;
   w.BeginObject();
