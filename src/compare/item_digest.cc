@@ -1,0 +1,580 @@
+#include "compare/item_digest.h"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstring>
+
+#include "absl/hash/hash.h"
+#include "fmt/format.h"
+#include "otlp/field_reader.h"
+#include "otlp/schema.h"
+#include "otlp/wire.h"
+
+namespace otelrr::compare {
+namespace {
+
+using otlp::Field;
+using otlp::FieldReader;
+using otlp::FieldRole;
+using otlp::FieldType;
+using otlp::MessageType;
+using otlp::RawField;
+using otlp::Signal;
+using otlp::WireType;
+
+// The three levels of every request: Export*Request{1: Resource*} -> Resource*{1: resource, 2: Scope*,
+// 3: schema_url} -> Scope*{1: scope, 2: items, 3: schema_url}.
+constexpr uint32_t kLevelField = 1;
+constexpr uint32_t kResourceField = 1;
+constexpr uint32_t kScopeLevelField = 2;
+constexpr uint32_t kScopeField = 1;
+constexpr uint32_t kItemsField = 2;
+constexpr uint32_t kSchemaUrlField = 3;
+// Metric: its data messages, each with data_points = 1.
+constexpr uint32_t kMetricName = 1;
+constexpr uint32_t kDataPoints = 1;
+constexpr std::array<uint32_t, 5> kMetricData = {5, 7, 9, 10, 11};
+
+struct Types {
+  const MessageType* resource_level;
+  const MessageType* resource;
+  const MessageType* scope_level;
+  const MessageType* scope;
+  const MessageType* item;  // Span, Metric, LogRecord
+};
+
+Types TypesOf(Signal signal) {
+  const MessageType& req = otlp::RequestType(signal);
+  Types t{};
+  t.resource_level = otlp::FindField(req, kLevelField)->message;
+  t.resource = otlp::FindField(*t.resource_level, kResourceField)->message;
+  t.scope_level = otlp::FindField(*t.resource_level, kScopeLevelField)->message;
+  t.scope = otlp::FindField(*t.scope_level, kScopeField)->message;
+  t.item = otlp::FindField(*t.scope_level, kItemsField)->message;
+  return t;
+}
+
+const MessageType& PointType(uint8_t point_kind) {
+  const MessageType* data = otlp::FindField(otlp::MetricType(), point_kind)->message;
+  return *otlp::FindField(*data, kDataPoints)->message;
+}
+
+bool IsMetricData(uint32_t number) {
+  return std::find(kMetricData.begin(), kMetricData.end(), number) != kMetricData.end();
+}
+
+// splitmix64's finaliser: a cheap, well-mixed 64-bit permutation.
+inline uint64_t Mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+inline uint64_t Mix(uint64_t a, uint64_t b) { return Mix(a * 0x9e3779b97f4a7c15ull + Mix(b)); }
+inline uint64_t HashBytes(std::string_view bytes) { return absl::Hash<std::string_view>{}(bytes); }
+
+bool IsZero(std::string_view bytes) {
+  for (char c : bytes) {
+    if (c != 0) return false;
+  }
+  return true;
+}
+
+// The hash of a message's meaning (see the header). Fields combine by sum, so their order does not
+// matter; a repeated field's elements carry their index (events and buckets keep their order), except
+// key-value lists (attributes), which are sets. A message with no set field hashes 0, as if absent.
+class MessageHasher {
+ public:
+  explicit MessageHasher(uint64_t item_time) : item_time_(item_time) {}
+
+  uint64_t Hash(const MessageType& type, std::string_view bytes, int depth = 0) {
+    if (depth > otlp::kMaxNestingDepth) return Mix(HashBytes(bytes));
+    uint64_t sum = 0;
+    std::array<uint32_t, otlp::kIndexedFieldNumbers> occurrences{};
+    FieldReader reader(bytes);
+    RawField f;
+    while (reader.Next(&f)) {
+      const Field* field = otlp::FindField(type, f.number);
+      uint64_t value;
+      if (field == nullptr) {
+        value = HashBytes(f.whole);
+      } else if (!Value(*field, f, depth, &value)) {
+        continue;  // a default value: the same as absent
+      }
+      uint64_t index = 0;
+      if (field != nullptr && field->repeated && field->message != &otlp::KeyValueType() &&
+          f.number < otlp::kIndexedFieldNumbers) {
+        index = occurrences[f.number]++;
+      }
+      sum += Mix(Mix(f.number, index), value);
+    }
+    if (reader.malformed()) sum += Mix(HashBytes(bytes));
+    return sum == 0 ? 0 : Mix(sum ^ HashBytes(type.full_name));
+  }
+
+ private:
+  // The hash of one field's value; false when it is a default that counts as absent.
+  bool Value(const Field& field, const RawField& f, int depth, uint64_t* out) {
+    if (field.type == FieldType::kMessage && f.wire == WireType::kLen) {
+      *out = Hash(*field.message, f.value, depth + 1);
+      return *out != 0 || field.explicit_presence;
+    }
+    if (f.wire == WireType::kVarint) {
+      if (f.varint == 0 && !field.explicit_presence) return false;
+      *out = Mix(f.varint);
+      return true;
+    }
+    if (field.role == FieldRole::kTimestamp && f.wire == WireType::kFixed64) {
+      uint64_t t = f.fixed64();
+      if (t == 0) return false;
+      *out = Mix(t - item_time_);
+      return true;
+    }
+    if (f.value.empty() || (f.wire != WireType::kLen && IsZero(f.value))) {
+      if (!field.explicit_presence) return false;
+    }
+    *out = Mix(HashBytes(f.value), static_cast<uint64_t>(f.wire));
+    return true;
+  }
+
+  uint64_t item_time_;
+};
+
+uint64_t Fixed64Field(std::string_view message, uint32_t number) {
+  FieldReader reader(message);
+  RawField f;
+  uint64_t v = 0;
+  while (reader.Next(&f)) {
+    if (f.Is(number, WireType::kFixed64)) v = f.fixed64();
+  }
+  return v;
+}
+
+uint64_t ItemTime(Signal signal, std::string_view item) {
+  switch (signal) {
+    case Signal::kTraces: return Fixed64Field(item, 7);
+    case Signal::kMetrics: return Fixed64Field(item, 3);
+    case Signal::kLogs: {
+      FieldReader reader(item);
+      RawField f;
+      uint64_t time = 0, observed = 0;
+      while (reader.Next(&f)) {
+        if (f.Is(1, WireType::kFixed64)) time = f.fixed64();
+        if (f.Is(11, WireType::kFixed64)) observed = f.fixed64();
+      }
+      return time != 0 ? time : observed;
+    }
+  }
+  return 0;
+}
+
+// The attributes (a set) of a message, hashed alone.
+uint64_t AttributesHash(const MessageType& type, std::string_view message) {
+  uint64_t sum = 0;
+  MessageHasher hasher(0);
+  FieldReader reader(message);
+  RawField f;
+  while (reader.Next(&f)) {
+    const Field* field = otlp::FindField(type, f.number);
+    if (field != nullptr && field->message == &otlp::KeyValueType() && f.wire == WireType::kLen) {
+      sum += hasher.Hash(otlp::KeyValueType(), f.value);
+    }
+  }
+  return sum;
+}
+
+uint64_t SpanId(std::string_view span) {
+  std::string_view trace, id;
+  FieldReader reader(span);
+  RawField f;
+  while (reader.Next(&f)) {
+    if (f.Is(1, WireType::kLen)) trace = f.value;
+    if (f.Is(2, WireType::kLen)) id = f.value;
+  }
+  if (trace.empty() && id.empty()) return 0;
+  return Mix(HashBytes(trace), HashBytes(id)) | 1;
+}
+
+uint64_t LogSeries(std::string_view log) {
+  std::string_view trace, span;
+  uint64_t severity = 0;
+  FieldReader reader(log);
+  RawField f;
+  while (reader.Next(&f)) {
+    if (f.Is(9, WireType::kLen)) trace = f.value;
+    if (f.Is(10, WireType::kLen)) span = f.value;
+    if (f.Is(2, WireType::kVarint)) severity = f.varint;
+  }
+  return Mix(Mix(HashBytes(trace), HashBytes(span)), severity);
+}
+
+struct Context {
+  std::string_view resource;
+  uint64_t resource_hash = 0;
+  std::string_view scope;
+  uint64_t scope_hash = 0;
+};
+
+absl::Status Malformed(Signal signal) {
+  return absl::DataLossError(fmt::format("a {} request is not valid OTLP protobuf", otlp::SignalName(signal)));
+}
+
+}  // namespace
+
+absl::Status ItemDigester::Digest(Signal signal, std::string_view request,
+                                  const std::function<void(const ItemDigest&)>& fn) {
+  const Types types = TypesOf(signal);
+  ItemDigest d;
+  d.signal = signal;
+  FieldReader levels(request);
+  RawField level;
+  while (levels.Next(&level)) {
+    if (!level.Is(kLevelField, WireType::kLen)) continue;
+    Context ctx;
+    std::string_view resource_url;
+    {
+      FieldReader r(level.value);
+      RawField f;
+      while (r.Next(&f)) {
+        if (f.Is(kResourceField, WireType::kLen)) ctx.resource = f.value;
+        if (f.Is(kSchemaUrlField, WireType::kLen)) resource_url = f.value;
+      }
+      if (r.malformed()) return Malformed(signal);
+    }
+    ctx.resource_hash = Mix(MessageHasher(0).Hash(*types.resource, ctx.resource), HashBytes(resource_url));
+    FieldReader scopes(level.value);
+    RawField scope_level;
+    while (scopes.Next(&scope_level)) {
+      if (!scope_level.Is(kScopeLevelField, WireType::kLen)) continue;
+      std::string_view scope_url;
+      ctx.scope = {};
+      {
+        FieldReader r(scope_level.value);
+        RawField f;
+        while (r.Next(&f)) {
+          if (f.Is(kScopeField, WireType::kLen)) ctx.scope = f.value;
+          if (f.Is(kSchemaUrlField, WireType::kLen)) scope_url = f.value;
+        }
+        if (r.malformed()) return Malformed(signal);
+      }
+      ctx.scope_hash = Mix(MessageHasher(0).Hash(*types.scope, ctx.scope), HashBytes(scope_url));
+      const uint64_t context_hash = Mix(ctx.resource_hash, ctx.scope_hash);
+      d.resource = ctx.resource;
+      d.scope = ctx.scope;
+      FieldReader items(scope_level.value);
+      RawField it;
+      while (items.Next(&it)) {
+        if (!it.Is(kItemsField, WireType::kLen)) continue;
+        if (signal != Signal::kMetrics) {
+          d.item = it.value;
+          d.time = ItemTime(signal, it.value);
+          d.content = Mix(context_hash, MessageHasher(d.time).Hash(*types.item, it.value));
+          if (signal == Signal::kTraces) {
+            d.id = SpanId(it.value);
+            d.series = d.id;
+          } else {
+            d.id = 0;
+            d.series = LogSeries(it.value);
+          }
+          fn(d);
+          continue;
+        }
+        // A metric: its header (every field but the points) is part of each point's content.
+        d.metric = it.value;
+        d.id = 0;
+        std::string_view name;
+        uint64_t header = 0;
+        {
+          FieldReader r(it.value);
+          RawField f;
+          while (r.Next(&f)) {
+            if (f.Is(kMetricName, WireType::kLen)) name = f.value;
+          }
+          if (r.malformed()) return Malformed(signal);
+        }
+        header = MessageHasher(0).Hash(otlp::MetricType(), MetricHeader(it.value));
+        FieldReader fields(it.value);
+        RawField data;
+        while (fields.Next(&data)) {
+          if (data.wire != WireType::kLen || !IsMetricData(data.number)) continue;
+          d.point_kind = static_cast<uint8_t>(data.number);
+          const MessageType& point_type = PointType(d.point_kind);
+          FieldReader points(data.value);
+          RawField p;
+          while (points.Next(&p)) {
+            if (!p.Is(kDataPoints, WireType::kLen)) continue;
+            d.item = p.value;
+            d.time = ItemTime(signal, p.value);
+            d.content = Mix(Mix(context_hash, header), MessageHasher(d.time).Hash(point_type, p.value));
+            d.series = Mix(Mix(HashBytes(name), d.point_kind), AttributesHash(point_type, p.value));
+            fn(d);
+          }
+          if (points.malformed()) return Malformed(signal);
+        }
+        if (fields.malformed()) return Malformed(signal);
+      }
+      if (items.malformed()) return Malformed(signal);
+    }
+    if (scopes.malformed()) return Malformed(signal);
+  }
+  if (levels.malformed()) return Malformed(signal);
+  return absl::OkStatus();
+}
+
+std::string MetricHeader(std::string_view metric) {
+  std::string out;
+  FieldReader reader(metric);
+  RawField f;
+  while (reader.Next(&f)) {
+    if (f.wire != WireType::kLen || !IsMetricData(f.number)) {
+      out.append(f.whole);
+      continue;
+    }
+    std::string data;
+    FieldReader inner(f.value);
+    RawField g;
+    while (inner.Next(&g)) {
+      if (g.number != kDataPoints) data.append(g.whole);
+    }
+    otlp::AppendVarint(&out, (uint64_t{f.number} << 3) | 2);
+    otlp::AppendVarint(&out, data.size());
+    out.append(data);
+  }
+  return out;
+}
+
+// ---- Describe ----
+
+namespace {
+
+std::string Quote(std::string_view s) {
+  constexpr size_t kMax = 200;
+  std::string out = "\"";
+  for (unsigned char c : s.substr(0, kMax)) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(c));
+    } else if (c < 0x20 || c == 0x7f) {
+      fmt::format_to(std::back_inserter(out), "\\x{:02x}", c);
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  if (s.size() > kMax) out.append("…");
+  out.push_back('"');
+  return out;
+}
+
+std::string Hex(std::string_view bytes) {
+  std::string out;
+  for (unsigned char c : bytes) fmt::format_to(std::back_inserter(out), "{:02x}", c);
+  return out;
+}
+
+std::string AnyValueText(std::string_view any, int depth);
+
+std::string KeyValueListText(std::string_view list, int depth) {
+  std::string out = "{";
+  FieldReader r(list);
+  RawField f;
+  bool first = true;
+  while (r.Next(&f)) {
+    if (!f.Is(1, WireType::kLen)) continue;
+    std::string_view key, value;
+    FieldReader kv(f.value);
+    RawField g;
+    while (kv.Next(&g)) {
+      if (g.Is(1, WireType::kLen)) key = g.value;
+      if (g.Is(2, WireType::kLen)) value = g.value;
+    }
+    if (!first) out.append(", ");
+    first = false;
+    out.append(Quote(key)).append(": ").append(AnyValueText(value, depth + 1));
+  }
+  return out + "}";
+}
+
+// AnyValue: 1 string, 2 bool, 3 int, 4 double, 5 array, 6 kvlist, 7 bytes.
+std::string AnyValueText(std::string_view any, int depth) {
+  if (depth > 16) return "…";
+  std::string out = "null";
+  FieldReader r(any);
+  RawField f;
+  while (r.Next(&f)) {
+    switch (f.number) {
+      case 1: out = Quote(f.value); break;
+      case 2: out = f.varint != 0 ? "true" : "false"; break;
+      case 3: out = fmt::format("{}", static_cast<int64_t>(f.varint)); break;
+      case 4: out = f.wire == WireType::kFixed64 ? fmt::format("{}", f.as_double()) : "?"; break;
+      case 5: {
+        out = "[";
+        FieldReader values(f.value);
+        RawField v;
+        bool first = true;
+        while (values.Next(&v)) {
+          if (!v.Is(1, WireType::kLen)) continue;
+          if (!first) out.append(", ");
+          first = false;
+          out.append(AnyValueText(v.value, depth + 1));
+        }
+        out.append("]");
+        break;
+      }
+      case 6: out = KeyValueListText(f.value, depth); break;
+      case 7: out = "0x" + Hex(f.value); break;
+      default: break;
+    }
+  }
+  return out;
+}
+
+class Describer {
+ public:
+  Describer(uint64_t item_time, std::vector<FieldText>* out) : item_time_(item_time), out_(out) {}
+
+  void Message(const MessageType& type, std::string_view bytes, const std::string& prefix, int depth = 0) {
+    if (depth > 16) return;
+    std::array<uint32_t, otlp::kIndexedFieldNumbers> occurrences{};
+    FieldReader reader(bytes);
+    RawField f;
+    while (reader.Next(&f)) {
+      const Field* field = otlp::FindField(type, f.number);
+      if (field == nullptr) {
+        Add(fmt::format("{}#{}", prefix, f.number), "0x" + Hex(f.value));
+        continue;
+      }
+      std::string path = prefix + std::string(field->name);
+      if (field->message == &otlp::KeyValueType() && f.wire == WireType::kLen) {
+        std::string_view key, value;
+        FieldReader kv(f.value);
+        RawField g;
+        while (kv.Next(&g)) {
+          if (g.Is(1, WireType::kLen)) key = g.value;
+          if (g.Is(2, WireType::kLen)) value = g.value;
+        }
+        Add(fmt::format("{}[{}]", path, key), AnyValueText(value, 0));
+        continue;
+      }
+      if (field->repeated && f.number < otlp::kIndexedFieldNumbers) {
+        path += fmt::format("[{}]", occurrences[f.number]++);
+      }
+      if (field->type == FieldType::kMessage && f.wire == WireType::kLen) {
+        if (field->message == &otlp::AnyValueType()) {
+          Add(path, AnyValueText(f.value, 0));
+        } else {
+          Message(*field->message, f.value, path + ".", depth + 1);
+        }
+        continue;
+      }
+      Add(path, Scalar(*field, f));
+    }
+  }
+
+ private:
+  std::string Scalar(const Field& field, const RawField& f) {
+    if (field.role == FieldRole::kTimestamp && f.wire == WireType::kFixed64) {
+      uint64_t t = f.fixed64();
+      if (t == 0) return "0";
+      return fmt::format("{:+}ns", static_cast<int64_t>(t - item_time_));
+    }
+    switch (f.wire) {
+      case WireType::kVarint:
+        if (field.type == FieldType::kInt64 || field.type == FieldType::kInt32 || field.type == FieldType::kEnum) {
+          return fmt::format("{}", static_cast<int64_t>(f.varint));
+        }
+        if (field.type == FieldType::kBool) return f.varint != 0 ? "true" : "false";
+        return fmt::format("{}", f.varint);
+      case WireType::kFixed64:
+        if (field.type == FieldType::kDouble) return fmt::format("{}", f.as_double());
+        return fmt::format("{}", f.fixed64());
+      case WireType::kFixed32: {
+        uint32_t v;
+        std::memcpy(&v, f.value.data(), 4);
+        return fmt::format("{}", v);
+      }
+      case WireType::kLen:
+        if (field.type == FieldType::kString) return Quote(f.value);
+        return "0x" + Hex(f.value);  // ids, and packed numbers
+      default: return "?";
+    }
+  }
+
+  void Add(std::string path, std::string value) { out_->push_back({std::move(path), std::move(value)}); }
+
+  uint64_t item_time_;
+  std::vector<FieldText>* out_;
+};
+
+const MessageType& ItemType(const ItemDigest& item) {
+  if (item.signal == Signal::kMetrics) return PointType(item.point_kind);
+  return *TypesOf(item.signal).item;
+}
+
+std::string ResourceService(std::string_view resource) {
+  FieldReader r(resource);
+  RawField f;
+  while (r.Next(&f)) {
+    if (!f.Is(1, WireType::kLen)) continue;
+    std::string_view key, value;
+    FieldReader kv(f.value);
+    RawField g;
+    while (kv.Next(&g)) {
+      if (g.Is(1, WireType::kLen)) key = g.value;
+      if (g.Is(2, WireType::kLen)) value = g.value;
+    }
+    if (key == "service.name") {
+      FieldReader any(value);
+      RawField s;
+      while (any.Next(&s)) {
+        if (s.Is(1, WireType::kLen)) return std::string(s.value);
+      }
+    }
+  }
+  return "";
+}
+
+std::string_view StringField(std::string_view message, uint32_t number) {
+  std::string_view v;
+  FieldReader r(message);
+  RawField f;
+  while (r.Next(&f)) {
+    if (f.Is(number, WireType::kLen)) v = f.value;
+  }
+  return v;
+}
+
+}  // namespace
+
+std::vector<FieldText> Describe(const ItemDigest& item) {
+  std::vector<FieldText> out;
+  Describer describer(item.time, &out);
+  const Types types = TypesOf(item.signal);
+  describer.Message(ItemType(item), item.item, "");
+  if (item.signal == Signal::kMetrics) describer.Message(otlp::MetricType(), MetricHeader(item.metric), "metric.");
+  describer.Message(*types.scope, item.scope, "scope.");
+  describer.Message(*types.resource, item.resource, "resource.");
+  std::stable_sort(out.begin(), out.end(), [](const FieldText& a, const FieldText& b) { return a.path < b.path; });
+  return out;
+}
+
+std::string ItemLabel(const ItemDigest& item) {
+  std::string service = ResourceService(item.resource);
+  std::string where = service.empty() ? "" : fmt::format(" (service {})", service);
+  switch (item.signal) {
+    case Signal::kTraces: {
+      std::string_view name = StringField(item.item, 5);
+      return fmt::format("span {}{} trace {} span {}", Quote(name), where, Hex(StringField(item.item, 1)),
+                         Hex(StringField(item.item, 2)));
+    }
+    case Signal::kMetrics:
+      return fmt::format("point of {}{}", std::string(StringField(item.metric, kMetricName)), where);
+    case Signal::kLogs: {
+      std::string_view body = StringField(item.item, 5);
+      return fmt::format("log record {}{}", AnyValueText(body, 0), where);
+    }
+  }
+  return "item";
+}
+
+}  // namespace otelrr::compare
