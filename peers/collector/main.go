@@ -5,6 +5,8 @@
 //	receivers: otlp, otlpjsonlines (ours, in ./otlpjsonlinesreceiver: the contrib otlpjsonfile
 //	           receiver is not served by the Go module proxy reachable here)
 //	exporters: otlp (gRPC), otlphttp, file, debug, nop
+//	processors: attributes and filter (contrib): pipelines that alter or drop data on purpose, for
+//	            `otelrr validate`'s tests
 //	config sources: file:, env:, yaml:
 package main
 
@@ -13,6 +15,8 @@ import (
 	"os"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/exporter/fileexporter"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/processor/attributesprocessor"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/processor/filterprocessor"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/provider/envprovider"
@@ -24,6 +28,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/otlpexporter"
 	"go.opentelemetry.io/collector/exporter/otlphttpexporter"
 	"go.opentelemetry.io/collector/otelcol"
+	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/otlpreceiver"
 	"go.opentelemetry.io/collector/service/telemetry/otelconftelemetry"
@@ -53,10 +58,18 @@ func components() (otelcol.Factories, error) {
 	if err != nil {
 		return otelcol.Factories{}, err
 	}
+	processors, err := otelcol.MakeFactoryMap[processor.Factory](
+		attributesprocessor.NewFactory(),
+		filterprocessor.NewFactory(),
+	)
+	if err != nil {
+		return otelcol.Factories{}, err
+	}
 	return otelcol.Factories{
-		Receivers: receivers,
-		Exporters: exporters,
-		Telemetry: otelconftelemetry.NewFactory(), // the service::telemetry section (logs, own metrics)
+		Receivers:  receivers,
+		Processors: processors,
+		Exporters:  exporters,
+		Telemetry:  otelconftelemetry.NewFactory(), // the service::telemetry section (logs, own metrics)
 	}, nil
 }
 

@@ -14,6 +14,7 @@
 #include "cli/otlp_target.h"
 #include "cli/replay_output.h"
 #include "cli/retention_flags.h"
+#include "cli/seed_flags.h"
 #include "cli/stop_signals.h"
 #include "common/json_writer.h"
 #include "common/status.h"
@@ -27,27 +28,15 @@ namespace otelrr::cli {
 namespace {
 
 struct SeedFlags {
-  std::string pattern = "basic-topology";
-  std::string pattern_file;
-  double duration = 60;
-  double rate = 10;
-  double error_rate = 0.05;
-  std::string seed;  // parsed strictly: CLI11 would wrap "-1" around to 2^64 - 1
-  bool has_seed = false;
+  GeneratorFlags generator;
   std::string description;
   std::string session_id;
-  std::string start_time;
-  std::vector<std::string> signals;
   std::optional<int64_t> retention_days;
-  std::string preset;
   bool json = false;
   bool live = false;
   OtlpTargetFlags target;
   bool endpoint_given = false;
   bool session_id_given = false;
-  bool duration_given = false;
-  bool rate_given = false;
-  bool pattern_given = false;
   ClickHouseFlag clickhouse;
 };
 
@@ -74,64 +63,18 @@ class ProgressBar {
   std::chrono::steady_clock::time_point last_{};
 };
 
-// The random seed of --seed: a decimal number from 0 to 2^64 - 1.
-absl::StatusOr<uint64_t> ParseRandomSeed(std::string_view text) {
-  uint64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec == std::errc::invalid_argument || end != text.data() + text.size()) {
-    return absl::InvalidArgumentError(fmt::format("--seed '{}' is not a whole number from 0 to 18446744073709551615", text));
-  }
-  if (ec == std::errc::result_out_of_range) {
-    return absl::InvalidArgumentError(fmt::format("--seed {} is too large: the largest is 18446744073709551615", text));
-  }
-  return value;
-}
-
 int RunSeed(const StoreFlag& store_flag, const SeedFlags& f) {
-  generate::SeedConfig config;
-  config.pattern_name = f.pattern;
-  config.duration_seconds = f.duration;
-  config.traces_per_second = f.rate;
-  config.error_rate = f.error_rate;
-  if (!f.preset.empty()) {
-    // --preset quick and basic (seed:quick and seed:basic of the original tool): basic-topology at 10 traces/s for 10 s or 30 s; explicit flags win.
-    if (!f.duration_given) config.duration_seconds = f.preset == "quick" ? 10 : 30;
-    if (!f.rate_given) config.traces_per_second = 10;
-    if (!f.pattern_given) config.pattern_name = "basic-topology";
+  absl::StatusOr<generate::SeedConfig> generated = GeneratorConfig(f.generator);
+  if (!generated.ok()) {
+    return absl::IsInvalidArgument(generated.status()) ? UsageError(generated.status()) : Fail(generated.status());
   }
-  if (f.has_seed) {
-    absl::StatusOr<uint64_t> seed = ParseRandomSeed(f.seed);
-    if (!seed.ok()) return UsageError(seed.status());
-    config.seed = *seed;
-  }
+  generate::SeedConfig config = *std::move(generated);
   config.description = f.description;
   if (f.session_id_given && f.session_id.empty()) {
     return UsageError("--session-id is empty: give the new session's id, or leave the flag out for a generated one");
   }
   config.session_id = f.session_id;
   config.retention_days = f.retention_days;
-  if (!f.start_time.empty()) {
-    absl::StatusOr<uint64_t> t = session::ParseRfc3339(f.start_time);
-    if (!t.ok()) return UsageError(fmt::format("--start-time '{}': {}", f.start_time, t.status().message()));
-    config.start_time_unix_nano = *t;
-  }
-  if (!f.signals.empty()) {
-    config.signals.clear();
-    for (const std::string& name : f.signals) {
-      otlp::Signal s;
-      if (!otlp::ParseSignal(name, &s)) {
-        return UsageError(fmt::format("--signals: '{}' is not traces, metrics or logs", name));
-      }
-      config.signals.push_back(s);
-    }
-  }
-  if (!f.pattern_file.empty()) {
-    absl::StatusOr<std::string> text = ReadInput(f.pattern_file);
-    if (!text.ok()) return Fail(text.status());
-    absl::StatusOr<generate::Pattern> p = generate::ParsePattern(*text, f.pattern_file);
-    if (!p.ok()) return Fail(p.status());
-    config.pattern = std::move(*p);
-  }
   if (absl::Status s = generate::ValidateSeedConfig(config); !s.ok()) return UsageError(s);
   // --live: the session is then sent as a replay at 1x would send it (timestamps relative: the data
   // happens now), with the replay's sender.
@@ -245,21 +188,10 @@ int RunSeed(const StoreFlag& store_flag, const SeedFlags& f) {
 void AddSeedCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   auto f = std::make_shared<SeedFlags>();
   CLI::App* cmd = app.add_subcommand("seed", "Generate a deterministic session of traces, metrics and logs from a pattern");
-  cmd->add_option("--pattern", f->pattern, "built-in pattern (default: basic-topology; see 'otelrr patterns')");
-  cmd->add_option("--pattern-file", f->pattern_file, "a pattern file of your own (docs/PATTERNS.md); overrides --pattern");
-  cmd->add_option("--duration", f->duration, "simulated seconds the session spans (default: 60)");
-  cmd->add_option("--rate", f->rate, "traces per second (default: 10); rate × duration must be a whole number");
-  cmd->add_option("--error-rate", f->error_rate, "fraction of traces with an error, 0 to 1 (default: 0.05)");
-  cmd->add_option("--seed", f->seed,
-                  "random seed, 0 to 18446744073709551615: the same seed gives the same session (default: drawn at "
-                  "random, printed and recorded)");
+  AddGeneratorFlags(cmd, &f->generator);
   cmd->add_option("--description", f->description, "human-readable session description");
   cmd->add_option("--session-id", f->session_id, "the new session's id (default: seed-<time>-<random>)");
-  cmd->add_option("--start-time", f->start_time, "RFC 3339 time the data starts at (default: now)");
-  cmd->add_option("--signals", f->signals, "signals to write (default: traces,metrics,logs)")->delimiter(',');
   AddRetentionDaysFlag(cmd, &f->retention_days);
-  cmd->add_option("--preset", f->preset, "quick (10 s) or basic (30 s) of basic-topology at 10 traces/s")
-      ->check(CLI::IsMember({"quick", "basic"}));
   f->clickhouse.AddTo(cmd);
   AddStoreOption(cmd, store);
   cmd->add_flag("--json", f->json, "print the result as one JSON object");
@@ -274,12 +206,9 @@ Examples:
   otelrr seed --seed 42 --pattern basic-topology --duration 30 --start-time 2026-01-01T00:00:00Z
   otelrr seed --pattern-file my-system.yaml --rate 100 --duration 300 --error-rate 0.02 --json)");
   cmd->callback([handler, store, f, cmd] {
-    f->has_seed = cmd->count("--seed") > 0;
+    MarkGiven(*cmd, &f->generator);
     f->endpoint_given = cmd->count("--endpoint") > 0;
     f->session_id_given = cmd->count("--session-id") > 0;
-    f->duration_given = cmd->count("--duration") > 0;
-    f->rate_given = cmd->count("--rate") > 0;
-    f->pattern_given = cmd->count("--pattern") > 0;
     *handler = [store, f] { return RunSeed(*store, *f); };
   });
 }

@@ -442,6 +442,8 @@ void AddSessionsCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
     });
   };
 
+  AddSessionsDiffCommand(sessions, store, handler);
+
   CLI::App* list = sessions->add_subcommand("list", "List the sessions in the store");
   list->add_option("--type", f->type, "only sessions of this type")->check(CLI::IsMember({"seed", "capture", "training"}));
   list->add_flag("--json", f->json, "print a JSON array of metadata objects");

@@ -109,6 +109,22 @@ TEST(ItemDigestTest, SameMeaningSameHashWhateverTheEncoding) {
   EXPECT_NE(ha, hc);
 }
 
+TEST(ItemDigestTest, AnAttributeWrittenOtherwiseHashesTheSame) {
+  // Value before key (the walk) against the usual order (the fast path for plain string attributes).
+  ProtoBuilder reversed;
+  reversed.Msg(2, ProtoBuilder().Bytes(1, "/cart")).Bytes(1, "http.route");
+  ProtoBuilder span = Span({.attributes = {}});
+  span.Msg(9, reversed);
+  ProtoBuilder scope;
+  scope.Msg(1, ProtoBuilder().Bytes(1, "lib").Bytes(2, "1.0")).Msg(2, span);
+  std::string b = ProtoBuilder().Msg(1, ProtoBuilder().Msg(1, ServiceResource("cart")).Msg(2, scope)).str();
+  ItemDigester d;
+  uint64_t ha = 0, hb = 0;
+  ASSERT_TRUE(d.Digest(Signal::kTraces, Traces({{}}), [&](const ItemDigest& i) { ha = i.content; }).ok());
+  ASSERT_TRUE(d.Digest(Signal::kTraces, b, [&](const ItemDigest& i) { hb = i.content; }).ok());
+  EXPECT_EQ(ha, hb);
+}
+
 TEST(ItemDigestTest, ContentIgnoresAMoveInTimeButNotADuration) {
   ItemDigester d;
   std::vector<uint64_t> h;

@@ -72,7 +72,17 @@ inline uint64_t Mix(uint64_t x) {
   return x ^ (x >> 31);
 }
 inline uint64_t Mix(uint64_t a, uint64_t b) { return Mix(a * 0x9e3779b97f4a7c15ull + Mix(b)); }
-inline uint64_t HashBytes(std::string_view bytes) { return absl::Hash<std::string_view>{}(bytes); }
+// absl's own string_view: its hash is absl's fast one (std::string_view would fall back to std::hash).
+inline uint64_t HashBytes(std::string_view bytes) {
+  return absl::Hash<absl::string_view>{}(absl::string_view(bytes.data(), bytes.size()));
+}
+inline uint64_t TypeSeed(const MessageType& type) { return Mix(reinterpret_cast<uintptr_t>(&type)); }
+inline uint64_t BytesHash(std::string_view bytes, WireType wire) { return HashBytes(bytes) + static_cast<uint64_t>(wire); }
+// One field's part of its message's hash: its number, its index among the elements of a repeated field,
+// and its value's hash, mixed once.
+inline uint64_t FieldHash(uint32_t number, uint64_t index, uint64_t value) {
+  return Mix(value ^ (((uint64_t{number} << 32) | index) * 0xd6e8feb86659fd93ull));
+}
 
 bool IsZero(std::string_view bytes) {
   for (char c : bytes) {
@@ -90,31 +100,57 @@ class MessageHasher {
 
   uint64_t Hash(const MessageType& type, std::string_view bytes, int depth = 0) {
     if (depth > otlp::kMaxNestingDepth) return Mix(HashBytes(bytes));
+    if (&type == &otlp::KeyValueType()) {
+      if (uint64_t h = PlainAttribute(bytes); h != 0) return h;
+    }
     uint64_t sum = 0;
-    std::array<uint32_t, otlp::kIndexedFieldNumbers> occurrences{};
+    std::array<uint32_t, otlp::kIndexedFieldNumbers> occurrences;  // zeroed when first needed
+    bool counting = false;
     FieldReader reader(bytes);
     RawField f;
     while (reader.Next(&f)) {
       const Field* field = otlp::FindField(type, f.number);
       uint64_t value;
       if (field == nullptr) {
-        value = HashBytes(f.whole);
+        value = BytesHash(f.whole, f.wire);
       } else if (!Value(*field, f, depth, &value)) {
         continue;  // a default value: the same as absent
       }
       uint64_t index = 0;
       if (field != nullptr && field->repeated && field->message != &otlp::KeyValueType() &&
           f.number < otlp::kIndexedFieldNumbers) {
+        if (!counting) {
+          occurrences.fill(0);
+          counting = true;
+        }
         index = occurrences[f.number]++;
       }
-      sum += Mix(Mix(f.number, index), value);
+      sum += FieldHash(f.number, index, value);
     }
     if (reader.malformed()) sum += Mix(HashBytes(bytes));
-    return sum == 0 ? 0 : Mix(sum ^ HashBytes(type.full_name));
+    return sum == 0 ? 0 : Mix(sum ^ TypeSeed(type));
+  }
+
+  // The hash of the common attribute, a key and a string value written plainly (KeyValue{1: key, 2:
+  // AnyValue{1: string}}), without walking it: the same value Hash() gives it. 0 for any other form.
+  static uint64_t PlainAttribute(std::string_view kv) {
+    const auto* p = reinterpret_cast<const uint8_t*>(kv.data());
+    const uint8_t* end = p + kv.size();
+    uint64_t len;
+    if (p == end || *p++ != 0x0a || !otlp::ReadVarint(p, end, &len) || len == 0 || len > uint64_t(end - p)) return 0;
+    std::string_view key(reinterpret_cast<const char*>(p), len);
+    p += len;
+    if (p == end || *p++ != 0x12 || !otlp::ReadVarint(p, end, &len) || len != uint64_t(end - p)) return 0;
+    if (p == end || *p++ != 0x0a || !otlp::ReadVarint(p, end, &len) || len == 0 || len != uint64_t(end - p)) return 0;
+    std::string_view value(reinterpret_cast<const char*>(p), len);
+    // As Hash(): AnyValue{1: value} inside KeyValue{1: key, 2: that}.
+    const uint64_t any = Mix(FieldHash(1, 0, BytesHash(value, WireType::kLen)) ^ TypeSeed(otlp::AnyValueType()));
+    const uint64_t sum = FieldHash(1, 0, BytesHash(key, WireType::kLen)) + FieldHash(2, 0, any);
+    return Mix(sum ^ TypeSeed(otlp::KeyValueType()));
   }
 
  private:
-  // The hash of one field's value; false when it is a default that counts as absent.
+  // The hash of one field's value (mixed by FieldHash); false when it is a default that counts as absent.
   bool Value(const Field& field, const RawField& f, int depth, uint64_t* out) {
     if (field.type == FieldType::kMessage && f.wire == WireType::kLen) {
       *out = Hash(*field.message, f.value, depth + 1);
@@ -122,19 +158,19 @@ class MessageHasher {
     }
     if (f.wire == WireType::kVarint) {
       if (f.varint == 0 && !field.explicit_presence) return false;
-      *out = Mix(f.varint);
+      *out = f.varint;
       return true;
     }
     if (field.role == FieldRole::kTimestamp && f.wire == WireType::kFixed64) {
       uint64_t t = f.fixed64();
       if (t == 0) return false;
-      *out = Mix(t - item_time_);
+      *out = t - item_time_;
       return true;
     }
     if (f.value.empty() || (f.wire != WireType::kLen && IsZero(f.value))) {
       if (!field.explicit_presence) return false;
     }
-    *out = Mix(HashBytes(f.value), static_cast<uint64_t>(f.wire));
+    *out = BytesHash(f.value, f.wire);
     return true;
   }
 

@@ -138,6 +138,7 @@ class ReplayRun {
     const Schedule::Timeline timeline = TimelineOf(metadata, signals_, config);
     report_.timeline_start_unix_nano = timeline.origin;
     report_.timeline_end_unix_nano = timeline.origin + timeline.length;
+    report_.start_wall_unix_nano = schedule_.start_wall();
     const session::SessionCounts& counts = metadata.counts;
     report_.records_total = (config.replay_traces ? counts.trace_requests : 0) +
                             (config.replay_metrics ? counts.metric_requests : 0) +

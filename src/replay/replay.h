@@ -152,6 +152,9 @@ struct ReplayReport {
   uint64_t position_unix_nano = 0;
   uint64_t timeline_start_unix_nano = 0;
   uint64_t timeline_end_unix_nano = 0;
+  // Where timeline_start landed on the wall clock: --timestamps relative maps the session's time t to
+  // start_wall + (t - timeline_start) / speed (speed 0: as at 1) in the first iteration (schedule.h).
+  uint64_t start_wall_unix_nano = 0;
 
   uint64_t sent_requests() const;
   uint64_t accepted_requests() const;

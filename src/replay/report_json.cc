@@ -33,6 +33,7 @@ void WriteReplayReportFields(const ReplayReport& r, JsonWriter* w) {
   w->Field("positionUnixNano", r.position_unix_nano);
   w->Field("timelineStartUnixNano", r.timeline_start_unix_nano);
   w->Field("timelineEndUnixNano", r.timeline_end_unix_nano);
+  w->Field("startWallUnixNano", r.start_wall_unix_nano);
   if (!r.first_error.empty()) w->Field("firstError", r.first_error);
   if (!r.last_error.empty()) w->Field("lastError", r.last_error);
 }

@@ -77,17 +77,23 @@ class Collector:
     """One otelrr-collector process. The configuration is JSON (a YAML subset); internal metrics are off so
     no fixed port (8888) is taken. Ready once every listed address accepts connections."""
 
-    def __init__(self, workdir, receivers, exporters, per_signal, wait_for=()):
+    def __init__(self, workdir, receivers, exporters, per_signal, wait_for=(), processors=None,
+                 per_signal_processors=None):
         workdir.mkdir(parents=True, exist_ok=True)
         self.workdir = workdir
+        pipelines = {s: {"receivers": list(receivers), "exporters": per_signal[s]} for s in SIGNALS}
+        for s, names in (per_signal_processors or {}).items():
+            pipelines[s]["processors"] = names
         config = {
             "receivers": receivers,
             "exporters": exporters,
             "service": {
                 "telemetry": {"metrics": {"level": "none"}, "logs": {"level": "info"}},
-                "pipelines": {s: {"receivers": list(receivers), "exporters": per_signal[s]} for s in SIGNALS},
+                "pipelines": pipelines,
             },
         }
+        if processors:
+            config["processors"] = processors
         self.config = workdir / "collector.yaml"
         self.config.write_text(json.dumps(config, indent=1))
         self.log_path = workdir / "collector.log"
@@ -135,14 +141,15 @@ class Collector:
         self.log.close()
 
 
-def otlp_collector(procs, workdir, exporters, per_signal):
+def otlp_collector(procs, workdir, exporters, per_signal, **processors):
     """A Collector with an otlp receiver on free loopback ports, ready: (collector, grpc address, http
-    address). A port taken by someone else in between is tried again with new ones."""
+    address). A port taken by someone else in between is tried again with new ones. `processors`: the
+    Collector's processors= and per_signal_processors=."""
     for attempt in range(3):
         receivers, grpc_addr, http_addr = otlp_receiver()
         try:
             col = Collector(workdir / f"try{attempt}", receivers, exporters, per_signal,
-                            wait_for=(grpc_addr, http_addr))
+                            wait_for=(grpc_addr, http_addr), **processors)
         except PortTaken:
             if attempt == 2:
                 raise
