@@ -42,7 +42,7 @@ struct ValidateFlags {
   double speed = 1;
   bool traces = true, metrics = true, logs = true;
   std::vector<std::string> services;
-  double settle = 2;
+  double settle = 5;
   double wait = 30;
   double tolerance = 0;
   size_t max_differences = 10;
@@ -60,7 +60,9 @@ uint64_t AcceptedItems(const replay::ReplayReport& r) {
 }
 
 // Waits until the capture holds `expected` items (and a moment more passes without change, for late
-// duplicates), or until nothing new arrived for `settle`, or `wait` is up, or a signal.
+// duplicates), or until nothing new arrived for `settle` after something did, or `wait` is up, or a
+// signal. Nothing at all yet is not settled: a pipeline's exporter that failed to connect before the
+// capture listened retries seconds later.
 void Settle(capture::CaptureService& capture, const std::string& id, uint64_t expected, double settle, double wait,
             const StopSignals& stop) {
   using Clock = std::chrono::steady_clock;
@@ -78,7 +80,7 @@ void Settle(capture::CaptureService& capture, const std::string& id, uint64_t ex
     }
     const double quiet = std::chrono::duration<double>(now - last_change).count();
     if (now_items >= expected && quiet >= std::min(settle, 0.3)) return;
-    if (quiet >= settle || std::chrono::duration<double>(now - start).count() >= wait) return;
+    if ((now_items > 0 && quiet >= settle) || std::chrono::duration<double>(now - start).count() >= wait) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
@@ -336,7 +338,7 @@ void AddValidateCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   cmd->add_option("--speed", f->speed, "replay speed, 0 = as fast as the target accepts (default: 1)");
   AddSignalFlags(cmd, &f->traces, &f->metrics, &f->logs, "send");
   cmd->add_option("--services", f->services, "send only these service.name values")->delimiter(',');
-  cmd->add_option("--settle", f->settle, "seconds without new data after the replay before recording stops (default: 2)");
+  cmd->add_option("--settle", f->settle, "seconds without new data after the replay before recording stops (default: 5)");
   cmd->add_option("--wait", f->wait, "at most this many seconds for the data to arrive after the replay (default: 30)");
   cmd->add_option("--tolerance", f->tolerance,
                   "fraction of the items sent that may differ (a pipeline that samples or drops on purpose; default: 0)");

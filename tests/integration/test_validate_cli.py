@@ -130,7 +130,7 @@ def test_validate_names_what_a_collector_drops_and_changes(source, tmp_path):
                                            processors=processors,
                                            per_signal_processors={"traces": ["filter/cart"], "logs": ["attributes/tag"]})
         args = ["--session", "src", "--speed", "0", "--endpoint", f"http://{http_addr}", "--capture-grpc", capture_grpc,
-                "--capture-http", f"127.0.0.1:{free_port()}", "--max-differences", "1000", "--settle", "1.5"]
+                "--capture-http", f"127.0.0.1:{free_port()}", "--max-differences", "1000", "--settle", "3"]
         code, out, err = validate(store, *args, "--report", str(tmp_path / "fail.html"))
         assert code == 1, (out, err, col.logs())
         assert out["pass"] is False and out["captureKept"] is True
