@@ -174,7 +174,14 @@ std::string Chart(const CompareReport& r) {
   uint64_t top = 1;
   for (const Bucket& b : r.buckets) top = std::max({top, b.a, b.b, b.matched});
   const size_t n = r.buckets.size();
-  auto x = [&](size_t i) { return kLeft + (n == 1 ? 0.5 : static_cast<double>(i) / static_cast<double>(n - 1)) * (kWidth - kLeft - 10); };
+  const double plot = kWidth - kLeft - 10;
+  // Bucket i covers [i, i + 1) of the axis; its count is drawn at its middle.
+  auto x = [&](size_t i) { return kLeft + (static_cast<double>(i) + 0.5) / static_cast<double>(n) * plot; };
+  auto x_of_time = [&](uint64_t t) {
+    const double span = static_cast<double>(r.bucket_nanos) * static_cast<double>(n);
+    const double at = t <= r.buckets_start_unix_nano ? 0 : static_cast<double>(t - r.buckets_start_unix_nano) / span;
+    return kLeft + std::min(at, 1.0) * plot;
+  };
   auto y = [&](uint64_t v) { return kTop + (1 - static_cast<double>(v) / static_cast<double>(top)) * (kHeight - kTop - kBottom); };
   std::string svg = fmt::format(
       "<svg viewBox=\"0 0 {} {}\" width=\"100%\" role=\"img\" aria-label=\"items per {} s\">"
@@ -184,6 +191,15 @@ std::string Chart(const CompareReport& r) {
       kWidth, kHeight, r.bucket_nanos / 1'000'000'000, kLeft, kHeight - kBottom, kWidth - 10, kHeight - kBottom,
       kTop + 10, top, kHeight - kBottom, kLeft, kHeight - 8, TimeOf(r.buckets_start_unix_nano), kWidth - 10, kHeight - 8,
       n * (r.bucket_nanos / 1'000'000'000));
+  // The phases as bands behind the lines, each named at its top.
+  for (size_t i = 0; i < r.phases.size(); ++i) {
+    const PhaseCounts& p = r.phases[i];
+    const double x0 = x_of_time(p.start_unix_nano), x1 = x_of_time(p.end_unix_nano);
+    if (x1 <= x0) continue;
+    svg += fmt::format("<rect class=\"band{}\" x=\"{:.1f}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\"/>"
+                       "<text x=\"{:.1f}\" y=\"{}\" class=\"label\">{}</text>",
+                       i % 2, x0, kTop, x1 - x0, kHeight - kTop - kBottom, x0 + 3, kTop + 10, Escape(p.name));
+  }
   for (int which = 0; which < 3; ++which) {
     std::string points;
     for (size_t i = 0; i < n; ++i) {
@@ -204,6 +220,7 @@ std::string FormatReportHtml(const CompareReport& r, const ReportContext& c) {
        "table{border-collapse:collapse;margin:.5em 0}td,th{padding:3px 10px;border-bottom:1px solid #ddd;text-align:right}"
        "td:first-child,th:first-child{text-align:left}.ok{color:#18794e}.bad{color:#c62828}"
        "svg .axis{stroke:#999}svg .label{font-size:11px;fill:#555}svg polyline{fill:none;stroke-width:1.5}"
+       "svg .band0{fill:#eef3fb}svg .band1{fill:#f7f1e6}table.facts td{text-align:left}"
        "svg .s0{stroke:#1f6feb}svg .s1{stroke:#f59e0b;stroke-dasharray:4 3}svg .s2{stroke:#18794e}"
        ".key span{display:inline-block;margin-right:1.5em}.key i{display:inline-block;width:18px;height:3px;vertical-align:middle;margin-right:4px}"
        "code{font-size:12px}.diff{margin:.6em 0;padding:.4em .6em;background:#f6f8fa;border-radius:4px}";
@@ -211,7 +228,7 @@ std::string FormatReportHtml(const CompareReport& r, const ReportContext& c) {
   const bool ok = c.verdict.empty() ? r.identical() : c.verdict.rfind("PASS", 0) == 0;
   h += "<h1>" + Escape(c.title) + "</h1>";
   h += fmt::format("<p class=\"{}\"><strong>{}</strong></p>", ok ? "ok" : "bad", Escape(Verdict(r, c)));
-  h += "<table>";
+  h += "<table class=\"facts\">";
   h += fmt::format("<tr><td>{}</td><td>{}</td></tr><tr><td>{}</td><td>{}</td></tr>", Escape(c.a_role), Escape(c.a),
                    Escape(c.b_role), Escape(c.b));
   for (const auto& [label, value] : c.facts) h += fmt::format("<tr><td>{}</td><td>{}</td></tr>", Escape(label), Escape(value));
