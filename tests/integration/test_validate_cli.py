@@ -197,3 +197,21 @@ def test_validate_bad_input(source, tmp_path):
                               "--max-retry-seconds", "1", "--capture-grpc", f"127.0.0.1:{free_port()}",
                               "--capture-http", f"127.0.0.1:{free_port()}", "--wait", "2")
     assert code == 1 and out["pass"] is False and out["verdict"].startswith("FAIL: delivery")
+
+
+def test_ctrl_c_stops_validate_and_leaves_no_capture(source):
+    import signal
+    import subprocess
+    import time
+    from test_capture_cli import binary
+
+    store, _, _ = source
+    before = session_ids(store)
+    proc = subprocess.Popen([binary(), "validate", "--session", "src", "--speed", "1", "--store", str(store)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err.decode()
+    assert b"stopped by a signal" in err
+    assert session_ids(store) == before
