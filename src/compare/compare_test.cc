@@ -125,6 +125,26 @@ TEST(ItemDigestTest, AnAttributeWrittenOtherwiseHashesTheSame) {
   EXPECT_EQ(ha, hb);
 }
 
+TEST(ItemDigestTest, ZeroIdsAndUnknownFieldsAreNotDifferences) {
+  // What the Collector does to a span: an all-zero link id written as empty, an empty parent id written
+  // out, an unknown field (a removed or newer one) dropped.
+  ProtoBuilder a = Span({});
+  a.Msg(13, ProtoBuilder().Bytes(1, std::string(16, '\0')).Bytes(2, std::string(8, '\0'))).Bytes(99, "legacy");
+  ProtoBuilder b = Span({});
+  b.Msg(13, ProtoBuilder().Bytes(1, "").Bytes(2, "")).Bytes(4, "");
+  auto wrap = [](const ProtoBuilder& span) {
+    return ProtoBuilder().Msg(1, ProtoBuilder().Msg(1, ServiceResource("cart")).Msg(2, ProtoBuilder().Msg(2, span))).str();
+  };
+  ItemDigester d;
+  uint64_t ha = 0, hb = 0;
+  std::vector<FieldText> fa, fb;
+  ASSERT_TRUE(d.Digest(Signal::kTraces, wrap(a), [&](const ItemDigest& i) { ha = i.content; fa = Describe(i); }).ok());
+  ASSERT_TRUE(d.Digest(Signal::kTraces, wrap(b), [&](const ItemDigest& i) { hb = i.content; fb = Describe(i); }).ok());
+  EXPECT_EQ(ha, hb);
+  ASSERT_EQ(fa.size(), fb.size());
+  for (size_t i = 0; i < fa.size(); ++i) EXPECT_EQ(fa[i].path + "=" + fa[i].value, fb[i].path + "=" + fb[i].value);
+}
+
 TEST(ItemDigestTest, ContentIgnoresAMoveInTimeButNotADuration) {
   ItemDigester d;
   std::vector<uint64_t> h;

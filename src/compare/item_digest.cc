@@ -91,6 +91,19 @@ bool IsZero(std::string_view bytes) {
   return true;
 }
 
+// A scalar field's value that means the same as the field's absence: zero numbers, empty strings and bytes
+// (unless the field is a oneof member or `optional`, where a zero is a value), and ids of all zeros (the
+// OTLP specification calls them invalid; the Collector writes them as empty).
+bool IsDefault(const Field& field, const RawField& f) {
+  if (f.wire == WireType::kLen) {
+    if (field.role == FieldRole::kTraceId || field.role == FieldRole::kSpanId) return IsZero(f.value);
+    return f.value.empty() && !field.explicit_presence;
+  }
+  if (f.wire == WireType::kVarint) return f.varint == 0 && !field.explicit_presence;
+  if (field.role == FieldRole::kTimestamp) return IsZero(f.value);
+  return IsZero(f.value) && !field.explicit_presence;
+}
+
 // The hash of a message's meaning (see the header). Fields combine by sum, so their order does not
 // matter; a repeated field's elements carry their index (events and buckets keep their order), except
 // key-value lists (attributes), which are sets. A message with no set field hashes 0, as if absent.
@@ -111,13 +124,12 @@ class MessageHasher {
     while (reader.Next(&f)) {
       const Field* field = otlp::FindField(type, f.number);
       uint64_t value;
-      if (field == nullptr) {
-        value = BytesHash(f.whole, f.wire);
-      } else if (!Value(*field, f, depth, &value)) {
-        continue;  // a default value: the same as absent
-      }
+      // A field this schema does not know is not compared: a pipeline built on another OTLP version drops
+      // it (the Collector does), and a removed field (a point's pre-1.0 labels) means nothing today.
+      if (field == nullptr) continue;
+      if (!Value(*field, f, depth, &value)) continue;  // a default value: the same as absent
       uint64_t index = 0;
-      if (field != nullptr && field->repeated && field->message != &otlp::KeyValueType() &&
+      if (field->repeated && field->message != &otlp::KeyValueType() &&
           f.number < otlp::kIndexedFieldNumbers) {
         if (!counting) {
           occurrences.fill(0);
@@ -161,14 +173,10 @@ class MessageHasher {
       *out = f.varint;
       return true;
     }
+    if (IsDefault(field, f)) return false;
     if (field.role == FieldRole::kTimestamp && f.wire == WireType::kFixed64) {
-      uint64_t t = f.fixed64();
-      if (t == 0) return false;
-      *out = t - item_time_;
+      *out = f.fixed64() - item_time_;
       return true;
-    }
-    if (f.value.empty() || (f.wire != WireType::kLen && IsZero(f.value))) {
-      if (!field.explicit_presence) return false;
     }
     *out = BytesHash(f.value, f.wire);
     return true;
@@ -228,8 +236,8 @@ uint64_t SpanId(std::string_view span) {
     if (f.Is(1, WireType::kLen)) trace = f.value;
     if (f.Is(2, WireType::kLen)) id = f.value;
   }
-  if (trace.empty() && id.empty()) return 0;
-  return Mix(HashBytes(trace), HashBytes(id)) | 1;
+  if (IsZero(trace) && IsZero(id)) return 0;  // empty or all zeros: no id (IsDefault)
+  return Mix(HashBytes(IsZero(trace) ? "" : trace), HashBytes(IsZero(id) ? "" : id)) | 1;
 }
 
 uint64_t LogSeries(std::string_view log) {
@@ -242,7 +250,7 @@ uint64_t LogSeries(std::string_view log) {
     if (f.Is(10, WireType::kLen)) span = f.value;
     if (f.Is(2, WireType::kVarint)) severity = f.varint;
   }
-  return Mix(Mix(HashBytes(trace), HashBytes(span)), severity);
+  return Mix(Mix(HashBytes(IsZero(trace) ? "" : trace), HashBytes(IsZero(span) ? "" : span)), severity);
 }
 
 struct Context {
@@ -476,10 +484,8 @@ class Describer {
     RawField f;
     while (reader.Next(&f)) {
       const Field* field = otlp::FindField(type, f.number);
-      if (field == nullptr) {
-        Add(fmt::format("{}#{}", prefix, f.number), "0x" + Hex(f.value));
-        continue;
-      }
+      if (field == nullptr) continue;  // not compared (MessageHasher)
+      if (field->type != FieldType::kMessage && IsDefault(*field, f)) continue;
       std::string path = prefix + std::string(field->name);
       if (field->message == &otlp::KeyValueType() && f.wire == WireType::kLen) {
         std::string_view key, value;

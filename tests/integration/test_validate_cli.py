@@ -215,3 +215,33 @@ def test_ctrl_c_stops_validate_and_leaves_no_capture(source):
     assert proc.returncode == 130, err.decode()
     assert b"stopped by a signal" in err
     assert session_ids(store) == before
+
+
+def test_real_recordings_arrive_as_sent_directly_and_through_the_collector(tmp_path):
+    """Every OTLP recording of other projects in the shared test data (the OpenTelemetry Demo, Jaeger,
+    Fluent Bit, DuckDB's edge cases: nulls, deep nesting, timestamps at the limits...) imported as one
+    session, validated against otelrr's own receiver and through the Collector (which decodes and encodes
+    it again): item for item the same."""
+    from test_sessions_cli import TESTDATA
+
+    files = [str(p) for folder in ("traces", "metrics", "logs") for p in sorted((TESTDATA / folder).iterdir())]
+    store = tmp_path / "store"
+    run("sessions", "import", *files, "--session", "real", "--store", str(store))
+    code, out, err = validate(store, "--session", "real", "--speed", "0", "--timestamps", "none", check=True)
+    total = out["comparison"]["total"]
+    counts = json.loads(run("sessions", "show", "real", "--json", "--store", str(store)).stdout)["counts"]
+    assert total["source"] == counts["spans"] + counts["dataPoints"] + counts["logRecords"] > 7000
+    assert total["matched"] == total["source"]
+    procs = []
+    capture_grpc = f"127.0.0.1:{free_port()}"
+    exporters = {"otlp": {"endpoint": capture_grpc, "tls": {"insecure": True}}}
+    try:
+        col, _, http_addr = otlp_collector(procs, tmp_path, exporters, {s: ["otlp"] for s in SIGNALS})
+        code, out, err = validate(store, "--session", "real", "--speed", "0", "--timestamps", "none", "--endpoint",
+                                  f"http://{http_addr}", "--capture-grpc", capture_grpc, "--capture-http",
+                                  f"127.0.0.1:{free_port()}")
+        assert code == 0, (out["verdict"], out["comparison"]["differences"][:5], err, col.logs())
+        assert out["comparison"]["total"]["matched"] == total["source"]
+    finally:
+        for p in procs:
+            p.stop()
