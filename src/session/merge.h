@@ -19,7 +19,8 @@
 // source (as it is written: an earlier source that was remapped no longer holds its old ids) gets all
 // its trace and span ids remapped (otlp::RemapIds, key = its position in the list, 1 for the second),
 // which keeps its traces, parents, links and the trace ids of its logs and exemplars connected. Finding
-// the shared ids reads each source's trace ids once before the merge and keeps a 64-bit fingerprint of
+// the shared ids reads each source's trace ids once before the merge (those of its spans; of its logs
+// and exemplars when it has no span: they name its spans' traces) and keeps a 64-bit fingerprint of
 // each (session/trace_id_set.h: about 17 MB per million traces); a rare fingerprint collision only
 // remaps a source that did not need it. When the sources before the last hold more than
 // `max_checked_traces` trace ids together (their metadata's counts), nothing is read: every source after

@@ -147,11 +147,13 @@ absl::StatusOr<SliceReport> SliceSession(SessionStore& sessions, const SliceOpti
       return target.Abandon(absl::DataLossError(fmt::format("record {} of session {} is not valid OTLP: {}",
                                                             record.sequence, o.source_id, s.message())));
     };
+    std::optional<uint64_t> items;  // known when nothing but the window filters
     if (filter_items) {
       absl::StatusOr<uint64_t> kept = otlp::KeepItemsInWindows(record.signal, record.payload, item_windows, &scratch);
       if (!kept.ok()) return malformed(kept.status());
       if (*kept == 0) continue;
       record.payload.swap(scratch);
+      items = *kept;
     }
     if (!unseen.empty()) {
       absl::StatusOr<otlp::RequestSummary> summary = otlp::Summarize(record.signal, record.payload);
@@ -166,9 +168,10 @@ absl::StatusOr<SliceReport> SliceSession(SessionStore& sessions, const SliceOpti
       if (!kept.ok()) return malformed(kept.status());
       if (!*kept) continue;
       record.payload.swap(scratch);
+      items.reset();
     }
     const uint64_t arrival = record.arrival_unix_nano;
-    if (absl::Status s = target.writer().Append(std::move(record)); !s.ok()) return target.Abandon(s);
+    if (absl::Status s = target.AppendStored(std::move(record), items); !s.ok()) return target.Abandon(s);
     ++report.records_written;
     end = std::max(end, arrival);
   }

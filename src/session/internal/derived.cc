@@ -27,6 +27,37 @@ absl::Status DerivedSession::Abandon(absl::Status why) {
                                               id_, deleted.message()));
 }
 
+absl::Status DerivedSession::AppendStored(Record record, std::optional<uint64_t> items) {
+  auto malformed = [&](const absl::Status& s) {
+    return absl::DataLossError(fmt::format("a {} request is not valid OTLP: {}", otlp::SignalName(record.signal),
+                                           s.message()));
+  };
+  if (!items) {
+    if (absl::Status s = otlp::Locate(record.signal, record.payload, &where_, otlp::LocateMode::kTrusted); !s.ok()) {
+      return malformed(s);
+    }
+    items = where_.items;
+  }
+  trace_ids_.clear();
+  absl::Status walked = otlp::ForEachTraceId(record.signal, record.payload, [&](const uint8_t* id) {
+    trace_ids_.append(reinterpret_cast<const char*>(id), 16);
+  });
+  if (!walked.ok()) return malformed(walked);
+  RecordCounts counts;
+  switch (record.signal) {
+    case otlp::Signal::kTraces:
+      counts.spans = *items;
+      break;
+    case otlp::Signal::kMetrics:
+      counts.data_points = *items;
+      break;
+    case otlp::Signal::kLogs:
+      counts.log_records = *items;
+      break;
+  }
+  return writer_->AppendWalked(std::move(record), counts, trace_ids_);
+}
+
 absl::StatusOr<SessionMetadata> DerivedSession::Close() {
   if (absl::Status s = writer_->Close(SessionStatus::kCompleted); !s.ok()) return Abandon(s);
   SessionMetadata m = writer_->metadata();

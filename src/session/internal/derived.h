@@ -4,11 +4,13 @@
 #define OTELRR_SESSION_INTERNAL_DERIVED_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "otlp/wire.h"
 #include "session/metadata.h"
 #include "session/session_store.h"
 
@@ -32,6 +34,11 @@ class DerivedSession {
   DerivedSession& operator=(const DerivedSession&) = delete;
 
   SessionWriter& writer() { return *writer_; }
+  // Appends a record taken from a stored session (validated when it was stored, and CRC-checked since):
+  // one walk for its trace ids (SessionWriter::AppendWalked) instead of Append's validating walk and its
+  // trace-id walk. `items`: its spans, data points or log records when the caller knows them, else
+  // counted here (otlp::Locate, trusted). DataLoss when the request does not decode.
+  absl::Status AppendStored(Record record, std::optional<uint64_t> items = std::nullopt);
   // Deletes the session and returns `why` (with the delete's failure appended, when it failed too).
   absl::Status Abandon(absl::Status why);
   // Closes the session as completed and returns its final metadata; deletes it when that fails.
@@ -41,6 +48,8 @@ class DerivedSession {
   SessionStore& sessions_;
   std::unique_ptr<SessionWriter> writer_;
   const std::string id_;
+  otlp::FieldLocations where_;  // reused
+  std::string trace_ids_;       // reused
 };
 
 }  // namespace otelrr::session::internal
