@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/io.h"
 #include "cli/otlp_target.h"
+#include "cli/stop_signals.h"
 #include "common/json_writer.h"
 #include "common/status.h"
 #include "fmt/format.h"
@@ -115,7 +116,15 @@ int FailSessionTool(const absl::Status& s, const StoreFlag& store_flag) {
   return Fail(s);
 }
 
+// A slice or merge stopped by Ctrl-C or SIGTERM left nothing behind: it says so and exits 130.
+int Stopped(std::string_view what) {
+  std::fprintf(stderr, "otelrr: %.*s stopped by a signal; nothing was written\n", static_cast<int>(what.size()),
+               what.data());
+  return kExitInterrupted;
+}
+
 int RunSlice(const StoreFlag& store_flag, const SessionToolFlags& f) {
+  StopSignals stop;
   const std::string& id = f.ids.front();
   if (absl::Status s = session::ValidateSessionId(id); !s.ok()) return UsageError(s);
   if (absl::Status s = session::ValidateSessionId(f.target); !s.ok()) return UsageError(Prefixed(s, "--to-session"));
@@ -128,7 +137,8 @@ int RunSlice(const StoreFlag& store_flag, const SessionToolFlags& f) {
   if (!source.ok()) return FailSessionTool(source.status(), store_flag);
 
   session::SliceOptions options{.source_id = id, .session_id = f.target, .phases = f.phases,
-                                .services = f.services, .signals = *signals, .writer = FastWriter()};
+                                .services = f.services, .signals = *signals, .cancel = &stop.cancellation(),
+                                .writer = FastWriter()};
   if (!f.from.empty()) {
     absl::StatusOr<uint64_t> t = ParseSliceTime("--from", f.from, source->start_time_unix_nano);
     if (!t.ok()) return UsageError(t.status());
@@ -153,6 +163,7 @@ int RunSlice(const StoreFlag& store_flag, const SessionToolFlags& f) {
   }
   const auto started = std::chrono::steady_clock::now();
   absl::StatusOr<session::SliceReport> r = session::SliceSession(sessions, options);
+  if (absl::IsCancelled(r.status()) && stop.signal() != 0) return Stopped("the slice was");
   if (!r.ok()) return FailSessionTool(r.status(), store_flag);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const session::SessionMetadata& m = r->metadata;
@@ -187,6 +198,7 @@ int RunSlice(const StoreFlag& store_flag, const SessionToolFlags& f) {
 }
 
 int RunMerge(const StoreFlag& store_flag, const SessionToolFlags& f) {
+  StopSignals stop;
   if (f.ids.size() < 2) return UsageError("merge needs at least two sessions");
   for (const std::string& id : f.ids) {
     if (absl::Status s = session::ValidateSessionId(id); !s.ok()) return UsageError(s);
@@ -194,12 +206,13 @@ int RunMerge(const StoreFlag& store_flag, const SessionToolFlags& f) {
   if (absl::Status s = session::ValidateSessionId(f.target); !s.ok()) return UsageError(Prefixed(s, "--to-session"));
   session::MergeOptions options{.source_ids = f.ids, .session_id = f.target,
                                 .align = f.align == "keep" ? session::MergeAlign::kKeep : session::MergeAlign::kStart,
-                                .writer = FastWriter()};
+                                .cancel = &stop.cancellation(), .writer = FastWriter()};
   absl::StatusOr<std::unique_ptr<store::ObjectStore>> store = store_flag.Open(StoreFlag::Access::kWrite, "sessions merge");
   if (!store.ok()) return Fail(store.status());
   session::SessionStore sessions(**store);
   const auto started = std::chrono::steady_clock::now();
   absl::StatusOr<session::MergeReport> r = session::MergeSessions(sessions, options);
+  if (absl::IsCancelled(r.status()) && stop.signal() != 0) return Stopped("the merge was");
   if (!r.ok()) return FailSessionTool(r.status(), store_flag);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const session::SessionMetadata& m = r->metadata;
@@ -273,7 +286,7 @@ one of the phases (as 'replay --phases' keeps them), and with --services those o
 Nothing is moved: arrivals, timestamps and ids stay as they were, and the source's phases are kept, clipped
 to the window. The new session says where it came from in its description; 'sessions verify' checks it.
 A window outside the session, an unknown phase or service, nothing left, or a --to-session that exists:
-an error, and nothing is written.
+an error, and nothing is written. Ctrl-C (or SIGTERM) stops it, exit 130, and removes what it wrote.
 
 Examples:
   otelrr sessions slice seed-1 --from 10s --to 20s --to-session seed-1-10-20
@@ -295,7 +308,7 @@ different signals merge fine. A session that shares a trace id with one listed b
 span ids (remapped consistently, so its traces, logs and exemplars stay connected); listing the same
 session twice therefore gives it twice, as distinct traces. Phases and flags of all sessions are kept
 (moved with their session). Nothing is written when a session does not exist, is still being written, or
---to-session exists.
+--to-session exists, or when Ctrl-C (or SIGTERM) stops it (exit 130).
 
 Examples:
   otelrr sessions merge seed-a seed-b --to-session a-and-b

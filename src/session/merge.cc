@@ -32,7 +32,8 @@ bool Shift(uint64_t t, int64_t shift, uint64_t* out) {
 // Reads the trace ids of a session into `sets`: those of its spans, or when it has none those of its
 // logs and exemplars (the traces its logs name are its spans' traces; reading the spans alone halves the
 // cost of the check).
-absl::Status ReadTraceIds(SessionStore& sessions, const SessionMetadata& source, const std::vector<TraceIdSet*>& sets) {
+absl::Status ReadTraceIds(SessionStore& sessions, const SessionMetadata& source, const std::vector<TraceIdSet*>& sets,
+                          Cancellation* cancel) {
   const std::string& id = source.session_id;
   ReaderOptions options;
   if (source.counts.spans > 0) options.signals = {otlp::Signal::kTraces};
@@ -43,6 +44,7 @@ absl::Status ReadTraceIds(SessionStore& sessions, const SessionMetadata& source,
     absl::StatusOr<bool> more = (*reader)->Next(&record);
     if (!more.ok()) return more.status();
     if (!*more) return absl::OkStatus();
+    if (cancel != nullptr && cancel->cancelled()) return absl::CancelledError("the merge was stopped");
     absl::Status s = otlp::ForEachTraceId(record.signal, record.payload, [&](const uint8_t* trace_id) {
       for (TraceIdSet* set : sets) set->Insert(trace_id);
     });
@@ -55,7 +57,7 @@ absl::Status ReadTraceIds(SessionStore& sessions, const SessionMetadata& source,
 
 // Sets each source's remap_key by the rule in merge.h.
 absl::Status ChooseRemaps(SessionStore& sessions, const std::vector<SessionMetadata>& sources, uint64_t max_checked,
-                          MergeReport* report) {
+                          Cancellation* cancel, MergeReport* report) {
   uint64_t earlier = 0;
   for (size_t i = 0; i + 1 < sources.size(); ++i) earlier += sources[i].counts.traces;
   if (earlier > max_checked) {
@@ -69,14 +71,14 @@ absl::Status ChooseRemaps(SessionStore& sessions, const std::vector<SessionMetad
     const bool last = i + 1 == sources.size();
     if (seen.size() == 0) {
       if (!last) {
-        if (absl::Status s = ReadTraceIds(sessions, sources[i], {&seen}); !s.ok()) return s;
+        if (absl::Status s = ReadTraceIds(sessions, sources[i], {&seen}, cancel); !s.ok()) return s;
       }
       continue;
     }
     // Shared ids show as a union smaller than the two sets together (TraceIdSet only counts).
     TraceIdSet own;
     TraceIdSet both = seen;
-    if (absl::Status s = ReadTraceIds(sessions, sources[i], {&own, &both}); !s.ok()) return s;
+    if (absl::Status s = ReadTraceIds(sessions, sources[i], {&own, &both}, cancel); !s.ok()) return s;
     if (both.size() < seen.size() + own.size()) {
       report->sources[i].remap_key = i;  // its new ids are unrelated to anyone's: `seen` stays as it is
     } else {
@@ -166,7 +168,7 @@ absl::StatusOr<MergeReport> MergeSessions(SessionStore& sessions, const MergeOpt
   absl::StatusOr<std::unique_ptr<SessionWriter>> created = sessions.Create(std::move(m), o.writer);
   if (!created.ok()) return created.status();
   internal::DerivedSession target(sessions, std::move(*created));
-  if (absl::Status s = ChooseRemaps(sessions, sources, o.max_checked_traces, &report); !s.ok()) {
+  if (absl::Status s = ChooseRemaps(sessions, sources, o.max_checked_traces, o.cancel, &report); !s.ok()) {
     return target.Abandon(s);
   }
   target.writer().metadata().description = MergeDescription(report);
@@ -197,6 +199,9 @@ absl::StatusOr<MergeReport> MergeSessions(SessionStore& sessions, const MergeOpt
       if (!cursors[i].done && (next == cursors.size() || cursors[i].arrival < cursors[next].arrival)) next = i;
     }
     if (next == cursors.size()) break;
+    if (o.cancel != nullptr && o.cancel->cancelled()) {
+      return target.Abandon(absl::CancelledError("the merge was stopped"));
+    }
     Cursor& c = cursors[next];
     MergeSource& source = report.sources[next];
     Record record = std::move(c.record);

@@ -35,7 +35,8 @@
 //
 // Errors, with nothing left in the store: InvalidArgument for fewer than two sources or a shift that
 // would move a time before 1970; NotFound for a source that does not exist; FailedPrecondition for one
-// being written; AlreadyExists when session_id is taken (that session is left alone). Memory: one record
+// being written; AlreadyExists when session_id is taken (that session is left alone); Cancelled when
+// `cancel` fired. Memory: one record
 // per source, the readers' and writer's buffers, the fingerprints above, the writer's distinct trace ids.
 #ifndef OTELRR_SESSION_MERGE_H_
 #define OTELRR_SESSION_MERGE_H_
@@ -45,6 +46,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/cancel.h"
 #include "session/metadata.h"
 #include "session/session_store.h"
 
@@ -58,6 +60,8 @@ struct MergeOptions {
   MergeAlign align = MergeAlign::kStart;
   uint64_t max_checked_traces = 16'000'000;
   std::string created_by = "otelrr sessions merge";
+  // Stops the work between two records: Cancelled, and nothing is left in the store. Not owned.
+  Cancellation* cancel = nullptr;
   WriterOptions writer = {};
 };
 

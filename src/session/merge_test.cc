@@ -175,6 +175,19 @@ TEST_F(MergeTest, SourcesOfDifferentSignalsMerge) {
   ExpectIntact("merged");
 }
 
+TEST_F(MergeTest, AStoppedMergeLeavesNothing) {
+  Write("a", kT0, {1});
+  Write("b", kT0, {1});
+  Cancellation cancel;
+  cancel.Cancel();
+  MergeOptions o = Options({"a", "b"});
+  o.cancel = &cancel;
+  EXPECT_TRUE(absl::IsCancelled(MergeSessions(*sessions_, o).status()));
+  absl::StatusOr<bool> exists = sessions_->Exists("merged");
+  ASSERT_TRUE(exists.ok());
+  EXPECT_FALSE(*exists);
+}
+
 TEST_F(MergeTest, ErrorsLeaveNothing) {
   Write("a", kT0, {1});
   EXPECT_TRUE(absl::IsInvalidArgument(MergeSessions(*sessions_, Options({"a"})).status()));

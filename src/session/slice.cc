@@ -142,6 +142,9 @@ absl::StatusOr<SliceReport> SliceSession(SessionStore& sessions, const SliceOpti
     if (!more.ok()) return target.Abandon(more.status());
     if (!*more || record.arrival_unix_nano >= o.to_unix_nano) break;
     ++report.records_read;
+    if (o.cancel != nullptr && o.cancel->cancelled()) {
+      return target.Abandon(absl::CancelledError(fmt::format("the slice of session {} was stopped", o.source_id)));
+    }
     if (record.arrival_unix_nano < o.from_unix_nano) continue;
     auto malformed = [&](const absl::Status& s) {
       return target.Abandon(absl::DataLossError(fmt::format("record {} of session {} is not valid OTLP: {}",

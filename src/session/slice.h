@@ -27,7 +27,7 @@
 // when the window is empty or lies outside the source's arrivals, when a listed signal has no record in
 // the source, when a listed service has no item in the slice, or when nothing is left at all;
 // AlreadyExists when session_id is taken (that session is left alone); NotFound when the source does not
-// exist; FailedPrecondition while it is being written. Memory stays flat: one record at a time (the
+// exist; FailedPrecondition while it is being written; Cancelled when `cancel` fired. Memory stays flat: one record at a time (the
 // reader's and writer's buffers, and the writer's distinct trace ids).
 #ifndef OTELRR_SESSION_SLICE_H_
 #define OTELRR_SESSION_SLICE_H_
@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/cancel.h"
 #include "otlp/rewrite.h"
 #include "otlp/signal.h"
 #include "session/metadata.h"
@@ -58,6 +59,8 @@ struct SliceOptions {
   std::vector<std::string> services = {};  // service.name values to keep; empty keeps all
   std::vector<otlp::Signal> signals = {};   // empty: all three
   std::string created_by = "otelrr sessions slice";
+  // Stops the work between two records: Cancelled, and nothing is left in the store. Not owned.
+  Cancellation* cancel = nullptr;
   WriterOptions writer = {};
 };
 

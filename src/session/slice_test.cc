@@ -214,6 +214,15 @@ TEST_F(SliceTest, AnExistingTargetIsRefusedAndLeftAlone) {
   EXPECT_EQ(v->records, 31u);
 }
 
+TEST_F(SliceTest, AStoppedSliceLeavesNothing) {
+  Cancellation cancel;
+  cancel.Cancel();
+  SliceOptions o = Options(0, 30);
+  o.cancel = &cancel;
+  EXPECT_TRUE(absl::IsCancelled(SliceSession(*sessions_, o).status()));
+  ExpectNoSession("part");
+}
+
 TEST_F(SliceTest, ASessionBeingWrittenIsRefused) {
   std::unique_ptr<SessionWriter> w = NewWriter("open", SessionTest::Options());
   SliceOptions o = Options(0, 10);
