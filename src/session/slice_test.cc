@@ -167,6 +167,10 @@ TEST_F(SliceTest, ServicesAndSignalsFilter) {
   EXPECT_EQ(r->metadata.counts.spans, 5u);  // 1, 3, 5, 7, 9 s
   EXPECT_EQ(r->metadata.counts.metric_requests, 0u);
   EXPECT_NE(r->metadata.description.find("; services b; signals traces"), std::string::npos);
+  absl::StatusOr<VerifyReport> v = sessions_->Verify("part");  // counts from the trusted walk, as verify counts
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_TRUE(v->ok) << (v->problems.empty() ? "" : v->problems.front());
+  EXPECT_EQ(v->counts.spans, 5u);
 }
 
 TEST_F(SliceTest, RefusesWhatCannotBeSlicedAndLeavesNothing) {
