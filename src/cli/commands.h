@@ -63,6 +63,9 @@ void AddSessionsCommand(CLI::App& app, StoreFlag* store, Handler* handler);
 void AddSessionsDiffCommand(CLI::App* sessions, StoreFlag* store, Handler* handler);
 // otelrr validate: replay a session (or a fresh seed) into a target and prove what arrived (src/compare/).
 void AddValidateCommand(CLI::App& app, StoreFlag* store, Handler* handler);
+// otelrr sessions slice | merge: new sessions made from others (src/session/slice.h, merge.h); added to
+// the `sessions` command by AddSessionsCommand.
+void AddSessionToolCommands(CLI::App* sessions, StoreFlag* store, Handler* handler);
 // otelrr seed: generate a deterministic session from a pattern (src/generate/generator.h).
 void AddSeedCommand(CLI::App& app, StoreFlag* store, Handler* handler);
 // otelrr capture: record what the OTLP receivers bring into one session (src/capture/capture_service.h).

@@ -4,7 +4,9 @@
 #include <cstdlib>
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "annotate/annotation_service.h"
@@ -15,6 +17,7 @@
 #include "common/status.h"
 #include "fmt/format.h"
 #include "replay/replay.h"
+#include "session/session_id.h"
 #include "session/session_store.h"
 #include "training/dataset.h"
 
@@ -37,6 +40,7 @@ struct ReplayFlags {
   std::vector<std::string> services;
   std::vector<std::string> phases;
   bool rewrite_ids = false;
+  bool sequential = false;
   double log_interval = 60;
   std::string preset;
   bool json = false;
@@ -78,6 +82,82 @@ absl::StatusOr<replay::ReplayConfig> ConfigFromFlags(const ReplayFlags& f) {
   return config;
 }
 
+// The windows of the named phases of `session` (replay --phases): its annotations (ClickHouse's when configured).
+absl::StatusOr<std::vector<otlp::TimeWindow>> PhaseWindowsOf(session::SessionStore& sessions,
+                                                             const ClickHouseFlag& clickhouse,
+                                                             const std::string& session,
+                                                             const std::vector<std::string>& phases) {
+  absl::StatusOr<std::unique_ptr<annotate::ClickHouseSink>> sink = clickhouse.Open();
+  if (!sink.ok()) return sink.status();
+  annotate::AnnotationService annotations(sessions, sink->get());
+  return training::ResolvePhaseWindows(sessions, annotations, session, phases);
+}
+
+// --session a,b,c: every session on its own schedule, all from one start (or one after another with
+// --sequential), each with its own report, then their total.
+int RunSeveralReplays(session::SessionStore& sessions, const ClickHouseFlag& clickhouse, const ReplayFlags& f,
+                      const replay::ReplayConfig& base, const std::vector<std::string>& ids, StopSignals& stop) {
+  std::vector<replay::ReplayConfig> configs;
+  for (const std::string& id : ids) {
+    if (id == "auto") return UsageError("--session: auto picks one session; list the sessions to replay together");
+    if (absl::Status s = session::ValidateSessionId(id); !s.ok()) return UsageError(Prefixed(s, "--session"));
+    if (absl::StatusOr<session::SessionMetadata> m = sessions.Load(id); !m.ok()) return Fail(m.status());
+    replay::ReplayConfig config = base;
+    config.session_id = id;
+    if (!f.phases.empty()) {
+      absl::StatusOr<std::vector<otlp::TimeWindow>> windows = PhaseWindowsOf(sessions, clickhouse, id, f.phases);
+      if (absl::IsInvalidArgument(windows.status())) {
+        return UsageError(Prefixed(windows.status(), fmt::format("--phases (session {})", id)));
+      }
+      if (!windows.ok()) return Fail(windows.status());
+      config.phases = f.phases;
+      config.phase_windows = *std::move(windows);
+    }
+    config.cancel = &stop.cancellation();
+    configs.push_back(std::move(config));
+  }
+  std::vector<std::unique_ptr<ReplayConsole>> consoles;
+  for (replay::ReplayConfig& config : configs) {
+    consoles.push_back(std::make_unique<ReplayConsole>("replay " + config.session_id, f.json));
+    consoles.back()->Attach(&config);
+  }
+  if (!f.json) {
+    std::fprintf(stderr, "otelrr replay: sessions %s -> %s (%s, speed %g%s%s, %s); Ctrl-C stops\n", f.session.c_str(),
+                 base.endpoint.c_str(), std::string(replay::ProtocolName(base.protocol)).c_str(), base.speed,
+                 base.loop ? ", loop" : "", f.duration != 3600 ? fmt::format(", {} s", f.duration).c_str() : "",
+                 f.sequential ? "one after another" : "together");
+  }
+  std::vector<absl::StatusOr<replay::ReplayReport>> results(configs.size(), absl::CancelledError("not started"));
+  Clock& clock = RealClock();
+  const Clock::TimePoint started = clock.Now();
+  if (f.sequential) {
+    for (size_t i = 0; i < configs.size() && stop.signal() == 0; ++i) results[i] = replay::RunReplay(sessions, configs[i]);
+  } else {
+    // One start for all: each schedule counts from it, so the sessions play side by side.
+    const replay::ReplayConfig::Start start{.at = clock.Now(), .wall_unix_nano = clock.WallNowUnixNano()};
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < configs.size(); ++i) {
+      configs[i].start = start;
+      threads.emplace_back([&, i] { results[i] = replay::RunReplay(sessions, configs[i]); });
+    }
+    for (std::thread& t : threads) t.join();
+  }
+  const double elapsed = std::chrono::duration<double>(clock.Now() - started).count();
+  std::vector<replay::ReplayReport> reports;
+  bool failed = false;
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (results[i].ok()) {
+      reports.push_back(*std::move(results[i]));
+    } else if (!absl::IsCancelled(results[i].status()) || stop.signal() == 0) {
+      std::fprintf(stderr, "otelrr replay: session %s: %s\n", configs[i].session_id.c_str(),
+                   std::string(results[i].status().message()).c_str());
+      failed = true;
+    }
+  }
+  const int code = ReplayConsole::FinishSeveral(reports, elapsed, f.sequential, stop.signal(), f.json);
+  return code == 0 && failed ? kExitFailed : code;
+}
+
 int RunReplayCommand(const StoreFlag& store_flag, const ClickHouseFlag& clickhouse, const ReplayFlags& f) {
   absl::StatusOr<replay::ReplayConfig> config = ConfigFromFlags(f);
   if (!config.ok()) return UsageError(config.status());
@@ -85,6 +165,16 @@ int RunReplayCommand(const StoreFlag& store_flag, const ClickHouseFlag& clickhou
   absl::StatusOr<std::unique_ptr<store::ObjectStore>> store = store_flag.Open(StoreFlag::Access::kRead, "replay");
   if (!store.ok()) return Fail(store.status());
   session::SessionStore sessions(**store);
+  if (f.session.find(',') != std::string::npos) {
+    std::vector<std::string> ids;
+    for (size_t from = 0;;) {
+      const size_t comma = f.session.find(',', from);
+      ids.push_back(f.session.substr(from, comma == std::string::npos ? std::string::npos : comma - from));
+      if (comma == std::string::npos) break;
+      from = comma + 1;
+    }
+    return RunSeveralReplays(sessions, clickhouse, f, *config, ids, stop);
+  }
   std::string session = f.session;
   if (session == "auto") {
     // --preset seed (the replay:seed of the original tool) is the latest seed session.
@@ -126,7 +216,10 @@ void AddReplayCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   auto f = std::make_shared<ReplayFlags>();
   auto clickhouse = std::make_shared<ClickHouseFlag>();
   CLI::App* cmd = app.add_subcommand("replay", "Send a session to an OTLP endpoint on its own schedule");
-  cmd->add_option("--session", f->session, "session id, or auto (default: auto: chosen by --strategy)");
+  cmd->add_option("--session", f->session,
+                  "session id, or auto (default: auto: chosen by --strategy); several ids a,b,c replay those "
+                  "sessions together, each on its own schedule from one start");
+  cmd->add_flag("--sequential", f->sequential, "with several sessions: replay them one after another instead");
   cmd->add_option("--strategy", f->strategy, "auto selection: latest|random|largest|smallest (default: latest)")
       ->check(CLI::IsMember({"latest", "random", "largest", "smallest"}));
   cmd->add_option("--filter-type", f->filter_type, "auto selection among seed|capture|training sessions")
@@ -165,7 +258,14 @@ Examples:
   otelrr replay --session seed-1 --speed 2 --timestamps current --protocol grpc --endpoint grpc://localhost:4317
   otelrr replay --protocol grpc --endpoint https://collector:4317 --certificate ca.pem
   otelrr replay --strategy largest --filter-type capture --loop --duration 300 --speed 0 --json
-  otelrr replay --session seed-1 --phases failure --speed 0 --endpoint http://localhost:4318)");
+  otelrr replay --session seed-1 --phases failure --speed 0 --endpoint http://localhost:4318
+  otelrr replay --session seed-a,seed-b --endpoint http://localhost:4318          both at once
+  otelrr replay --session seed-a,seed-b --sequential --json
+
+Several sessions (--session a,b,c): each is replayed with the same flags on its own schedule, all from
+one common start (or each when the one before it ended, --sequential); --duration applies to each. The
+report has one part per session and their total (with --json: {"ok", "mode", "sessions": [...],
+"total": {...}}); the exit code is 1 when any of them went wrong.)");
   cmd->callback([handler, store, f, clickhouse, cmd] {
     f->speed_given = cmd->count("--speed") > 0;
     *handler = [store, f, clickhouse] { return RunReplayCommand(*store, *clickhouse, *f); };

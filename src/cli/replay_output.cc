@@ -91,6 +91,14 @@ int ReplayConsole::Finish(const replay::ReplayReport& r, int signal) {
     return code;
   }
   absl::Status delivered = replay::DeliveryStatus(r);
+  std::string out = Headline(r, signal) + "\n" + Details(r);
+  if (!delivered.ok()) out += fmt::format("   Problem: {}\n", delivered.message());
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return code;
+}
+
+std::string ReplayConsole::Headline(const replay::ReplayReport& r, int signal) {
+  absl::Status delivered = replay::DeliveryStatus(r);
   std::string headline;
   if (signal != 0) {
     headline = fmt::format("⏹ Replay stopped by {} after {} of {} records: {}", SignalName(signal), r.records_processed,
@@ -102,8 +110,71 @@ int ReplayConsole::Finish(const replay::ReplayReport& r, int signal) {
   } else {
     headline = fmt::format("✅ Replay complete: {}", r.session_id);
   }
-  std::string out = headline + "\n" + Details(r);
-  if (!delivered.ok()) out += fmt::format("   Problem: {}\n", delivered.message());
+  return headline;
+}
+
+int ReplayConsole::FinishSeveral(const std::vector<replay::ReplayReport>& reports, double elapsed_seconds,
+                                 bool sequential, int signal, bool json) {
+  replay::ReplayReport total = replay::SumReports(reports);
+  total.elapsed_seconds = elapsed_seconds;
+  std::vector<std::string> ids;
+  int code = signal != 0 ? kExitInterrupted : 0;
+  std::vector<std::string> problems;
+  for (const replay::ReplayReport& r : reports) {
+    ids.push_back(r.session_id);
+    absl::Status delivered = replay::DeliveryStatus(r);
+    if (!delivered.ok()) {
+      if (code == 0) code = kExitFailed;
+      problems.push_back(fmt::format("{}: {}", r.session_id, delivered.message()));
+    }
+  }
+  const std::string mode = sequential ? "sequential" : "together";
+  if (json) {
+    JsonWriter w(true);
+    w.BeginObject();
+    w.Field("ok", code == 0);
+    if (!problems.empty()) {
+      std::string error;
+      for (const std::string& p : problems) error += (error.empty() ? "" : "; ") + p;
+      w.Field("error", error);
+    }
+    if (signal != 0) w.Field("stoppedBy", SignalName(signal));
+    w.Field("mode", mode);
+    w.Key("sessions");
+    w.BeginArray();
+    for (const replay::ReplayReport& r : reports) {
+      w.BeginObject();
+      WriteJson(r, signal, &w);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("total");
+    w.BeginObject();
+    replay::WriteReplayTotalFields(total, ids, &w);
+    w.EndObject();
+    w.EndObject();
+    std::printf("%s\n", w.str().c_str());
+    return code;
+  }
+  std::string out;
+  for (const replay::ReplayReport& r : reports) {
+    out += Headline(r, signal) + "\n" + Details(r);
+    absl::Status delivered = replay::DeliveryStatus(r);
+    if (!delivered.ok()) out += fmt::format("   Problem: {}\n", delivered.message());
+  }
+  const auto& t = total.signals[otlp::Signal::kTraces];
+  const auto& m = total.signals[otlp::Signal::kMetrics];
+  const auto& l = total.signals[otlp::Signal::kLogs];
+  out += fmt::format("{} Total of {} sessions ({}): {}\n", code == 0 ? "✅" : signal != 0 ? "⏹" : "❌", reports.size(),
+                     sequential ? "one after another" : "together, from one start", total.session_id);
+  out += fmt::format("   Elapsed: {:.2f} s  Records: {} of {}\n", total.elapsed_seconds, total.records_processed,
+                     total.records_total);
+  out += fmt::format("   Requests: {} sent, {} accepted, {} failed, {} abandoned, {} {}\n", total.sent_requests(),
+                     total.accepted_requests(), total.failed_requests(), total.abandoned_requests(), total.retries(),
+                     Plural(total.retries(), "retry", "retries"));
+  out += fmt::format("   Accepted: {} spans, {} data points, {} log records; {} {} rejected\n", t.items, m.items,
+                     l.items, total.rejected_items(), Plural(total.rejected_items(), "item", "items"));
+  out += fmt::format("   Lag behind schedule: max {:.2f} ms\n", total.max_lag_ms);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return code;
 }

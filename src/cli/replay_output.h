@@ -11,6 +11,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "common/json_writer.h"
 #include "replay/replay.h"
@@ -33,8 +34,16 @@ class ReplayConsole {
   static void WriteJson(const replay::ReplayReport& report, int signal, JsonWriter* w);
   // The text lines, each starting with three spaces (after a headline the caller prints).
   static std::string Details(const replay::ReplayReport& report);
+  // Prints the reports of several replays run as one (`replay --session a,b`) and their total
+  // (replay::SumReports, with `elapsed_seconds` of the whole run): in text each report as Finish prints
+  // it, then the total; in JSON one object {"ok", "error", "stoppedBy", "mode", "sessions": [each
+  // report as Finish writes it], "total": {...}}. Returns 130 when `signal` stopped them, 1 when any
+  // replay went wrong, else 0.
+  static int FinishSeveral(const std::vector<replay::ReplayReport>& reports, double elapsed_seconds, bool sequential,
+                           int signal, bool json);
 
  private:
+  static std::string Headline(const replay::ReplayReport& report, int signal);
   void Progress(const replay::ReplayReport& report);
   void Error(const std::string& message);
 

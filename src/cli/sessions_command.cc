@@ -556,6 +556,7 @@ Examples:
   otelrr sessions prune --max-total-size 50GB --type capture
   otelrr sessions prune --older-than 90d --archive-to s3://otel-archive)");
   bind(prune, RunPrune);
+  AddSessionToolCommands(sessions, store, handler);
 }
 
 }  // namespace otelrr::cli

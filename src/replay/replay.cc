@@ -127,7 +127,8 @@ class ReplayRun {
         config_(config),
         signals_(std::move(signals)),
         clock_(clock),
-        schedule_(TimelineOf(metadata, signals_, config), config.speed, clock.Now(), clock.WallNowUnixNano()),
+        schedule_(TimelineOf(metadata, signals_, config), config.speed, config.start ? config.start->at : clock.Now(),
+                  config.start ? config.start->wall_unix_nano : clock.WallNowUnixNano()),
         deadline_(schedule_.start() + std::chrono::duration_cast<Clock::Duration>(
                                           std::chrono::duration<double>(config.max_duration_seconds))),
         transform_(config, schedule_, metadata),
@@ -465,6 +466,47 @@ absl::StatusOr<ReplayReport> RunReplay(session::SessionStore& sessions, const Re
   if (config.replay_logs) signals.push_back(otlp::Signal::kLogs);
   Clock& clock = dependencies.clock != nullptr ? *dependencies.clock : RealClock();
   return ReplayRun(sessions, config, *metadata, std::move(signals), *exporter, clock).Run();
+}
+
+ReplayReport SumReports(const std::vector<ReplayReport>& reports) {
+  ReplayReport sum;
+  auto rank = [](ReplayEnd e) { return e == ReplayEnd::kCancelled ? 2 : e == ReplayEnd::kDuration ? 1 : 0; };
+  for (const ReplayReport& r : reports) {
+    sum.session_id += (sum.session_id.empty() ? "" : ",") + r.session_id;
+    if (sum.endpoint.empty()) sum.endpoint = r.endpoint;
+    sum.iterations += r.iterations;
+    sum.records_processed += r.records_processed;
+    sum.records_total += r.records_total;
+    for (otlp::Signal s : otlp::kSignals) {
+      SignalReport& to = sum.signals[s];
+      const SignalReport& from = r.signals[s];
+      to.sent_requests += from.sent_requests;
+      to.accepted_requests += from.accepted_requests;
+      to.failed_requests += from.failed_requests;
+      to.abandoned_requests += from.abandoned_requests;
+      to.retries += from.retries;
+      to.items += from.items;
+      to.rejected_items += from.rejected_items;
+      to.filtered_requests += from.filtered_requests;
+    }
+    sum.elapsed_seconds = std::max(sum.elapsed_seconds, r.elapsed_seconds);
+    sum.max_lag_ms = std::max(sum.max_lag_ms, r.max_lag_ms);
+    if (sum.first_error.empty()) sum.first_error = r.first_error;
+    if (!r.last_error.empty()) sum.last_error = r.last_error;
+    sum.in_flight += r.in_flight;
+    sum.retrying += r.retrying;
+    if (rank(r.end) > rank(sum.end)) sum.end = r.end;
+    for (const std::string& name : r.filtered_services) {
+      if (std::find(sum.filtered_services.begin(), sum.filtered_services.end(), name) == sum.filtered_services.end()) {
+        sum.filtered_services.push_back(name);
+      }
+    }
+    for (const std::string& name : r.phases) {
+      if (std::find(sum.phases.begin(), sum.phases.end(), name) == sum.phases.end()) sum.phases.push_back(name);
+    }
+    for (const auto& [code, n] : r.status_codes) sum.status_codes[code] += n;
+  }
+  return sum;
 }
 
 absl::StatusOr<std::string> SelectSession(session::SessionStore& sessions, std::string_view strategy,

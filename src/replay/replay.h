@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -101,6 +102,14 @@ struct ReplayConfig {
   std::function<void(const std::string&)> on_error = nullptr;
   // Stops the replay at once (see above). Not owned.
   Cancellation* cancel = nullptr;
+  // Where the schedule starts (schedule.h: the instant the first record is due, and the wall time it
+  // stands for); unset: when RunReplay begins. Replays given the same start run side by side on one
+  // timeline (`otelrr replay --session a,b`), each on its own schedule. The duration counts from it too.
+  struct Start {
+    Clock::TimePoint at;
+    uint64_t wall_unix_nano = 0;
+  };
+  std::optional<Start> start = std::nullopt;
 };
 
 // Checks a config: speed >= 0 and finite, duration > 0, a signal selected, a valid endpoint URL, window
@@ -173,6 +182,15 @@ struct ReplayReport {
 // "the target rejected 753 items (partial success: ...)", "nothing was sent: no record is of a listed
 // service (the session's services include: cart, checkout)".
 absl::Status DeliveryStatus(const ReplayReport& report);
+
+// The reports of replays run as one (`otelrr replay --session a,b`) added up: session_id "a,b", the
+// endpoint of the first, iterations, records and every signal's counts and status codes summed,
+// elapsed_seconds and max_lag_ms the largest, the first error of the first report that has one and the
+// last of the last, end the most abrupt (cancelled, else duration, else finished), filtered services
+// and phases gathered. Percentiles do not add up: p50_lag_ms and p99_lag_ms stay 0 (report_json.h
+// leaves them out of a total), and the position and timeline are left unset. DeliveryStatus of the sum
+// is OK exactly when it is OK for every report that sent something.
+ReplayReport SumReports(const std::vector<ReplayReport>& reports);
 
 // What RunReplay uses besides the config; tests inject their own.
 struct ReplayDependencies {

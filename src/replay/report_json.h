@@ -9,6 +9,9 @@
 #ifndef OTELRR_REPLAY_REPORT_JSON_H_
 #define OTELRR_REPLAY_REPORT_JSON_H_
 
+#include <string>
+#include <vector>
+
 #include "common/json_writer.h"
 #include "replay/replay.h"
 
@@ -21,6 +24,13 @@ namespace otelrr::replay {
 //   elapsedSeconds, p50LagMs, p99LagMs, maxLagMs, statusCodes {"200": n, ...}, positionUnixNano,
 //   timelineStartUnixNano, timelineEndUnixNano, and firstError / lastError when there was one.
 void WriteReplayReportFields(const ReplayReport& report, JsonWriter* w);
+
+// The members of a total of several replays (SumReports) into the object `w` has open: sessions (the ids,
+// an array), endpoint, end, iterations, recordsProcessed, recordsTotal, sentRequests, acceptedRequests,
+// failedRequests, abandonedRequests, retries, filteredRequests, spans, dataPoints, logRecords,
+// rejectedItems, elapsedSeconds, maxLagMs, statusCodes, and firstError / lastError when there was one.
+// No percentiles, position or timeline: they do not add up.
+void WriteReplayTotalFields(const ReplayReport& total, const std::vector<std::string>& session_ids, JsonWriter* w);
 
 }  // namespace otelrr::replay
 

@@ -370,5 +370,61 @@ TEST(ScheduleTimelineTest, TheTimelineOfTheSelectedSignalsComesFromTheFileIndex)
   EXPECT_EQ(both.length, 9333u);  // 8000 + 8000 / 6
 }
 
+TEST_F(ScheduleTest, AGivenStartIsWhereTheScheduleAndTheTimestampsStart) {
+  // Two replays given one start (replay --session a,b) run on one timeline: the start, not the moment
+  // each RunReplay began, is when their first records are due.
+  Write("later", {{0, Signal::kTraces, SpanRequest(1, kT0, kT0 + kSecond)},
+                  {kSecond, Signal::kTraces, SpanRequest(2, kT0 + kSecond, kT0 + 2 * kSecond)}});
+  ReplayConfig c = Config("later");
+  c.timestamps = TimestampMode::kRelative;
+  const Clock::TimePoint now = clock_.Now();
+  const uint64_t start_wall = clock_.WallNowUnixNano() + 3 * kSecond;
+  c.start = ReplayConfig::Start{.at = now + seconds(3), .wall_unix_nano = start_wall};
+  absl::StatusOr<ReplayReport> r = Run(c);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(SendTimes(now), (std::vector<Clock::Duration>{seconds(3), seconds(4)}));
+  std::vector<FakeExporter::Sent> sent = exporter_.sent();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0].body, SpanRequest(1, start_wall, start_wall + kSecond));
+  EXPECT_DOUBLE_EQ(r->elapsed_seconds, 1.0);  // from the start given
+}
+
+TEST(SumReportsTest, AddsCountsAndKeepsTheLargestLagAndTheMostAbruptEnd) {
+  ReplayReport a;
+  a.session_id = "a";
+  a.endpoint = "http://x";
+  a.iterations = 1;
+  a.records_processed = 3;
+  a.records_total = 3;
+  a.signals[Signal::kTraces] = {.sent_requests = 3, .accepted_requests = 3, .items = 30};
+  a.max_lag_ms = 2;
+  a.status_codes = {{"200", 3}};
+  ReplayReport b = a;
+  b.session_id = "b";
+  b.records_processed = 2;
+  b.records_total = 4;
+  b.signals[Signal::kTraces] = {.sent_requests = 1, .accepted_requests = 1, .items = 5};
+  b.signals[Signal::kLogs] = {.sent_requests = 1, .failed_requests = 1};
+  b.max_lag_ms = 7;
+  b.end = ReplayEnd::kDuration;
+  b.first_error = "HTTP 400";
+  b.status_codes = {{"200", 1}, {"400", 1}};
+  ReplayReport sum = SumReports({a, b});
+  EXPECT_EQ(sum.session_id, "a,b");
+  EXPECT_EQ(sum.iterations, 2u);
+  EXPECT_EQ(sum.records_processed, 5u);
+  EXPECT_EQ(sum.records_total, 7u);
+  EXPECT_EQ(sum.sent_requests(), 5u);
+  EXPECT_EQ(sum.accepted_requests(), 4u);
+  EXPECT_EQ(sum.failed_requests(), 1u);
+  EXPECT_EQ(sum.signals[Signal::kTraces].items, 35u);
+  EXPECT_EQ(sum.max_lag_ms, 7);
+  EXPECT_EQ(sum.end, ReplayEnd::kDuration);
+  EXPECT_EQ(sum.first_error, "HTTP 400");
+  EXPECT_EQ(sum.status_codes, (std::map<std::string, uint64_t>{{"200", 4}, {"400", 1}}));
+  EXPECT_FALSE(DeliveryStatus(sum).ok());
+  EXPECT_TRUE(DeliveryStatus(SumReports({a})).ok());
+}
+
 }  // namespace
 }  // namespace otelrr::replay
