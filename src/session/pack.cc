@@ -423,7 +423,7 @@ absl::StatusOr<PackReport> PackSession(SessionStore& sessions, std::string_view 
     if (absl::Status s = tar.Begin(path, data.size()); !s.ok()) return s;
     if (absl::Status s = tar.Write(data); !s.ok()) return s;
     ++report.members;
-    report.stored_bytes += data.size();
+    if (path != kPackManifestName) report.stored_bytes += data.size();
     return tar.End();
   };
   if (absl::Status s = small(std::string(kPackManifestName), manifest); !s.ok()) return s;

@@ -48,7 +48,7 @@ struct PackReport {
   std::string session_id;
   uint64_t files = 0;         // raw files
   uint64_t members = 0;       // every tar member, the manifest and metadata.json included
-  uint64_t stored_bytes = 0;  // the session's bytes packed (the members' sizes)
+  uint64_t stored_bytes = 0;  // the session's bytes packed (the members' sizes but the manifest's)
   uint64_t pack_bytes = 0;    // bytes handed to the sink
 };
 
