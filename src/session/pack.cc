@@ -594,6 +594,8 @@ absl::StatusOr<UnpackReport> UnpackSession(SessionStore& sessions, store::Object
         size += *n;
         if (absl::Status s = (*out)->Append(chunk); !s.ok()) return s;
       }
+      // Durable before metadata.json makes the session exist (a no-op on S3, whose Close is the upload).
+      if (absl::Status s = (*out)->Sync(); !s.ok()) return s;
       if (absl::Status s = (*out)->Close(); !s.ok()) return s;
       const std::string digest = sha.HexDigest();
       if (size != want.size || digest != want.sha256) return ChecksumMismatch(member.path, size, digest, want);
