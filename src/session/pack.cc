@@ -6,6 +6,7 @@
 #include <simdjson.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -72,6 +73,21 @@ std::string ManifestJson(std::string_view session_id, const std::vector<PackMemb
   return w.str() + "\n";
 }
 
+// A name from the pack as a message can show it: at most 200 bytes, anything but printable ASCII as \xNN, so
+// that an error stays one line whatever the pack holds.
+std::string Printable(std::string_view name) {
+  std::string out;
+  for (char c : name.substr(0, 200)) {
+    if (c >= 0x20 && c < 0x7f) {
+      out += c;
+    } else {
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+    }
+  }
+  if (name.size() > 200) out += "...";
+  return out;
+}
+
 bool IsSha256Hex(std::string_view s) {
   if (s.size() != 64) return false;
   for (char c : s) {
@@ -80,19 +96,24 @@ bool IsSha256Hex(std::string_view s) {
   return true;
 }
 
-// A member path is relative to the session folder: no leading '/', no empty, "." or ".." segment, no NUL,
-// nothing of the store's own (".otelrr-" locks and temporary files), and not the manifest itself.
+// A member path is relative to the session folder and spelled with the characters of session ids and raw
+// file names (A-Z a-z 0-9 . _ - and '/' between segments, so that every tar tool and file system reads it the
+// same way): no leading '/', no empty, "." or ".." segment, nothing of the store's own (".otelrr-" locks and
+// temporary files), and not the manifest itself.
 absl::Status ValidateMemberPath(std::string_view path) {
   auto bad = [&](std::string_view why) {
     return absl::InvalidArgumentError(fmt::format("the pack's member path '{}' is {}: refusing the pack (it "
                                                   "was not made by 'otelrr sessions pack', or was tampered with)",
-                                                  path.substr(0, 200), why));
+                                                  Printable(path), why));
   };
   if (path.empty()) return bad("empty");
   if (path.size() > kMaxPathBytes) return bad("too long");
   if (path.front() == '/') return bad("absolute");
-  if (path.find('\0') != std::string_view::npos) return bad("not text (it holds a NUL byte)");
-  if (path.find('\\') != std::string_view::npos) return bad("not a '/'-separated path (it holds '\\')");
+  for (char c : path) {
+    const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                         c == '_' || c == '-' || c == '/';
+    if (!allowed) return bad("not spelled with A-Z a-z 0-9 . _ - and /");
+  }
   size_t start = 0;
   while (start <= path.size()) {
     size_t end = path.find('/', start);
@@ -232,7 +253,7 @@ class TarReader {
     if (archive_ == nullptr) return absl::ResourceExhaustedError("cannot allocate a tar reader");
     if (archive_read_support_format_tar(archive_.get()) != ARCHIVE_OK ||
         archive_read_open(archive_.get(), this, nullptr, &TarReader::OnRead, nullptr) != ARCHIVE_OK) {
-      return Error("not an otelrr pack (not a tar file)");
+      return Error("its start");
     }
     return absl::OkStatus();
   }
@@ -268,6 +289,7 @@ class TarReader {
       return -1;
     }
     *buffer = r->buf_.data();
+    r->bytes_read_ += *n;
     return static_cast<la_ssize_t>(*n);
   }
 
@@ -275,6 +297,10 @@ class TarReader {
     if (!in_status_.ok()) return Prefixed(in_status_, "reading the pack");
     const char* why = archive_error_string(archive_.get());
     std::string reason = why != nullptr ? why : "libarchive failed";
+    if (bytes_read_ == 0) return absl::InvalidArgumentError("not an otelrr pack: the file is empty");
+    if (reason.find("Unrecognized archive format") != std::string::npos) {
+      return absl::InvalidArgumentError("not an otelrr pack: not a tar file (make packs with 'otelrr sessions pack')");
+    }
     if (reason.find("Truncated") != std::string::npos) {
       return absl::InvalidArgumentError(
           fmt::format("the pack is cut short ({}, {}): {}", where, reason, kHowToRepack));
@@ -287,19 +313,21 @@ class TarReader {
   std::string buf_;
   std::unique_ptr<archive, ArchiveReadFree> archive_;
   absl::Status in_status_;
+  uint64_t bytes_read_ = 0;
 };
 
-// Reads the current member whole (a small one: the manifest, metadata.json).
+// Reads the current member whole (a small one: the manifest, metadata.json). Grows with what arrives, so a
+// header that claims more than the file holds costs no more memory than the file.
 absl::StatusOr<std::string> ReadWhole(TarReader& tar, const TarReader::Member& m, std::string_view where) {
-  std::string out(m.size, '\0');
-  size_t have = 0;
-  while (have < out.size()) {
-    absl::StatusOr<size_t> n = tar.Read(out.data() + have, out.size() - have, where);
+  std::string out;
+  std::string buf(std::min<uint64_t>(m.size, kChunkBytes), '\0');
+  while (out.size() < m.size) {
+    absl::StatusOr<size_t> n = tar.Read(buf.data(), std::min<uint64_t>(buf.size(), m.size - out.size()), where);
     if (!n.ok()) return n.status();
     if (*n == 0) break;
-    have += *n;
+    out.append(buf.data(), *n);
   }
-  if (have != out.size()) {
+  if (out.size() != m.size) {
     return absl::InvalidArgumentError(fmt::format("the pack is cut short in {}: {}", where, kHowToRepack));
   }
   return out;
@@ -400,6 +428,11 @@ absl::StatusOr<PackReport> PackSession(SessionStore& sessions, std::string_view 
           "session {} holds {}, which its metadata.json does not index: run 'otelrr sessions verify {}'",
           session_id, path, session_id));
     }
+    if (absl::Status s = ValidateMemberPath(path); !s.ok()) {
+      return absl::FailedPreconditionError(fmt::format(
+          "session {} holds {}, a name a pack cannot hold (A-Z a-z 0-9 . _ - and / only): rename or remove it",
+          session_id, o.key));
+    }
     absl::StatusOr<std::pair<std::string, uint64_t>> hashed = internal::HashObject(store, o.key);
     if (!hashed.ok()) return Prefixed(hashed.status(), fmt::format("reading {}", o.key));
     members.push_back({.path = std::string(path), .size = hashed->second, .sha256 = hashed->first});
@@ -461,7 +494,7 @@ absl::StatusOr<UnpackReport> UnpackSession(SessionStore& sessions, store::Object
   if (member.path != kPackManifestName) {
     return absl::InvalidArgumentError(fmt::format(
         "not an otelrr pack: a tar file whose first member is '{}', not {} (make packs with 'otelrr sessions pack')",
-        member.path.substr(0, 200), kPackManifestName));
+        Printable(member.path), kPackManifestName));
   }
   if (!member.regular || !member.size_known || member.size > options.max_metadata_bytes) {
     return absl::InvalidArgumentError(fmt::format("the pack's {} is not a regular file of at most {} bytes: {}",

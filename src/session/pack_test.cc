@@ -301,7 +301,10 @@ TEST_F(PackTest, AForeignTarOrAnyOtherFileIsNotAPack) {
             "'otelrr sessions pack')");
   r = Unpack(std::string(4096, 'x'));
   ASSERT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(r.status().message().find("not a tar file"), absl::string_view::npos) << r.status();
+  EXPECT_EQ(r.status().message(), "not an otelrr pack: not a tar file (make packs with 'otelrr sessions pack')");
+  r = Unpack("");
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(), "not an otelrr pack: the file is empty");
   EXPECT_FALSE(LooksLikePack(Tar({{"hello.txt", "hi\n"}})));
   EXPECT_FALSE(LooksLikePack("{\"resourceSpans\": []}"));
   ExpectTargetEmpty();
@@ -312,12 +315,13 @@ TEST_F(PackTest, PathsOutsideTheSessionAreRefused) {
   Members base = Untar(Pack("s1"));
   base.erase(base.begin());
   for (const char* path : {"../evil", "raw/../../evil", "/etc/evil", "raw//x", "./metadata.json",
-                           ".otelrr-lock-writer"}) {
+                           ".otelrr-lock-writer", "\xc3\xa9/x", "a\\b", "new\nline"}) {
     Members members = base;
     members.emplace_back(path, "x");
     absl::StatusOr<UnpackReport> r = Unpack(PackOf(members));
     ASSERT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << path;
     EXPECT_NE(r.status().message().find("refusing the pack"), absl::string_view::npos) << r.status();
+    EXPECT_EQ(r.status().message().find('\n'), absl::string_view::npos) << r.status();
     ExpectTargetEmpty();
     // Not in the manifest either: refused as the member arrives.
     r = Unpack(PackOf(members, base));
