@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <regex>
@@ -773,19 +774,19 @@ int RunBatch(const StoreFlag& store_flag, const SessionsFlags& f, BatchOp op) {
   StopSignals stop;
   auto run = [&](SessionStore* sessions, const absl::Status&) {
     std::vector<std::string> ids;
-    std::vector<SessionMetadata> listed;
-    std::vector<std::string> problems;
-    if (sessions != nullptr && (f.filter.any() || op == BatchOp::kDelete)) {
+    std::map<std::string, SessionMetadata> matched;  // with a filter: what it matched on
+    if (f.filter.any() && sessions != nullptr) {
+      std::vector<std::string> problems;
       absl::StatusOr<std::vector<SessionMetadata>> all = sessions->List(&problems);
       if (!all.ok()) return Fail(all.status());
-      listed = std::move(*all);
-    }
-    if (f.filter.any()) {
       for (const std::string& p : problems) std::fprintf(stderr, "otelrr: warning: %s (not matched)\n", p.c_str());
-      for (const SessionMetadata& m : listed) {
-        if (filter->Matches(m)) ids.push_back(m.session_id);
+      for (SessionMetadata& m : *all) {
+        if (!filter->Matches(m)) continue;
+        std::string id = m.session_id;
+        ids.push_back(id);
+        matched.emplace(std::move(id), std::move(m));
       }
-    } else {
+    } else if (!f.filter.any()) {
       std::set<std::string> seen;
       for (const std::string& id : f.ids) {
         if (seen.insert(id).second) ids.push_back(id);
@@ -798,13 +799,19 @@ int RunBatch(const StoreFlag& store_flag, const SessionsFlags& f, BatchOp op) {
         outcomes.push_back(Failed(id, session::NoSuchSession(id)));
         continue;
       }
-      const SessionMetadata* m = nullptr;
-      for (const SessionMetadata& l : listed) {
-        if (l.session_id == id) m = &l;
-      }
       switch (op) {
         case BatchOp::kVerify: outcomes.push_back(VerifyOne(*sessions, id)); break;
-        case BatchOp::kDelete: outcomes.push_back(DeleteOne(*sessions, m, id, f.dry_run)); break;
+        case BatchOp::kDelete: {
+          // The size it frees, for the report: from the listing, or read for a session named by id.
+          std::optional<SessionMetadata> m;
+          if (auto it = matched.find(id); it != matched.end()) {
+            m = it->second;
+          } else if (absl::StatusOr<SessionMetadata> loaded = sessions->Load(id); loaded.ok()) {
+            m = std::move(*loaded);
+          }
+          outcomes.push_back(DeleteOne(*sessions, m ? &*m : nullptr, id, f.dry_run));
+          break;
+        }
         case BatchOp::kExport: outcomes.push_back(ExportOne(*sessions, id, f)); break;
         case BatchOp::kPack: outcomes.push_back(PackOne(*sessions, id, f)); break;
       }
@@ -937,7 +944,7 @@ void AddSessionsCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   AddSessionFilterFlags(del, &f->filter);
   del->add_flag("--dry-run", f->dry_run, "list what would be deleted; delete nothing");
   del->add_flag("--yes", f->yes, "with a filter: delete every session it matches (required unless --dry-run)");
-  del->add_flag("--json", f->json, "print {\"sessionId\", \"deleted\"} as JSON");
+  del->add_flag("--json", f->json, "print {\"sessionId\", \"deleted\"} as JSON (several sessions: the report below)");
   del->footer(std::string("Refused while the session is being written (a capture recording it, a seed being "
                           "generated).\nSessions named by id are deleted as asked; with a filter nothing is deleted "
                           "without --yes,\nso run it with --dry-run first to see what it matches.\n\n") +
