@@ -463,15 +463,34 @@ absl::StatusOr<PackReport> PackSession(SessionStore& sessions, std::string_view 
   if (absl::Status s = small(members[0].path, *metadata_json); !s.ok()) return s;
   for (size_t i = 1; i < members.size(); ++i) {
     const PackMember& m = members[i];
+    // A file that is not what the manifest says: damaged (a raw file, under the session's lock), or changed
+    // since it was hashed (annotations.jsonl has a lock of its own). `read` is what was read, when known.
+    auto mismatch = [&](std::string_view read) {
+      if (!indexed.contains(m.path)) {
+        return absl::AbortedError(fmt::format(
+            "{}{} changed while the session was packed (an annotation added?): pack it again", prefix, m.path));
+      }
+      return absl::DataLossError(fmt::format(
+          "{}{} in {} does not match its checksum in metadata.json ({}; the index says {} bytes, {}): run 'otelrr "
+          "sessions verify {}'",
+          prefix, m.path, store.Describe(), read, m.size, m.sha256, session_id));
+    };
     if (absl::Status s = tar.Begin(m.path, m.size); !s.ok()) return s;
+    uint64_t written = 0;
+    bool too_long = false;
     absl::StatusOr<std::pair<std::string, uint64_t>> sent =
-        internal::StreamObject(store, prefix + m.path, [&](std::string_view chunk) { return tar.Write(chunk); });
+        internal::StreamObject(store, prefix + m.path, [&](std::string_view chunk) -> absl::Status {
+          if (chunk.size() > m.size - written) {  // the tar entry's size is fixed: stop before it overflows
+            too_long = true;
+            return absl::CancelledError();
+          }
+          written += chunk.size();
+          return tar.Write(chunk);
+        });
+    if (too_long) return mismatch(fmt::format("more than {} bytes", m.size));
     if (!sent.ok()) return Prefixed(sent.status(), fmt::format("packing {}{}", prefix, m.path));
     if (sent->first != m.sha256 || sent->second != m.size) {
-      return absl::DataLossError(fmt::format(
-          "{}{} in {} does not match its checksum in metadata.json ({} bytes, sha256 {}; the index says {} bytes, "
-          "{}): run 'otelrr sessions verify {}'",
-          prefix, m.path, store.Describe(), sent->second, sent->first, m.size, m.sha256, session_id));
+      return mismatch(fmt::format("{} bytes, sha256 {}", sent->second, sent->first));
     }
     if (absl::Status s = tar.End(); !s.ok()) return s;
     ++report.members;

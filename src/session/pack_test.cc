@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "session/internal/sha256.h"
 #include "session/testing/fixture.h"
+#include "store/testing/forwarding_store.h"
 #include "store/testing/string_reader.h"
 
 namespace otelrr::session::testing {
@@ -243,6 +244,12 @@ TEST_F(PackTest, PackFailsWhenAFileDoesNotMatchItsChecksum) {
   absl::StatusOr<PackReport> r = PackSession(*sessions_, "s1", [](std::string_view) { return absl::OkStatus(); });
   ASSERT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(r.status().message().find("does not match its checksum"), absl::string_view::npos) << r.status();
+  // Longer than the index says: stopped before the tar entry would overflow.
+  const std::string longer = Slurp(raw) + "appended";
+  std::ofstream(raw, std::ios::binary | std::ios::trunc) << longer;
+  r = PackSession(*sessions_, "s1", [](std::string_view) { return absl::OkStatus(); });
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(r.status().message().find("(more than "), absl::string_view::npos) << r.status();
 }
 
 TEST_F(PackTest, UnpackRefusesToOverwriteAnExistingSession) {
@@ -401,6 +408,58 @@ TEST_F(PackTest, AManifestThatDisagreesWithTheIndexIsRefused) {
   ASSERT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(r.status().message().find("its metadata.json says"), absl::string_view::npos) << r.status();
   ExpectTargetEmpty();
+}
+
+// An annotation added between the manifest and the member (annotations have a lock of their own).
+class AnnotationAddedMidway : public store::testing::ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  absl::StatusOr<std::unique_ptr<store::ObjectReader>> Get(std::string_view key) override {
+    if (key.ends_with("/annotations.jsonl") && ++gets_ == 2) {
+      (void)ForwardingStore::Put(key, "{\"annotationKey\":\"human.later\"}\n");
+    }
+    return ForwardingStore::Get(key);
+  }
+
+ private:
+  int gets_ = 0;
+};
+
+TEST_F(PackTest, AnAnnotationAddedWhilePackingAbortsThePack) {
+  WriteSession("s1");
+  AnnotationAddedMidway store(*store_);
+  SessionStore sessions(store);
+  absl::StatusOr<PackReport> r = PackSession(sessions, "s1", [](std::string_view) { return absl::OkStatus(); });
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(r.status().message(),
+            "sessions/s1/annotations.jsonl changed while the session was packed (an annotation added?): pack it again");
+}
+
+// A store that refuses to create the n-th object.
+class FailingCreate : public store::testing::ForwardingStore {
+ public:
+  FailingCreate(store::ObjectStore& inner, int fail_at) : ForwardingStore(inner), fail_at_(fail_at) {}
+  absl::StatusOr<std::unique_ptr<store::ObjectWriter>> Create(std::string_view key) override {
+    if (++creates_ == fail_at_) return absl::ResourceExhaustedError("disk full");
+    return ForwardingStore::Create(key);
+  }
+
+ private:
+  int fail_at_;
+  int creates_ = 0;
+};
+
+TEST_F(PackTest, AStoreFailureWhileUnpackingLeavesNothing) {
+  WriteSession("s1");
+  const std::string pack = Pack("s1");
+  for (int fail_at : {1, 2, 4}) {
+    FailingCreate store(*target_store_, fail_at);
+    SessionStore sessions(store);
+    store::testing::StringReader reader(pack);
+    absl::StatusOr<UnpackReport> r = UnpackSession(sessions, reader, {});
+    ASSERT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << fail_at;
+    ExpectTargetEmpty();
+  }
 }
 
 TEST_F(PackTest, AnUnknownPackVersionIsRefused) {
