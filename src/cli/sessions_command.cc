@@ -556,7 +556,9 @@ int UnpackFile(const StoreFlag& store_flag, const std::string& path, const Sessi
       Print(fmt::format("unpacked session {}{} into {}: {} {} ({}), every file checked against the pack's manifest "
                         "and metadata.json\n",
                         r->session_id,
-                        r->session_id == r->packed_session_id ? "" : fmt::format(" (packed as {})", r->packed_session_id),
+                        r->session_id == r->packed_session_id
+                            ? ""
+                            : fmt::format(" (packed as {})", r->packed_session_id),
                         storage, r->files, Plural(r->files, "file", "files"), FormatBytes(r->stored_bytes)));
     }
     return 0;
@@ -874,9 +876,15 @@ int RunOneOrBatch(const StoreFlag& store_flag, const SessionsFlags& f) {
   return One(store_flag, one);
 }
 
-int RunVerify(const StoreFlag& s, const SessionsFlags& f) { return RunOneOrBatch<RunVerifyOne, BatchOp::kVerify>(s, f); }
-int RunDelete(const StoreFlag& s, const SessionsFlags& f) { return RunOneOrBatch<RunDeleteOne, BatchOp::kDelete>(s, f); }
-int RunExport(const StoreFlag& s, const SessionsFlags& f) { return RunOneOrBatch<RunExportOne, BatchOp::kExport>(s, f); }
+int RunVerify(const StoreFlag& s, const SessionsFlags& f) {
+  return RunOneOrBatch<RunVerifyOne, BatchOp::kVerify>(s, f);
+}
+int RunDelete(const StoreFlag& s, const SessionsFlags& f) {
+  return RunOneOrBatch<RunDeleteOne, BatchOp::kDelete>(s, f);
+}
+int RunExport(const StoreFlag& s, const SessionsFlags& f) {
+  return RunOneOrBatch<RunExportOne, BatchOp::kExport>(s, f);
+}
 int RunPack(const StoreFlag& s, const SessionsFlags& f) {
   if (IsSingle(f) && f.out.empty()) return UsageError("--out is required: the file to write the pack to");
   return RunOneOrBatch<RunPackOne, BatchOp::kPack>(s, f);
@@ -894,7 +902,9 @@ void AddSessionFilterFlags(CLI::App* cmd, SessionFilterFlags* filter) {
                   "(ECMAScript syntax, std::regex)");
 }
 
-inline constexpr std::string_view kBatchHelp = R"(Several sessions: give several ids, or instead of ids a filter (--type, --older-than, --flag,
+// The --help of the batch forms (verify, delete, export, pack).
+inline constexpr std::string_view kBatchHelp =
+    R"(Several sessions: give several ids, or instead of ids a filter (--type, --older-than, --flag,
 --description-match; all that are given must match) to act on every session that matches. Each session
 gets one result line, then a total; --json prints one JSON object {command, total, ok, failed, summary,
 sessions: [{sessionId, result, ok, ...}]}. Exits 1 when any session failed.)";
@@ -904,7 +914,8 @@ sessions: [{sessionId, result, ok, ...}]}. Exits 1 when any session failed.)";
 void AddSessionsCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   auto f = std::make_shared<SessionsFlags>();
   CLI::App* sessions =
-      app.add_subcommand("sessions", "List, show, verify, delete, copy, import, export, pack, unpack, keep and prune sessions");
+      app.add_subcommand("sessions",
+                         "List, show, verify, delete, copy, import, export, pack, unpack, keep and prune sessions");
   sessions->require_subcommand(1);
   auto bind = [handler, store, f](CLI::App* cmd, int (*run)(const StoreFlag&, const SessionsFlags&)) {
     AddStoreOption(cmd, store);
@@ -1003,7 +1014,6 @@ Examples:
       ->delimiter(',')
       ->check(CLI::IsMember({"traces", "metrics", "logs"}));
   exp->footer(R"(The output is what the Collector's otlpjsonfile receiver reads.
-
 
 )" + std::string(kBatchHelp) + R"(
 
