@@ -378,6 +378,12 @@ absl::Status CheckIndex(const Manifest& manifest, const SessionMetadata& m) {
   return absl::OkStatus();
 }
 
+absl::Status Unpackable(std::string_view session_id, std::string_view key) {
+  return absl::FailedPreconditionError(
+      fmt::format("session {} holds {}, a name a pack cannot hold (A-Z a-z 0-9 . _ - and / only): rename or remove it",
+                  session_id, Printable(key)));
+}
+
 class PackFileReader : public store::ObjectReader {
  public:
   PackFileReader(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
@@ -428,11 +434,7 @@ absl::StatusOr<PackReport> PackSession(SessionStore& sessions, std::string_view 
           "session {} holds {}, which its metadata.json does not index: run 'otelrr sessions verify {}'",
           session_id, path, session_id));
     }
-    if (absl::Status s = ValidateMemberPath(path); !s.ok()) {
-      return absl::FailedPreconditionError(fmt::format(
-          "session {} holds {}, a name a pack cannot hold (A-Z a-z 0-9 . _ - and / only): rename or remove it",
-          session_id, o.key));
-    }
+    if (absl::Status s = ValidateMemberPath(path); !s.ok()) return Unpackable(session_id, o.key);
     absl::StatusOr<std::pair<std::string, uint64_t>> hashed = internal::HashObject(store, o.key);
     if (!hashed.ok()) return Prefixed(hashed.status(), fmt::format("reading {}", o.key));
     members.push_back({.path = std::string(path), .size = hashed->second, .sha256 = hashed->first});
@@ -443,6 +445,7 @@ absl::StatusOr<PackReport> PackSession(SessionStore& sessions, std::string_view 
                                              "'otelrr sessions verify {}'",
                                              session_id, f.path, store.Describe(), session_id));
     }
+    if (absl::Status s = ValidateMemberPath(f.path); !s.ok()) return Unpackable(session_id, prefix + f.path);
     members.push_back({.path = f.path, .size = f.size_bytes, .sha256 = f.sha256});
   }
   const std::string manifest = ManifestJson(session_id, members);

@@ -252,6 +252,16 @@ TEST_F(PackTest, PackFailsWhenAFileDoesNotMatchItsChecksum) {
   EXPECT_NE(r.status().message().find("(more than "), absl::string_view::npos) << r.status();
 }
 
+TEST_F(PackTest, PackRefusesAnObjectNameAPackCannotHold) {
+  WriteSession("s1");
+  ASSERT_TRUE(store_->Put("sessions/s1/notes/caf\xc3\xa9 menu.txt", "x").ok());
+  absl::StatusOr<PackReport> r = PackSession(*sessions_, "s1", [](std::string_view) { return absl::OkStatus(); });
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(r.status().message(),
+            "session s1 holds sessions/s1/notes/caf\\xc3\\xa9 menu.txt, a name a pack cannot hold (A-Z a-z 0-9 . _ - "
+            "and / only): rename or remove it");
+}
+
 TEST_F(PackTest, UnpackRefusesToOverwriteAnExistingSession) {
   WriteSession("s1");
   const std::string pack = Pack("s1");
