@@ -17,24 +17,13 @@ namespace {
 // Copies one object, returning the SHA-256 and size of the bytes read.
 absl::StatusOr<std::pair<std::string, uint64_t>> CopyObject(store::ObjectStore& from, store::ObjectStore& to,
                                                             const std::string& key) {
-  absl::StatusOr<std::unique_ptr<store::ObjectReader>> reader = from.Get(key);
-  if (!reader.ok()) return reader.status();
   absl::StatusOr<std::unique_ptr<store::ObjectWriter>> writer = to.Create(key);
   if (!writer.ok()) return writer.status();
-  internal::Sha256 sha;
-  uint64_t size = 0;
-  std::string buf(1 << 20, '\0');
-  while (true) {
-    absl::StatusOr<size_t> n = (*reader)->Read(buf.data(), buf.size());
-    if (!n.ok()) return n.status();
-    if (*n == 0) break;
-    std::string_view chunk(buf.data(), *n);
-    sha.Update(chunk);
-    size += *n;
-    if (absl::Status s = (*writer)->Append(chunk); !s.ok()) return s;
-  }
+  absl::StatusOr<std::pair<std::string, uint64_t>> copied =
+      internal::StreamObject(from, key, [&](std::string_view chunk) { return (*writer)->Append(chunk); });
+  if (!copied.ok()) return copied.status();
   if (absl::Status s = (*writer)->Close(); !s.ok()) return s;
-  return std::make_pair(sha.HexDigest(), size);
+  return copied;
 }
 
 absl::Status CopyObjects(SessionStore& from, SessionStore& to, const SessionMetadata& metadata, CopyReport& report) {
@@ -83,34 +72,62 @@ absl::Status CopyObjects(SessionStore& from, SessionStore& to, const SessionMeta
 
 }  // namespace
 
-absl::StatusOr<CopyReport> CopySession(SessionStore& from, SessionStore& to, std::string_view session_id) {
+absl::StatusOr<FinishedSession> LockFinishedSession(SessionStore& sessions, std::string_view session_id,
+                                                    std::string_view verb) {
   if (absl::Status s = ValidateSessionId(session_id); !s.ok()) return s;
-  absl::StatusOr<std::unique_ptr<SessionLock>> source_lock = LockSession(from.object_store(), session_id);
-  if (IsSessionLocked(source_lock.status())) {
+  FinishedSession out;
+  absl::StatusOr<std::unique_ptr<SessionLock>> lock = LockSession(sessions.object_store(), session_id);
+  if (IsSessionLocked(lock.status())) {
     return absl::FailedPreconditionError(
-        fmt::format("session {} is being written: copy it once its writer has finished", session_id));
+        fmt::format("session {} is being written: {} it once its writer has finished", session_id, verb));
   }
-  if (!source_lock.ok() && source_lock.status().code() != absl::StatusCode::kUnimplemented) return source_lock.status();
-  absl::StatusOr<SessionMetadata> metadata = from.Load(session_id);
+  if (lock.ok()) {
+    out.lock = std::move(*lock);
+  } else if (lock.status().code() != absl::StatusCode::kUnimplemented) {
+    return lock.status();
+  }
+  absl::StatusOr<SessionMetadata> metadata = sessions.Load(session_id);
   if (!metadata.ok()) return metadata.status();
-  return CopyLockedSession(from, to, *metadata);
+  if (metadata->status == SessionStatus::kActive) return StillActive(session_id);
+  out.metadata = std::move(*metadata);
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<SessionLock>> LockNewSession(SessionStore& sessions, std::string_view session_id,
+                                                            std::string_view fix) {
+  if (absl::Status s = ValidateSessionId(session_id); !s.ok()) return s;
+  std::unique_ptr<SessionLock> held;
+  absl::StatusOr<std::unique_ptr<SessionLock>> lock = LockSession(sessions.object_store(), session_id);
+  if (IsSessionLocked(lock.status())) {
+    return absl::AlreadyExistsError(
+        fmt::format("session {} is being written in {}", session_id, sessions.object_store().Describe()));
+  }
+  if (lock.ok()) {
+    held = std::move(*lock);
+  } else if (lock.status().code() != absl::StatusCode::kUnimplemented) {
+    return lock.status();
+  }
+  absl::StatusOr<bool> exists = sessions.Exists(session_id);
+  if (!exists.ok()) return exists.status();
+  if (*exists) {
+    return absl::AlreadyExistsError(
+        fmt::format("session {} already exists in {}: {}", session_id, sessions.object_store().Describe(), fix));
+  }
+  return held;
+}
+
+absl::StatusOr<CopyReport> CopySession(SessionStore& from, SessionStore& to, std::string_view session_id) {
+  absl::StatusOr<FinishedSession> source = LockFinishedSession(from, session_id, "copy");
+  if (!source.ok()) return source.status();
+  return CopyLockedSession(from, to, source->metadata);
 }
 
 absl::StatusOr<CopyReport> CopyLockedSession(SessionStore& from, SessionStore& to, const SessionMetadata& metadata) {
   const std::string& session_id = metadata.session_id;
   if (absl::Status s = ValidateSessionId(session_id); !s.ok()) return s;
   if (metadata.status == SessionStatus::kActive) return StillActive(session_id);
-  absl::StatusOr<std::unique_ptr<SessionLock>> target_lock = LockSession(to.object_store(), session_id);
-  if (IsSessionLocked(target_lock.status())) {
-    return absl::AlreadyExistsError(fmt::format("session {} is being written in {}", session_id, to.object_store().Describe()));
-  }
-  if (!target_lock.ok() && target_lock.status().code() != absl::StatusCode::kUnimplemented) return target_lock.status();
-  absl::StatusOr<bool> exists = to.Exists(session_id);
-  if (!exists.ok()) return exists.status();
-  if (*exists) {
-    return absl::AlreadyExistsError(
-        fmt::format("session {} already exists in {}: delete it there first", session_id, to.object_store().Describe()));
-  }
+  absl::StatusOr<std::unique_ptr<SessionLock>> target_lock = LockNewSession(to, session_id, "delete it there first");
+  if (!target_lock.ok()) return target_lock.status();
   CopyReport report;
   if (absl::Status s = CopyObjects(from, to, metadata, report); !s.ok()) {
     (void)to.object_store().DeletePrefix(SessionPrefix(session_id));  // no half copy left behind

@@ -14,9 +14,11 @@
 #define OTELRR_SESSION_COPY_H_
 
 #include <cstdint>
+#include <memory>
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "session/session_lock.h"
 #include "session/session_store.h"
 
 namespace otelrr::session {
@@ -32,6 +34,22 @@ absl::StatusOr<CopyReport> CopySession(SessionStore& from, SessionStore& to, std
 // The same for a caller that holds the source session's lock already (LockSession; or on a store without
 // locks) and has loaded its metadata, which must not be "active" (retention.h moves sessions this way).
 absl::StatusOr<CopyReport> CopyLockedSession(SessionStore& from, SessionStore& to, const SessionMetadata& metadata);
+
+// What every command that reads a whole session out of a store (copy, pack) does first: takes the session's
+// lock (FailedPrecondition naming `verb` when a writer holds it: "session x is being written: pack it once its
+// writer has finished") and loads its metadata, refused while "active". `lock` is null on a store without locks.
+struct FinishedSession {
+  std::unique_ptr<SessionLock> lock;
+  SessionMetadata metadata;
+};
+absl::StatusOr<FinishedSession> LockFinishedSession(SessionStore& sessions, std::string_view session_id,
+                                                    std::string_view verb);
+
+// What every command that writes a whole session into a store (copy, unpack) does first: takes the new
+// session's lock and checks that the id is free: AlreadyExists "session x already exists in <store>: <fix>" (the
+// fix that fits the caller's command), or "session x is being written in <store>". Null on a store without locks.
+absl::StatusOr<std::unique_ptr<SessionLock>> LockNewSession(SessionStore& sessions, std::string_view session_id,
+                                                            std::string_view fix);
 
 }  // namespace otelrr::session
 

@@ -33,17 +33,24 @@ std::string Sha256::HexDigest() {
 }
 
 absl::StatusOr<std::pair<std::string, uint64_t>> HashObject(store::ObjectStore& store, const std::string& key) {
+  return StreamObject(store, key, [](std::string_view) { return absl::OkStatus(); });
+}
+
+absl::StatusOr<std::pair<std::string, uint64_t>> StreamObject(store::ObjectStore& store, const std::string& key,
+                                                               const std::function<absl::Status(std::string_view)>& sink) {
   absl::StatusOr<std::unique_ptr<store::ObjectReader>> reader = store.Get(key);
   if (!reader.ok()) return reader.status();
   Sha256 sha;
   uint64_t size = 0;
-  std::string buf(256 << 10, '\0');
+  std::string buf(1 << 20, '\0');
   while (true) {
     absl::StatusOr<size_t> n = (*reader)->Read(buf.data(), buf.size());
     if (!n.ok()) return n.status();
     if (*n == 0) break;
-    sha.Update(std::string_view(buf.data(), *n));
+    std::string_view chunk(buf.data(), *n);
+    sha.Update(chunk);
     size += *n;
+    if (absl::Status s = sink(chunk); !s.ok()) return s;
   }
   return std::make_pair(sha.HexDigest(), size);
 }

@@ -5,6 +5,7 @@
 #define OTELRR_SESSION_INTERNAL_SHA256_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -37,6 +38,11 @@ class Sha256 {
 
 // The lowercase hex SHA-256 and the size of an object's stored bytes, read as a stream.
 absl::StatusOr<std::pair<std::string, uint64_t>> HashObject(store::ObjectStore& store, const std::string& key);
+
+// Reads an object as a stream, handing each chunk (at most 1 MiB) to `sink` as it hashes it: the SHA-256 and
+// size of the bytes read, or the first error of the store or of `sink`. Copies and packs read this way.
+absl::StatusOr<std::pair<std::string, uint64_t>> StreamObject(store::ObjectStore& store, const std::string& key,
+                                                               const std::function<absl::Status(std::string_view)>& sink);
 
 }  // namespace otelrr::session::internal
 
