@@ -915,7 +915,7 @@ void AddSessionsCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   auto f = std::make_shared<SessionsFlags>();
   CLI::App* sessions =
       app.add_subcommand("sessions",
-                         "List, show, verify, delete, copy, import, export, pack, unpack, keep and prune sessions");
+                         "List, show, verify, delete, copy, import, export, pack, unpack, keep, prune, slice, merge and diff sessions");
   sessions->require_subcommand(1);
   auto bind = [handler, store, f](CLI::App* cmd, int (*run)(const StoreFlag&, const SessionsFlags&)) {
     AddStoreOption(cmd, store);
@@ -925,8 +925,6 @@ void AddSessionsCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
       *handler = [store, f, run] { return run(*store, *f); };
     });
   };
-
-  AddSessionsDiffCommand(sessions, store, handler);
 
   CLI::App* list = sessions->add_subcommand("list", "List the sessions in the store");
   list->add_option("--type", f->type, "only sessions of this type")->check(CLI::IsMember({"seed", "capture", "training"}));
@@ -1094,6 +1092,7 @@ Examples:
   otelrr sessions prune --older-than 90d --archive-to s3://otel-archive)");
   bind(prune, RunPrune);
   AddSessionToolCommands(sessions, store, handler);
+  AddSessionsDiffCommand(sessions, store, handler);
 }
 
 }  // namespace otelrr::cli
