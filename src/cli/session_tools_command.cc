@@ -304,8 +304,9 @@ Examples:
       ->check(CLI::IsMember({"start", "keep"}));
   merge->add_flag("--json", f->json, "print the result as JSON");
   merge->footer(R"(Records are interleaved by arrival (ties in the order the sessions are listed). Sessions of
-different signals merge fine. A session that shares a trace id with one listed before it gets new trace and
-span ids (remapped consistently, so its traces, logs and exemplars stay connected); listing the same
+different signals merge fine. A session whose spans share a trace id with the spans of one listed before it
+gets new trace and span ids (remapped consistently, so its traces, logs and exemplars stay connected); a
+session without spans keeps its ids (logs merged with their system's traces still point at them); listing the same
 session twice therefore gives it twice, as distinct traces. Phases and flags of all sessions are kept
 (moved with their session). Nothing is written when a session does not exist, is still being written, or
 --to-session exists, or when Ctrl-C (or SIGTERM) stops it (exit 130).

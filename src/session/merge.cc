@@ -29,14 +29,12 @@ bool Shift(uint64_t t, int64_t shift, uint64_t* out) {
   return true;
 }
 
-// Reads the trace ids of a session into `sets`: those of its spans, or when it has none those of its
-// logs and exemplars (the traces its logs name are its spans' traces; reading the spans alone halves the
-// cost of the check).
+// Reads the trace ids of a session's spans into `sets`.
 absl::Status ReadTraceIds(SessionStore& sessions, const SessionMetadata& source, const std::vector<TraceIdSet*>& sets,
                           Cancellation* cancel) {
   const std::string& id = source.session_id;
   ReaderOptions options;
-  if (source.counts.spans > 0) options.signals = {otlp::Signal::kTraces};
+  options.signals = {otlp::Signal::kTraces};
   absl::StatusOr<std::unique_ptr<SessionReader>> reader = sessions.OpenReader(id, std::move(options));
   if (!reader.ok()) return reader.status();
   Record record;
@@ -67,7 +65,7 @@ absl::Status ChooseRemaps(SessionStore& sessions, const std::vector<SessionMetad
   }
   TraceIdSet seen;  // the trace ids of the earlier sources, as they are written
   for (size_t i = 0; i < sources.size(); ++i) {
-    if (sources[i].counts.traces == 0) continue;  // no trace id: nothing to collide
+    if (sources[i].counts.spans == 0) continue;  // no span: no trace of its own to collide
     const bool last = i + 1 == sources.size();
     if (seen.size() == 0) {
       if (!last) {

@@ -14,19 +14,20 @@
 // (otlp::ShiftTimestamps) move by the same delta, so each source keeps its own schedule and its items
 // keep their places relative to their arrivals. MergeAlign::kKeep leaves every time as it is.
 //
-// Ids. Trace ids must stay unique: two sources that both hold trace id X would turn two traces into one.
-// The rule: the sources are taken in the order listed; a source that shares a trace id with an earlier
-// source (as it is written: an earlier source that was remapped no longer holds its old ids) gets all
-// its trace and span ids remapped (otlp::RemapIds, key = its position in the list, 1 for the second),
-// which keeps its traces, parents, links and the trace ids of its logs and exemplars connected. Finding
-// the shared ids reads each source's trace ids once before the merge (those of its spans; of its logs
-// and exemplars when it has no span: they name its spans' traces) and keeps a 64-bit fingerprint of
-// each (session/trace_id_set.h: about 17 MB per million traces); a rare fingerprint collision only
-// remaps a source that did not need it. When the sources before the last hold more than
-// `max_checked_traces` trace ids together (their metadata's counts), nothing is read: every source after
-// the first is remapped. Span ids only need to be unique within a trace, so they follow their traces.
-// The same session listed twice is allowed: its second copy collides with the first and gets new ids
-// (twice the load, as distinct traces).
+// Ids. Trace ids must stay unique: two sources whose spans both belong to trace X would turn two traces
+// into one. The rule: the sources are taken in the order listed; a source whose spans share a trace id
+// with the spans of an earlier source (as it is written: an earlier source that was remapped no longer
+// holds its old ids) gets all its trace and span ids remapped (otlp::RemapIds, key = its position in
+// the list, 1 for the second), which keeps its traces, parents, links and the trace ids of its logs and
+// exemplars connected. Log records and exemplars only name traces: a source without spans is never
+// remapped, so a logs-only capture merged with the traces-only capture of the same system keeps its logs
+// pointing at those traces. Finding the shared ids reads each source's span trace ids once before the
+// merge and keeps a 64-bit fingerprint of each (session/trace_id_set.h: about 17 MB per million traces);
+// a rare fingerprint collision only remaps a source that did not need it. When the sources before the
+// last hold more than `max_checked_traces` trace ids together (their metadata's counts), nothing is
+// read: every source after the first is remapped. Span ids only need to be unique within a trace, so
+// they follow their traces. The same session listed twice is allowed: its second copy collides with the
+// first and gets new ids (twice the load, as distinct traces).
 //
 // Sources of different signals merge fine (a traces-only capture and a metrics-only one). Phases: those
 // of every source's metadata, moved with their source (identical ones once). Flags: the union. Type:

@@ -175,6 +175,27 @@ TEST_F(MergeTest, SourcesOfDifferentSignalsMerge) {
   ExpectIntact("merged");
 }
 
+TEST_F(MergeTest, LogsThatNameAnotherSourcesTracesKeepTheirIds) {
+  // The traces capture and the logs capture of one system: the logs name the traces' ids, which is not a
+  // collision (only spans make a trace), so nothing is remapped and the logs still point at their traces.
+  Write("traces", kT0, {7});
+  std::unique_ptr<SessionWriter> w = NewWriter("logs", SessionTest::Options());
+  ASSERT_TRUE(w->Append(Rec(kT0 + 1, otlp::Signal::kLogs, testing::LogsRequest(2, /*trace=*/7))).ok());
+  ASSERT_TRUE(w->Close().ok());
+  for (const std::vector<std::string>& order : {std::vector<std::string>{"traces", "logs"}, {"logs", "traces"}}) {
+    absl::StatusOr<MergeReport> r = MergeSessions(*sessions_, Options(order));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->sources[0].remap_key, 0u);
+    EXPECT_EQ(r->sources[1].remap_key, 0u);
+    EXPECT_EQ(r->metadata.counts.traces, 1u);  // one trace: the logs' records are in it
+    for (const Record& rec : ReadAll("merged")) {
+      for (const std::string& id : TraceIds(rec)) EXPECT_EQ(id, testing::TraceId(7));
+    }
+    ExpectIntact("merged");
+    ASSERT_TRUE(sessions_->Delete("merged").ok());
+  }
+}
+
 TEST_F(MergeTest, AStoppedMergeLeavesNothing) {
   Write("a", kT0, {1});
   Write("b", kT0, {1});
