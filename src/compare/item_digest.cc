@@ -260,6 +260,19 @@ struct Context {
   uint64_t scope_hash = 0;
 };
 
+// A resource-level or scope-level message's own part: its resource or scope (field `field`) and its
+// schema_url. False when it is malformed.
+bool ReadLevel(std::string_view level, uint32_t field, std::string_view* message, std::string_view* schema_url) {
+  *message = {};
+  FieldReader r(level);
+  RawField f;
+  while (r.Next(&f)) {
+    if (f.Is(field, WireType::kLen)) *message = f.value;
+    if (f.Is(kSchemaUrlField, WireType::kLen)) *schema_url = f.value;
+  }
+  return !r.malformed();
+}
+
 absl::Status Malformed(Signal signal) {
   return absl::DataLossError(fmt::format("a {} request is not valid OTLP protobuf", otlp::SignalName(signal)));
 }
@@ -277,31 +290,14 @@ absl::Status ItemDigester::Digest(Signal signal, std::string_view request,
     if (!level.Is(kLevelField, WireType::kLen)) continue;
     Context ctx;
     std::string_view resource_url;
-    {
-      FieldReader r(level.value);
-      RawField f;
-      while (r.Next(&f)) {
-        if (f.Is(kResourceField, WireType::kLen)) ctx.resource = f.value;
-        if (f.Is(kSchemaUrlField, WireType::kLen)) resource_url = f.value;
-      }
-      if (r.malformed()) return Malformed(signal);
-    }
+    if (!ReadLevel(level.value, kResourceField, &ctx.resource, &resource_url)) return Malformed(signal);
     ctx.resource_hash = Mix(MessageHasher(0).Hash(*types.resource, ctx.resource), HashBytes(resource_url));
     FieldReader scopes(level.value);
     RawField scope_level;
     while (scopes.Next(&scope_level)) {
       if (!scope_level.Is(kScopeLevelField, WireType::kLen)) continue;
       std::string_view scope_url;
-      ctx.scope = {};
-      {
-        FieldReader r(scope_level.value);
-        RawField f;
-        while (r.Next(&f)) {
-          if (f.Is(kScopeField, WireType::kLen)) ctx.scope = f.value;
-          if (f.Is(kSchemaUrlField, WireType::kLen)) scope_url = f.value;
-        }
-        if (r.malformed()) return Malformed(signal);
-      }
+      if (!ReadLevel(scope_level.value, kScopeField, &ctx.scope, &scope_url)) return Malformed(signal);
       ctx.scope_hash = Mix(MessageHasher(0).Hash(*types.scope, ctx.scope), HashBytes(scope_url));
       const uint64_t context_hash = Mix(ctx.resource_hash, ctx.scope_hash);
       d.resource = ctx.resource;
