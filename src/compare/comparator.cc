@@ -284,9 +284,22 @@ void Comparator::InferShift() {
 }
 
 void Comparator::Compact() {
+  // The earliest items first: the report lists the first differences of each kind.
+  std::vector<Entry*> held;
+  for (auto& [key, entries] : pending_) {
+    for (Entry& e : entries) {
+      if (e.payload != nullptr && e.payload->shared) held.push_back(&e);
+    }
+  }
+  for (auto& sample : sample_) {
+    for (Entry& e : sample) {
+      if (e.payload != nullptr && e.payload->shared) held.push_back(&e);
+    }
+  }
+  std::sort(held.begin(), held.end(), [](const Entry* x, const Entry* y) { return x->seq < y->seq; });
+  const size_t copy_budget = options_.detail_budget_bytes / 4;
   auto compact = [&](Entry& e) {
-    if (e.payload == nullptr || !e.payload->shared) return;
-    if (copied_bytes_ > options_.detail_budget_bytes) {
+    if (copied_bytes_ > copy_budget) {
       e.payload.reset();
       e.resource = e.scope = e.metric = e.item = {};
       return;
@@ -310,12 +323,7 @@ void Comparator::Compact() {
     e.item = take(e.item.size());
     e.payload = std::move(own);
   };
-  for (auto& [key, entries] : pending_) {
-    for (Entry& e : entries) compact(e);
-  }
-  for (auto& sample : sample_) {
-    for (Entry& e : sample) compact(e);
-  }
+  for (Entry* e : held) compact(*e);
 }
 
 absl::StatusOr<CompareReport> Comparator::Finish(const Reread& reread_a) {
@@ -327,7 +335,7 @@ absl::StatusOr<CompareReport> Comparator::Finish(const Reread& reread_a) {
   for (auto& [key, entries] : pending_) {
     for (Entry& e : entries) (e.side == Side::kA ? left_a : left_b).push_back(std::move(e));
   }
-  pending_.clear();
+  decltype(pending_)().swap(pending_);  // its memory too
   unmatched_ = 0;
   auto by_seq = [](const Entry& x, const Entry& y) { return x.seq < y.seq; };
   std::sort(left_a.begin(), left_a.end(), by_seq);
@@ -338,18 +346,22 @@ absl::StatusOr<CompareReport> Comparator::Finish(const Reread& reread_a) {
     uint64_t k = Mix(e.series, static_cast<uint64_t>(e.signal));
     return options_.time == TimeCheck::kIgnore ? k : Mix(k, e.time);
   };
-  absl::flat_hash_map<uint64_t, std::deque<size_t>> by_loose;
-  for (size_t i = 0; i < left_a.size(); ++i) by_loose[loose(left_a[i])].push_back(i);
+  // A's leftovers sorted by (loose key, arrival); `next` is the first not yet paired of each key.
+  std::vector<std::pair<uint64_t, size_t>> by_loose(left_a.size());
+  for (size_t i = 0; i < left_a.size(); ++i) by_loose[i] = {loose(left_a[i]), i};
+  std::sort(by_loose.begin(), by_loose.end());
+  absl::flat_hash_map<uint64_t, size_t> next;
+  for (size_t k = by_loose.size(); k-- > 0;) next[by_loose[k].first] = k;
   std::vector<bool> a_paired(left_a.size(), false);
   std::vector<Entry> unpaired_b;
   for (Entry& b : left_b) {
-    auto it = by_loose.find(loose(b));
-    if (it == by_loose.end() || it->second.empty()) {
+    const uint64_t key = loose(b);
+    auto it = next.find(key);
+    if (it == next.end() || it->second == by_loose.size() || by_loose[it->second].first != key) {
       unpaired_b.push_back(std::move(b));
       continue;
     }
-    size_t i = it->second.front();
-    it->second.pop_front();
+    const size_t i = by_loose[it->second++].second;
     a_paired[i] = true;
     Entry& a = left_a[i];
     report_.signals[a.signal].altered++;

@@ -22,8 +22,9 @@
 // time still are, so a span's duration, an event's offset, a point's start all count.
 //
 // Memory: only items still unmatched are held, as hashes plus their request's bytes (shared by the
-// request's items); past detail_budget_bytes the bytes are copied out per item (so the requests can go)
-// and past twice that dropped (the counts stay exact; those items are then reported without fields).
+// request's items); past detail_budget_bytes of requests held, the earliest items' bytes are copied out
+// (so the requests can go), up to a quarter of that budget, and the rest dropped (the counts stay exact;
+// those items are reported without fields: the report lists the first differences, the earliest ones).
 // Read both sides in step (compare_sessions.h does) and the unmatched set stays what is in flight.
 //
 // Thread-compatible.
@@ -32,7 +33,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -63,7 +63,7 @@ struct CompareOptions {
   TimeCheck time = TimeCheck::kShift;
   std::optional<int64_t> shift_nanos = {};  // kShift: B = A + this; absent: inferred
   size_t max_differences = 20;              // examples kept for the report (counts are always exact)
-  size_t detail_budget_bytes = 64u << 20;
+  size_t detail_budget_bytes = 16u << 20;
   std::vector<Window> phases = {};
   // Per-second counts (for charts) over A's item time, at most this many buckets (coarser beyond).
   size_t max_buckets = 3600;
