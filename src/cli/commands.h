@@ -74,6 +74,8 @@ void AddCaptureCommand(CLI::App& app, StoreFlag* store, Handler* handler);
 void AddServeCommand(CLI::App& app, StoreFlag* store, Handler* handler);
 // otelrr replay: send a session to an OTLP endpoint (src/replay/replay.h).
 void AddReplayCommand(CLI::App& app, StoreFlag* store, Handler* handler);
+// otelrr replay-report merge FILE...: the reports of a sharded replay as one (src/replay/report_json.h).
+void AddReplayReportCommand(CLI::App& app, Handler* handler);
 // otelrr annotate SESSION --key ... and otelrr annotations init | list | sync (src/annotate/).
 void AddAnnotateCommands(CLI::App& app, StoreFlag* store, Handler* handler);
 // otelrr training show | export: a session as labelled training data (src/training/).

@@ -54,6 +54,7 @@ Run 'otelrr COMMAND --help' for a command's flags.)");
   AddCaptureCommand(app, &store, &handler);
   AddServeCommand(app, &store, &handler);
   AddReplayCommand(app, &store, &handler);
+  AddReplayReportCommand(app, &handler);
   AddValidateCommand(app, &store, &handler);
   AddAnnotateCommands(app, &store, &handler);
   AddTrainingCommand(app, &store, &handler);

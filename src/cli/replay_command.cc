@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <algorithm>
+#include <charconv>
 #include <map>
 #include <memory>
 #include <string>
@@ -11,6 +12,9 @@
 
 #include "annotate/annotation_service.h"
 #include "cli/commands.h"
+#include "replay/report_json.h"
+#include "common/json_writer.h"
+#include "cli/io.h"
 #include "cli/otlp_target.h"
 #include "cli/replay_output.h"
 #include "cli/stop_signals.h"
@@ -19,6 +23,7 @@
 #include "replay/replay.h"
 #include "session/session_id.h"
 #include "session/session_store.h"
+#include "session/time_format.h"
 #include "training/dataset.h"
 
 namespace otelrr::cli {
@@ -41,10 +46,82 @@ struct ReplayFlags {
   std::vector<std::string> phases;
   bool rewrite_ids = false;
   bool sequential = false;
+  std::string shard;        // --shard K/N
+  uint32_t shards = 0;      // --shards N: K from $JOB_COMPLETION_INDEX
+  std::string start_at;     // --start-at TIME
   double log_interval = 60;
   std::string preset;
   bool json = false;
 };
+
+// A whole number from 0 to 2^32 - 1, all of `text`.
+bool ParseCount(std::string_view text, uint32_t* out) {
+  uint64_t v = 0;
+  if (text.empty() || text.size() > 10) return false;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (v > UINT32_MAX) return false;
+  *out = static_cast<uint32_t>(v);
+  return true;
+}
+
+// --shard K/N, or --shards N with K from $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job), and
+// --start-at: where every shard's schedule starts.
+absl::Status ApplyShardFlags(const ReplayFlags& f, replay::ReplayConfig* config) {
+  if (!f.shard.empty()) {
+    const size_t slash = f.shard.find('/');
+    uint32_t k = 0, n = 0;
+    if (slash == std::string::npos || !ParseCount(std::string_view(f.shard).substr(0, slash), &k) ||
+        !ParseCount(std::string_view(f.shard).substr(slash + 1), &n) || n == 0 || k >= n) {
+      return absl::InvalidArgumentError(fmt::format(
+          "--shard '{}' is not K/N with 0 <= K < N (shards count from 0, as Kubernetes' JOB_COMPLETION_INDEX does)", f.shard));
+    }
+    config->shard = k;
+    config->shards = n;
+  } else if (f.shards > 0) {
+    const char* index = std::getenv("JOB_COMPLETION_INDEX");
+    uint32_t k = 0;
+    if (index == nullptr || !ParseCount(index, &k)) {
+      return absl::InvalidArgumentError(
+          "--shards N takes this process's shard from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job), which is not "
+          "set to a number here: give --shard K/N instead");
+    }
+    if (k >= f.shards) {
+      return absl::InvalidArgumentError(
+          fmt::format("JOB_COMPLETION_INDEX={} is not below --shards {}: give the Job as many completions as shards", k, f.shards));
+    }
+    config->shard = k;
+    config->shards = f.shards;
+  }
+  if (!f.start_at.empty()) {
+    uint64_t at = 0;
+    if (f.start_at.find_first_not_of("0123456789") == std::string::npos) {  // unix nanoseconds
+      auto [end, ec] = std::from_chars(f.start_at.data(), f.start_at.data() + f.start_at.size(), at);
+      if (ec != std::errc() || end != f.start_at.data() + f.start_at.size()) {
+        return absl::InvalidArgumentError(fmt::format("--start-at {} is not a time in unix nanoseconds", f.start_at));
+      }
+    } else {
+      absl::StatusOr<uint64_t> t = session::ParseRfc3339(f.start_at);
+      if (!t.ok()) {
+        return absl::InvalidArgumentError(fmt::format(
+            "--start-at '{}' is not an RFC 3339 time (2026-12-06T10:00:00Z) or unix nanoseconds", f.start_at));
+      }
+      at = *t;
+    }
+    Clock& clock = RealClock();
+    const uint64_t now = clock.WallNowUnixNano();
+    if (at + 1'000'000'000 < now) {
+      return absl::InvalidArgumentError(fmt::format("--start-at {} is {:.1f} s in the past: give a time to come",
+                                                    f.start_at, static_cast<double>(now - at) / 1e9));
+    }
+    const auto ahead = std::chrono::nanoseconds(static_cast<int64_t>(at - now));
+    config->start = replay::ReplayConfig::Start{.at = clock.Now() + std::chrono::duration_cast<Clock::Duration>(ahead),
+                                                .wall_unix_nano = at};
+  }
+  return absl::OkStatus();
+}
 
 // The replay the flags describe, without its session. Errors are usage errors.
 absl::StatusOr<replay::ReplayConfig> ConfigFromFlags(const ReplayFlags& f) {
@@ -78,6 +155,7 @@ absl::StatusOr<replay::ReplayConfig> ConfigFromFlags(const ReplayFlags& f) {
     return absl::InvalidArgumentError(fmt::format("--log-interval {} must be a positive number of seconds", f.log_interval));
   }
   config.log_interval = std::chrono::milliseconds(static_cast<int64_t>(f.log_interval * 1000));
+  if (absl::Status s = ApplyShardFlags(f, &config); !s.ok()) return s;
   if (absl::Status s = replay::ValidateReplayConfig(config); !s.ok()) return s;
   return config;
 }
@@ -133,8 +211,9 @@ int RunSeveralReplays(session::SessionStore& sessions, const ClickHouseFlag& cli
   if (f.sequential) {
     for (size_t i = 0; i < configs.size() && stop.signal() == 0; ++i) results[i] = replay::RunReplay(sessions, configs[i]);
   } else {
-    // One start for all: each schedule counts from it, so the sessions play side by side.
-    const replay::ReplayConfig::Start start{.at = clock.Now(), .wall_unix_nano = clock.WallNowUnixNano()};
+    // One start for all (--start-at's, else now): each schedule counts from it, so the sessions play side by side.
+    const replay::ReplayConfig::Start start =
+        base.start.value_or(replay::ReplayConfig::Start{.at = clock.Now(), .wall_unix_nano = clock.WallNowUnixNano()});
     std::vector<std::thread> threads;
     for (size_t i = 0; i < configs.size(); ++i) {
       configs[i].start = start;
@@ -200,17 +279,96 @@ int RunReplayCommand(const StoreFlag& store_flag, const ClickHouseFlag& clickhou
   ReplayConsole console("replay", f.json);
   console.Attach(&*config);
   if (!f.json) {
-    std::fprintf(stderr, "otelrr replay: session %s -> %s (%s, speed %g%s%s); Ctrl-C stops\n", session.c_str(),
+    std::fprintf(stderr, "otelrr replay: session %s -> %s (%s, speed %g%s%s%s%s); Ctrl-C stops\n", session.c_str(),
                  config->endpoint.c_str(), std::string(replay::ProtocolName(config->protocol)).c_str(), config->speed,
-                 config->loop ? ", loop" : "",
-                 f.duration != 3600 ? fmt::format(", {} s", f.duration).c_str() : "");
+                 config->loop ? ", loop" : "", f.duration != 3600 ? fmt::format(", {} s", f.duration).c_str() : "",
+                 config->shards > 1 ? fmt::format(", shard {}/{}", config->shard, config->shards).c_str() : "",
+                 f.start_at.empty() ? "" : fmt::format(", starting at {}", f.start_at).c_str());
   }
   absl::StatusOr<replay::ReplayReport> r = replay::RunReplay(sessions, *config);
   if (!r.ok()) return Fail(r.status());
   return console.Finish(*r, stop.signal());
 }
 
+struct ReportMergeFlags {
+  std::vector<std::string> files;
+  bool json = false;
+};
+
+// otelrr replay-report merge: the reports of the shards of one replay (or of any replays) as one total.
+int RunReportMerge(const ReportMergeFlags& f) {
+  std::vector<replay::ReplayReport> reports;
+  for (const std::string& file : f.files) {
+    absl::StatusOr<std::string> text = ReadInput(file);
+    if (!text.ok()) return Fail(text.status());
+    absl::StatusOr<replay::ReplayReport> r = replay::ParseReplayReportJson(*text);
+    if (!r.ok()) return Fail(fmt::format("{}: {}", file, r.status().message()));
+    reports.push_back(*std::move(r));
+  }
+  // Every shard of a sharded replay once: a missing or doubled report would make the total lie.
+  std::vector<std::string> problems;
+  std::map<std::string, std::vector<const replay::ReplayReport*>> by_session;
+  for (const replay::ReplayReport& r : reports) by_session[r.session_id].push_back(&r);
+  std::vector<std::string> ids;
+  for (const auto& [id, group] : by_session) {
+    ids.push_back(id);
+    const uint32_t n = group.front()->shards;
+    std::vector<int> seen(n, 0);
+    for (const replay::ReplayReport* r : group) {
+      if (r->shards != n) {
+        problems.push_back(fmt::format("session {}: reports of {} and of {} shards", id, n, r->shards));
+        continue;
+      }
+      seen[r->shard]++;
+    }
+    for (uint32_t k = 0; k < n && n > 1; ++k) {
+      if (seen[k] == 0) problems.push_back(fmt::format("session {}: the report of shard {}/{} is missing", id, k, n));
+      if (seen[k] > 1) problems.push_back(fmt::format("session {}: shard {}/{} is reported {} times", id, k, n, seen[k]));
+    }
+    if (n <= 1 && group.size() > 1) {
+      problems.push_back(fmt::format("session {}: {} reports of an unsharded replay (each sent everything)", id, group.size()));
+    }
+  }
+  const replay::ReplayReport total = replay::SumReports(reports);
+  const absl::Status delivered = replay::DeliveryStatus(total);
+  const bool ok = delivered.ok() && problems.empty();
+  if (f.json) {
+    JsonWriter w(true);
+    w.BeginObject();
+    w.Field("ok", ok);
+    if (!delivered.ok()) w.Field("error", delivered.message());
+    w.Field("reports", static_cast<uint64_t>(reports.size()));
+    w.StringArray("problems", problems);
+    replay::WriteReplayTotalFields(total, ids, &w);
+    w.EndObject();
+    Print(w.str());
+    Print("\n");
+  } else {
+    Print(fmt::format("{} {} reports of {}\n", ok ? "✅" : "❌", reports.size(), fmt::join(ids, ", ")));
+    Print(ReplayConsole::Details(total));
+    for (const std::string& p : problems) Print(fmt::format("   Problem: {}\n", p));
+    if (!delivered.ok()) Print(fmt::format("   Problem: {}\n", delivered.message()));
+  }
+  return ok ? 0 : kExitFailed;
+}
+
 }  // namespace
+
+void AddReplayReportCommand(CLI::App& app, Handler* handler) {
+  auto f = std::make_shared<ReportMergeFlags>();
+  CLI::App* cmd = app.add_subcommand("replay-report", "Work with the JSON reports of replays");
+  cmd->require_subcommand(1);
+  CLI::App* merge = cmd->add_subcommand("merge", "Add up the reports of the shards of one replay (or of several replays)");
+  merge->add_option("FILE", f->files, "reports as `otelrr replay --json` printed them ('-': standard input)")->required();
+  merge->add_flag("--json", f->json, "print the total as one JSON object");
+  merge->footer(R"(Checks that every shard of a sharded replay is there once (0 to N-1); exits 0 only when it is and
+every request of every report was delivered.
+
+Example:
+  for k in 0 1 2 3; do otelrr replay --session S --shard $k/4 --start-at $T --json > r$k.json & done; wait
+  otelrr replay-report merge r0.json r1.json r2.json r3.json)");
+  merge->callback([handler, f] { *handler = [f] { return RunReportMerge(*f); }; });
+}
 
 void AddReplayCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   auto f = std::make_shared<ReplayFlags>();
@@ -245,6 +403,12 @@ void AddReplayCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   cmd->add_option("--preset", f->preset, "seed (the latest seed session) or heavy (2x speed, loop)")
       ->check(CLI::IsMember({"seed", "heavy"}));
   AddStoreOption(cmd, store);
+  cmd->add_option("--shard", f->shard,
+                  "K/N: send only shard K (0 to N-1) of the session: N replayers send every item once, each trace "
+                  "whole from one of them (docs/SCALE.md)");
+  cmd->add_option("--shards", f->shards, "N shards, this one's K from $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)");
+  cmd->add_option("--start-at", f->start_at,
+                  "begin the schedule at this wall-clock time (RFC 3339 or unix ns), e.g. the same for every shard");
   cmd->add_flag("--json", f->json, "print the final report as one JSON object");
   cmd->footer(R"(Each request is sent at replay start + (its arrival - the first arrival) / speed; with
 --timestamps relative its timestamps move with it (at speed 2 the session's timeline plays twice as fast,

@@ -69,7 +69,7 @@ std::string ReplayConsole::Details(const replay::ReplayReport& r) {
   std::string out;
   out += fmt::format("   Endpoint: {}  Iterations: {}  Elapsed: {:.2f} s\n", r.endpoint, r.iterations, r.elapsed_seconds);
   out += fmt::format("   Records: {} of {} per iteration{}\n", r.records_processed, r.records_total,
-                     r.filtered_requests() > 0 ? fmt::format(" ({} dropped by --services)", r.filtered_requests()) : "");
+                     r.filtered_requests() > 0 ? fmt::format(" ({} left with nothing to send by --services, --phases or --shard)", r.filtered_requests()) : "");
   out += fmt::format("   Requests: {} sent, {} accepted, {} failed, {} abandoned, {} {}\n", r.sent_requests(),
                      r.accepted_requests(), r.failed_requests(), r.abandoned_requests(), r.retries(),
                      Plural(r.retries(), "retry", "retries"));

@@ -274,10 +274,24 @@ absl::StatusOr<bool> FilterServices(Signal signal, std::string_view request, con
   return kept_any;
 }
 
-absl::StatusOr<uint64_t> KeepItemsInWindows(Signal signal, std::string_view request,
-                                            std::span<const TimeWindow> windows, std::string* out) {
+namespace {
+
+// Where an item sits: what the shard partition needs besides the item itself.
+struct ItemPlace {
+  std::string_view resource;     // the Resource message of its resource-level entry
+  std::string_view metric_name;  // points: their metric's name
+  uint32_t point_attributes = 0;  // points: the field number of their attributes (by the metric's data kind)
+};
+
+// Writes to `*out` a copy of `request` that keeps the items for which `keep(place, item)` returns 1 (0
+// drops it, -1 means malformed); scopes, metrics and resources left without items are dropped, every
+// other field kept as it is. Returns the items kept; InvalidArgument (naming `what`) when malformed.
+template <typename Keep>
+absl::StatusOr<uint64_t> KeepItems(Signal signal, std::string_view request, Keep&& keep, std::string* out,
+                                   std::string_view what) {
   out->clear();
   out->reserve(request.size());
+  ItemPlace place;
   auto only = [](uint32_t number) { return [number](uint32_t n) { return n == number; }; };
   // The items of a scope (field 2 of ScopeSpans, ScopeLogs, and of a metric's data), kept or dropped whole.
   auto items = [&](std::string_view container, std::string* o) -> int64_t {
@@ -290,9 +304,9 @@ absl::StatusOr<uint64_t> KeepItemsInWindows(Signal signal, std::string_view requ
         o->append(f.whole);
         continue;
       }
-      uint64_t t = 0;
-      if (!ItemTime(signal, f.value, &t)) return -1;
-      if (InWindows(windows, t)) {
+      const int k = keep(place, f.value);
+      if (k < 0) return -1;
+      if (k > 0) {
         o->append(f.whole);
         ++kept;
       }
@@ -301,20 +315,114 @@ absl::StatusOr<uint64_t> KeepItemsInWindows(Signal signal, std::string_view requ
   };
   // Metric data: gauge 5, sum 7, histogram 9, exponential histogram 10, summary 11.
   auto metric = [&](std::string_view m, std::string* o) -> int64_t {
+    place.metric_name = {};
+    place.point_attributes = 0;
+    if (!ForEachField(m, [&](const RawField& f) {
+          if (f.Is(1, WireType::kLen)) place.metric_name = f.value;
+          // Gauge 5, Sum 7, Summary 11: NumberDataPoint / SummaryDataPoint attributes = 7; Histogram 9: 9;
+          // ExponentialHistogram 10: 1.
+          if (f.wire == WireType::kLen && (f.number == 5 || f.number == 7 || f.number == 11)) place.point_attributes = 7;
+          if (f.Is(9, WireType::kLen)) place.point_attributes = 9;
+          if (f.Is(10, WireType::kLen)) place.point_attributes = 1;
+        })) {
+      return -1;
+    }
     return CopyKeeping(
         m, [](uint32_t n) { return n == 5 || n == 7 || n == 9 || n == 10 || n == 11; }, items, o);
   };
   auto scope = [&](std::string_view s, std::string* o) -> int64_t {
     return signal == Signal::kMetrics ? CopyKeeping(s, only(2), metric, o) : items(s, o);
   };
-  auto resource = [&](std::string_view r, std::string* o) -> int64_t { return CopyKeeping(r, only(2), scope, o); };
+  auto resource = [&](std::string_view r, std::string* o) -> int64_t {
+    place.resource = {};
+    if (!ForEachField(r, [&](const RawField& f) {
+          if (f.Is(1, WireType::kLen)) place.resource = f.value;
+        })) {
+      return -1;
+    }
+    return CopyKeeping(r, only(2), scope, o);
+  };
   const int64_t kept = CopyKeeping(request, only(1), resource, out);
   if (kept < 0) {
     out->clear();
     return absl::InvalidArgumentError(
-        fmt::format("the {} request is not well-formed protobuf: its items cannot be filtered by time", SignalName(signal)));
+        fmt::format("the {} request is not well-formed protobuf: its items cannot be {}", SignalName(signal), what));
   }
   return static_cast<uint64_t>(kept);
+}
+
+// FNV-1a, 64-bit: a hash every process on every machine computes the same (the shards must agree).
+uint64_t StableHash(std::string_view bytes, uint64_t h = 0xcbf29ce484222325ull) {
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+bool AllZero(std::string_view bytes) {
+  return std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == 0; });
+}
+
+// The key that decides an item's shard (rewrite.h, KeepItemsOfShard); false when the item is malformed.
+bool ShardKey(Signal signal, const ItemPlace& place, std::string_view item, uint64_t* key) {
+  std::string_view trace_id;
+  uint64_t attributes = 0;
+  // Span.trace_id = 1; LogRecord.trace_id = 9; a point's attributes (ItemPlace), summed so that their
+  // order does not matter.
+  bool ok = ForEachField(item, [&](const RawField& f) {
+    if (f.wire != WireType::kLen) return;
+    if (signal == Signal::kTraces && f.number == 1) trace_id = f.value;
+    if (signal == Signal::kLogs && f.number == 9) trace_id = f.value;
+    if (signal == Signal::kMetrics && f.number == place.point_attributes) attributes += StableHash(f.value);
+  });
+  if (!ok) return false;
+  if (!trace_id.empty() && !AllZero(trace_id)) {
+    *key = StableHash(trace_id);
+    return true;
+  }
+  // Without a trace: a log record by its resource, a point by its series (resource, metric, attributes),
+  // so that one resource's logs and one series' points stay in order on one shard.
+  uint64_t h = StableHash(place.resource);
+  if (signal == Signal::kMetrics) h = StableHash(place.metric_name, h) ^ (attributes * 0x9e3779b97f4a7c15ull);
+  *key = h;
+  return true;
+}
+
+}  // namespace
+
+uint32_t ShardOfKey(uint64_t key, uint32_t shards) {
+  // Mixed first: FNV's low bits are weak for a modulus.
+  key ^= key >> 33;
+  key *= 0xff51afd7ed558ccdull;
+  key ^= key >> 33;
+  return shards <= 1 ? 0 : static_cast<uint32_t>(key % shards);
+}
+
+uint32_t ShardOfTraceId(std::string_view trace_id, uint32_t shards) { return ShardOfKey(StableHash(trace_id), shards); }
+
+absl::StatusOr<uint64_t> KeepItemsInWindows(Signal signal, std::string_view request,
+                                            std::span<const TimeWindow> windows, std::string* out) {
+  return KeepItems(
+      signal, request,
+      [&](const ItemPlace&, std::string_view item) -> int {
+        uint64_t t = 0;
+        if (!ItemTime(signal, item, &t)) return -1;
+        return InWindows(windows, t) ? 1 : 0;
+      },
+      out, "filtered by time");
+}
+
+absl::StatusOr<uint64_t> KeepItemsOfShard(Signal signal, std::string_view request, uint32_t shard, uint32_t shards,
+                                          std::string* out) {
+  return KeepItems(
+      signal, request,
+      [&](const ItemPlace& place, std::string_view item) -> int {
+        uint64_t key = 0;
+        if (!ShardKey(signal, place, item, &key)) return -1;
+        return ShardOfKey(key, shards) == shard ? 1 : 0;
+      },
+      out, "split into shards");
 }
 
 }  // namespace otelrr::otlp

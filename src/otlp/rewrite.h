@@ -109,6 +109,20 @@ struct TimeWindow {
 absl::StatusOr<uint64_t> KeepItemsInWindows(Signal signal, std::string_view request,
                                             std::span<const TimeWindow> windows, std::string* out);
 
+// Writes to `*out` a copy of `request` that keeps only the items of shard `shard` of `shards` (replay
+// --shard K/N): a deterministic partition, the same in every process on every machine, so that N
+// replayers of one session send every item exactly once between them. Spans and log records that carry a
+// trace id go with their trace (the shard of the trace id), so every trace, its links and the logs that
+// name it come whole from one shard; log records without one go by their resource, data points by their
+// series (resource, metric name, attributes), so each series' points (a cumulative sum's) stay in order on
+// one shard. Exemplars stay inside their point. Scopes, metrics and resources left empty are dropped.
+// Returns the items kept (0: nothing of this request is the shard's). InvalidArgument when malformed.
+absl::StatusOr<uint64_t> KeepItemsOfShard(Signal signal, std::string_view request, uint32_t shard, uint32_t shards,
+                                          std::string* out);
+// The shard of a partition key, and of a trace id (what KeepItemsOfShard uses; for tests and tools).
+uint32_t ShardOfKey(uint64_t key, uint32_t shards);
+uint32_t ShardOfTraceId(std::string_view trace_id, uint32_t shards);
+
 }  // namespace otelrr::otlp
 
 #endif  // OTELRR_OTLP_REWRITE_H_

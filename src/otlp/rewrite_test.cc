@@ -471,6 +471,97 @@ TEST(KeepItemsInWindowsTest, MalformedInputIsAnError) {
   EXPECT_EQ(out, "");
 }
 
+// ---- shards ----
+
+// The spans (by trace id byte 15), log records (trace id or none) and points of `request` kept by shard k.
+uint64_t Count(Signal signal, const std::string& request, uint32_t k, uint32_t n, std::string* out) {
+  absl::StatusOr<uint64_t> kept = KeepItemsOfShard(signal, request, k, n, out);
+  EXPECT_TRUE(kept.ok()) << kept.status();
+  return kept.ok() ? *kept : 0;
+}
+
+std::string Tid(uint8_t b) {
+  std::string id(16, '\x11');
+  id[15] = static_cast<char>(b);
+  return id;
+}
+
+TEST(KeepItemsOfShardTest, EveryItemGoesToExactlyOneShardAndTracesStayWhole) {
+  // 64 traces of 3 spans each, spread over two resources, and logs with and without trace ids.
+  Proto scope_a, scope_b, logs_scope;
+  for (int t = 0; t < 64; ++t) {
+    for (int s = 0; s < 3; ++s) {
+      Proto span = Proto().Bytes(1, Tid(static_cast<uint8_t>(t))).Bytes(2, std::string(8, static_cast<char>(s + 1)));
+      ((t + s) % 2 == 0 ? scope_a : scope_b).Msg(2, span);
+    }
+    logs_scope.Msg(2, Proto().Fixed64(1, 5).Bytes(9, Tid(static_cast<uint8_t>(t))));
+    logs_scope.Msg(2, Proto().Fixed64(1, 6));  // no trace: goes by its resource
+  }
+  const std::string traces = Proto()
+                                 .Msg(1, Proto().Msg(1, ServiceResource("a")).Msg(2, scope_a))
+                                 .Msg(1, Proto().Msg(1, ServiceResource("b")).Msg(2, scope_b))
+                                 .str();
+  const std::string logs = Proto().Msg(1, Proto().Msg(1, ServiceResource("a")).Msg(2, logs_scope)).str();
+  for (uint32_t n : {1u, 2u, 4u, 7u}) {
+    uint64_t spans = 0, records = 0;
+    std::set<uint32_t> shards_with_untraced_logs;
+    for (uint32_t k = 0; k < n; ++k) {
+      std::string out;
+      spans += Count(Signal::kTraces, traces, k, n, &out);
+      // Every span kept is of a trace of this shard, so each trace's spans all come from one shard.
+      ASSERT_TRUE(ForEachTraceId(Signal::kTraces, out, [&](const uint8_t* id) {
+                    EXPECT_EQ(ShardOfTraceId(std::string_view(reinterpret_cast<const char*>(id), 16), n), k);
+                  }).ok());
+      ASSERT_TRUE(Validate(Signal::kTraces, out).ok() || out.empty());
+      const uint64_t r = Count(Signal::kLogs, logs, k, n, &out);
+      records += r;
+      ASSERT_TRUE(Summarize(Signal::kLogs, out).ok() || out.empty());
+      absl::StatusOr<RequestSummary> summary = Summarize(Signal::kLogs, out);
+      if (r > 0 && summary.ok() && summary->items() > 0) {
+        // The 64 untraced records share a resource: all in one shard.
+        uint64_t traced = 0;
+        ASSERT_TRUE(ForEachTraceId(Signal::kLogs, out, [&](const uint8_t*) { ++traced; }).ok());
+        if (r > traced) shards_with_untraced_logs.insert(k);
+        if (r > traced) {
+          EXPECT_EQ(r - traced, 64u);
+        }
+      }
+    }
+    EXPECT_EQ(spans, 64u * 3) << n;
+    EXPECT_EQ(records, 128u) << n;
+    EXPECT_EQ(shards_with_untraced_logs.size(), 1u) << n;
+  }
+}
+
+TEST(KeepItemsOfShardTest, APointSeriesStaysOnOneShard) {
+  // Two series of a sum (attributes core=0 and core=1), 20 points each, in two requests.
+  auto point = [](uint64_t t, std::string_view core) {
+    return Proto().Fixed64(3, t).Fixed64(6, 1).Msg(7, Attribute("core", core)).str();
+  };
+  std::set<uint32_t> shard_of_series[2];
+  for (int req = 0; req < 2; ++req) {
+    Proto sum;
+    for (uint64_t t = 0; t < 10; ++t) {
+      sum.Bytes(1, point(req * 10 + t, "0")).Bytes(1, point(req * 10 + t, "1"));
+    }
+    const std::string m = Proto().Bytes(1, "cpu.time").Bytes(7, sum.Varint(2, 2).str()).str();
+    const std::string request = Proto().Msg(1, Proto().Msg(1, ServiceResource("host")).Msg(2, Proto().Bytes(2, m))).str();
+    uint64_t total = 0;
+    for (uint32_t k = 0; k < 5; ++k) {
+      std::string out;
+      const uint64_t kept = Count(Signal::kMetrics, request, k, 5, &out);
+      total += kept;
+      if (kept == 0) continue;
+      if (out.find(std::string("\x0a\x01") + "0") != std::string::npos) shard_of_series[0].insert(k);
+      if (out.find(std::string("\x0a\x01") + "1") != std::string::npos) shard_of_series[1].insert(k);
+      EXPECT_EQ(kept % 10, 0u);  // whole series only
+    }
+    EXPECT_EQ(total, 20u);
+  }
+  EXPECT_EQ(shard_of_series[0].size(), 1u);
+  EXPECT_EQ(shard_of_series[1].size(), 1u);
+}
+
 // ---- real data from other projects ----
 
 std::string TestdataDir() { return std::string(OTELRR_SOURCE_DIR) + "/../shared/testdata/otlp"; }

@@ -49,6 +49,15 @@ absl::StatusOr<RecordTransform::Result> RecordTransform::Apply(session::Record r
     if (*kept == 0) return out;  // no item of the phases: not sent
     out.body.swap(scratch_);
   }
+  if (config_.shards > 1) {
+    absl::StatusOr<uint64_t> kept = otlp::KeepItemsOfShard(record.signal, out.body, config_.shard, config_.shards, &scratch_);
+    if (!kept.ok()) {
+      return absl::DataLossError(
+          fmt::format("record {} of session {} is not valid OTLP: {}", record.sequence, session_id_, kept.status().message()));
+    }
+    if (*kept == 0) return out;  // nothing of this shard: not sent
+    out.body.swap(scratch_);
+  }
   if (!config_.services.empty()) {
     absl::StatusOr<bool> kept = otlp::FilterServices(record.signal, out.body, config_.services, &scratch_);
     if (!kept.ok() || !*kept) {

@@ -140,6 +140,8 @@ class ReplayRun {
     report_.timeline_start_unix_nano = timeline.origin;
     report_.timeline_end_unix_nano = timeline.origin + timeline.length;
     report_.start_wall_unix_nano = schedule_.start_wall();
+    report_.shard = config.shard;
+    report_.shards = config.shards;
     const session::SessionCounts& counts = metadata.counts;
     report_.records_total = (config.replay_traces ? counts.trace_requests : 0) +
                             (config.replay_metrics ? counts.metric_requests : 0) +
@@ -429,6 +431,10 @@ absl::Status ValidateReplayConfig(const ReplayConfig& c) {
   }
   if (c.window == 0) return absl::InvalidArgumentError("the window of requests in flight must be at least 1");
   if (c.max_attempts < 0) return absl::InvalidArgumentError("max attempts must be 0 (no limit) or more");
+  if (c.shards == 0 || c.shard >= c.shards) {
+    return absl::InvalidArgumentError(
+        fmt::format("shard {} of {} does not exist: shards count from 0 to N - 1 (N >= 1)", c.shard, c.shards));
+  }
   for (size_t i = 0; i < c.phase_windows.size(); ++i) {
     const otlp::TimeWindow& w = c.phase_windows[i];
     if (w.start >= w.end || (i > 0 && w.start < c.phase_windows[i - 1].end)) {

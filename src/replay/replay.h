@@ -79,6 +79,11 @@ struct ReplayConfig {
   // --timestamps relative puts the phase's start at the replay's start. Empty names: no phase filter.
   std::vector<std::string> phases = {};
   std::vector<otlp::TimeWindow> phase_windows = {};  // sorted by start, disjoint, each start < end
+  // Send only shard `shard` of `shards` of every request (replay --shard K/N; otlp::KeepItemsOfShard):
+  // N replayers with the same session and start send every item once between them, each trace whole
+  // from one of them. A request with nothing of the shard is not sent (it counts as filtered).
+  uint32_t shard = 0;
+  uint32_t shards = 1;
   std::vector<std::pair<std::string, std::string>> headers = {};
   net::TlsFiles tls = {};  // for https:// endpoints (gRPC too)
   bool gzip = false;
@@ -164,6 +169,8 @@ struct ReplayReport {
   // Where timeline_start landed on the wall clock: --timestamps relative maps the session's time t to
   // start_wall + (t - timeline_start) / speed (speed 0: as at 1) in the first iteration (schedule.h).
   uint64_t start_wall_unix_nano = 0;
+  uint32_t shard = 0;   // ReplayConfig::shard and shards
+  uint32_t shards = 1;
 
   uint64_t sent_requests() const;
   uint64_t accepted_requests() const;

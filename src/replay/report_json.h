@@ -10,6 +10,9 @@
 #define OTELRR_REPLAY_REPORT_JSON_H_
 
 #include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
 #include <vector>
 
 #include "common/json_writer.h"
@@ -31,6 +34,11 @@ void WriteReplayReportFields(const ReplayReport& report, JsonWriter* w);
 // rejectedItems, elapsedSeconds, maxLagMs, statusCodes, and firstError / lastError when there was one.
 // No percentiles, position or timeline: they do not add up.
 void WriteReplayTotalFields(const ReplayReport& total, const std::vector<std::string>& session_ids, JsonWriter* w);
+
+// A report as `otelrr replay --json` printed it (ok, error, stoppedBy and the members above), for
+// `otelrr replay-report merge`. The request counts come back as totals (held in the traces entry of
+// `signals`); the items per signal as they were. InvalidArgument naming what is wrong.
+absl::StatusOr<ReplayReport> ParseReplayReportJson(std::string_view json);
 
 }  // namespace otelrr::replay
 
