@@ -332,6 +332,14 @@ int RunReportMerge(const ReportMergeFlags& f) {
   const replay::ReplayReport total = replay::SumReports(reports);
   const absl::Status delivered = replay::DeliveryStatus(total);
   const bool ok = delivered.ok() && problems.empty();
+  // How far apart the reports' first requests left: the start skew of shards given one --start-at.
+  uint64_t first = UINT64_MAX, last = 0;
+  for (const replay::ReplayReport& r : reports) {
+    if (r.first_send_unix_nano == 0) continue;
+    first = std::min(first, r.first_send_unix_nano);
+    last = std::max(last, r.first_send_unix_nano);
+  }
+  const double skew_ms = last >= first ? static_cast<double>(last - first) / 1e6 : 0;
   if (f.json) {
     JsonWriter w(true);
     w.BeginObject();
@@ -339,6 +347,7 @@ int RunReportMerge(const ReportMergeFlags& f) {
     if (!delivered.ok()) w.Field("error", delivered.message());
     w.Field("reports", static_cast<uint64_t>(reports.size()));
     w.StringArray("problems", problems);
+    w.Field("startSkewMs", skew_ms);
     replay::WriteReplayTotalFields(total, ids, &w);
     w.EndObject();
     Print(w.str());
@@ -346,6 +355,7 @@ int RunReportMerge(const ReportMergeFlags& f) {
   } else {
     Print(fmt::format("{} {} reports of {}\n", ok ? "✅" : "❌", reports.size(), fmt::join(ids, ", ")));
     Print(ReplayConsole::Details(total));
+    Print(fmt::format("   First requests of the reports: {:.3f} ms apart\n", skew_ms));
     for (const std::string& p : problems) Print(fmt::format("   Problem: {}\n", p));
     if (!delivered.ok()) Print(fmt::format("   Problem: {}\n", delivered.message()));
   }

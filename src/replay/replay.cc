@@ -222,6 +222,7 @@ class ReplayRun {
       return absl::OkStatus();
     }
     if (config_.speed > 0) lags_.Add(std::chrono::duration<double, std::milli>(clock_.Now() - due).count());
+    if (report_.first_send_unix_nano == 0) report_.first_send_unix_nano = clock_.WallNowUnixNano();
     sender_.Send(signal, std::move(r->body), r->items);
     return absl::OkStatus();
   }

@@ -169,6 +169,9 @@ struct ReplayReport {
   // Where timeline_start landed on the wall clock: --timestamps relative maps the session's time t to
   // start_wall + (t - timeline_start) / speed (speed 0: as at 1) in the first iteration (schedule.h).
   uint64_t start_wall_unix_nano = 0;
+  // When the first request left (wall clock; 0: none did): with --start-at, its distance from
+  // start_wall_unix_nano is how late this process started sending (the shards' start skew).
+  uint64_t first_send_unix_nano = 0;
   uint32_t shard = 0;   // ReplayConfig::shard and shards
   uint32_t shards = 1;
 

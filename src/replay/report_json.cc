@@ -37,6 +37,7 @@ void WriteReplayReportFields(const ReplayReport& r, JsonWriter* w) {
   w->Field("timelineStartUnixNano", r.timeline_start_unix_nano);
   w->Field("timelineEndUnixNano", r.timeline_end_unix_nano);
   w->Field("startWallUnixNano", r.start_wall_unix_nano);
+  w->Field("firstSendUnixNano", r.first_send_unix_nano);
   if (r.shards > 1) {
     w->Field("shard", static_cast<uint64_t>(r.shard));
     w->Field("shards", static_cast<uint64_t>(r.shards));
@@ -126,6 +127,7 @@ absl::StatusOr<ReplayReport> ParseReplayReportJson(std::string_view json) {
        {"timelineStartUnixNano", Uint64Into(&r.timeline_start_unix_nano)},
        {"timelineEndUnixNano", Uint64Into(&r.timeline_end_unix_nano)},
        {"startWallUnixNano", Uint64Into(&r.start_wall_unix_nano)},
+       {"firstSendUnixNano", Uint64Into(&r.first_send_unix_nano)},
        {"shard", Uint64Into(&shard)},
        {"shards", Uint64Into(&shards)},
        {"firstError", StringInto(&r.first_error)},
