@@ -445,3 +445,34 @@ def test_prune_on_s3_skips_a_session_being_captured_and_keep_is_refused(s3, tmp_
     _, done, _ = prune(s3, s3.uri, "--older-than", "1s")
     assert done == [("live", "deleted", "older than 1s")]
     assert s3.keys() == []
+
+
+def test_four_shards_from_s3_into_a_capture_on_s3_equal_one_replay(s3, tmp_path):
+    """Sharded replay (docs/SCALE.md) with the session on S3: four `replay --shard K/4 --start-at T` into one
+    capture recording into S3 hold item for item what one replay delivers."""
+    import time
+
+    seed(s3, "src")
+
+    def capture_of(session, *replays):
+        capture, m = start_capture(s3, session, tmp_path / f"spool-{session}")
+        try:
+            procs = [subprocess.Popen([binary(), "replay", "--store", s3.uri, "--session", "src", "--speed", "0",
+                                       "--endpoint", f"http://{m.group(2)}", "--json", *args],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=s3.environment())
+                     for args in replays]
+            for p in procs:
+                out, err = p.communicate(timeout=120)
+                assert p.returncode == 0, err.decode()
+            capture.send_signal(signal.SIGTERM)
+            capture.communicate(timeout=60)
+        finally:
+            if capture.poll() is None:
+                capture.kill()
+
+    start_at = str(time.time_ns() + 2_000_000_000)
+    capture_of("sharded", *[("--shard", f"{k}/4", "--start-at", start_at) for k in range(4)])
+    capture_of("single", ())
+    diff = s3.run("sessions", "diff", "single", "sharded", "--store", s3.uri, "--json", check=False)
+    d = json.loads(diff.stdout)
+    assert diff.returncode == 0 and d["identical"] and d["total"]["matched"] > 0, d["total"]
