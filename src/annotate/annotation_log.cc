@@ -36,6 +36,22 @@ absl::StatusOr<std::vector<Annotation>> ParseAnnotationsJsonl(std::string_view s
   return out;
 }
 
+void RenameSession(std::vector<Annotation>* annotations, std::string_view old_id, std::string_view new_id) {
+  const std::string old_value = fmt::format("\"sessionId\":\"{}\"", old_id);
+  const std::string new_value = fmt::format("\"sessionId\":\"{}\"", new_id);
+  for (Annotation& a : *annotations) {
+    a.session_id = std::string(new_id);
+    const std::string derived =
+        StableAnnotationId(fmt::format("{}\n{}\n{}", old_id, a.annotation_key, a.time_range_start_unix_nano));
+    if (a.annotation_id != derived) continue;  // an id of its own: it stays
+    a.annotation_id =
+        StableAnnotationId(fmt::format("{}\n{}\n{}", new_id, a.annotation_key, a.time_range_start_unix_nano));
+    if (a.annotation_value.starts_with("{" + old_value)) {  // a phase's value, as PhaseAnnotation writes it
+      a.annotation_value = "{" + new_value + a.annotation_value.substr(1 + old_value.size());
+    }
+  }
+}
+
 std::string FormatAnnotationsJsonl(std::span<const Annotation> annotations) {
   std::string out;
   for (const Annotation& a : annotations) {

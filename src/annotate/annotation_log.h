@@ -39,6 +39,13 @@ absl::StatusOr<std::vector<Annotation>> ParseAnnotationsJsonl(std::string_view s
 // The file's text for `annotations` (each line ends with '\n').
 std::string FormatAnnotationsJsonl(std::span<const Annotation> annotations);
 
+// The annotations of a session given a new id (a pack unpacked under another id): each names the new
+// session; an id derived from the old session (StableAnnotationId of session, key and start: the seed's
+// phases, and lines that had none) is derived again from the new one, so the copy's phases are its own (not
+// the original's rows in ClickHouse) and match the phases of its metadata; a phase's value
+// {"sessionId": ...} names the new id.
+void RenameSession(std::vector<Annotation>* annotations, std::string_view old_id, std::string_view new_id);
+
 // Thread-safe: it holds no state besides the store.
 class AnnotationLog {
  public:

@@ -46,6 +46,22 @@ TEST(AnnotationTest, CompleteFillsTypeIdSignalAndCreation) {
   EXPECT_EQ(Completed(l).signal_type, "log");
 }
 
+TEST(AnnotationTest, RenameSessionGivesDerivedIdsAndPhaseValuesTheNewId) {
+  std::vector<Annotation> list = {PhaseAnnotation("pf", "failure", "test.phase.failure", kT0, kT0 + 5, {"f"}, "seed")};
+  Annotation own;
+  own.annotation_id = "11111111-2222-4333-8444-555555555555";
+  own.annotation_key = "human.note";
+  own.session_id = "pf";
+  list.push_back(own);
+  RenameSession(&list, "pf", "pf-copy");
+  const Annotation expected = PhaseAnnotation("pf-copy", "failure", "test.phase.failure", kT0, kT0 + 5, {"f"}, "seed");
+  EXPECT_EQ(list[0].annotation_id, expected.annotation_id);
+  EXPECT_EQ(list[0].annotation_value, expected.annotation_value);
+  EXPECT_EQ(list[0].session_id, "pf-copy");
+  EXPECT_EQ(list[1].annotation_id, own.annotation_id);  // an id of its own stays
+  EXPECT_EQ(list[1].session_id, "pf-copy");
+}
+
 TEST(AnnotationTest, RefusesWhatTheTableCannotHold) {
   struct Case {
     std::function<void(Annotation*)> change;

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "annotate/annotation_log.h"
 #include "cli/commands.h"
 #include "cli/io.h"
 #include "cli/otlp_target.h"
@@ -535,6 +536,15 @@ int UnpackFile(const StoreFlag& store_flag, const std::string& path, const Sessi
     if (absl::Status s = session::ValidateSessionId(f.id); !s.ok()) return UsageError(Prefixed(s, "--session"));
     options.session_id = f.id;
   }
+  // A renamed session's annotations name it: they are stored under the new id.
+  options.rename_member = [](std::string_view member, std::string bytes, std::string_view old_id,
+                             std::string_view new_id) -> absl::StatusOr<std::string> {
+    if (member != annotate::kAnnotationsName) return bytes;
+    absl::StatusOr<std::vector<annotate::Annotation>> list = annotate::ParseAnnotationsJsonl(old_id, bytes);
+    if (!list.ok()) return list.status();
+    annotate::RenameSession(&*list, old_id, new_id);
+    return annotate::FormatAnnotationsJsonl(*list);
+  };
   absl::StatusOr<std::unique_ptr<store::ObjectReader>> in = session::OpenPackFile(path);
   if (!in.ok()) return Fail(in.status());
   return WithSessions(store_flag, StoreFlag::Access::kWrite, "", [&](SessionStore* sessions, const absl::Status&) {

@@ -635,6 +635,23 @@ absl::StatusOr<UnpackReport> UnpackSession(SessionStore& sessions, store::Object
       }
       const std::string key = prefix + member.path;
       if (absl::Status s = store::ValidateKey(key); !s.ok()) return s;
+      if (target != manifest->session_id && options.rename_member && !member.path.starts_with("raw/")) {
+        // Renamed: a member that names the session (annotations.jsonl) is rewritten for the new id.
+        if (member.size > options.max_metadata_bytes) {
+          return absl::InvalidArgumentError(fmt::format("the pack's member {} is {} bytes, more than the limit of {}",
+                                                        member.path, member.size, options.max_metadata_bytes));
+        }
+        absl::StatusOr<std::string> bytes = ReadWhole(tar, member, member.path);
+        if (!bytes.ok()) return bytes.status();
+        const std::string sha = Sha256Of(*bytes);
+        if (sha != want.sha256) return ChecksumMismatch(member.path, bytes->size(), sha, want);
+        absl::StatusOr<std::string> renamed = options.rename_member(member.path, *std::move(bytes), manifest->session_id, target);
+        if (!renamed.ok()) return Prefixed(renamed.status(), fmt::format("the pack's member {}", member.path));
+        wrote = true;
+        if (absl::Status s = store.Put(key, *renamed); !s.ok()) return s;
+        report.stored_bytes += renamed->size();
+        continue;
+      }
       wrote = true;
       absl::StatusOr<std::unique_ptr<store::ObjectWriter>> out = store.Create(key);
       if (!out.ok()) return out.status();

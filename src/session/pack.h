@@ -62,6 +62,13 @@ struct UnpackOptions {
   uint64_t max_member_bytes = uint64_t{64} << 30;   // any one file
   uint64_t max_metadata_bytes = uint64_t{256} << 20;  // the manifest and metadata.json, read whole
   uint64_t max_members = 1'000'000;
+  // When the session is renamed: each member other than metadata.json and the raw files (annotations.jsonl,
+  // which this module does not read) is read whole (within max_metadata_bytes), checked against the
+  // manifest, and stored as this returns it, given the member's path, its bytes, the packed id and the new
+  // one (the CLI rewrites the annotations with annotate::RenameSession). Null: stored as packed.
+  std::function<absl::StatusOr<std::string>(std::string_view path, std::string bytes, std::string_view old_id,
+                                            std::string_view new_id)>
+      rename_member = nullptr;
 };
 
 struct UnpackReport {

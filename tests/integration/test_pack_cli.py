@@ -270,3 +270,22 @@ def test_unpack_into_s3(seeded, s3):  # noqa: F811 (the fixture imported above)
     again = pack.parent / "from-s3.otelrr"
     s3.run("sessions", "pack", "s1-s3", "--out", str(again), "--store", s3.uri)
     assert members_of(again)[2:] == members_of(pack)[2:]
+
+
+def test_a_renamed_sessions_annotations_name_its_new_id(tmp_path):
+    """A seed's phases are annotations (annotations.jsonl); unpacked under another id, they name that id."""
+    store, target = tmp_path / "store", tmp_path / "target"
+    run("seed", "--session-id", "pf", "--pattern", "payment-failure", "--duration", "6", "--rate", "5", "--seed", "3",
+        "--start-time", START, "--store", str(store))
+    before = json.loads(run("annotations", "list", "pf", "--json", "--store", str(store)).stdout)
+    assert before and {a["sessionId"] for a in before} == {"pf"}
+    pack = tmp_path / "pf.otelrr"
+    run("sessions", "pack", "pf", "--out", str(pack), "--store", str(store))
+    run("sessions", "unpack", str(pack), "--session", "pf-copy", "--store", str(target))
+    after = json.loads(run("annotations", "list", "pf-copy", "--json", "--store", str(target)).stdout)
+    assert {a["sessionId"] for a in after} == {"pf-copy"}
+    spans = lambda items: sorted((a["annotationKey"], a["timeRangeStart"], a["timeRangeEnd"]) for a in items)  # noqa: E731
+    assert spans(after) == spans(before)
+    lines = (target / "sessions/pf-copy/annotations.jsonl").read_text().splitlines()
+    assert lines and all(json.loads(line)["sessionId"] == "pf-copy" for line in lines)
+    assert json.loads(run("sessions", "verify", "pf-copy", "--json", "--store", str(target)).stdout)["ok"]
