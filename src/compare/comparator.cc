@@ -225,8 +225,7 @@ void Comparator::Note(DifferenceKind kind, const Entry& e, std::vector<FieldChan
   Difference d;
   d.kind = kind;
   d.signal = e.signal;
-  d.time_unix_nano = DigestOf(e).time;
-  if (kind != DifferenceKind::kExtra && kind != DifferenceKind::kDuplicated) d.time_unix_nano = e.time;
+  d.time_unix_nano = DigestOf(e).time;  // the item's own time: A's, or B's as it arrived
   if (e.payload != nullptr) {
     d.item = ItemLabel(DigestOf(e));
   } else {

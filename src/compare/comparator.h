@@ -184,7 +184,6 @@ class Comparator {
   size_t copied_bytes_ = 0;
   std::map<int64_t, Bucket> seconds_;
   size_t kept_[4] = {0, 0, 0, 0};
-  friend struct PayloadAccess;
 };
 
 // How many items of each side an automatic shift is inferred from.

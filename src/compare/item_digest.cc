@@ -10,6 +10,7 @@
 #include "otlp/field_reader.h"
 #include "otlp/schema.h"
 #include "otlp/wire.h"
+#include "training/items.h"
 
 namespace otelrr::compare {
 namespace {
@@ -412,61 +413,29 @@ std::string Hex(std::string_view bytes) {
   return out;
 }
 
-std::string AnyValueText(std::string_view any, int depth);
-
-std::string KeyValueListText(std::string_view list, int depth) {
-  std::string out = "{";
-  FieldReader r(list);
-  RawField f;
-  bool first = true;
-  while (r.Next(&f)) {
-    if (!f.Is(1, WireType::kLen)) continue;
-    std::string_view key, value;
-    FieldReader kv(f.value);
-    RawField g;
-    while (kv.Next(&g)) {
-      if (g.Is(1, WireType::kLen)) key = g.value;
-      if (g.Is(2, WireType::kLen)) value = g.value;
-    }
-    if (!first) out.append(", ");
-    first = false;
-    out.append(Quote(key)).append(": ").append(AnyValueText(value, depth + 1));
-  }
-  return out + "}";
-}
-
-// AnyValue: 1 string, 2 bool, 3 int, 4 double, 5 array, 6 kvlist, 7 bytes.
-std::string AnyValueText(std::string_view any, int depth) {
-  if (depth > 16) return "…";
-  std::string out = "null";
-  FieldReader r(any);
-  RawField f;
-  while (r.Next(&f)) {
-    switch (f.number) {
-      case 1: out = Quote(f.value); break;
-      case 2: out = f.varint != 0 ? "true" : "false"; break;
-      case 3: out = fmt::format("{}", static_cast<int64_t>(f.varint)); break;
-      case 4: out = f.wire == WireType::kFixed64 ? fmt::format("{}", f.as_double()) : "?"; break;
-      case 5: {
-        out = "[";
-        FieldReader values(f.value);
-        RawField v;
-        bool first = true;
-        while (values.Next(&v)) {
-          if (!v.Is(1, WireType::kLen)) continue;
-          if (!first) out.append(", ");
-          first = false;
-          out.append(AnyValueText(v.value, depth + 1));
-        }
-        out.append("]");
-        break;
-      }
-      case 6: out = KeyValueListText(f.value, depth); break;
-      case 7: out = "0x" + Hex(f.value); break;
-      default: break;
-    }
+// An AnyValue as JSON (the training rows' form: strings quoted, bytes base64, arrays and key-value lists
+// nested), cut to a length a report line can hold.
+std::string AnyValueText(std::string_view any) {
+  constexpr size_t kMax = 300;
+  std::string out;
+  training::AppendAnyValueJson(any, &out);
+  if (out.size() > kMax) {
+    out.resize(kMax);
+    out.append("…");
   }
   return out;
+}
+
+// A KeyValue's key and the bytes of its AnyValue.
+void SplitKeyValue(std::string_view kv, std::string_view* key, std::string_view* value) {
+  *key = {};
+  *value = {};
+  FieldReader r(kv);
+  RawField f;
+  while (r.Next(&f)) {
+    if (f.Is(1, WireType::kLen)) *key = f.value;
+    if (f.Is(2, WireType::kLen)) *value = f.value;
+  }
 }
 
 class Describer {
@@ -485,13 +454,8 @@ class Describer {
       std::string path = prefix + std::string(field->name);
       if (field->message == &otlp::KeyValueType() && f.wire == WireType::kLen) {
         std::string_view key, value;
-        FieldReader kv(f.value);
-        RawField g;
-        while (kv.Next(&g)) {
-          if (g.Is(1, WireType::kLen)) key = g.value;
-          if (g.Is(2, WireType::kLen)) value = g.value;
-        }
-        Add(fmt::format("{}[{}]", path, key), AnyValueText(value, 0));
+        SplitKeyValue(f.value, &key, &value);
+        Add(fmt::format("{}[{}]", path, key), AnyValueText(value));
         continue;
       }
       if (field->repeated && f.number < otlp::kIndexedFieldNumbers) {
@@ -499,7 +463,7 @@ class Describer {
       }
       if (field->type == FieldType::kMessage && f.wire == WireType::kLen) {
         if (field->message == &otlp::AnyValueType()) {
-          Add(path, AnyValueText(f.value, 0));
+          Add(path, AnyValueText(f.value));
         } else {
           Message(*field->message, f.value, path + ".", depth + 1);
         }
@@ -554,20 +518,9 @@ std::string ResourceService(std::string_view resource) {
   RawField f;
   while (r.Next(&f)) {
     if (!f.Is(1, WireType::kLen)) continue;
-    std::string_view key, value;
-    FieldReader kv(f.value);
-    RawField g;
-    while (kv.Next(&g)) {
-      if (g.Is(1, WireType::kLen)) key = g.value;
-      if (g.Is(2, WireType::kLen)) value = g.value;
-    }
-    if (key == "service.name") {
-      FieldReader any(value);
-      RawField s;
-      while (any.Next(&s)) {
-        if (s.Is(1, WireType::kLen)) return std::string(s.value);
-      }
-    }
+    std::string_view key, value, name;
+    SplitKeyValue(f.value, &key, &value);
+    if (key == "service.name" && training::AnyValueString(value, &name)) return std::string(name);
   }
   return "";
 }
@@ -609,7 +562,7 @@ std::string ItemLabel(const ItemDigest& item) {
       return fmt::format("point of {}{}", std::string(StringField(item.metric, kMetricName)), where);
     case Signal::kLogs: {
       std::string_view body = StringField(item.item, 5);
-      return fmt::format("log record {}{}", AnyValueText(body, 0), where);
+      return fmt::format("log record {}{}", AnyValueText(body), where);
     }
   }
   return "item";
