@@ -5,8 +5,10 @@
 
 namespace otelrr::replay {
 
-void WriteReplayReportFields(const ReplayReport& r, JsonWriter* w) {
-  w->Field("sessionId", r.session_id);
+namespace {
+
+// The members a single report and a total share: how it ended, what was read, sent and accepted.
+void WriteCountFields(const ReplayReport& r, JsonWriter* w) {
   w->Field("endpoint", r.endpoint);
   w->Field("end", ReplayEndName(r.end));
   w->Field("iterations", r.iterations);
@@ -18,21 +20,30 @@ void WriteReplayReportFields(const ReplayReport& r, JsonWriter* w) {
   w->Field("abandonedRequests", r.abandoned_requests());
   w->Field("retries", r.retries());
   w->Field("filteredRequests", r.filtered_requests());
-  if (!r.phases.empty()) w->StringArray("phases", r.phases);
-  w->Field("inFlight", r.in_flight);
-  w->Field("retrying", r.retrying);
   w->Field("spans", r.signals[otlp::Signal::kTraces].items);
   w->Field("dataPoints", r.signals[otlp::Signal::kMetrics].items);
   w->Field("logRecords", r.signals[otlp::Signal::kLogs].items);
   w->Field("rejectedItems", r.rejected_items());
   w->Field("elapsedSeconds", r.elapsed_seconds);
-  w->Field("p50LagMs", r.p50_lag_ms);
-  w->Field("p99LagMs", r.p99_lag_ms);
   w->Field("maxLagMs", r.max_lag_ms);
   w->Key("statusCodes");
   w->BeginObject();
   for (const auto& [code, count] : r.status_codes) w->Field(code, count);
   w->EndObject();
+  if (!r.first_error.empty()) w->Field("firstError", r.first_error);
+  if (!r.last_error.empty()) w->Field("lastError", r.last_error);
+}
+
+}  // namespace
+
+void WriteReplayReportFields(const ReplayReport& r, JsonWriter* w) {
+  w->Field("sessionId", r.session_id);
+  WriteCountFields(r, w);
+  if (!r.phases.empty()) w->StringArray("phases", r.phases);
+  w->Field("inFlight", r.in_flight);
+  w->Field("retrying", r.retrying);
+  w->Field("p50LagMs", r.p50_lag_ms);
+  w->Field("p99LagMs", r.p99_lag_ms);
   w->Field("positionUnixNano", r.position_unix_nano);
   w->Field("timelineStartUnixNano", r.timeline_start_unix_nano);
   w->Field("timelineEndUnixNano", r.timeline_end_unix_nano);
@@ -42,35 +53,11 @@ void WriteReplayReportFields(const ReplayReport& r, JsonWriter* w) {
     w->Field("shard", static_cast<uint64_t>(r.shard));
     w->Field("shards", static_cast<uint64_t>(r.shards));
   }
-  if (!r.first_error.empty()) w->Field("firstError", r.first_error);
-  if (!r.last_error.empty()) w->Field("lastError", r.last_error);
 }
 
 void WriteReplayTotalFields(const ReplayReport& r, const std::vector<std::string>& session_ids, JsonWriter* w) {
   w->StringArray("sessions", session_ids);
-  w->Field("endpoint", r.endpoint);
-  w->Field("end", ReplayEndName(r.end));
-  w->Field("iterations", r.iterations);
-  w->Field("recordsProcessed", r.records_processed);
-  w->Field("recordsTotal", r.records_total);
-  w->Field("sentRequests", r.sent_requests());
-  w->Field("acceptedRequests", r.accepted_requests());
-  w->Field("failedRequests", r.failed_requests());
-  w->Field("abandonedRequests", r.abandoned_requests());
-  w->Field("retries", r.retries());
-  w->Field("filteredRequests", r.filtered_requests());
-  w->Field("spans", r.signals[otlp::Signal::kTraces].items);
-  w->Field("dataPoints", r.signals[otlp::Signal::kMetrics].items);
-  w->Field("logRecords", r.signals[otlp::Signal::kLogs].items);
-  w->Field("rejectedItems", r.rejected_items());
-  w->Field("elapsedSeconds", r.elapsed_seconds);
-  w->Field("maxLagMs", r.max_lag_ms);
-  w->Key("statusCodes");
-  w->BeginObject();
-  for (const auto& [code, count] : r.status_codes) w->Field(code, count);
-  w->EndObject();
-  if (!r.first_error.empty()) w->Field("firstError", r.first_error);
-  if (!r.last_error.empty()) w->Field("lastError", r.last_error);
+  WriteCountFields(r, w);
 }
 
 absl::StatusOr<ReplayReport> ParseReplayReportJson(std::string_view json) {
@@ -133,6 +120,10 @@ absl::StatusOr<ReplayReport> ParseReplayReportJson(std::string_view json) {
        {"firstError", StringInto(&r.first_error)},
        {"lastError", StringInto(&r.last_error)}});
   if (!s.ok()) return s;
+  if (r.session_id.empty() || end.empty()) {
+    return absl::InvalidArgumentError(
+        "this is not a replay report: it has no sessionId or end (give what `otelrr replay --json` printed)");
+  }
   if (end == "finished") {
     r.end = ReplayEnd::kFinished;
   } else if (end == "duration") {
