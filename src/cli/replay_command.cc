@@ -48,6 +48,7 @@ struct ReplayFlags {
   bool sequential = false;
   std::string shard;        // --shard K/N
   uint32_t shards = 0;      // --shards N: K from $JOB_COMPLETION_INDEX
+  bool shards_given = false;
   std::string start_at;     // --start-at TIME
   double log_interval = 60;
   std::string preset;
@@ -70,6 +71,12 @@ bool ParseCount(std::string_view text, uint32_t* out) {
 // --shard K/N, or --shards N with K from $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job), and
 // --start-at: where every shard's schedule starts.
 absl::Status ApplyShardFlags(const ReplayFlags& f, replay::ReplayConfig* config) {
+  if (!f.shard.empty() && f.shards_given) {
+    return absl::InvalidArgumentError("give --shard K/N or --shards N (K from JOB_COMPLETION_INDEX), not both");
+  }
+  if (f.shards_given && f.shards == 0) {
+    return absl::InvalidArgumentError("--shards 0: give the number of shards, 1 or more");
+  }
   if (!f.shard.empty()) {
     const size_t slash = f.shard.find('/');
     uint32_t k = 0, n = 0;
@@ -112,6 +119,12 @@ absl::Status ApplyShardFlags(const ReplayFlags& f, replay::ReplayConfig* config)
     }
     Clock& clock = RealClock();
     const uint64_t now = clock.WallNowUnixNano();
+    constexpr uint64_t kMaxAhead = 24ull * 3600 * 1'000'000'000;
+    if (at > now + kMaxAhead) {
+      return absl::InvalidArgumentError(fmt::format(
+          "--start-at {} is {:.0f} hours ahead: give a time within the next 24 hours", f.start_at,
+          static_cast<double>(at - now) / 3.6e12));
+    }
     if (at + 1'000'000'000 < now) {
       return absl::InvalidArgumentError(fmt::format("--start-at {} is {:.1f} s in the past: give a time to come",
                                                     f.start_at, static_cast<double>(now - at) / 1e9));
@@ -353,7 +366,8 @@ int RunReportMerge(const ReportMergeFlags& f) {
     Print(w.str());
     Print("\n");
   } else {
-    Print(fmt::format("{} {} reports of {}\n", ok ? "✅" : "❌", reports.size(), fmt::join(ids, ", ")));
+    Print(fmt::format("{} {} {} of {}\n", ok ? "✅" : "❌", reports.size(), reports.size() == 1 ? "report" : "reports",
+                      fmt::join(ids, ", ")));
     Print(ReplayConsole::Details(total));
     Print(fmt::format("   First requests of the reports: {:.3f} ms apart\n", skew_ms));
     for (const std::string& p : problems) Print(fmt::format("   Problem: {}\n", p));
@@ -442,6 +456,7 @@ report has one part per session and their total (with --json: {"ok", "mode", "se
 "total": {...}}); the exit code is 1 when any of them went wrong.)");
   cmd->callback([handler, store, f, clickhouse, cmd] {
     f->speed_given = cmd->count("--speed") > 0;
+    f->shards_given = cmd->count("--shards") > 0;
     *handler = [store, f, clickhouse] { return RunReplayCommand(*store, *clickhouse, *f); };
   });
 }

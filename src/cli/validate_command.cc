@@ -191,6 +191,7 @@ int RunValidate(const StoreFlag& store_flag, const ValidateFlags& f) {
     receivers->Shutdown();
     if (stop.signal() != 0) {
       discard_capture();
+      std::fprintf(stderr, "otelrr validate: stopped by a signal while waiting for the data to arrive\n");
       return kExitInterrupted;
     }
     absl::StatusOr<session::SessionMetadata> done = capture.StopCapture(capture_id);

@@ -274,7 +274,8 @@ class ReplayRun {
     ReplayReport r = report_;
     r.signals = sender_.counts();
     for (otlp::Signal s : otlp::kSignals) r.signals[s].filtered_requests = filtered_[s];
-    r.elapsed_seconds = std::chrono::duration<double>(clock_.Now() - schedule_.start()).count();
+    // Not negative when it was stopped before a start still to come (--start-at).
+    r.elapsed_seconds = std::max(0.0, std::chrono::duration<double>(clock_.Now() - schedule_.start()).count());
     r.p50_lag_ms = lags_.Quantile(0.5);
     r.p99_lag_ms = lags_.Quantile(0.99);
     r.max_lag_ms = lags_.max_ms();

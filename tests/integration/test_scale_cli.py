@@ -70,6 +70,10 @@ def test_shards_together_deliver_what_one_replay_does(store, tmp_path):
     m = json.loads(merged.stdout)
     assert m["ok"] and m["problems"] == [] and m["reports"] == SHARDS
     assert (m["spans"], m["dataPoints"], m["logRecords"]) == (counts["spans"], counts["dataPoints"], counts["logRecords"])
+    foreign = tmp_path / "not-a-report.json"
+    foreign.write_text("{}")
+    refused = run("replay-report", "merge", str(foreign), check=False)
+    assert refused.returncode == 1 and b"not a replay report" in refused.stderr
     missing = run("replay-report", "merge", *map(str, reports[:-1]), check=False)
     assert missing.returncode == 1 and f"shard {SHARDS - 1}/{SHARDS} is missing".encode() in missing.stdout
 
@@ -107,6 +111,9 @@ def test_the_shard_from_a_kubernetes_indexed_job(store):
     (["--shards", "4"], {"JOB_COMPLETION_INDEX": "7"}, b"is not below --shards 4"),
     (["--start-at", "2020-01-01T00:00:00Z"], {}, b"in the past"),
     (["--start-at", "soon"], {}, b"is not an RFC 3339 time"),
+    (["--start-at", "2100-01-01T00:00:00Z"], {}, b"within the next 24 hours"),
+    (["--shards", "0"], {"JOB_COMPLETION_INDEX": "0"}, b"--shards 0"),
+    (["--shards", "2", "--shard", "1/2"], {"JOB_COMPLETION_INDEX": "0"}, b"not both"),
 ])
 def test_bad_shard_flags_are_usage_errors(store, args, env, message):
     env = {k: v for k, v in dict(os.environ, **env).items() if v}
