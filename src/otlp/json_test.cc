@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -997,7 +998,11 @@ TEST_F(JsonCodecTest, MutatedInputsNeverCrash) {
 
 // ---- real OTLP/JSON written by other projects ----
 
-std::string TestdataDir() { return std::string(OTELRR_SOURCE_DIR) + "/../shared/testdata/otlp"; }
+// The recordings of other projects: $OTELRR_TESTDATA, else testdata/otlp of the shared folder beside the repository.
+std::string TestdataDir() {
+  if (const char* dir = std::getenv("OTELRR_TESTDATA"); dir != nullptr && *dir != '\0') return dir;
+  return std::string(OTELRR_SOURCE_DIR) + "/../shared/testdata/otlp";
+}
 
 std::string ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);

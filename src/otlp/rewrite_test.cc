@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <limits>
 #include <memory>
@@ -564,7 +565,11 @@ TEST(KeepItemsOfShardTest, APointSeriesStaysOnOneShard) {
 
 // ---- real data from other projects ----
 
-std::string TestdataDir() { return std::string(OTELRR_SOURCE_DIR) + "/../shared/testdata/otlp"; }
+// The recordings of other projects: $OTELRR_TESTDATA, else testdata/otlp of the shared folder beside the repository.
+std::string TestdataDir() {
+  if (const char* dir = std::getenv("OTELRR_TESTDATA"); dir != nullptr && *dir != '\0') return dir;
+  return std::string(OTELRR_SOURCE_DIR) + "/../shared/testdata/otlp";
+}
 
 TEST(RewriteRealDataTest, ShiftRoundTripsAndEveryRewriteStaysValid) {
   int messages = 0;

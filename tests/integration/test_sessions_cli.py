@@ -29,7 +29,7 @@ from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-TESTDATA = REPO.parent / "shared" / "testdata" / "otlp"
+TESTDATA = pathlib.Path(os.environ.get("OTELRR_TESTDATA") or REPO.parent / "shared" / "testdata" / "otlp")
 REQUEST = {
     "traces": trace_service_pb2.ExportTraceServiceRequest,
     "metrics": metrics_service_pb2.ExportMetricsServiceRequest,
