@@ -1,6 +1,8 @@
-// Fuzzes the session raw-file reader (FileReader, over GzipMemberReader) and the record framing
+// Fuzzes the session raw-file reader (FileReader, over MemberReader) and the record framing
 // (DecodeRecordHeader, DecodeRecord, AppendRecord). The input is the content of one raw file: gzip
-// members of framed records (docs/FORMAT.md), served from an in-memory store in short reads.
+// members, zstd frames or plain framed records (docs/FORMAT.md), served from an in-memory store in short
+// reads. Its first bytes pick the compression, as a file name's suffix would: the zstd magic number means
+// zstd, the record magic "OTR1" none, anything else gzip.
 //
 // Oracles:
 // - the default mode and stop_at_damage return the same records; the default mode fails (DataLoss,
@@ -21,7 +23,7 @@
 #include "fuzz/memory_store.h"
 #include "fuzz/oracle.h"
 #include "session/file_reader.h"
-#include "session/internal/gzip.h"
+#include "session/internal/members.h"
 #include "session/internal/sha256.h"
 #include "session/record.h"
 
@@ -31,9 +33,13 @@ using otelrr::fuzz::OracleFailed;
 using namespace otelrr::session;
 
 constexpr std::string_view kName = "fuzz_session_file";
-constexpr std::string_view kKey = "sessions/fuzz/raw/2026-11-26/11/traces-1795693544123-x.otlp.gz";
-constexpr std::string_view kPrefixKey = "sessions/fuzz/raw/2026-11-26/11/traces-1795693544123-prefix.otlp.gz";
-constexpr std::string_view kRoundTripKey = "sessions/fuzz/raw/2026-11-26/11/traces-1795693544123-rt.otlp.gz";
+constexpr std::string_view kKeyStem = "sessions/fuzz/raw/2026-11-26/11/traces-1795693544123-";
+
+Compression Sniff(std::string_view file) {
+  if (file.starts_with("\x28\xb5\x2f\xfd")) return Compression::kZstd;
+  if (file.starts_with(std::string_view(kRecordMagic, sizeof(kRecordMagic)))) return Compression::kNone;
+  return Compression::kGzip;
+}
 
 struct ReadResult {
   std::vector<Record> records;
@@ -118,6 +124,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view file(reinterpret_cast<const char*>(data), size);
   CheckFraming(file);
 
+  const Compression compression = Sniff(file);
+  const std::string suffix(RawFileSuffix(compression));
+  const std::string kKey = std::string(kKeyStem) + "x" + suffix;
+  const std::string kPrefixKey = std::string(kKeyStem) + "prefix" + suffix;
+  const std::string kRoundTripKey = std::string(kKeyStem) + "rt" + suffix;
   static otelrr::fuzz::MemoryStore* store = new otelrr::fuzz::MemoryStore();
   (void)store->DeletePrefix("sessions/");
   if (!store->Put(kKey, file).ok()) OracleFailed(kName, "cannot store the input");
@@ -170,8 +181,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!AppendRecord(r, &framed).ok()) OracleFailed(kName, "AppendRecord refused a record the reader returned");
   }
   std::string member;
-  otelrr::session::internal::GzipCompressor compressor(1);
-  if (!compressor.CompressMember(framed, &member).ok()) OracleFailed(kName, "cannot compress the records");
+  otelrr::session::internal::MemberCompressor compressor(compression, DefaultCompressionLevel(compression));
+  if (!compressor.Compress(framed, &member).ok()) OracleFailed(kName, "cannot compress the records");
   if (!store->Put(kRoundTripKey, member).ok()) OracleFailed(kName, "cannot store the round trip");
   ReadResult round_trip = ReadEverything(*store, kRoundTripKey, {});
   if (!round_trip.status.ok() || round_trip.records != lenient.records) {

@@ -21,7 +21,7 @@
 #include "fuzz/memory_store.h"
 #include "otlp/json.h"
 #include "otlp/testing/requests.h"
-#include "session/internal/gzip.h"
+#include "session/internal/members.h"
 #include "session/record.h"
 #include "session/writer.h"
 
@@ -136,14 +136,18 @@ session::Record Rec(uint64_t arrival, otlp::Signal signal, std::string payload) 
 }
 
 // The raw files SessionWriter writes for a few records of each signal, by signal name.
-std::map<std::string, std::string> WriterFiles(int level, size_t member_bytes) {
+std::map<std::string, std::string> WriterFiles(session::Compression compression, int level, size_t member_bytes) {
   fuzz::MemoryStore store;
   SimulatedClock clock(kT0 + 1'000'000'000ull);
   absl::StatusOr<std::unique_ptr<session::SessionWriter>> w = session::SessionWriter::Create(
       store,
       {.session_id = "seed", .session_type = session::SessionType::kCapture, .start_time_unix_nano = kT0,
        .created_by = "make_file_seeds"},
-      {.compression_level = level, .member_bytes = member_bytes, .clock = &clock, .random_seed = 1});
+      {.compression = compression,
+       .compression_level = level,
+       .member_bytes = member_bytes,
+       .clock = &clock,
+       .random_seed = 1});
   Check(w.status(), "SessionWriter::Create");
   for (int i = 0; i < 5; ++i) {
     uint64_t t = kT0 + i * 1'000'000ull;
@@ -171,12 +175,15 @@ std::string Framed(const session::Record& r) {
   return out;
 }
 
-std::string Member(std::string_view records, int level = 1) {
+std::string Member(std::string_view records, int level = 1,
+                   session::Compression compression = session::Compression::kGzip) {
   std::string out;
-  session::internal::GzipCompressor c(level);
-  Check(c.CompressMember(records, &out), "CompressMember");
+  session::internal::MemberCompressor c(compression, level);
+  Check(c.Compress(records, &out), "Compress");
   return out;
 }
+
+std::string Frame(std::string_view records) { return Member(records, 1, session::Compression::kZstd); }
 
 void Put32(std::string* s, size_t at, uint32_t v) {
   for (int i = 0; i < 4; ++i) (*s)[at + i] = static_cast<char>(v >> (8 * i));
@@ -184,12 +191,35 @@ void Put32(std::string* s, size_t at, uint32_t v) {
 
 std::map<std::string, std::string> SessionSeeds() {
   std::map<std::string, std::string> seeds;
-  std::map<std::string, std::string> level1 = WriterFiles(1, 300);
-  std::map<std::string, std::string> level0 = WriterFiles(0, 300);
-  std::map<std::string, std::string> one_member = WriterFiles(1, 1 << 20);
+  using session::Compression;
+  std::map<std::string, std::string> level1 = WriterFiles(Compression::kGzip, 1, 300);
+  std::map<std::string, std::string> level0 = WriterFiles(Compression::kGzip, 0, 300);
+  std::map<std::string, std::string> one_member = WriterFiles(Compression::kGzip, 1, 1 << 20);
+  std::map<std::string, std::string> zstd = WriterFiles(Compression::kZstd, 1, 300);
+  std::map<std::string, std::string> plain = WriterFiles(Compression::kNone, 0, 300);
   for (const auto& [signal, body] : level1) seeds["gen-writer-level1-" + signal] = body;
   for (const auto& [signal, body] : level0) seeds["gen-writer-level0-" + signal] = body;
   for (const auto& [signal, body] : one_member) seeds["gen-writer-big-member-" + signal] = body;
+  for (const auto& [signal, body] : zstd) seeds["gen-writer-zstd-" + signal] = body;
+  for (const auto& [signal, body] : plain) seeds["gen-writer-none-" + signal] = body;
+
+  // zstd: cut, flipped checksum, flipped data, a frame without its content size.
+  const std::string& ztraces = zstd.at("traces");
+  seeds["bad-zstd-truncated-mid-frame"] = ztraces.substr(0, ztraces.size() - 7);
+  seeds["bad-zstd-truncated-in-header"] = ztraces.substr(0, 5);
+  std::string zcrc = ztraces;
+  zcrc[zcrc.size() - 2] ^= 0x5a;  // the last frame's content checksum
+  seeds["bad-zstd-checksum"] = zcrc;
+  std::string zdata = ztraces;
+  zdata[zdata.size() / 2] ^= 0x40;
+  seeds["bad-zstd-flipped-bit"] = zdata;
+  seeds["bad-zstd-trailing-garbage"] = ztraces + "garbage";
+  // Plain records: cut inside a record, and a damaged header after a good one.
+  const std::string& ptraces = plain.at("traces");
+  seeds["bad-none-truncated-mid-record"] = ptraces.substr(0, ptraces.size() - 3);
+  std::string pmagic = ptraces;
+  pmagic[ptraces.size() / 2] ^= 0x01;
+  seeds["bad-none-flipped-bit"] = pmagic;
 
   const std::string& traces = level1.at("traces");
   seeds["bad-truncated-mid-member"] = traces.substr(0, traces.size() - 7);
@@ -209,7 +239,12 @@ std::map<std::string, std::string> SessionSeeds() {
 
   session::Record rec = Rec(kT0, otlp::Signal::kTraces, TraceRequest(3, 2));
   std::string good = Framed(rec);
-  seeds["bad-not-gzip-plain-records"] = good + good;
+  seeds["bad-not-gzip-plain-records"] = "\x1f\x8b" + good + good;
+  seeds["edge-none-two-records"] = good + good;
+  seeds["edge-zstd-empty-frames"] = Frame("") + Frame(good) + Frame("");
+  seeds["bad-zstd-record-cut-in-frame"] = Frame(good + good.substr(0, good.size() - 3));
+  // 16 MiB of zeros in one frame: decompresses hugely (the reader's limit is 512 MiB), then fails framing.
+  seeds["bad-zstd-bomb"] = Frame(good) + Frame(std::string(16u << 20, '\0'));
   std::string magic = good;
   magic[3] = '2';
   seeds["bad-wrong-magic"] = Member(good) + Member(magic);

@@ -3,6 +3,21 @@
 #include <fmt/format.h>
 
 namespace otelrr::session {
+namespace {
+
+std::string_view MemberName(Compression c) {
+  switch (c) {
+    case Compression::kGzip:
+      return "gzip member";
+    case Compression::kZstd:
+      return "zstd frame";
+    case Compression::kNone:
+      return "run of records";
+  }
+  return "member";
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<FileReader>> FileReader::Open(store::ObjectStore& store, std::string key,
                                                              FileReaderOptions options) {
@@ -13,9 +28,12 @@ absl::StatusOr<std::unique_ptr<FileReader>> FileReader::Open(store::ObjectStore&
 
 FileReader::FileReader(std::string key, std::unique_ptr<store::ObjectReader> reader, FileReaderOptions options)
     : key_(std::move(key)),
+      // A name with none of the suffixes is read as gzip, the only compression before there was a choice.
+      compression_(CompressionOfPath(key_).value_or(Compression::kGzip)),
       options_(options),
-      gzip_(std::move(reader), {.read_buffer_bytes = options.read_buffer_bytes,
-                                .compute_sha256 = options.compute_sha256}) {}
+      members_(std::move(reader), {.compression = compression_,
+                                   .read_buffer_bytes = options.read_buffer_bytes,
+                                   .compute_sha256 = options.compute_sha256}) {}
 
 absl::StatusOr<bool> FileReader::Damaged(uint64_t valid_bytes, std::string reason) {
   done_ = true;
@@ -23,18 +41,18 @@ absl::StatusOr<bool> FileReader::Damaged(uint64_t valid_bytes, std::string reaso
     return absl::DataLossError(fmt::format("{}: {}", key_, reason));
   }
   // Read to the end so the dropped byte count (and the checksum) cover the whole file.
-  if (absl::Status s = gzip_.Drain(); !s.ok()) return s;
+  if (absl::Status s = members_.Drain(); !s.ok()) return s;
   damage_ = FileDamage{.key = key_,
                        .valid_bytes = valid_bytes,
-                       .dropped_bytes = gzip_.stored_bytes_read() - valid_bytes,
+                       .dropped_bytes = members_.stored_bytes_read() - valid_bytes,
                        .reason = std::move(reason)};
   return false;
 }
 
 absl::StatusOr<bool> FileReader::LoadMember() {
   while (true) {
-    uint64_t member_start = gzip_.valid_bytes();
-    absl::StatusOr<internal::MemberStatus> st = gzip_.NextMember(&member_);
+    uint64_t member_start = members_.valid_bytes();
+    absl::StatusOr<internal::MemberStatus> st = members_.NextMember(&member_);
     if (!st.ok()) return st.status();
     switch (*st) {
       case internal::MemberStatus::kEnd:
@@ -42,7 +60,7 @@ absl::StatusOr<bool> FileReader::LoadMember() {
         return false;
       case internal::MemberStatus::kTruncated:
       case internal::MemberStatus::kCorrupt:
-        return Damaged(member_start, gzip_.problem());
+        return Damaged(member_start, members_.problem());
       case internal::MemberStatus::kMember:
         break;
     }
@@ -57,15 +75,15 @@ absl::StatusOr<bool> FileReader::LoadMember() {
       }
       if (!h.ok()) {
         return Damaged(member_start,
-                       fmt::format("the gzip member starting at byte {} holds a bad record at offset {}: {}",
-                                   member_start, offset, std::string(h.status().message())));
+                       fmt::format("the {} starting at byte {} holds a bad record at offset {}: {}",
+                                   MemberName(compression_), member_start, offset, std::string(h.status().message())));
       }
       rest.remove_prefix(h->record_size());
       offset += h->record_size();
     }
     pos_ = 0;
     if (!member_.empty()) return true;
-    // An empty member is valid gzip and holds no record: skip it.
+    // An empty member is valid gzip or zstd and holds no record: skip it.
   }
 }
 

@@ -1,4 +1,5 @@
-// Reads the records of one raw session file, streaming: one gzip member in memory at a time.
+// Reads the records of one raw session file, streaming: one member (gzip member, zstd frame or run of
+// records, by the file name's suffix: session/compression.h) in memory at a time.
 //
 //   absl::StatusOr<std::unique_ptr<FileReader>> r = FileReader::Open(store, key, {});
 //   Record rec;
@@ -9,8 +10,9 @@
 //     Use(rec);
 //   }
 //
-// Every record returned comes from a complete member whose gzip CRC-32 and length matched, and whose
-// records all decode: a member is checked whole before any of its records is returned.
+// Every record returned comes from a complete member whose checks passed (gzip CRC-32 and length, zstd
+// content size and checksum), and whose records all decode: a member is checked whole before any of its
+// records is returned.
 //
 // With `stop_at_damage`, a damaged member (the file ends inside it, it fails to decompress, or its
 // records do not frame exactly) ends the file cleanly instead of failing: Next returns false and
@@ -28,7 +30,8 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "session/internal/gzip.h"
+#include "session/compression.h"
+#include "session/internal/members.h"
 #include "session/record.h"
 #include "store/object_store.h"
 
@@ -58,15 +61,16 @@ class FileReader {
   absl::StatusOr<bool> Next(Record* out);
 
   const std::string& key() const { return key_; }
+  Compression compression() const { return compression_; }
   // Set once Next stopped at damage.
   const std::optional<FileDamage>& damage() const { return damage_; }
   uint64_t records() const { return records_; }
   // Framed bytes (headers and payloads) of the records returned.
   uint64_t uncompressed_bytes() const { return uncompressed_bytes_; }
-  uint64_t stored_bytes_read() const { return gzip_.stored_bytes_read(); }
-  uint64_t members() const { return gzip_.members(); }
+  uint64_t stored_bytes_read() const { return members_.stored_bytes_read(); }
+  uint64_t members() const { return members_.members(); }
   // SHA-256 of all stored bytes; valid once Next returned false, with compute_sha256 set. Call once.
-  std::string Sha256Hex() { return gzip_.Sha256Hex(); }
+  std::string Sha256Hex() { return members_.Sha256Hex(); }
 
  private:
   FileReader(std::string key, std::unique_ptr<store::ObjectReader> reader, FileReaderOptions options);
@@ -75,8 +79,9 @@ class FileReader {
   absl::StatusOr<bool> Damaged(uint64_t valid_bytes, std::string reason);
 
   std::string key_;
+  Compression compression_;
   FileReaderOptions options_;
-  internal::GzipMemberReader gzip_;
+  internal::MemberReader members_;
   std::string member_;
   size_t pos_ = 0;
   bool done_ = false;

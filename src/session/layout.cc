@@ -14,20 +14,22 @@ std::string MetadataKey(std::string_view session_id) {
 
 std::string RawPrefix(std::string_view session_id) { return fmt::format("{}{}/raw/", kSessionsPrefix, session_id); }
 
-std::string RawFilePath(otlp::Signal signal, uint64_t first_arrival_unix_nano, std::string_view uuid) {
+std::string RawFilePath(otlp::Signal signal, uint64_t first_arrival_unix_nano, std::string_view uuid,
+                        Compression compression) {
   return fmt::format("raw/{}/{}-{}-{}{}", FormatPartition(first_arrival_unix_nano), otlp::SignalName(signal),
-                     first_arrival_unix_nano / 1'000'000, uuid, kRawFileSuffix);
+                     first_arrival_unix_nano / 1'000'000, uuid, RawFileSuffix(compression));
 }
 
 bool ParseRawFilePath(std::string_view path, RawFileName* out) {
-  // raw/YYYY-MM-DD/HH/{signal}-{ms}-{uuid}.otlp.gz
-  if (!path.starts_with("raw/") || !path.ends_with(kRawFileSuffix)) return false;
+  // raw/YYYY-MM-DD/HH/{signal}-{ms}-{uuid}{.otlp.gz|.otlp.zst|.otlp}
+  std::optional<Compression> compression = CompressionOfPath(path);
+  if (!path.starts_with("raw/") || !compression) return false;
   path.remove_prefix(4);
   size_t slash = path.rfind('/');
   if (slash != 13 || path[10] != '/') return false;  // "YYYY-MM-DD/HH"
   std::string partition(path.substr(0, 13));
   std::string_view name = path.substr(14);
-  name.remove_suffix(kRawFileSuffix.size());
+  name.remove_suffix(RawFileSuffix(*compression).size());
   size_t dash1 = name.find('-');
   if (dash1 == std::string_view::npos) return false;
   size_t dash2 = name.find('-', dash1 + 1);
@@ -46,6 +48,7 @@ bool ParseRawFilePath(std::string_view path, RawFileName* out) {
   out->timestamp_unix_milli = ms;
   out->uuid = std::string(uuid);
   out->partition = std::move(partition);
+  out->compression = *compression;
   return true;
 }
 

@@ -206,6 +206,20 @@ absl::Status ParseFile(const ObjectView& v, FileEntry* f) {
   if (!otlp::ParseSignal(signal, &f->signal)) {
     return v.Error("signal", fmt::format("\"{}\" is not one of traces, metrics, logs", signal));
   }
+  // Absent in sessions written before there was a choice: the path's suffix says (always .otlp.gz then).
+  std::optional<Compression> by_path = CompressionOfPath(f->path);
+  f->compression = by_path.value_or(Compression::kGzip);
+  std::string compression;
+  if (absl::Status s = v.String("compression", false, &compression); !s.ok()) return s;
+  if (!compression.empty()) {
+    if (!ParseCompression(compression, &f->compression)) {
+      return v.Error("compression", fmt::format("\"{}\" is not one of gzip, zstd, none", compression));
+    }
+    if (by_path && *by_path != f->compression) {
+      return v.Error("compression", fmt::format("\"{}\" disagrees with the path, whose suffix {} means {}",
+                                                compression, RawFileSuffix(*by_path), CompressionName(*by_path)));
+    }
+  }
   if (absl::Status s = v.UnixNano("firstArrivalUnixNano", &f->first_arrival_unix_nano); !s.ok()) return s;
   if (absl::Status s = v.UnixNano("lastArrivalUnixNano", &f->last_arrival_unix_nano); !s.ok()) return s;
   if (absl::Status s = v.Uint("records", true, &f->records); !s.ok()) return s;
@@ -349,6 +363,7 @@ void SessionMetadata::WriteJsonFields(JsonWriter* writer, bool with_files) const
     w.BeginObject();
     w.Field("path", f.path);
     w.Field("signal", otlp::SignalName(f.signal));
+    w.Field("compression", CompressionName(f.compression));
     WriteUnixNano(w, "firstArrivalUnixNano", f.first_arrival_unix_nano);
     WriteUnixNano(w, "lastArrivalUnixNano", f.last_arrival_unix_nano);
     w.Field("records", f.records);

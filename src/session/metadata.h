@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "common/json_writer.h"
 #include "otlp/schema.h"
+#include "session/compression.h"
 
 namespace otelrr::session {
 
@@ -70,8 +71,9 @@ struct Phase {
 
 // One raw file, as the writer closed it.
 struct FileEntry {
-  std::string path = {};  // relative to the session folder: "raw/2026-11-26/11/traces-...-uuid.otlp.gz"
+  std::string path = {};  // relative to the session folder: "raw/2026-11-26/11/traces-...-uuid.otlp.zst"
   otlp::Signal signal = otlp::Signal::kTraces;
+  Compression compression = Compression::kGzip;  // as the path's suffix says (JSON "compression")
   uint64_t first_arrival_unix_nano = 0;
   uint64_t last_arrival_unix_nano = 0;
   uint64_t records = 0;

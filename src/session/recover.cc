@@ -43,7 +43,7 @@ absl::StatusOr<std::optional<FileEntry>> RecoverFile(store::ObjectStore& store, 
       FileReader::Open(store, key, {.stop_at_damage = true, .compute_sha256 = true});
   if (!opened.ok()) return opened.status();
   FileReader& reader = **opened;
-  FileEntry entry{.path = path, .signal = signal};
+  FileEntry entry{.path = path, .signal = signal, .compression = reader.compression()};
   uint64_t invalid_payloads = 0;
   uint64_t out_of_order = 0;
   uint64_t wrong_signal = 0;
@@ -158,8 +158,8 @@ absl::Status Rebuild(store::ObjectStore& store, SessionMetadata metadata, Sessio
     RawFileName name;
     if (!ParseRawFilePath(path, &name)) {
       out.notes.push_back(fmt::format(
-          "{}: left alone: not a raw file name (raw/YYYY-MM-DD/HH/{{signal}}-{{timestamp}}-{{uuid}}.otlp.gz), so it "
-          "is not indexed and verify will report it",
+          "{}: left alone: not a raw file name (raw/YYYY-MM-DD/HH/{{signal}}-{{timestamp}}-{{uuid}}.otlp.zst, "
+          ".otlp.gz or .otlp), so it is not indexed and verify will report it",
           path));
       continue;
     }

@@ -9,7 +9,7 @@
 
 #include "gtest/gtest.h"
 #include "session/export.h"
-#include "session/internal/gzip.h"
+#include "session/internal/members.h"
 #include "session/layout.h"
 #include "session/session_lock.h"
 #include "session/testing/fixture.h"
@@ -65,9 +65,10 @@ struct MemberEnd {
   uint64_t records;  // records in the file up to there
 };
 
-// The members of an intact raw file.
-std::vector<MemberEnd> Members(const std::string& bytes) {
-  internal::GzipMemberReader reader(std::make_unique<store::testing::StringReader>(bytes), {});
+// The members of an intact raw file: where a cut file still reads whole. An uncompressed file reads whole
+// up to any record's end.
+std::vector<MemberEnd> Members(const std::string& bytes, Compression compression) {
+  internal::MemberReader reader(std::make_unique<store::testing::StringReader>(bytes), {.compression = compression});
   std::vector<MemberEnd> out;
   uint64_t records = 0;
   std::string member;
@@ -86,8 +87,9 @@ std::vector<MemberEnd> Members(const std::string& bytes) {
       if (!used.ok()) break;
       rest.remove_prefix(*used);
       ++records;
+      if (compression == Compression::kNone) out.push_back({reader.valid_bytes() - rest.size(), records});
     }
-    out.push_back({reader.valid_bytes(), records});
+    if (compression != Compression::kNone) out.push_back({reader.valid_bytes(), records});
   }
   return out;
 }
@@ -209,60 +211,66 @@ TEST_F(RecoverTest, CleanTailRecoversWhatCloseWouldHaveWritten) {
 
 TEST_F(RecoverTest, KeepsExactlyTheCompleteMembersBeforeACut) {
   std::vector<Record> records = Records(8, /*traces_only=*/true);
-  Crash("s", records, SmallMembers(100));  // about one record per member
-  std::vector<std::string> files = RawFiles("s");
-  ASSERT_EQ(files.size(), 1u);
-  const fs::path raw = FileOf("s", files[0]);
-  const fs::path meta = FileOf("s", "metadata.json");
-  const std::string pristine = ReadFile(raw);
-  const std::string active_json = ReadFile(meta);
-  std::vector<MemberEnd> members = Members(pristine);
-  ASSERT_GE(members.size(), 4u);
-  ASSERT_GT(members[0].offset, 24u);
-  ASSERT_EQ(members.back().offset, pristine.size());
-  ASSERT_EQ(members.back().records, records.size());
+  for (Compression compression : kCompressions) {
+    const std::string id = fmt::format("s-{}", CompressionName(compression));
+    SCOPED_TRACE(id);
+    WriterOptions options = SmallMembers(100);  // about one record per member
+    options.compression = compression;
+    Crash(id, records, options);
+    std::vector<std::string> files = RawFiles(id);
+    ASSERT_EQ(files.size(), 1u);
+    const fs::path raw = FileOf(id, files[0]);
+    const fs::path meta = FileOf(id, "metadata.json");
+    const std::string pristine = ReadFile(raw);
+    const std::string active_json = ReadFile(meta);
+    std::vector<MemberEnd> members = Members(pristine, compression);
+    ASSERT_GE(members.size(), 4u);
+    ASSERT_GT(members[0].offset, 24u);
+    ASSERT_EQ(members.back().offset, pristine.size());
+    ASSERT_EQ(members.back().records, records.size());
 
-  // Every cut in the first member's gzip header and the start of its data, then a stride through it;
-  // cuts at and around every member boundary (in the next member's header); a stride through the
-  // rest. (Each recovery syncs to disk: every byte would be slow for little more.)
-  std::vector<uint64_t> cuts;
-  for (uint64_t c = 0; c <= 24; ++c) cuts.push_back(c);
-  for (uint64_t c = 24; c <= members[0].offset; c += 9) cuts.push_back(c);
-  for (const MemberEnd& m : members) {
-    for (uint64_t d : {0, 1, 2, 3, 9}) {
-      if (m.offset >= d) cuts.push_back(m.offset - d);
-      if (m.offset + d <= pristine.size()) cuts.push_back(m.offset + d);
-    }
-  }
-  for (uint64_t c = 0; c <= pristine.size(); c += 41) cuts.push_back(c);
-  std::sort(cuts.begin(), cuts.end());
-  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
-
-  for (uint64_t cut : cuts) {
-    SCOPED_TRACE(fmt::format("cut at byte {} of {}", cut, pristine.size()));
-    WriteFile(meta, active_json);
-    WriteFile(raw, std::string_view(pristine).substr(0, cut));
-    uint64_t kept_bytes = 0, kept_records = 0;
+    // Every cut in the first member's header and the start of its data, then a stride through it;
+    // cuts at and around every member boundary (in the next member's header); a stride through the
+    // rest. (Each recovery syncs to disk: every byte would be slow for little more.)
+    std::vector<uint64_t> cuts;
+    for (uint64_t c = 0; c <= 24; ++c) cuts.push_back(c);
+    for (uint64_t c = 24; c <= members[0].offset; c += 9) cuts.push_back(c);
     for (const MemberEnd& m : members) {
-      if (m.offset <= cut) kept_bytes = m.offset, kept_records = m.records;
+      for (uint64_t d : {0, 1, 2, 3, 9}) {
+        if (m.offset >= d) cuts.push_back(m.offset - d);
+        if (m.offset + d <= pristine.size()) cuts.push_back(m.offset + d);
+      }
     }
-    SessionRecovery r = Recover("s");
-    ASSERT_EQ(r.outcome, RecoveryOutcome::kRecovered) << r.error;
-    EXPECT_EQ(r.records_kept, kept_records);
-    EXPECT_EQ(r.bytes_dropped, cut - kept_bytes);
-    if (kept_records == 0) {
-      EXPECT_EQ(r.files_removed, 1u);
-      EXPECT_FALSE(fs::exists(raw));
-      EXPECT_EQ(r.counts, SessionCounts{});
-    } else {
-      EXPECT_EQ(r.files_kept, 1u);
-      EXPECT_EQ(r.files_truncated, cut != kept_bytes ? 1u : 0u);
-      EXPECT_EQ(fs::file_size(raw), kept_bytes);
-      EXPECT_EQ(r.counts.trace_requests, kept_records);
+    for (uint64_t c = 0; c <= pristine.size(); c += 41) cuts.push_back(c);
+    std::sort(cuts.begin(), cuts.end());
+    cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+
+    for (uint64_t cut : cuts) {
+      SCOPED_TRACE(fmt::format("cut at byte {} of {}", cut, pristine.size()));
+      WriteFile(meta, active_json);
+      WriteFile(raw, std::string_view(pristine).substr(0, cut));
+      uint64_t kept_bytes = 0, kept_records = 0;
+      for (const MemberEnd& m : members) {
+        if (m.offset <= cut) kept_bytes = m.offset, kept_records = m.records;
+      }
+      SessionRecovery r = Recover(id);
+      ASSERT_EQ(r.outcome, RecoveryOutcome::kRecovered) << r.error;
+      EXPECT_EQ(r.records_kept, kept_records);
+      EXPECT_EQ(r.bytes_dropped, cut - kept_bytes);
+      if (kept_records == 0) {
+        EXPECT_EQ(r.files_removed, 1u);
+        EXPECT_FALSE(fs::exists(raw));
+        EXPECT_EQ(r.counts, SessionCounts{});
+      } else {
+        EXPECT_EQ(r.files_kept, 1u);
+        EXPECT_EQ(r.files_truncated, cut != kept_bytes ? 1u : 0u);
+        EXPECT_EQ(fs::file_size(raw), kept_bytes);
+        EXPECT_EQ(r.counts.trace_requests, kept_records);
+      }
+      ExpectVerifies(id);
+      ExpectRecords(ReadAll(id), records, kept_records);
+      if (HasFailure()) break;  // one cut's story is enough
     }
-    ExpectVerifies("s");
-    ExpectRecords(ReadAll("s"), records, kept_records);
-    if (HasFailure()) break;  // one cut's story is enough
   }
 }
 
@@ -271,18 +279,18 @@ TEST_F(RecoverTest, DropsGarbageAndUndecodableMembersAfterTheLastGoodMember) {
   Crash("s", records, SmallMembers());
   std::vector<std::string> files = RawFiles("s");
   ASSERT_EQ(files.size(), 3u);
-  // Garbage after one file, and a valid gzip member that does not hold records after another.
+  // Garbage after one file, and a valid member that does not hold records after another.
   const fs::path garbage_file = FileOf("s", files[0]);
   const fs::path bad_member_file = FileOf("s", files[1]);
   uint64_t garbage_size = fs::file_size(garbage_file);
   uint64_t bad_member_size = fs::file_size(bad_member_file);
   {
     std::ofstream out(garbage_file, std::ios::binary | std::ios::app);
-    out << "this is not gzip at all";
+    out << "this is not a member at all";
   }
   std::string member;
-  internal::GzipCompressor compressor(1);
-  ASSERT_TRUE(compressor.CompressMember("OTR1 but not a record", &member).ok());
+  internal::MemberCompressor compressor(kDefaultCompression, 1);
+  ASSERT_TRUE(compressor.Compress("OTR1 but not a record", &member).ok());
   {
     std::ofstream out(bad_member_file, std::ios::binary | std::ios::app);
     out << member;
@@ -291,11 +299,11 @@ TEST_F(RecoverTest, DropsGarbageAndUndecodableMembersAfterTheLastGoodMember) {
   SessionRecovery r = Recover("s");
   ASSERT_EQ(r.outcome, RecoveryOutcome::kRecovered) << r.error;
   ExpectFileTallies(r, {.files_kept = 3, .files_truncated = 2, .files_removed = 0, .records_kept = 9,
-                        .bytes_dropped = 23 + member.size()});
+                        .bytes_dropped = 27 + member.size()});
   EXPECT_EQ(fs::file_size(garbage_file), garbage_size);
   EXPECT_EQ(fs::file_size(bad_member_file), bad_member_size);
   ASSERT_EQ(r.notes.size(), 2u);
-  EXPECT_NE(r.notes[0].find(fmt::format("{}: cut at byte {} of {}", files[0], garbage_size, garbage_size + 23)),
+  EXPECT_NE(r.notes[0].find(fmt::format("{}: cut at byte {} of {}", files[0], garbage_size, garbage_size + 27)),
             std::string::npos)
       << r.notes[0];
   EXPECT_NE(r.notes[1].find("bad record"), std::string::npos) << r.notes[1];
@@ -308,12 +316,12 @@ TEST_F(RecoverTest, AFileWithoutACompleteMemberIsRemovedAndTheRestKept) {
   Crash("s", records, SmallMembers());
   std::vector<std::string> files = RawFiles("s");
   ASSERT_EQ(files.size(), 3u);
-  // The metrics file: cut inside its first member's gzip header.
+  // The metrics file: cut inside its first member's header.
   auto metrics = std::find_if(files.begin(), files.end(), [](const std::string& f) { return f.find("/metrics-") != std::string::npos; });
   ASSERT_NE(metrics, files.end());
   fs::resize_file(FileOf("s", *metrics), 5);
   // An empty file, as a writer that died right after creating one leaves.
-  std::string empty = RawFilePath(Signal::kLogs, kT0 + 5'000'000'000ull, FormatUuidV4(1, 2));
+  std::string empty = RawFilePath(Signal::kLogs, kT0 + 5'000'000'000ull, FormatUuidV4(1, 2), kDefaultCompression);
   WriteFile(FileOf("s", empty), "");
 
   SessionRecovery r = Recover("s");

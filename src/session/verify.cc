@@ -102,7 +102,7 @@ void CheckFile(store::ObjectStore& store, const std::string& key, const FileEntr
   }
   RawFileName name;
   if (!ParseRawFilePath(entry.path, &name)) {
-    problem("the name does not follow raw/YYYY-MM-DD/HH/{signal}-{timestamp}-{uuid}.otlp.gz");
+    problem("the name does not follow raw/YYYY-MM-DD/HH/{signal}-{timestamp}-{uuid}.otlp.zst (or .otlp.gz, .otlp)");
   } else if (name.signal != entry.signal || name.timestamp_unix_milli != entry.first_arrival_unix_nano / 1'000'000 ||
              name.partition != FormatPartition(entry.first_arrival_unix_nano)) {
     problem(fmt::format("the name does not match the file's signal ({}) and first arrival ({})",

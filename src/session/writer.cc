@@ -23,10 +23,6 @@
 namespace otelrr::session {
 namespace {
 
-// At least the stored size of `n` bytes as one gzip member: libdeflate's bound is n plus 5 bytes per
-// (at least 5000-byte) block plus the gzip header, trailer and padding; this is generous.
-uint64_t MemberBound(uint64_t n) { return n + n / 64 + 1024; }
-
 }  // namespace
 
 int CompressionThreadsPerCore() {
@@ -38,8 +34,8 @@ int CompressionThreadsPerCore() {
 // the oldest member compressed (and nobody writing) writes it and every compressed one after it.
 class SessionWriter::CompressionWorker {
  public:
-  CompressionWorker(int level, int threads, size_t keep_capacity)
-      : level_(level), max_in_flight_(static_cast<size_t>(threads) + 2), keep_capacity_(keep_capacity) {
+  CompressionWorker(Compression compression, int level, int threads, size_t keep_capacity)
+      : compression_(compression), level_(level), max_in_flight_(static_cast<size_t>(threads) + 2), keep_capacity_(keep_capacity) {
     threads_.reserve(static_cast<size_t>(threads));
     for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
   }
@@ -107,7 +103,7 @@ class SessionWriter::CompressionWorker {
   }
 
   void Run() {
-    internal::GzipCompressor compressor(level_);
+    internal::MemberCompressor compressor(compression_, level_);
     std::unique_lock<std::mutex> lock(mu_);
     while (true) {
       Job* job = nullptr;
@@ -116,7 +112,7 @@ class SessionWriter::CompressionWorker {
       job->state = State::kCompressing;
       bool failed = !error_.ok();
       lock.unlock();
-      if (!failed) job->status = compressor.CompressMember(job->data, &job->compressed);
+      if (!failed) job->status = compressor.Compress(job->data, &job->compressed);
       lock.lock();
       job->state = State::kCompressed;
       WriteReady(lock);
@@ -144,6 +140,7 @@ class SessionWriter::CompressionWorker {
     }
   }
 
+  const Compression compression_;
   const int level_;
   const size_t max_in_flight_;
   const size_t keep_capacity_;
@@ -161,10 +158,8 @@ class SessionWriter::CompressionWorker {
 absl::StatusOr<std::unique_ptr<SessionWriter>> SessionWriter::Create(store::ObjectStore& store,
                                                                      SessionMetadata metadata, WriterOptions options) {
   if (absl::Status s = ValidateSessionId(metadata.session_id); !s.ok()) return s;
-  if (options.compression_level < 0 || options.compression_level > 12) {
-    return absl::InvalidArgumentError(
-        fmt::format("compression level {} is out of range: use 0 (off) to 12", options.compression_level));
-  }
+  if (!options.compression_level) options.compression_level = DefaultCompressionLevel(options.compression);
+  if (absl::Status s = ValidateCompressionLevel(options.compression, *options.compression_level); !s.ok()) return s;
   if (options.member_bytes == 0 || options.max_file_bytes == 0) {
     return absl::InvalidArgumentError("member_bytes and max_file_bytes must be positive");
   }
@@ -199,11 +194,11 @@ SessionWriter::SessionWriter(store::ObjectStore& store, SessionMetadata metadata
       metadata_(std::move(metadata)),
       options_(std::move(options)),
       prefix_(SessionPrefix(metadata_.session_id)),
-      compressor_(options_.compression_level),
+      compressor_(options_.compression, *options_.compression_level),
       rng_(options_.random_seed != 0 ? options_.random_seed : std::random_device{}()) {
   if (options_.compression_threads > 0) {
-    worker_ = std::make_unique<CompressionWorker>(options_.compression_level, options_.compression_threads,
-                                                  4 * options_.member_bytes);
+    worker_ = std::make_unique<CompressionWorker>(options_.compression, *options_.compression_level,
+                                                  options_.compression_threads, 4 * options_.member_bytes);
   }
 }
 
@@ -224,13 +219,15 @@ absl::Status SessionWriter::Fail(absl::Status status) {
 
 absl::Status SessionWriter::StartFile(otlp::Signal signal, const Record& record) {
   auto file = std::make_unique<OpenFile>();
-  file->path = RawFilePath(record.signal, record.arrival_unix_nano, FormatUuidV4(rng_(), rng_()));
+  file->path =
+      RawFilePath(record.signal, record.arrival_unix_nano, FormatUuidV4(rng_(), rng_()), options_.compression);
   absl::StatusOr<std::unique_ptr<store::ObjectWriter>> w = store_.Create(prefix_ + file->path);
   if (!w.ok()) return Fail(w.status());
   file->writer = std::move(*w);
   file->hour = record.arrival_unix_nano / kNanosPerHour;
   file->entry.path = file->path;
   file->entry.signal = record.signal;
+  file->entry.compression = options_.compression;
   file->entry.first_arrival_unix_nano = record.arrival_unix_nano;
   file->entry.last_arrival_unix_nano = record.arrival_unix_nano;
   open_[signal] = std::move(file);
@@ -248,7 +245,7 @@ absl::Status SessionWriter::FlushMember(OpenFile& file) {
   if (file.member.empty()) return absl::OkStatus();
   file.member_started.reset();
   if (worker_) {
-    uint64_t bound = MemberBound(file.member.size());
+    uint64_t bound = internal::MemberCompressor::Bound(options_.compression, file.member.size());
     absl::Status s = worker_->Submit(&file, std::move(file.member));
     file.member = worker_->TakeBuffer();
     if (!s.ok()) return Fail(s);
@@ -256,7 +253,7 @@ absl::Status SessionWriter::FlushMember(OpenFile& file) {
     return absl::OkStatus();
   }
   compressed_.clear();
-  absl::Status s = compressor_.CompressMember(file.member, &compressed_);
+  absl::Status s = compressor_.Compress(file.member, &compressed_);
   if (s.ok()) s = AppendMember(file, compressed_);
   if (!s.ok()) return Fail(s);
   file.entry.size_bytes = file.written_bytes;

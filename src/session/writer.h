@@ -3,7 +3,7 @@
 //   SessionStore sessions(store);
 //   absl::StatusOr<std::unique_ptr<SessionWriter>> w = sessions.Create(
 //       {.session_id = "capture-1", .session_type = SessionType::kCapture, .created_by = "otelrr capture"},
-//       {.compression_level = 1});
+//       {.compression = Compression::kZstd});
 //   (*w)->Append({.arrival_unix_nano = now, .signal = otlp::Signal::kTraces,
 //                 .transport = Transport::kHttp, .payload = std::move(body)});   // validated, sequenced
 //   (*w)->AppendTrusted(std::move(generated), {.spans = 512, .new_traces = 100});  // a producer's own bytes
@@ -11,7 +11,8 @@
 //   (*w)->Close(SessionStatus::kCompleted);              // file index, counts, metadata.json
 //
 // Each signal has one open file at a time. Records are framed into that file's member buffer; the
-// buffer becomes one gzip member, appended to the file, when it reaches member_bytes, when Flush() is
+// buffer becomes one member (a gzip member or zstd frame, or the records as they are: compression.h),
+// appended to the file, when it reaches member_bytes, when Flush() is
 // called, or when flush_interval has passed since its first record (checked on every Append and by
 // FlushDue(), which a caller with an idle stream calls from a timer). A new file starts when the
 // record's UTC hour differs from the file's, when the file's stored size reached max_file_bytes, or when
@@ -50,7 +51,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/clock.h"
-#include "session/internal/gzip.h"
+#include "session/compression.h"
+#include "session/internal/members.h"
 #include "session/internal/sha256.h"
 #include "session/metadata.h"
 #include "session/trace_id_set.h"
@@ -62,9 +64,11 @@ namespace otelrr::session {
 class SessionLock;
 
 struct WriterOptions {
-  // libdeflate level, 0 to 12. 0 turns compression off: the members hold stored blocks, which zcat
-  // still reads and gzip CRCs still protect.
-  int compression_level = 1;
+  // How raw files are compressed (session/compression.h).
+  Compression compression = kDefaultCompression;
+  // The compressor's level (ValidateCompressionLevel); unset, DefaultCompressionLevel(compression). gzip 0
+  // writes stored blocks, which zcat still reads and gzip CRCs still protect.
+  std::optional<int> compression_level = std::nullopt;
   // A member is written once its uncompressed records reach this size.
   size_t member_bytes = 1 << 20;
   // A file is closed once its stored (compressed) size reaches this.
@@ -127,7 +131,7 @@ class SessionWriter {
   absl::Status AppendWalked(Record record, const RecordCounts& counts, std::string_view trace_ids);
   // Writes the members whose flush_interval has passed.
   absl::Status FlushDue();
-  // Writes every pending member as complete gzip members to the files, then (kSynced) syncs every open
+  // Writes every pending member as complete members to the files, then (kSynced) syncs every open
   // file. kWritten survives the process being killed (the bytes are in the OS); kSynced survives the
   // machine losing power too. Either way nothing appended before the call is lost by a later crash.
   enum class FlushMode { kWritten, kSynced };
@@ -182,7 +186,7 @@ class SessionWriter {
   SessionMetadata metadata_;
   WriterOptions options_;
   std::string prefix_;  // "sessions/{id}/"
-  internal::GzipCompressor compressor_;
+  internal::MemberCompressor compressor_;
   std::mt19937_64 rng_;
   otlp::PerSignal<std::unique_ptr<OpenFile>> open_;
   TraceIdSet trace_ids_;

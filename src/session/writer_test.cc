@@ -5,6 +5,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -24,6 +25,19 @@ using otlp::Signal;
 
 class WriterTest : public testing::SessionTest {};
 
+// Every compression writes and reads back the same records.
+class WriterCompressionTest : public testing::SessionTest, public ::testing::WithParamInterface<Compression> {
+ protected:
+  WriterOptions CompressedOptions() {
+    WriterOptions o = Options();
+    o.compression = GetParam();
+    return o;
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(AllCompressions, WriterCompressionTest, ::testing::ValuesIn(kCompressions),
+                         [](const auto& p) { return std::string(CompressionName(p.param)); });
+
 std::string Slurp(const std::filesystem::path& p) {
   std::string out(std::filesystem::file_size(p), '\0');
   std::ifstream in(p, std::ios::binary);
@@ -31,10 +45,10 @@ std::string Slurp(const std::filesystem::path& p) {
   return out;
 }
 
-TEST_F(WriterTest, RoundTripsExactRecordsInOrderAcrossSignalsAndRotatedFiles) {
-  WriterOptions options = Options();
+TEST_P(WriterCompressionTest, RoundTripsExactRecordsInOrderAcrossSignalsAndRotatedFiles) {
+  WriterOptions options = CompressedOptions();
   options.member_bytes = 600;     // several members per file
-  options.max_file_bytes = 1500;  // several files per signal
+  options.max_file_bytes = 1000;  // several files per signal
   auto w = NewWriter("s1", options);
   ASSERT_NE(w, nullptr);
   std::vector<Record> expected;
@@ -89,6 +103,8 @@ TEST_F(WriterTest, RoundTripsExactRecordsInOrderAcrossSignalsAndRotatedFiles) {
     EXPECT_EQ(name.partition, "2026-11-26/11");
     EXPECT_EQ(name.uuid.size(), 36u);
     EXPECT_EQ(name.uuid[14], '4');  // version 4
+    EXPECT_EQ(name.compression, GetParam());
+    EXPECT_EQ(f.compression, GetParam());
   }
   EXPECT_EQ(m->total_size_bytes, total);
   EXPECT_TRUE(std::is_sorted(m->files.begin(), m->files.end(), [](const FileEntry& a, const FileEntry& b) {
@@ -136,27 +152,61 @@ TEST_F(WriterTest, HourRolloverStartsAFileInTheNextPartition) {
   EXPECT_EQ(ReadAll("hour").size(), 2u);
 }
 
-TEST_F(WriterTest, CompressionOffStillWritesGzipMembers) {
+TEST_F(WriterTest, EachCompressionWritesItsOwnFormat) {
   std::string payload = TraceRequest(1, 50);  // repetitive: compresses well
-  uint64_t sizes[2];
-  for (int level : {0, 1}) {
+  const uint64_t framed = 20 * (32 + payload.size());
+  struct Case {
+    std::string id;
+    Compression compression;
+    int level;
+    std::string magic;
+  };
+  std::map<std::string, uint64_t> sizes;
+  for (const Case& c : {Case{"gzip0", Compression::kGzip, 0, std::string("\x1f\x8b\x08", 3)},  // gzip, deflate
+                        Case{"gzip1", Compression::kGzip, 1, std::string("\x1f\x8b\x08", 3)},
+                        Case{"zstd1", Compression::kZstd, 1, std::string("\x28\xb5\x2f\xfd", 4)},
+                        Case{"zstd-3", Compression::kZstd, -3, std::string("\x28\xb5\x2f\xfd", 4)},
+                        Case{"none", Compression::kNone, 0, "OTR1"}}) {
+    SCOPED_TRACE(c.id);
     WriterOptions options = Options();
-    options.compression_level = level;
-    std::string id = "level" + std::to_string(level);
-    auto w = NewWriter(id, options);
+    options.compression = c.compression;
+    options.compression_level = c.level;
+    auto w = NewWriter(c.id, options);
     for (int i = 0; i < 20; ++i) ASSERT_TRUE(w->Append(Rec(kT0 + i, Signal::kTraces, payload)).ok());
     ASSERT_TRUE(w->Close().ok());
-    absl::StatusOr<SessionMetadata> m = sessions_->Load(id);
+    absl::StatusOr<SessionMetadata> m = sessions_->Load(c.id);
     ASSERT_EQ(m->files.size(), 1u);
-    std::string bytes = Slurp(FileOf(id, m->files[0].path));
-    EXPECT_EQ(bytes.substr(0, 3), std::string("\x1f\x8b\x08", 3));  // gzip, deflate
-    sizes[level] = bytes.size();
-    EXPECT_EQ(m->files[0].uncompressed_bytes, 20 * (32 + payload.size()));
-    EXPECT_EQ(ReadAll(id).size(), 20u);
-    EXPECT_TRUE(sessions_->Verify(id)->ok);
+    EXPECT_EQ(m->files[0].compression, c.compression);
+    EXPECT_TRUE(m->files[0].path.ends_with(RawFileSuffix(c.compression))) << m->files[0].path;
+    std::string bytes = Slurp(FileOf(c.id, m->files[0].path));
+    EXPECT_EQ(bytes.substr(0, c.magic.size()), c.magic);
+    sizes[c.id] = bytes.size();
+    EXPECT_EQ(m->files[0].uncompressed_bytes, framed);
+    EXPECT_EQ(ReadAll(c.id).size(), 20u);
+    EXPECT_TRUE(sessions_->Verify(c.id)->ok);
   }
-  EXPECT_GT(sizes[0], 20 * (32 + payload.size()));  // stored blocks: no smaller than the records
-  EXPECT_LT(sizes[1] * 5, sizes[0]);
+  EXPECT_GT(sizes["gzip0"], framed);  // stored blocks: no smaller than the records
+  EXPECT_EQ(sizes["none"], framed);   // the records themselves
+  EXPECT_LT(sizes["gzip1"] * 5, sizes["gzip0"]);
+  EXPECT_LT(sizes["zstd1"] * 5, sizes["none"]);
+  EXPECT_LT(sizes["zstd-3"] * 2, sizes["none"]);
+}
+
+TEST_F(WriterTest, RefusesALevelTheCompressionDoesNotHave) {
+  for (auto [compression, level, message] :
+       {std::tuple{Compression::kGzip, 13, "gzip level 13 is out of range: use 0 (stored, no compression) to 12"},
+        std::tuple{Compression::kZstd, 0, "zstd level 0 is out of range: use 1 to 19 (or -7 to -1, faster and larger)"},
+        std::tuple{Compression::kZstd, 20, "zstd level 20 is out of range"},
+        std::tuple{Compression::kNone, 1, "compression none takes no level (got 1)"}}) {
+    WriterOptions options = Options();
+    options.compression = compression;
+    options.compression_level = level;
+    absl::StatusOr<std::unique_ptr<SessionWriter>> w =
+        sessions_->Create({.session_id = "bad-level", .session_type = SessionType::kCapture}, options);
+    ASSERT_EQ(w.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_TRUE(std::string(w.status().message()).starts_with(message)) << w.status();
+  }
+  EXPECT_FALSE(sessions_->Exists("bad-level").value_or(true));
 }
 
 TEST_F(WriterTest, RejectsMalformedRequestsAndWritesNothing) {
@@ -208,7 +258,7 @@ TEST_F(WriterTest, CreateWritesActiveMetadataAndRefusesExistingSessions) {
   EXPECT_EQ(m->status_reason, "interrupted");
   EXPECT_EQ(sessions_->Create({.session_id = "../x"}, Options()).status().code(), absl::StatusCode::kInvalidArgument);
   WriterOptions bad = Options();
-  bad.compression_level = 13;
+  bad.compression_level = 20;  // zstd goes to 19
   EXPECT_EQ(sessions_->Create({.session_id = "lvl"}, bad).status().code(), absl::StatusCode::kInvalidArgument);
 }
 

@@ -94,7 +94,7 @@ def test_seed_verify_export_list_delete_on_s3_match_the_local_store(s3, tmp_path
     keys = s3.keys("sessions/s1/")
     assert "sessions/s1/metadata.json" in keys
     assert all(re.fullmatch(r"sessions/s1/(metadata\.json|annotations\.jsonl|raw/\d{4}-\d\d-\d\d/\d\d/"
-                            r"(traces|metrics|logs)-\d+-[0-9a-f-]{36}\.otlp\.gz)", k) for k in keys), keys
+                            r"(traces|metrics|logs)-\d+-[0-9a-f-]{36}\.otlp\.zst)", k) for k in keys), keys
     # Same seed, same bytes: the raw files on S3 are the local ones.
     for key in keys:
         if "/raw/" in key:
@@ -137,7 +137,7 @@ def test_replay_from_s3_into_a_capture_recording_into_s3(s3, tmp_path):
     assert summary["spans"] == report["spans"] and summary["requests"] == report["sentRequests"]
     # Timestamps none: the same requests (in the order the capture received them).
     assert sorted(export(s3, "got", s3.uri).splitlines()) == sorted(export(s3, "src", s3.uri).splitlines())
-    assert not list((tmp_path / "spool").rglob("*.otlp.gz"))  # everything uploaded
+    assert not list((tmp_path / "spool").rglob("*.otlp.zst"))  # everything uploaded
     assert s3.uploads() == []
     # Auto-selection sees both, and picks by strategy.
     assert s3.run("replay", "--store", s3.uri, "--filter-type", "capture", "--endpoint", "http://127.0.0.1:9",
@@ -169,7 +169,7 @@ def test_kill_9_during_a_capture_into_s3_loses_no_acknowledged_request(s3, tmp_p
     assert acknowledged == 40
     # Nothing of the raw data is in the bucket yet: it is in the spool, durable.
     assert not [k for k in s3.keys("sessions/crashed/") if "/raw/" in k]
-    assert list(spool.rglob("*.otlp.gz"))
+    assert list(spool.rglob("*.otlp.zst"))
     # The next command that works on this store with this spool uploads it and recovers the session.
     again = subprocess.Popen([binary(), "capture", "--store", s3.uri, "--session", "next", "--http", "127.0.0.1:0",
                               "--grpc", "127.0.0.1:0", "--spool", str(spool), "--json"],
@@ -187,7 +187,7 @@ def test_kill_9_during_a_capture_into_s3_loses_no_acknowledged_request(s3, tmp_p
     assert meta["status"] == "failed" and meta["statusReason"] == "interrupted"
     assert meta["counts"]["spans"] == 5 * 40 and meta["counts"]["requests"]["traces"] == 40
     assert json.loads(s3.run("sessions", "verify", "crashed", "--store", s3.uri, "--json").stdout)["ok"]
-    assert not list(spool.rglob("*.otlp.gz"))
+    assert not list(spool.rglob("*.otlp.zst"))
     assert s3.uploads() == []
 
 

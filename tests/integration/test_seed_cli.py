@@ -201,8 +201,8 @@ def test_same_seed_and_start_time_give_identical_raw_files(store):
     a = json.loads(otelrr(*args, "--session-id", "a", store=store).stdout)
     b = json.loads(otelrr(*args, "--session-id", "b", store=store).stdout)
     assert a["spans"] == b["spans"]
-    files_a = {p.relative_to(store / "sessions/a"): p.read_bytes() for p in (store / "sessions/a/raw").rglob("*.gz")}
-    files_b = {p.relative_to(store / "sessions/b"): p.read_bytes() for p in (store / "sessions/b/raw").rglob("*.gz")}
+    files_a = {p.relative_to(store / "sessions/a"): p.read_bytes() for p in (store / "sessions/a/raw").rglob("*.otlp*")}
+    files_b = {p.relative_to(store / "sessions/b"): p.read_bytes() for p in (store / "sessions/b/raw").rglob("*.otlp*")}
     assert files_a and files_a == files_b
 
 

@@ -326,7 +326,7 @@ def test_list_show_delete_and_errors(store, tmp_path):
 
 def test_verify_names_a_damaged_file(store):
     otelrr("sessions", "import", str(TESTDATA / "traces" / "highlight_backend-go.json"), "--session", "d", store=store)
-    raw = next((store / "sessions" / "d" / "raw").rglob("*.otlp.gz"))
+    raw = next((store / "sessions" / "d" / "raw").rglob("*.otlp.zst"))
     data = bytearray(raw.read_bytes())
     data[len(data) // 2] ^= 0xFF
     raw.write_bytes(bytes(data))
