@@ -1,10 +1,12 @@
-// Fuzzes the protobuf wire walker: Summarize, Validate, Locate and ForEachTraceId on untrusted bytes.
+// Fuzzes the protobuf wire walker: Summarize (with and without trace ids), Validate, Locate and ForEachTraceId
+// on untrusted bytes.
 // The first byte picks the signal; the rest is the request.
 //
 // Oracle: the four entry points agree on whether the request is well formed, and when it is, every
 // located offset lies inside the request with room for its 8 or 16 bytes, and the summary is coherent.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "fuzz/oracle.h"
@@ -23,10 +25,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FieldLocations loc;
   absl::Status located = Locate(signal, request, &loc);
   size_t trace_ids = 0;
+  std::string visited;
   absl::Status walked = ForEachTraceId(signal, request, [&](const uint8_t* id) {
     if (id < data + 1 || id + 16 > data + size) OracleFailed(kName, "a trace id outside the request");
     ++trace_ids;
+    visited.append(reinterpret_cast<const char*>(id), 16);
   });
+  // The fused walk (capture's): the same verdict, and on success the same ids in the same order.
+  std::string fused;
+  absl::StatusOr<RequestSummary> with_ids = Summarize(signal, request, &fused);
+  if (with_ids.ok() != summary.ok()) OracleFailed(kName, "Summarize with trace ids disagrees on validity");
+  if (with_ids.ok() ? fused != visited : !fused.empty()) {
+    OracleFailed(kName, "Summarize's trace ids differ from ForEachTraceId's (or were kept after a refusal)");
+  }
 
   if (summary.ok() != valid.ok() || summary.ok() != located.ok() || summary.ok() != walked.ok()) {
     OracleFailed(kName, "Summarize, Validate, Locate and ForEachTraceId disagree on validity");

@@ -36,7 +36,8 @@ struct NullVisitor {
 
 class SummaryVisitor {
  public:
-  explicit SummaryVisitor(RequestSummary* out) : out_(out) {}
+  // With `trace_ids`, also appends every non-empty trace id outside links (as ForEachTraceId gives them).
+  explicit SummaryVisitor(RequestSummary* out, std::string* trace_ids = nullptr) : out_(out), trace_ids_(trace_ids) {}
 
   bool Enter(const Field&, const MessageType& type, const uint8_t*, const uint8_t*) {
     switch (type.item) {
@@ -66,6 +67,13 @@ class SummaryVisitor {
   }
 
   void Value(const Field& field, const uint8_t* data, size_t size, uint64_t) {
+    if (field.role == FieldRole::kTraceId) {
+      // A link's trace id is another trace's: not counted (a link holds no message that holds an id).
+      if (trace_ids_ != nullptr && size == 16 && (stack_.empty() || stack_.back() != link_)) {
+        trace_ids_->append(reinterpret_cast<const char*>(data), 16);
+      }
+      return;
+    }
     if (field.role == FieldRole::kTimestamp) {
       uint64_t t = LoadLE64(data);
       if (t != 0) {
@@ -92,6 +100,8 @@ class SummaryVisitor {
   }
 
   RequestSummary* out_;
+  std::string* trace_ids_;
+  const MessageType* const link_ = &internal::LinkType();
   const MessageType* const resource_ = &ResourceType();
   const MessageType* const key_value_ = &KeyValueType();
   const MessageType* const any_value_ = &AnyValueType();
@@ -164,13 +174,17 @@ absl::Status CheckSize(std::string_view request) {
 
 }  // namespace
 
-absl::StatusOr<RequestSummary> Summarize(Signal signal, std::string_view request) {
+absl::StatusOr<RequestSummary> Summarize(Signal signal, std::string_view request, std::string* trace_ids) {
   if (absl::Status s = CheckSize(request); !s.ok()) return s;
   RequestSummary summary;
-  SummaryVisitor v(&summary);
+  SummaryVisitor v(&summary, trace_ids);
+  const size_t had = trace_ids != nullptr ? trace_ids->size() : 0;
   const uint8_t* p = Bytes(request);
   absl::Status s = internal::Walk(RequestType(signal), p, p + request.size(), p, 0, v);
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    if (trace_ids != nullptr) trace_ids->resize(had);
+    return s;
+  }
   return summary;
 }
 

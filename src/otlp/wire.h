@@ -46,8 +46,10 @@ struct RequestSummary {
   uint64_t items() const { return spans + data_points + log_records; }
 };
 
-// Checks that `request` is a well-formed request of `signal` and counts what it holds.
-absl::StatusOr<RequestSummary> Summarize(Signal signal, std::string_view request);
+// Checks that `request` is a well-formed request of `signal` and counts what it holds. With `trace_ids`, the
+// same walk also appends the request's trace ids to it, 16 bytes each, exactly as ForEachTraceId visits
+// them (capture needs both: one walk instead of two). Nothing is appended when the request is refused.
+absl::StatusOr<RequestSummary> Summarize(Signal signal, std::string_view request, std::string* trace_ids = nullptr);
 
 // Checks that `request` is a well-formed request of `signal`, without counting.
 absl::Status Validate(Signal signal, std::string_view request);

@@ -179,26 +179,40 @@ TEST(LocateTest, FindsLogAndExemplarFields) {
   ExpectLocated(Signal::kMetrics, metrics, 3, Id(16, 't'), Id(8, 's'));
 }
 
-TEST(ForEachTraceIdTest, VisitsSpansLogsAndExemplarsButNotLinks) {
+// ForEachTraceId, and Summarize's walk that collects the same ids, see the same ids in the same order.
+std::vector<std::string> TraceIdsOf(Signal signal, std::string_view request) {
   std::vector<std::string> seen;
-  auto collect = [&](const uint8_t* id) { seen.emplace_back(reinterpret_cast<const char*>(id), 16); };
-  ASSERT_TRUE(ForEachTraceId(Signal::kTraces, TracesRequest(), collect).ok());
-  EXPECT_EQ(seen, (std::vector<std::string>{Id(16, '\x01'), Id(16, '\x04')}));  // the link's '\x09' is skipped
+  EXPECT_TRUE(ForEachTraceId(signal, request, [&](const uint8_t* id) {
+                seen.emplace_back(reinterpret_cast<const char*>(id), 16);
+              }).ok());
+  std::string fused = "kept";  // Summarize appends
+  EXPECT_TRUE(Summarize(signal, request, &fused).ok());
+  std::string joined = "kept";
+  for (const std::string& id : seen) joined += id;
+  EXPECT_EQ(fused, joined);
+  return seen;
+}
 
-  seen.clear();
+TEST(ForEachTraceIdTest, VisitsSpansLogsAndExemplarsButNotLinks) {
+  // the link's '\x09' is skipped
+  EXPECT_EQ(TraceIdsOf(Signal::kTraces, TracesRequest()), (std::vector<std::string>{Id(16, '\x01'), Id(16, '\x04')}));
+
   Proto records;
   records.Msg(2, Proto().Bytes(9, Id(16, 'L'))).Msg(2, Proto().Bytes(9, ""));
-  ASSERT_TRUE(ForEachTraceId(Signal::kLogs, Proto().Msg(1, Proto().Msg(2, records)).str(), collect).ok());
-  EXPECT_EQ(seen, std::vector<std::string>{Id(16, 'L')});
+  EXPECT_EQ(TraceIdsOf(Signal::kLogs, Proto().Msg(1, Proto().Msg(2, records)).str()),
+            std::vector<std::string>{Id(16, 'L')});
 
-  seen.clear();
   Proto point;
   point.Msg(5, Proto().Bytes(5, Id(16, 'E'))).Msg(5, Proto().Bytes(5, Id(16, 'F')));
   std::string metrics = Proto().Msg(1, Proto().Msg(2, Proto().Msg(2, Proto().Msg(5, Proto().Msg(1, point))))).str();
-  ASSERT_TRUE(ForEachTraceId(Signal::kMetrics, metrics, collect).ok());
-  EXPECT_EQ(seen, (std::vector<std::string>{Id(16, 'E'), Id(16, 'F')}));
+  EXPECT_EQ(TraceIdsOf(Signal::kMetrics, metrics), (std::vector<std::string>{Id(16, 'E'), Id(16, 'F')}));
 
-  EXPECT_FALSE(ForEachTraceId(Signal::kTraces, "\x0a\x05", collect).ok());
+  EXPECT_FALSE(ForEachTraceId(Signal::kTraces, "\x0a\x05", [](const uint8_t*) {}).ok());
+  // A refused request adds nothing, even the ids before the damage.
+  std::string ids = "kept";
+  std::string damaged = TracesRequest() + "\x0a\x05";
+  EXPECT_FALSE(Summarize(Signal::kTraces, damaged, &ids).ok());
+  EXPECT_EQ(ids, "kept");
 }
 
 TEST(WireTest, PackedAndUnpackedRepeatedScalarsAreBothAccepted) {

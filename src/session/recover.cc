@@ -51,6 +51,7 @@ absl::StatusOr<std::optional<FileEntry>> RecoverFile(store::ObjectStore& store, 
   // failure abandons the whole rebuild.
   SessionCounts& counts = totals.counts;
   Record rec;
+  std::string walked_ids;  // each record's trace ids
   while (true) {
     absl::StatusOr<bool> more = reader.Next(&rec);
     if (!more.ok()) return more.status();
@@ -59,12 +60,13 @@ absl::StatusOr<std::optional<FileEntry>> RecoverFile(store::ObjectStore& store, 
     if (reader.records() > 1 && rec.arrival_unix_nano < entry.last_arrival_unix_nano) ++out_of_order;
     entry.last_arrival_unix_nano = rec.arrival_unix_nano;
     if (rec.signal != signal) ++wrong_signal;
-    absl::StatusOr<otlp::RequestSummary> summary = otlp::Summarize(rec.signal, rec.payload);
+    walked_ids.clear();
+    absl::StatusOr<otlp::RequestSummary> summary = otlp::Summarize(rec.signal, rec.payload, &walked_ids);
     if (summary.ok()) {
       counts.spans += summary->spans;
       counts.data_points += summary->data_points;
       counts.log_records += summary->log_records;
-      (void)otlp::ForEachTraceId(rec.signal, rec.payload, [&](const uint8_t* id) { totals.trace_ids.Insert(id); });
+      totals.trace_ids.InsertAll(walked_ids);
     } else {
       ++invalid_payloads;
     }

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <string_view>
 
 #include "absl/container/flat_hash_set.h"
 
@@ -20,6 +21,11 @@ namespace otelrr::session {
 
 class TraceIdSet {
  public:
+  // Every id of `ids`: whole 16-byte ids back to back (Summarize's trace ids).
+  void InsertAll(std::string_view ids) {
+    for (size_t i = 0; i + 16 <= ids.size(); i += 16) Insert(reinterpret_cast<const uint8_t*>(ids.data() + i));
+  }
+
   void Insert(const uint8_t* id16) {
     uint64_t hi;
     uint64_t lo;

@@ -33,6 +33,7 @@ void CheckFile(store::ObjectStore& store, const std::string& key, const FileEntr
   }
   FileReader& r = **reader;
   Record rec;
+  std::string walked_ids;  // each record's trace ids
   uint64_t file_first = 0, file_last = 0, index = 0;
   int payload_problems = 0;
   while (true) {
@@ -55,7 +56,8 @@ void CheckFile(store::ObjectStore& store, const std::string& key, const FileEntr
       problem(fmt::format("record {} (sequence {}) is a {} record in a {} file", index, rec.sequence,
                           otlp::SignalName(rec.signal), otlp::SignalName(entry.signal)));
     }
-    absl::StatusOr<otlp::RequestSummary> summary = otlp::Summarize(rec.signal, rec.payload);
+    walked_ids.clear();
+    absl::StatusOr<otlp::RequestSummary> summary = otlp::Summarize(rec.signal, rec.payload, &walked_ids);
     if (!summary.ok()) {
       if (++payload_problems <= 5) {
         problem(fmt::format("record {} (sequence {}) is not a valid OTLP {} request: {}", index, rec.sequence,
@@ -66,7 +68,7 @@ void CheckFile(store::ObjectStore& store, const std::string& key, const FileEntr
       c.spans += summary->spans;
       c.data_points += summary->data_points;
       c.log_records += summary->log_records;
-      (void)otlp::ForEachTraceId(rec.signal, rec.payload, [&](const uint8_t* id) { trace_ids.Insert(id); });
+      trace_ids.InsertAll(walked_ids);
     }
     switch (rec.signal) {
       case otlp::Signal::kTraces:
