@@ -66,6 +66,11 @@ absl::Status ValidateCaptureConfig(const CaptureConfig& config) {
   if (config.retention_days) {
     if (absl::Status s = session::ValidateRetentionDays(*config.retention_days); !s.ok()) return s;
   }
+  if (config.compression_level) {
+    if (absl::Status s = session::ValidateCompressionLevel(config.compression, *config.compression_level); !s.ok()) {
+      return s;
+    }
+  }
   if (!config.capture_traces && !config.capture_metrics && !config.capture_logs) {
     return absl::InvalidArgumentError("the capture records no signal: enable at least one of traces, metrics and logs");
   }
@@ -192,8 +197,10 @@ class CaptureService::Active {
   void TakePhases(bool closing) {
     std::lock_guard<std::mutex> lock(mu_);
     if (closing && !phases_.empty() && !phases_.back().end_time_unix_nano) {
-      phases_.back().end_time_unix_nano =
-          std::max(service_.clock().WallNowUnixNano() / 1'000'000 * 1'000'000, phases_.back().start_time_unix_nano);
+      // Phase times are whole milliseconds: the last phase ends at the next one, so that it holds every item
+      // received before the stop (rounding down lost those of the stop's own millisecond).
+      const uint64_t next_milli = (service_.clock().WallNowUnixNano() + 999'999) / 1'000'000 * 1'000'000;
+      phases_.back().end_time_unix_nano = std::max(next_milli, phases_.back().start_time_unix_nano);
       phases_changed_ = true;
     }
     if (!phases_changed_) return;
@@ -462,7 +469,8 @@ absl::StatusOr<session::SessionMetadata> CaptureService::StartCapture(CaptureCon
       .diagnostic_session_id = config.diagnostic_session_id,
   };
   session::WriterOptions writer_options{
-      .compression_level = config.compression_enabled ? 1 : 0,
+      .compression = config.compression_enabled ? config.compression : session::Compression::kNone,
+      .compression_level = config.compression_enabled ? config.compression_level : std::nullopt,
       // The capture thread writes every batch itself (Flush), so a member never waits for a timer.
       .flush_interval = std::chrono::hours(24),
       .compression_threads = options_.compression_threads,
@@ -582,8 +590,10 @@ void CaptureService::Export(net::ExportRequest request, net::ExportDone done) {
 
 void CaptureService::Record(otlp::Signal signal, net::ExportRequest& request, std::string payload,
                             net::ExportDone done) {
-  // Validated and walked here, on the receiver's thread (many at once), not on the capture's one.
-  absl::StatusOr<otlp::RequestSummary> summary = otlp::Summarize(signal, payload);
+  // Validated and walked here, on the receiver's thread (many at once), not on the capture's one: one walk
+  // checks the request, counts its items and collects its trace ids.
+  std::string trace_ids;
+  absl::StatusOr<otlp::RequestSummary> summary = otlp::Summarize(signal, payload, &trace_ids);
   if (!summary.ok()) {
     Count(signal, kInvalid);
     done({.status = absl::InvalidArgumentError(fmt::format("not a valid OTLP {} request: {}",
@@ -601,9 +611,7 @@ void CaptureService::Record(otlp::Signal signal, net::ExportRequest& request, st
     p.record.payload = std::move(payload);
     p.done = std::move(done);
     p.counts = {.spans = summary->spans, .data_points = summary->data_points, .log_records = summary->log_records};
-    (void)otlp::ForEachTraceId(signal, p.record.payload, [&p](const uint8_t* id) {
-      p.trace_ids.append(reinterpret_cast<const char*>(id), 16);
-    });
+    p.trace_ids = std::move(trace_ids);
     switch (active->Enqueue(p, options_.max_queue_bytes)) {
       case Active::Enqueued::kQueued:
         return;

@@ -58,7 +58,11 @@ struct CaptureConfig {
   bool capture_traces = true;
   bool capture_metrics = true;
   bool capture_logs = true;
+  // false stores the records uncompressed whatever `compression` says (the seed's compressionEnabled).
   bool compression_enabled = true;
+  // How the raw files are compressed (session/compression.h), at this level (unset: the default one).
+  session::Compression compression = session::kDefaultCompression;
+  std::optional<int> compression_level = {};
   // Stop (status completed) once this many MB (10^6 bytes) of requests were recorded (uncompressed).
   std::optional<double> max_size_mb = {};
   // Stop (status completed) this long after the start.
