@@ -11,6 +11,7 @@
 
 #include "capture/capture_service.h"
 #include "cli/commands.h"
+#include "cli/compression_flags.h"
 #include "cli/io.h"
 #include "cli/otlp_target.h"
 #include "cli/receivers.h"
@@ -35,6 +36,7 @@ struct CaptureFlags {
   bool no_metrics = false;
   bool no_logs = false;
   bool no_compression = false;
+  CompressionFlags compression;
   double max_size_mb = 0;
   double max_duration_minutes = 0;
   bool max_size_given = false;
@@ -138,6 +140,15 @@ int RunCapture(const StoreFlag& store_flag, const CaptureFlags& f) {
   absl::StatusOr<bool> compression = EnvBool("CAPTURE_COMPRESSION_ENABLED", true);
   if (!compression.ok()) return UsageError(compression.status());
   config.compression_enabled = *compression && !f.no_compression;
+  absl::StatusOr<std::optional<SessionCompression>> chosen = ParseCompressionFlags(f.compression);
+  if (!chosen.ok()) return UsageError(chosen.status());
+  if (*chosen) {
+    if (f.no_compression && (*chosen)->compression != session::Compression::kNone) {
+      return UsageError("--no-compression contradicts --compression and --compression-level: give one of them");
+    }
+    config.compression = (*chosen)->compression;
+    config.compression_level = (*chosen)->level;
+  }
   absl::StatusOr<double> max_size = EnvNumber("CAPTURE_MAX_SIZE_MB", 5000);
   if (!max_size.ok()) return UsageError(max_size.status());
   config.max_size_mb = f.max_size_given ? f.max_size_mb : *max_size;
@@ -205,7 +216,9 @@ void AddCaptureCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   cmd->add_flag("--no-traces", f->no_traces, "do not record traces (they are still answered)");
   cmd->add_flag("--no-metrics", f->no_metrics, "do not record metrics");
   cmd->add_flag("--no-logs", f->no_logs, "do not record logs");
-  cmd->add_flag("--no-compression", f->no_compression, "store gzip members uncompressed (default: $CAPTURE_COMPRESSION_ENABLED or on)");
+  cmd->add_flag("--no-compression", f->no_compression,
+                "store the records uncompressed, as --compression none (default: $CAPTURE_COMPRESSION_ENABLED or on)");
+  AddCompressionFlags(cmd, &f->compression);
   cmd->add_option("--max-size-mb", f->max_size_mb, "stop after this many MB recorded (default: $CAPTURE_MAX_SIZE_MB or 5000)");
   cmd->add_option("--max-duration-minutes", f->max_duration_minutes,
                   "stop after this many minutes (default: $CAPTURE_MAX_DURATION_MINUTES or 120)");

@@ -89,7 +89,7 @@ void AddTargetFlags(CLI::App* cmd, OtlpTargetFlags* f, std::string_view prefix) 
                        "http://localhost:4318)"));
   cmd->add_option("--protocol", f->protocol, help("http/protobuf|http/json|grpc (default: http/protobuf)"))
       ->check(CLI::IsMember({"http/protobuf", "http/json", "grpc"}));
-  cmd->add_option("--compression", f->compression, help("gzip|none (default: none)"))
+  cmd->add_option(f->compression_flag, f->compression, help("what requests are sent with: gzip|none (default: none)"))
       ->check(CLI::IsMember({"gzip", "none"}));
   cmd->add_option("--header", f->headers,
                   help("extra request header NAME=VALUE (repeatable; also $OTEL_EXPORTER_OTLP_HEADERS)"));
@@ -104,7 +104,7 @@ absl::Status ApplyTargetFlags(const OtlpTargetFlags& f, replay::ReplayConfig* co
   if (!protocol.ok()) return Prefixed(protocol.status(), "--protocol");
   config->protocol = *protocol;
   if (f.compression != "gzip" && f.compression != "none") {
-    return absl::InvalidArgumentError(fmt::format("--compression '{}': use gzip or none", f.compression));
+    return absl::InvalidArgumentError(fmt::format("{} '{}': use gzip or none", f.compression_flag, f.compression));
   }
   config->gzip = f.compression == "gzip";
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> headers = CollectHeaders(f.headers);

@@ -33,12 +33,14 @@ struct OtlpTargetFlags {
   std::string endpoint;
   std::string protocol = "http/protobuf";
   std::string compression = "none";
+  // The flag's name: seed's --compression is the session's (compression_flags.h), its wire one --live-compression.
+  std::string compression_flag = "--compression";
   std::vector<std::string> headers;
   net::TlsFiles tls;
   double max_retry_seconds = 60;
 };
-// --endpoint, --protocol, --compression, --header, --max-retry-seconds and the TLS flags; `prefix` starts each help text
-// (e.g. "with --live: ").
+// --endpoint, --protocol, --compression (named flags->compression_flag), --header, --max-retry-seconds and the TLS
+// flags; `prefix` starts each help text (e.g. "with --live: ").
 void AddTargetFlags(CLI::App* cmd, OtlpTargetFlags* flags, std::string_view prefix = "");
 // Resolves them into `config` (endpoint, protocol, gzip, headers, tls, max_retry_elapsed). InvalidArgument
 // naming the flag.

@@ -10,6 +10,7 @@
 
 #include "annotate/annotation_service.h"
 #include "cli/commands.h"
+#include "cli/compression_flags.h"
 #include "cli/io.h"
 #include "cli/otlp_target.h"
 #include "cli/replay_output.h"
@@ -34,7 +35,8 @@ struct SeedFlags {
   std::optional<int64_t> retention_days;
   bool json = false;
   bool live = false;
-  OtlpTargetFlags target;
+  OtlpTargetFlags target;  // its compression flag is --live-compression: --compression is the session's
+  CompressionFlags compression;
   bool endpoint_given = false;
   bool session_id_given = false;
   ClickHouseFlag clickhouse;
@@ -75,6 +77,7 @@ int RunSeed(const StoreFlag& store_flag, const SeedFlags& f) {
   }
   config.session_id = f.session_id;
   config.retention_days = f.retention_days;
+  if (absl::Status s = ApplyCompressionFlags(f.compression, &config.writer); !s.ok()) return UsageError(s);
   if (absl::Status s = generate::ValidateSeedConfig(config); !s.ok()) return UsageError(s);
   // --live: the session is then sent as a replay at 1x would send it (timestamps relative: the data
   // happens now), with the replay's sender.
@@ -192,10 +195,12 @@ void AddSeedCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   cmd->add_option("--description", f->description, "human-readable session description");
   cmd->add_option("--session-id", f->session_id, "the new session's id (default: seed-<time>-<random>)");
   AddRetentionDaysFlag(cmd, &f->retention_days);
+  AddCompressionFlags(cmd, &f->compression);
   f->clickhouse.AddTo(cmd);
   AddStoreOption(cmd, store);
   cmd->add_flag("--json", f->json, "print the result as one JSON object");
   cmd->add_flag("--live", f->live, "also send the data to --endpoint in real time, as a 1x replay of the session");
+  f->target.compression_flag = "--live-compression";
   AddTargetFlags(cmd, &f->target, "with --live: ");
   cmd->footer(R"(Simulated time: the session's timestamps span --duration seconds from --start-time, written as
 fast as the machine allows. The same flags, --seed and --start-time give byte-identical raw files.

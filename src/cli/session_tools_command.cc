@@ -8,6 +8,7 @@
 
 #include "annotate/annotation_service.h"
 #include "cli/commands.h"
+#include "cli/compression_flags.h"
 #include "cli/io.h"
 #include "cli/otlp_target.h"
 #include "cli/stop_signals.h"
@@ -35,6 +36,7 @@ struct SessionToolFlags {
   std::vector<std::string> signals;
   std::string align = "start";
   bool json = false;
+  CompressionFlags compression;
 };
 
 constexpr std::string_view kTimeForms =
@@ -107,8 +109,11 @@ std::string CountsLine(const session::SessionMetadata& m) {
                      m.counts.requests(), m.counts.traces, m.counts.spans, m.counts.data_points, m.counts.log_records);
 }
 
-session::WriterOptions FastWriter() {
-  return {.compression_threads = session::CompressionThreadsPerCore()};
+// The writer of a new session made from others: compressing on every core, as --compression says.
+absl::StatusOr<session::WriterOptions> FastWriter(const SessionToolFlags& f) {
+  session::WriterOptions options{.compression_threads = session::CompressionThreadsPerCore()};
+  if (absl::Status s = ApplyCompressionFlags(f.compression, &options); !s.ok()) return s;
+  return options;
 }
 
 int FailSessionTool(const absl::Status& s, const StoreFlag& store_flag) {
@@ -130,6 +135,8 @@ int RunSlice(const StoreFlag& store_flag, const SessionToolFlags& f) {
   if (absl::Status s = session::ValidateSessionId(f.target); !s.ok()) return UsageError(Prefixed(s, "--to-session"));
   absl::StatusOr<std::vector<otlp::Signal>> signals = ParseSignals(f.signals);
   if (!signals.ok()) return UsageError(signals.status());
+  absl::StatusOr<session::WriterOptions> writer = FastWriter(f);
+  if (!writer.ok()) return UsageError(writer.status());
   absl::StatusOr<std::unique_ptr<store::ObjectStore>> store = store_flag.Open(StoreFlag::Access::kWrite, "sessions slice");
   if (!store.ok()) return Fail(store.status());
   session::SessionStore sessions(**store);
@@ -138,7 +145,7 @@ int RunSlice(const StoreFlag& store_flag, const SessionToolFlags& f) {
 
   session::SliceOptions options{.source_id = id, .session_id = f.target, .phases = f.phases,
                                 .services = f.services, .signals = *signals, .cancel = &stop.cancellation(),
-                                .writer = FastWriter()};
+                                .writer = *writer};
   if (!f.from.empty()) {
     absl::StatusOr<uint64_t> t = ParseSliceTime("--from", f.from, source->start_time_unix_nano);
     if (!t.ok()) return UsageError(t.status());
@@ -204,9 +211,11 @@ int RunMerge(const StoreFlag& store_flag, const SessionToolFlags& f) {
     if (absl::Status s = session::ValidateSessionId(id); !s.ok()) return UsageError(s);
   }
   if (absl::Status s = session::ValidateSessionId(f.target); !s.ok()) return UsageError(Prefixed(s, "--to-session"));
+  absl::StatusOr<session::WriterOptions> writer = FastWriter(f);
+  if (!writer.ok()) return UsageError(writer.status());
   session::MergeOptions options{.source_ids = f.ids, .session_id = f.target,
                                 .align = f.align == "keep" ? session::MergeAlign::kKeep : session::MergeAlign::kStart,
-                                .cancel = &stop.cancellation(), .writer = FastWriter()};
+                                .cancel = &stop.cancellation(), .writer = *writer};
   absl::StatusOr<std::unique_ptr<store::ObjectStore>> store = store_flag.Open(StoreFlag::Access::kWrite, "sessions merge");
   if (!store.ok()) return Fail(store.status());
   session::SessionStore sessions(**store);
@@ -293,6 +302,7 @@ Examples:
   otelrr sessions slice seed-1 --phases failure --to-session seed-1-failure
   otelrr sessions slice capture-7 --from 2026-11-26T11:50:00Z --to +15m --services checkout --signals traces,logs --to-session checkout-incident)",
                             kTimeForms));
+  AddCompressionFlags(slice, &f->compression);
   bind(slice, RunSlice);
 
   CLI::App* merge = sessions->add_subcommand("merge", "One session from several, their arrivals interleaved");
@@ -314,6 +324,7 @@ session twice therefore gives it twice, as distinct traces. Phases and flags of 
 Examples:
   otelrr sessions merge seed-a seed-b --to-session a-and-b
   otelrr sessions merge capture-traces capture-metrics --align keep --to-session capture-all)");
+  AddCompressionFlags(merge, &f->compression);
   bind(merge, RunMerge);
 }
 

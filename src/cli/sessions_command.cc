@@ -17,6 +17,7 @@
 
 #include "annotate/annotation_log.h"
 #include "cli/commands.h"
+#include "cli/compression_flags.h"
 #include "cli/io.h"
 #include "cli/otlp_target.h"
 #include "cli/retention_flags.h"
@@ -67,6 +68,7 @@ struct SessionsFlags {
   std::string signal;
   std::string description;
   std::optional<int64_t> retention_days;
+  CompressionFlags compression;  // import, copy
   // export
   std::string out;
   std::vector<std::string> signals;
@@ -257,6 +259,7 @@ int RunImport(const StoreFlag& store_flag, const SessionsFlags& f) {
     return UnpackFile(store_flag, f.files[0], f);
   }
   session::ImportOptions options{.session_id = f.id, .description = f.description, .retention_days = f.retention_days};
+  if (absl::Status s = ApplyCompressionFlags(f.compression, &options.writer); !s.ok()) return UsageError(s);
   if (!f.type.empty() && !session::ParseSessionType(f.type, &options.session_type)) {
     return UsageError("--type must be seed, capture or training");
   }
@@ -442,12 +445,19 @@ int RunCopy(const StoreFlag& store_flag, const SessionsFlags& f) {
   StoreFlag from{.uri = f.from.empty() ? store_flag.Resolved() : f.from, .spool = ""};
   StoreFlag to{.uri = f.to, .spool = ""};
   if (from.Resolved() == to.Resolved()) return UsageError("--from and --to are the same store");
+  absl::StatusOr<std::optional<SessionCompression>> compression = ParseCompressionFlags(f.compression);
+  if (!compression.ok()) return UsageError(compression.status());
+  session::CopyOptions options;
+  if (*compression) {
+    options.compression = (*compression)->compression;
+    options.compression_level = (*compression)->level;
+  }
   absl::StatusOr<std::unique_ptr<store::ObjectStore>> source = from.Open(StoreFlag::Access::kRead);
   if (!source.ok()) return Fail(Prefixed(source.status(), "--from"));
   absl::StatusOr<std::unique_ptr<store::ObjectStore>> target = to.Open(StoreFlag::Access::kWrite);
   if (!target.ok()) return Fail(Prefixed(target.status(), "--to"));
   SessionStore source_sessions(**source), target_sessions(**target);
-  absl::StatusOr<session::CopyReport> r = session::CopySession(source_sessions, target_sessions, f.id);
+  absl::StatusOr<session::CopyReport> r = session::CopySession(source_sessions, target_sessions, f.id, options);
   if (!r.ok()) return FailAbout(r.status(), from);
   if (f.json) {
     JsonWriter w;
@@ -456,15 +466,20 @@ int RunCopy(const StoreFlag& store_flag, const SessionsFlags& f) {
     w.Field("from", from.Resolved());
     w.Field("to", to.Resolved());
     w.Field("files", r->files);
+    w.Field("recompressed", r->recompressed);
     w.Field("objects", r->objects);
     w.Field("bytes", r->bytes);
     w.EndObject();
     Print(w.str());
     Print("\n");
   } else {
-    Print(fmt::format("copied session {} from {} to {}: {} {} ({}), checksums verified on both sides\n", f.id,
+    std::string recompressed =
+        r->recompressed == 0 ? ""
+                             : fmt::format(", {} of them recompressed as {}", r->recompressed,
+                                           session::CompressionName(*options.compression));
+    Print(fmt::format("copied session {} from {} to {}: {} {} ({}{}), checksums verified on both sides\n", f.id,
                       from.Resolved(), to.Resolved(), r->files, Plural(r->files, "file", "files"),
-                      FormatBytes(r->bytes)));
+                      FormatBytes(r->bytes), recompressed));
   }
   return 0;
 }
@@ -979,13 +994,15 @@ void AddSessionsCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   copy->add_option("ID", f->id, "session id")->required();
   copy->add_option("--from", f->from, "the store to copy from (default: the --store one)");
   copy->add_option("--to", f->to, "the store to copy into: a directory, file:// or s3://BUCKET[/PREFIX]")->required();
+  AddCompressionFlags(copy, &f->compression, "each file as it is");
   copy->add_flag("--json", f->json, "print the result as JSON");
   copy->footer(R"(Every file is checked against its checksum as it is read and again as the target stores it;
 metadata.json goes last, so the copy exists only once it is whole. A session being written is refused.
 
 Examples:
   otelrr sessions copy capture-1 --to s3://otel-data          push a local session to S3
-  otelrr sessions copy seed-7 --from s3://otel-data --to ./data)");
+  otelrr sessions copy seed-7 --from s3://otel-data --to ./data
+  otelrr sessions copy old-capture --to s3://otel-data --compression zstd   gzip files become zstd ones)");
   bind(copy, RunCopy);
 
   CLI::App* import = sessions->add_subcommand("import", "Create a session from files of OTLP data");
@@ -997,6 +1014,7 @@ Examples:
       ->check(CLI::IsMember({"traces", "metrics", "logs"}));
   import->add_option("--description", f->description, "human-readable description");
   AddRetentionDaysFlag(import, &f->retention_days);
+  AddCompressionFlags(import, &f->compression);
   import->add_flag("--json", f->json, "print the result as JSON");
   import->footer(R"(Formats (detected from the content; gzip or zstd compressed files too):
   an otelrr pack (sessions pack): restored whole, as 'otelrr sessions unpack' does (only --session applies),

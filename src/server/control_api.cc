@@ -135,6 +135,30 @@ FieldReader WholeDaysInto(std::optional<int64_t>* out) {
   };
 }
 
+// "compression": "zstd" | "gzip" | "none".
+FieldReader CompressionInto(session::Compression* out) {
+  return ParsedString([out](std::string_view text) -> absl::Status {
+    if (session::ParseCompression(text, out)) return absl::OkStatus();
+    return absl::InvalidArgumentError(fmt::format("'{}' is not one of zstd, gzip, none", text));
+  });
+}
+
+// "compressionLevel": a whole number (checked against the compression once both are read), or null.
+FieldReader LevelInto(std::optional<int>* out) {
+  return [out](std::string_view key, simdjson::dom::element v) {
+    if (v.is_null()) {
+      out->reset();
+      return absl::OkStatus();
+    }
+    double level = 0;
+    if (v.get(level) || level != std::floor(level) || std::abs(level) > 100) {
+      return absl::InvalidArgumentError(fmt::format("{} must be a whole number (zstd 1 to 19, gzip 0 to 12)", key));
+    }
+    *out = static_cast<int>(level);
+    return absl::OkStatus();
+  };
+}
+
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   unsigned char diff = 0;
@@ -168,6 +192,8 @@ absl::StatusOr<capture::CaptureConfig> ParseCaptureConfig(std::string_view json)
                                                 {"captureMetrics", BoolInto(&c.capture_metrics)},
                                                 {"captureLogs", BoolInto(&c.capture_logs)},
                                                 {"compressionEnabled", BoolInto(&c.compression_enabled)},
+                                                {"compression", CompressionInto(&c.compression)},
+                                                {"compressionLevel", LevelInto(&c.compression_level)},
                                                 {"maxSizeMB", OptionalNumberInto(&c.max_size_mb)},
                                                 {"maxDurationMinutes", OptionalNumberInto(&c.max_duration_minutes)},
                                                 {"fsync", BoolInto(&c.fsync)},
@@ -213,8 +239,16 @@ absl::StatusOr<generate::SeedConfig> ParseSeedRequest(std::string_view json) {
              return StringsInto(&signals)(key, v);
            }},
           {"retentionDays", WholeDaysInto(&c.retention_days)},
+          {"compression", CompressionInto(&c.writer.compression)},
+          {"compressionLevel", LevelInto(&c.writer.compression_level)},
       });
   if (!s.ok()) return s;
+  if (c.writer.compression_level) {
+    if (absl::Status v = session::ValidateCompressionLevel(c.writer.compression, *c.writer.compression_level);
+        !v.ok()) {
+      return v;
+    }
+  }
   c.seed = seed;
   if (signals_given) {
     c.signals.clear();

@@ -141,7 +141,7 @@ class ControlApi : public net::HttpHandler {
 };
 
 // Parses a CaptureConfig JSON object (sessionId, diagnosticSessionId, description, enabledFlags,
-// captureTraces/Metrics/Logs, compressionEnabled, maxSizeMB, maxDurationMinutes, fsync, retentionDays). An empty body
+// captureTraces/Metrics/Logs, compressionEnabled, compression, compressionLevel, maxSizeMB, maxDurationMinutes, fsync, retentionDays). An empty body
 // is the default config. InvalidArgument naming the field for unknown fields, wrong types and invalid
 // values.
 absl::StatusOr<capture::CaptureConfig> ParseCaptureConfig(std::string_view json);

@@ -157,6 +157,32 @@ TEST_F(ControlApiTest, ACaptureMayCarryItsRetentionInWholeDays) {
             "a retention of 0 days is not allowed: keep a session 1 to 36500 days");
 }
 
+TEST_F(ControlApiTest, CapturesAndSeedsChooseTheirCompression) {
+  absl::StatusOr<capture::CaptureConfig> c = ParseCaptureConfig(R"({"compression": "gzip", "compressionLevel": 6})");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->compression, session::Compression::kGzip);
+  EXPECT_EQ(c->compression_level, 6);
+  c = ParseCaptureConfig("{}");
+  EXPECT_EQ(c->compression, session::kDefaultCompression);
+  EXPECT_FALSE(c->compression_level.has_value());
+  absl::StatusOr<generate::SeedConfig> seed = ParseSeedRequest(R"({"compression": "none"})");
+  ASSERT_TRUE(seed.ok()) << seed.status();
+  EXPECT_EQ(seed->writer.compression, session::Compression::kNone);
+  for (auto [body, error] : {
+           std::pair{R"({"compression": "lz4"})", "compression: 'lz4' is not one of zstd, gzip, none"},
+           std::pair{R"({"compression": "zstd", "compressionLevel": 25})",
+                     "zstd level 25 is out of range: use 1 to 19 (or -7 to -1, faster and larger)"},
+           std::pair{R"({"compressionLevel": 2.5})", "compressionLevel must be a whole number (zstd 1 to 19, gzip 0 to 12)"},
+       }) {
+    net::HttpResponse r = Call("POST", "/api/captures", body);
+    EXPECT_EQ(r.status, 400) << body;
+    EXPECT_EQ(ErrorOf(r), error) << body;
+    seed = ParseSeedRequest(body);
+    EXPECT_EQ(seed.status().code(), absl::StatusCode::kInvalidArgument) << body;
+    EXPECT_EQ(std::string(seed.status().message()), error) << body;
+  }
+}
+
 TEST_F(ControlApiTest, StorageSaysWhatTheStoreHoldsAndWhatRetentionDidLast) {
   net::HttpResponse r = Call("GET", "/api/storage");
   ASSERT_EQ(r.status, 200) << r.body;

@@ -339,12 +339,13 @@ absl::Status SessionWriter::CheckAppend(const Record& record) {
 
 absl::Status SessionWriter::Append(Record record) {
   if (absl::Status s = CheckAppend(record); !s.ok()) return s;
-  absl::StatusOr<otlp::RequestSummary> summary = otlp::Summarize(record.signal, record.payload);
+  walked_ids_.clear();
+  absl::StatusOr<otlp::RequestSummary> summary = otlp::Summarize(record.signal, record.payload, &walked_ids_);
   if (!summary.ok()) {
     return absl::InvalidArgumentError(fmt::format("not a valid OTLP {} request: {}", otlp::SignalName(record.signal),
                                                   std::string(summary.status().message())));
   }
-  (void)otlp::ForEachTraceId(record.signal, record.payload, [&](const uint8_t* id) { trace_ids_.Insert(id); });
+  trace_ids_.InsertAll(walked_ids_);
   return Store(record, {.spans = summary->spans, .data_points = summary->data_points,
                         .log_records = summary->log_records});
 }
@@ -377,9 +378,7 @@ absl::Status SessionWriter::AppendWalked(Record record, const RecordCounts& coun
                                            otlp::SignalName(record.signal)));
   }
 #endif
-  for (size_t i = 0; i < trace_ids.size(); i += 16) {
-    trace_ids_.Insert(reinterpret_cast<const uint8_t*>(trace_ids.data() + i));
-  }
+  trace_ids_.InsertAll(trace_ids);
   return Store(record, {.spans = counts.spans, .data_points = counts.data_points, .log_records = counts.log_records});
 }
 

@@ -190,6 +190,7 @@ class SessionWriter {
   std::mt19937_64 rng_;
   otlp::PerSignal<std::unique_ptr<OpenFile>> open_;
   TraceIdSet trace_ids_;
+  std::string walked_ids_;  // Append's scratch: the trace ids of the request being appended
   uint64_t trusted_traces_ = 0;  // new_traces declared by AppendTrusted
   std::string compressed_;  // reused member output buffer
   uint64_t next_sequence_ = 0;

@@ -490,6 +490,7 @@ def test_a_capture_from_the_ui_while_telemetrygen_sends(serve, browser, shots):
     fill(browser, form, "enabledFlags", "newCheckout, darkLaunch")
     fill(browser, form, "maxDurationMinutes", 10)
     fill(browser, form, "maxSizeMB", 500)
+    Select(css(form, "select[name='compression']")).select_by_value("gzip")
     click(browser, button(form, "Start capture"))
     live = wait(browser, lambda: all_css(browser, "[data-capture='ui-capture']"), what="the live capture")[0]
     assert "Capturing ui-capture" in live.text and "Flags: newCheckout, darkLaunch" in live.text
@@ -538,6 +539,7 @@ def test_a_capture_from_the_ui_while_telemetrygen_sends(serve, browser, shots):
     status, meta = serve.api("GET", "/api/sessions/ui-capture")
     assert status == 200 and meta["status"] == "completed" and meta["counts"]["spans"] == 600
     assert meta["enabledFlags"] == ["newCheckout", "darkLaunch"]
+    assert meta["files"] and all(f["compression"] == "gzip" and f["path"].endswith(".otlp.gz") for f in meta["files"])
     phases = [(p["name"], p["flags"]) for p in meta["phases"]]
     assert phases == [("degraded", ["newCheckout", "darkLaunch", "slowPayments"])]
     assert all_css(browser, "form[aria-label='Start a capture']")  # ready for the next one

@@ -1,7 +1,7 @@
 // #/capture: start a capture (a CaptureConfig), watch it live every second (GET /api/captures/{id} for its
 // counts and GET /api/stats for the receivers' counters), mark its phases, stop it.
 
-import { h, fill, field, checkbox, list } from '../dom.js';
+import { h, fill, field, checkbox, list, select } from '../dom.js';
 import { get, post, enc } from '../api.js';
 import { int, compact, bytes, duration, parseTime, timeEl, percent, localTime } from '../format.js';
 import { errorBox, loading, badge, tile, updateTile, table, poll, notify, busy } from '../ui.js';
@@ -111,6 +111,7 @@ function startForm(onStarted, onConflict) {
   const maxDuration = h('input', { name: 'maxDurationMinutes', type: 'number', min: '0', step: 'any', placeholder: 'no limit' });
   const retention = h('input', { name: 'retentionDays', type: 'number', min: '1', max: '36500', step: '1', placeholder: 'store policy' });
   const diagnostic = h('input', { name: 'diagnosticSessionId', placeholder: 'optional' });
+  const compression = select('compression', [['zstd', 'zstd (default)'], ['gzip', 'gzip'], ['none', 'none']], 'zstd');
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Start capture');
   const form = h('form', { class: 'panel', 'aria-label': 'Start a capture' },
     h('h2', { style: { marginTop: 0 } }, 'Start a capture'),
@@ -125,7 +126,7 @@ function startForm(onStarted, onConflict) {
         h('div', { class: 'inline-checks' }, checkbox('Traces', 'captureTraces', true), checkbox('Metrics', 'captureMetrics', true),
           checkbox('Logs', 'captureLogs', true))),
       h('fieldset', {}, h('legend', {}, 'Writing'),
-        checkbox('Compress (gzip)', 'compressionEnabled', true),
+        field('Compression', compression, 'How the raw files are stored: zstd is smaller and cheaper than gzip'),
         checkbox('fsync every batch', 'fsync', false, 'Slower; survives power loss, not only a crash')),
       field('Diagnostic session', diagnostic, 'The diagnostic session this capture belongs to')),
     err,
@@ -136,7 +137,7 @@ function startForm(onStarted, onConflict) {
     const f = form.elements;
     const body = {
       captureTraces: f.captureTraces.checked, captureMetrics: f.captureMetrics.checked, captureLogs: f.captureLogs.checked,
-      compressionEnabled: f.compressionEnabled.checked, fsync: f.fsync.checked,
+      compression: compression.value, fsync: f.fsync.checked,
     };
     if (sessionId.value.trim()) body.sessionId = sessionId.value.trim();
     if (description.value.trim()) body.description = description.value.trim();
