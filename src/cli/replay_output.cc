@@ -17,6 +17,11 @@ std::string SignalName(int signal) { return signal == SIGINT ? "SIGINT" : signal
 
 std::string_view Plural(uint64_t n, std::string_view one, std::string_view many) { return n == 1 ? one : many; }
 
+// "12 of 40", or "12" when the total is not known in advance (a seed sent as it is generated).
+std::string OfTotal(uint64_t done, uint64_t total, std::string_view of = " of ") {
+  return total == 0 ? fmt::format("{}", done) : fmt::format("{}{}{}", done, of, total);
+}
+
 }  // namespace
 
 void ReplayConsole::Attach(replay::ReplayConfig* config) {
@@ -35,8 +40,8 @@ void ReplayConsole::Error(const std::string& message) {
 }
 
 void ReplayConsole::Progress(const replay::ReplayReport& r) {
-  std::string line = fmt::format("otelrr {}: {}/{} records (iteration {}), {} sent, {} accepted, {} failed", who_,
-                                 r.records_processed, r.records_total, std::max<uint64_t>(r.iterations, 1),
+  std::string line = fmt::format("otelrr {}: {} records (iteration {}), {} sent, {} accepted, {} failed", who_,
+                                 OfTotal(r.records_processed, r.records_total, "/"), std::max<uint64_t>(r.iterations, 1),
                                  r.sent_requests(), r.accepted_requests(), r.failed_requests());
   if (r.retrying > 0) line += fmt::format(", {} waiting to retry", r.retrying);
   line += fmt::format(", {:.1f} s, lag p99 {:.2f} ms", r.elapsed_seconds, r.p99_lag_ms);
@@ -68,7 +73,8 @@ std::string ReplayConsole::Details(const replay::ReplayReport& r) {
   const auto& l = r.signals[otlp::Signal::kLogs];
   std::string out;
   out += fmt::format("   Endpoint: {}  Iterations: {}  Elapsed: {:.2f} s\n", r.endpoint, r.iterations, r.elapsed_seconds);
-  out += fmt::format("   Records: {} of {} per iteration{}\n", r.records_processed, r.records_total,
+  out += fmt::format("   Records: {}{}{}\n", OfTotal(r.records_processed, r.records_total),
+                     r.records_total == 0 ? "" : " per iteration",
                      r.filtered_requests() > 0 ? fmt::format(" ({} left with nothing to send by --services, --phases or --shard)", r.filtered_requests()) : "");
   out += fmt::format("   Requests: {} sent, {} accepted, {} failed, {} abandoned, {} {}\n", r.sent_requests(),
                      r.accepted_requests(), r.failed_requests(), r.abandoned_requests(), r.retries(),
@@ -101,8 +107,8 @@ std::string ReplayConsole::Headline(const replay::ReplayReport& r, int signal) {
   absl::Status delivered = replay::DeliveryStatus(r);
   std::string headline;
   if (signal != 0) {
-    headline = fmt::format("⏹ Replay stopped by {} after {} of {} records: {}", SignalName(signal), r.records_processed,
-                           r.records_total, r.session_id);
+    headline = fmt::format("⏹ Replay stopped by {} after {} records: {}", SignalName(signal),
+                           OfTotal(r.records_processed, r.records_total), r.session_id);
   } else if (!delivered.ok()) {
     headline = fmt::format("❌ Replay failed: {}", r.session_id);
   } else if (r.end == replay::ReplayEnd::kDuration) {

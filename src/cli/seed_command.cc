@@ -6,6 +6,7 @@
 #include <optional>
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "annotate/annotation_service.h"
@@ -21,6 +22,7 @@
 #include "common/status.h"
 #include "fmt/format.h"
 #include "generate/generator.h"
+#include "replay/record_pipe.h"
 #include "replay/replay.h"
 #include "session/session_store.h"
 #include "session/time_format.h"
@@ -35,6 +37,8 @@ struct SeedFlags {
   std::optional<int64_t> retention_days;
   bool json = false;
   bool live = false;
+  bool live_only = false;
+  std::vector<std::string> given;  // the flags given that are about the stored session
   OtlpTargetFlags target;  // its compression flag is --live-compression: --compression is the session's
   CompressionFlags compression;
   bool endpoint_given = false;
@@ -65,6 +69,103 @@ class ProgressBar {
   std::chrono::steady_clock::time_point last_{};
 };
 
+// The generator's requests into the pipe the sender reads; Cancelled once the sender stopped reading.
+class PipeSink : public generate::RecordSink {
+ public:
+  explicit PipeSink(replay::RecordPipe& pipe) : pipe_(pipe) {}
+  absl::Status Write(session::Record record, const session::RecordCounts&, bool) override {
+    if (pipe_.Push(std::move(record))) return absl::OkStatus();
+    return absl::CancelledError("the sender stopped");
+  }
+
+ private:
+  replay::RecordPipe& pipe_;
+};
+
+// The pipe as one replay iteration's records (the pipe outlives the replay).
+class PipeStream : public replay::RecordStream {
+ public:
+  explicit PipeStream(replay::RecordPipe& pipe) : pipe_(pipe) {}
+  absl::StatusOr<bool> Next(session::Record* out) override { return pipe_.Next(out); }
+
+ private:
+  replay::RecordPipe& pipe_;
+};
+
+// seed --live-only: the generator runs on a thread of its own and hands each request to the sender
+// through a bounded pipe, so it runs only as far ahead as the schedule lets the sender go: no session is
+// written or read back, and memory stays bounded however long the seed. The replay schedules by the seed's
+// own timeline (its start time and duration), as a replay of the stored seed would.
+int RunLiveOnly(const SeedFlags& f, generate::SeedConfig config, replay::ReplayConfig live) {
+  StopSignals stop;
+  const uint64_t now = RealClock().WallNowUnixNano();
+  if (!config.start_time_unix_nano) config.start_time_unix_nano = now / 1'000'000 * 1'000'000;
+  const uint64_t start = *config.start_time_unix_nano;
+  session::SessionMetadata metadata{.session_id = "live",
+                                    .session_type = session::SessionType::kSeed,
+                                    .start_time_unix_nano = start,
+                                    .created_by = "otelrr seed --live-only"};
+  metadata.first_arrival_unix_nano = start;
+  metadata.last_arrival_unix_nano = start + static_cast<uint64_t>(std::llround(config.duration_seconds * 1e9));
+  // A request is ~0.5-1 MB at most: a few are enough to keep the sender busy at any rate.
+  replay::RecordPipe pipe({.max_records = 64, .max_bytes = 16u << 20});
+  absl::StatusOr<generate::SeedResult> generated = absl::UnknownError("not run");
+  std::thread producer([&] {
+    PipeSink sink(pipe);
+    generated = generate::GenerateStream(config, sink);
+    pipe.Finish(generated.ok() ? absl::OkStatus() : generated.status());
+  });
+  live.session_id = "live";
+  live.cancel = &stop.cancellation();
+  ReplayConsole console("seed", f.json);
+  console.Attach(&live);
+  if (!f.json) {
+    std::fprintf(stderr, "otelrr seed: generating and sending live to %s over %.0f s, nothing stored; Ctrl-C stops\n",
+                 live.endpoint.c_str(), config.duration_seconds);
+  }
+  absl::StatusOr<replay::ReplayReport> report = replay::RunReplayOfRecords(
+      live,
+      {.metadata = &metadata,
+       .open_records = [&pipe]() -> absl::StatusOr<std::unique_ptr<replay::RecordStream>> {
+         return std::unique_ptr<replay::RecordStream>(std::make_unique<PipeStream>(pipe));
+       }});
+  pipe.Close();  // the generator stops at its next request if the replay ended first
+  producer.join();
+  if (!report.ok()) return Fail(report.status());
+  if (!generated.ok() && !absl::IsCancelled(generated.status())) {
+    return Fail(Prefixed(generated.status(), "generating the seed"));
+  }
+  const int exit_code = ReplayConsole::ExitCode(*report, stop.signal());
+  if (f.json) {
+    JsonWriter w(true);
+    w.BeginObject();
+    w.Field("pattern", config.pattern ? config.pattern->name : config.pattern_name);
+    if (generated.ok()) generate::WriteSeedResultFields(*generated, &w);
+    w.Key("live");
+    w.BeginObject();
+    ReplayConsole::WriteJson(*report, stop.signal(), &w);
+    w.EndObject();
+    w.EndObject();
+    Print(w.str());
+    Print("\n");
+    return exit_code;
+  }
+  absl::Status delivered = replay::DeliveryStatus(*report);
+  if (stop.signal() != 0) {
+    Print(fmt::format("⏹ Live seed stopped by a signal after {} records\n", report->records_processed));
+  } else {
+    Print(delivered.ok() ? "✅ Live seed sent (nothing stored)\n" : "❌ Live seed failed\n");
+  }
+  if (generated.ok()) {
+    Print(fmt::format("   Pattern: {} (seed {})\n", config.pattern ? config.pattern->name : config.pattern_name,
+                      generated->seed));
+    Print(fmt::format("   Traces: {} ({} with errors)\n", generated->traces, generated->error_traces));
+  }
+  Print(ReplayConsole::Details(*report));
+  if (!delivered.ok()) Print(fmt::format("   Problem: {}\n", delivered.message()));
+  return exit_code;
+}
+
 int RunSeed(const StoreFlag& store_flag, const SeedFlags& f) {
   absl::StatusOr<generate::SeedConfig> generated = GeneratorConfig(f.generator);
   if (!generated.ok()) {
@@ -82,7 +183,15 @@ int RunSeed(const StoreFlag& store_flag, const SeedFlags& f) {
   // --live: the session is then sent as a replay at 1x would send it (timestamps relative: the data
   // happens now), with the replay's sender.
   replay::ReplayConfig live;
-  if (f.live) {
+  if (f.live_only) {
+    // Nothing is stored: the flags that shape the stored session would silently do nothing.
+    if (!f.given.empty()) {
+      return UsageError(fmt::format("{} is about the stored session, and --live-only stores none: leave it out, or "
+                                    "use --live to keep the session",
+                                    f.given.front()));
+    }
+  }
+  if (f.live || f.live_only) {
     if (absl::Status s = ApplyTargetFlags(f.target, &live); !s.ok()) return UsageError(s);
     live.speed = 1;
     live.timestamps = replay::TimestampMode::kRelative;
@@ -92,6 +201,7 @@ int RunSeed(const StoreFlag& store_flag, const SeedFlags& f) {
   } else if (f.endpoint_given) {
     return UsageError("--endpoint is for --live: without it the seed only writes the session");
   }
+  if (f.live_only) return RunLiveOnly(f, std::move(config), std::move(live));
 
   absl::StatusOr<std::unique_ptr<annotate::ClickHouseSink>> sink = f.clickhouse.Open();
   if (!sink.ok()) return UsageError(sink.status());
@@ -200,6 +310,9 @@ void AddSeedCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   AddStoreOption(cmd, store);
   cmd->add_flag("--json", f->json, "print the result as one JSON object");
   cmd->add_flag("--live", f->live, "also send the data to --endpoint in real time, as a 1x replay of the session");
+  cmd->add_flag("--live-only", f->live_only,
+                "send the data to --endpoint in real time without storing it: the generator feeds the sender "
+                "directly, nothing is written (for load that need not be kept)");
   f->target.compression_flag = "--live-compression";
   AddTargetFlags(cmd, &f->target, "with --live: ");
   cmd->footer(R"(Simulated time: the session's timestamps span --duration seconds from --start-time, written as
@@ -214,6 +327,11 @@ Examples:
     MarkGiven(*cmd, &f->generator);
     f->endpoint_given = cmd->count("--endpoint") > 0;
     f->session_id_given = cmd->count("--session-id") > 0;
+    f->given.clear();
+    for (const char* flag : {"--session-id", "--compression", "--compression-level", "--retention-days",
+                             "--description", "--clickhouse", "--store"}) {
+      if (cmd->count(flag) > 0) f->given.push_back(flag);
+    }
     *handler = [store, f] { return RunSeed(*store, *f); };
   });
 }

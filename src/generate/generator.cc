@@ -75,12 +75,12 @@ struct Interval {
 class SeedRun {
  public:
   SeedRun(const SeedConfig& config, const Pattern& pattern, uint64_t seed, uint64_t start, uint64_t duration_ns,
-          uint64_t traces, session::SessionWriter& writer)
+          uint64_t traces, RecordSink& sink)
       : config_(config),
         pattern_(pattern),
         start_(start),
         traces_(traces),
-        writer_(writer),
+        sink_(sink),
         builder_(pattern, {.seed = seed, .start_unix_nano = start, .duration_ns = duration_ns, .traces = traces,
                            .error_rate = config.error_rate}),
         encoder_(pattern, builder_, seed),
@@ -122,6 +122,9 @@ class SeedRun {
   }
 
   uint64_t error_traces() const { return error_traces_; }
+  uint64_t spans() const { return spans_; }
+  uint64_t data_points() const { return data_points_; }
+  uint64_t log_records() const { return log_records_; }
   uint64_t last_arrival() const { return last_flushed_end_; }
   const std::vector<ResolvedPhase>& phases() const { return builder_.phases(); }
   uint64_t phase_traces(size_t i) const { return phase_traces_[i]; }
@@ -293,15 +296,17 @@ class SeedRun {
   absl::Status Write(otlp::Signal signal, uint64_t arrival, std::string payload, const session::RecordCounts& counts) {
     session::Record record{.arrival_unix_nano = arrival, .signal = signal,
                            .transport = session::Transport::kGenerated, .payload = std::move(payload)};
-    if (!want_traces_ && !want_logs_) return writer_.Append(std::move(record));
-    return writer_.AppendTrusted(std::move(record), counts);
+    spans_ += counts.spans;
+    data_points_ += counts.data_points;
+    log_records_ += counts.log_records;
+    return sink_.Write(std::move(record), counts, /*counted=*/want_traces_ || want_logs_);
   }
 
   const SeedConfig& config_;
   const Pattern& pattern_;
   uint64_t start_;
   uint64_t traces_;
-  session::SessionWriter& writer_;
+  RecordSink& sink_;
   TraceBuilder builder_;
   SpanEncoder encoder_;
   RedMetrics red_;
@@ -314,8 +319,70 @@ class SeedRun {
   uint64_t last_flushed_end_ = 0;
   uint64_t last_batch_arrival_ = 0;  // of the latest trace or log request written
   uint64_t error_traces_ = 0;
+  uint64_t spans_ = 0, data_points_ = 0, log_records_ = 0;
   std::vector<uint64_t> phase_traces_, phase_errors_;
 };
+
+// A session's writer as the sink of a seed.
+class WriterSink : public RecordSink {
+ public:
+  explicit WriterSink(session::SessionWriter& writer) : writer_(writer) {}
+  absl::Status Write(session::Record record, const session::RecordCounts& counts, bool counted) override {
+    if (!counted) return writer_.Append(std::move(record));
+    return writer_.AppendTrusted(std::move(record), counts);
+  }
+
+ private:
+  session::SessionWriter& writer_;
+};
+
+// What GenerateSeed and GenerateStream share: the pattern, seed, start and size a config resolves to.
+struct SeedPlan {
+  Pattern pattern;
+  uint64_t now = 0;
+  uint64_t seed = 0;
+  uint64_t start = 0;
+  uint64_t traces = 0;
+  uint64_t duration_ns = 0;
+};
+
+absl::StatusOr<SeedPlan> PlanSeed(const SeedConfig& config) {
+  if (absl::Status s = ValidateSeedConfig(config); !s.ok()) return s;
+  SeedPlan plan;
+  if (config.pattern) {
+    plan.pattern = *config.pattern;
+  } else {
+    absl::StatusOr<Pattern> p = BuiltinPattern(config.pattern_name);
+    if (!p.ok()) return p.status();
+    plan.pattern = std::move(*p);
+  }
+  if (plan.pattern.entry_points.empty()) {
+    return absl::InvalidArgumentError(fmt::format("pattern {} has no entry points", plan.pattern.name));
+  }
+  plan.now = (config.clock != nullptr ? *config.clock : RealClock()).WallNowUnixNano();
+  plan.seed = config.seed ? *config.seed
+                          : (std::random_device{}() | (uint64_t{std::random_device{}()} << 32)) >> 11;
+  // Whole milliseconds by default: metadata.json keeps start times to the millisecond.
+  plan.start = config.start_time_unix_nano ? *config.start_time_unix_nano : plan.now / 1'000'000 * 1'000'000;
+  plan.traces = static_cast<uint64_t>(std::llround(config.traces_per_second * config.duration_seconds));
+  plan.duration_ns = static_cast<uint64_t>(std::llround(config.duration_seconds * 1e9));
+  return plan;
+}
+
+// The result's counts and phases, from a finished run.
+void Summarise(const SeedRun& run, const Pattern& pattern, SeedResult& result) {
+  result.error_traces = run.error_traces();
+  result.spans = run.spans();
+  result.data_points = run.data_points();
+  result.log_records = run.log_records();
+  if (pattern.phases.empty()) return;  // one implicit phase: not listed
+  for (size_t i = 0; i < run.phases().size(); ++i) {
+    const ResolvedPhase& p = run.phases()[i];
+    result.phases.push_back({.name = p.name, .annotation_key = p.annotation_key, .start_unix_nano = p.start_unix_nano,
+                             .end_unix_nano = p.end_unix_nano, .traces = run.phase_traces(i),
+                             .error_traces = run.phase_errors(i), .flags = p.flags});
+  }
+}
 
 
 std::string GeneratorJson(const SeedConfig& config, const Pattern& pattern, uint64_t seed, uint64_t start,
@@ -386,24 +453,10 @@ absl::Status ValidateSeedConfig(const SeedConfig& config) {
 }
 
 absl::StatusOr<SeedResult> SeedGenerator::GenerateSeed(const SeedConfig& config) {
-  if (absl::Status s = ValidateSeedConfig(config); !s.ok()) return s;
-  Pattern pattern;
-  if (config.pattern) {
-    pattern = *config.pattern;
-  } else {
-    absl::StatusOr<Pattern> p = BuiltinPattern(config.pattern_name);
-    if (!p.ok()) return p.status();
-    pattern = std::move(*p);
-  }
-  if (pattern.entry_points.empty()) {
-    return absl::InvalidArgumentError(fmt::format("pattern {} has no entry points", pattern.name));
-  }
-  uint64_t now = (config.clock != nullptr ? *config.clock : RealClock()).WallNowUnixNano();
-  uint64_t seed = config.seed ? *config.seed : (std::random_device{}() | (uint64_t{std::random_device{}()} << 32)) >> 11;
-  // Whole milliseconds by default: metadata.json keeps start times to the millisecond.
-  uint64_t start = config.start_time_unix_nano ? *config.start_time_unix_nano : now / 1'000'000 * 1'000'000;
-  uint64_t traces = static_cast<uint64_t>(std::llround(config.traces_per_second * config.duration_seconds));
-  uint64_t duration_ns = static_cast<uint64_t>(std::llround(config.duration_seconds * 1e9));
+  absl::StatusOr<SeedPlan> plan = PlanSeed(config);
+  if (!plan.ok()) return plan.status();
+  const Pattern& pattern = plan->pattern;
+  const uint64_t now = plan->now, seed = plan->seed, start = plan->start, traces = plan->traces;
 
   session::SessionMetadata metadata{.session_id = config.session_id.empty() ? session::NewSessionId("seed", now) : config.session_id,
                                     .session_type = session::SessionType::kSeed,
@@ -421,36 +474,31 @@ absl::StatusOr<SeedResult> SeedGenerator::GenerateSeed(const SeedConfig& config)
   if (!writer.ok()) return writer.status();
   session::SessionWriter& w = **writer;
 
-  SeedRun run(config, pattern, seed, start, duration_ns, traces, w);
+  WriterSink sink(w);
+  SeedRun run(config, pattern, seed, start, plan->duration_ns, traces, sink);
   absl::Status status = run.Run();
 
   SeedResult result{.session_id = w.metadata().session_id,
                     .seed = seed,
                     .traces = traces,
-                    .error_traces = run.error_traces(),
                     .storage = fmt::format("{}/sessions/{}/", sessions_.object_store().Describe(), w.metadata().session_id),
                     .duration_seconds = config.duration_seconds};
+  Summarise(run, pattern, result);
   session::SessionMetadata& m = w.metadata();
   m.generator_json = GeneratorJson(config, pattern, seed, start, traces);
-  m.end_time_unix_nano = std::max(start + duration_ns, run.last_arrival());
-  if (!pattern.phases.empty()) {
-    for (size_t i = 0; i < run.phases().size(); ++i) {
-      const ResolvedPhase& p = run.phases()[i];
-      m.phases.push_back({.name = p.name, .annotation_key = p.annotation_key, .start_time_unix_nano = p.start_unix_nano,
-                          .end_time_unix_nano = p.end_unix_nano, .flags = p.flags});
-      for (const std::string& f : p.flags) {
-        if (std::find(m.enabled_flags.begin(), m.enabled_flags.end(), f) == m.enabled_flags.end()) {
-          m.enabled_flags.push_back(f);
-        }
+  m.end_time_unix_nano = std::max(start + plan->duration_ns, run.last_arrival());
+  for (const PhaseSummary& p : result.phases) {
+    m.phases.push_back({.name = p.name, .annotation_key = p.annotation_key, .start_time_unix_nano = p.start_unix_nano,
+                        .end_time_unix_nano = p.end_unix_nano, .flags = p.flags});
+    for (const std::string& f : p.flags) {
+      if (std::find(m.enabled_flags.begin(), m.enabled_flags.end(), f) == m.enabled_flags.end()) {
+        m.enabled_flags.push_back(f);
       }
-      result.phases.push_back({.name = p.name, .annotation_key = p.annotation_key, .start_unix_nano = p.start_unix_nano,
-                               .end_unix_nano = p.end_unix_nano, .traces = run.phase_traces(i),
-                               .error_traces = run.phase_errors(i), .flags = p.flags});
     }
-    if (status.ok()) {
-      status = sessions_.object_store().Put(annotate::AnnotationsKey(m.session_id),
-                                            annotate::FormatAnnotationsJsonl(annotate::PhasesOf(m)));
-    }
+  }
+  if (!m.phases.empty() && status.ok()) {
+    status = sessions_.object_store().Put(annotate::AnnotationsKey(m.session_id),
+                                          annotate::FormatAnnotationsJsonl(annotate::PhasesOf(m)));
   }
   if (!status.ok()) {
     // A stopped seed is kept as what it is: complete members, a consistent index, status failed.
@@ -460,10 +508,28 @@ absl::StatusOr<SeedResult> SeedGenerator::GenerateSeed(const SeedConfig& config)
     return Prefixed(status, fmt::format("session {}", m.session_id));
   }
   if (absl::Status s = w.Close(session::SessionStatus::kCompleted); !s.ok()) return s;
+  // The writer's counts are the session's (equal to the run's: the generator declares what it writes).
   const session::SessionCounts& c = w.counts();
   result.spans = c.spans;
   result.data_points = c.data_points;
   result.log_records = c.log_records;
+  return result;
+}
+
+absl::StatusOr<SeedResult> GenerateStream(const SeedConfig& config, RecordSink& sink) {
+  if (!config.start_time_unix_nano) {
+    return absl::InvalidArgumentError("a streamed seed needs its start time: the caller schedules by it");
+  }
+  absl::StatusOr<SeedPlan> plan = PlanSeed(config);
+  if (!plan.ok()) return plan.status();
+  SeedRun run(config, plan->pattern, plan->seed, plan->start, plan->duration_ns, plan->traces, sink);
+  absl::Status status = run.Run();
+  if (!status.ok()) return status;
+  SeedResult result;
+  result.seed = plan->seed;
+  result.traces = plan->traces;
+  result.duration_seconds = config.duration_seconds;
+  Summarise(run, plan->pattern, result);
   return result;
 }
 

@@ -93,6 +93,24 @@ void WriteSeedResultFields(const SeedResult& result, JsonWriter* w);
 // names the value and what is allowed.
 absl::Status ValidateSeedConfig(const SeedConfig& config);
 
+// Where a seed's requests go, in arrival order: a session's writer (GenerateSeed), or a consumer of the
+// caller's (GenerateStream: `seed --live-only` hands them straight to the sender).
+class RecordSink {
+ public:
+  virtual ~RecordSink() = default;
+  // `counts`: the request's spans, data points and log records, and (when `counted`) its trace ids not
+  // seen before; a request of metrics alone is not counted (a session's writer walks it instead). An error
+  // stops the generation and is returned.
+  virtual absl::Status Write(session::Record record, const session::RecordCounts& counts, bool counted) = 0;
+};
+
+// The seed `config` describes, generated into `sink` instead of a session: nothing is stored (no
+// metadata.json, no annotations; config.session_id, writer and retention_days are not used). The records
+// are exactly those GenerateSeed would write for the same config. config.start_time_unix_nano must be set
+// (the caller schedules by it). The result has no session id and no storage; its counts are what was
+// written. Cancelled when config.cancel was cancelled; the sink's own errors as they came.
+absl::StatusOr<SeedResult> GenerateStream(const SeedConfig& config, RecordSink& sink);
+
 // Thread-compatible; GenerateSeed uses threads of its own (compression) and joins them before it returns.
 class SeedGenerator {
  public:

@@ -16,6 +16,7 @@
 #include "common/latency_histogram.h"
 #include "common/status.h"
 #include "net/address.h"
+#include "replay/record_pipe.h"
 #include "replay/record_transform.h"
 #include "replay/schedule.h"
 #include "replay/sender.h"
@@ -24,67 +25,34 @@ namespace otelrr::replay {
 namespace {
 
 // Reads the session on a thread of its own (inflating the files is the costliest part of reading), a
-// bounded distance ahead of the sender: at most kMaxRecords records or kMaxBytes of payload.
-class Prefetcher {
+// bounded distance ahead of the sender: at most 128 records or 2 MiB of payload.
+class Prefetcher : public RecordStream {
  public:
   explicit Prefetcher(std::unique_ptr<session::SessionReader> reader)
       : reader_(std::move(reader)), thread_([this] { Run(); }) {}
 
-  ~Prefetcher() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
+  ~Prefetcher() override {
+    pipe_.Close();
     thread_.join();
   }
 
-  // As SessionReader::Next.
-  absl::StatusOr<bool> Next(session::Record* out) {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return !queue_.empty() || done_; });
-    if (queue_.empty()) {
-      if (!status_.ok()) return status_;
-      return false;
-    }
-    *out = std::move(queue_.front());
-    queue_.pop_front();
-    bytes_ -= out->payload.size();
-    cv_.notify_all();
-    return true;
-  }
+  absl::StatusOr<bool> Next(session::Record* out) override { return pipe_.Next(out); }
 
  private:
-  static constexpr size_t kMaxRecords = 128;
-  static constexpr size_t kMaxBytes = 2 << 20;
-
   void Run() {
     while (true) {
       session::Record rec;
       absl::StatusOr<bool> more = reader_->Next(&rec);
-      std::unique_lock<std::mutex> lock(mu_);
       if (!more.ok() || !*more) {
-        if (!more.ok()) status_ = more.status();
-        done_ = true;
-        cv_.notify_all();
+        pipe_.Finish(more.ok() ? absl::OkStatus() : more.status());
         return;
       }
-      cv_.wait(lock, [&] { return stop_ || (queue_.size() < kMaxRecords && bytes_ < kMaxBytes); });
-      if (stop_) return;
-      bytes_ += rec.payload.size();
-      queue_.push_back(std::move(rec));
-      cv_.notify_all();
+      if (!pipe_.Push(std::move(rec))) return;
     }
   }
 
   std::unique_ptr<session::SessionReader> reader_;  // used by the thread only
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<session::Record> queue_;
-  size_t bytes_ = 0;
-  bool done_ = false;
-  bool stop_ = false;
-  absl::Status status_;
+  RecordPipe pipe_;
   std::thread thread_;  // last
 };
 
@@ -121,9 +89,10 @@ Schedule::Timeline TimelineOf(const session::SessionMetadata& metadata, const st
 // a retry, an answer, a progress line, the end of the duration, a cancel).
 class ReplayRun {
  public:
-  ReplayRun(session::SessionStore& sessions, const ReplayConfig& config, const session::SessionMetadata& metadata,
-            std::vector<otlp::Signal> signals, net::OtlpExporter& exporter, Clock& clock)
+  ReplayRun(session::SessionStore* sessions, const ReplayConfig& config, const session::SessionMetadata& metadata,
+            std::vector<otlp::Signal> signals, net::OtlpExporter& exporter, Clock& clock, RecordsOpener open_records)
       : sessions_(sessions),
+        open_records_(std::move(open_records)),
         config_(config),
         signals_(std::move(signals)),
         clock_(clock),
@@ -159,14 +128,22 @@ class ReplayRun {
  private:
   bool Cancelled() const { return config_.cancel != nullptr && config_.cancel->cancelled(); }
 
+  // One iteration's records: the caller's, or the session's, read ahead on a thread.
+  absl::StatusOr<std::unique_ptr<RecordStream>> OpenRecords() {
+    if (open_records_) return open_records_();
+    absl::StatusOr<std::unique_ptr<session::SessionReader>> opened =
+        sessions_->OpenReader(config_.session_id, {.signals = signals_});
+    if (!opened.ok()) return opened.status();
+    return std::unique_ptr<RecordStream>(std::make_unique<Prefetcher>(std::move(*opened)));
+  }
+
   // Sends every iteration's records on schedule, until the session (or the loop) ends, the duration is
   // up or the replay is cancelled; sets end_. Errors: the session could not be read.
   absl::Status SendSchedule() {
     for (uint64_t iteration = 0;; ++iteration) {
-      absl::StatusOr<std::unique_ptr<session::SessionReader>> opened =
-          sessions_.OpenReader(config_.session_id, {.signals = signals_});
+      absl::StatusOr<std::unique_ptr<RecordStream>> opened = OpenRecords();
       if (!opened.ok()) return opened.status();
-      Prefetcher reader(std::move(*opened));
+      RecordStream& reader = **opened;
       bool any = false;
       session::Record record;
       while (true) {
@@ -290,7 +267,8 @@ class ReplayRun {
     return r;
   }
 
-  session::SessionStore& sessions_;
+  session::SessionStore* sessions_;  // null when open_records_ is set
+  RecordsOpener open_records_;       // unset: the session's reader
   const ReplayConfig& config_;
   const std::vector<otlp::Signal> signals_;
   Clock& clock_;
@@ -449,10 +427,14 @@ absl::Status ValidateReplayConfig(const ReplayConfig& c) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<ReplayReport> RunReplay(session::SessionStore& sessions, const ReplayConfig& config,
-                                       const ReplayDependencies& dependencies) {
+namespace {
+
+// `sessions` is null for the caller's records (RunReplayOfRecords).
+absl::StatusOr<ReplayReport> RunReplayOf(session::SessionStore* sessions, const ReplayConfig& config,
+                                         const ReplayDependencies& dependencies) {
   if (absl::Status s = ValidateReplayConfig(config); !s.ok()) return s;
-  absl::StatusOr<session::SessionMetadata> metadata = sessions.Load(config.session_id);
+  absl::StatusOr<session::SessionMetadata> metadata =
+      dependencies.metadata != nullptr ? *dependencies.metadata : sessions->Load(config.session_id);
   if (!metadata.ok()) return metadata.status();
   std::unique_ptr<net::OtlpExporter> owned;
   net::OtlpExporter* exporter = dependencies.exporter;
@@ -473,7 +455,24 @@ absl::StatusOr<ReplayReport> RunReplay(session::SessionStore& sessions, const Re
   if (config.replay_metrics) signals.push_back(otlp::Signal::kMetrics);
   if (config.replay_logs) signals.push_back(otlp::Signal::kLogs);
   Clock& clock = dependencies.clock != nullptr ? *dependencies.clock : RealClock();
-  return ReplayRun(sessions, config, *metadata, std::move(signals), *exporter, clock).Run();
+  return ReplayRun(sessions, config, *metadata, std::move(signals), *exporter, clock, dependencies.open_records).Run();
+}
+
+}  // namespace
+
+absl::StatusOr<ReplayReport> RunReplay(session::SessionStore& sessions, const ReplayConfig& config,
+                                       const ReplayDependencies& dependencies) {
+  if (dependencies.metadata != nullptr || dependencies.open_records != nullptr) {
+    return absl::InvalidArgumentError("RunReplay replays a stored session: RunReplayOfRecords takes records");
+  }
+  return RunReplayOf(&sessions, config, dependencies);
+}
+
+absl::StatusOr<ReplayReport> RunReplayOfRecords(const ReplayConfig& config, const ReplayDependencies& dependencies) {
+  if (dependencies.metadata == nullptr || dependencies.open_records == nullptr) {
+    return absl::InvalidArgumentError("a replay of the caller's records needs both their metadata and their opener");
+  }
+  return RunReplayOf(nullptr, config, dependencies);
 }
 
 ReplayReport SumReports(const std::vector<ReplayReport>& reports) {

@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -42,6 +43,7 @@
 #include "net/otlp_exporter.h"
 #include "otlp/rewrite.h"
 #include "otlp/signal.h"
+#include "replay/record_pipe.h"
 #include "session/session_store.h"
 
 namespace otelrr::replay {
@@ -202,16 +204,27 @@ absl::Status DeliveryStatus(const ReplayReport& report);
 // is OK exactly when it is OK for every report that sent something.
 ReplayReport SumReports(const std::vector<ReplayReport>& reports);
 
+// Opens the records of one iteration of a replay (record_pipe.h).
+using RecordsOpener = std::function<absl::StatusOr<std::unique_ptr<RecordStream>>()>;
+
 // What RunReplay uses besides the config; tests inject their own.
 struct ReplayDependencies {
   Clock* clock = nullptr;                 // default: RealClock()
   net::OtlpExporter* exporter = nullptr;  // default: one made from the config's endpoint
+  // RunReplayOfRecords only: the records' metadata, whose timeline, counts and phases the replay schedules
+  // and reports by (config.session_id is then only a name; not owned), and the opener of each iteration's
+  // records.
+  const session::SessionMetadata* metadata = nullptr;
+  RecordsOpener open_records = nullptr;
 };
 
 // Runs a replay to the end (or until cancel / duration). Errors: the session cannot be read, the
 // endpoint is not a valid URL. Delivery failures are in the report, not an error.
 absl::StatusOr<ReplayReport> RunReplay(session::SessionStore& sessions, const ReplayConfig& config,
                                        const ReplayDependencies& dependencies = {});
+// The same for records that are not a stored session (seed --live-only): dependencies.metadata and
+// open_records are required.
+absl::StatusOr<ReplayReport> RunReplayOfRecords(const ReplayConfig& config, const ReplayDependencies& dependencies);
 
 // The orchestrator's selectSession: the session matching `type` (any when empty) chosen by `strategy`
 // (latest | random | largest | smallest). NotFound with a clear message when none matches.

@@ -347,6 +347,66 @@ def test_seed_live_sends_the_generated_data_in_real_time(tmp_path):
     assert "✅ Seed generation complete!" in out and "❌ Live send failed" in out and "Problem:" in out, out
 
 
+def span_keys(store, session):
+    """The spans of a session by identity (trace id, span id, name), and its data point and log record counts."""
+    spans, points, logs = [], 0, 0
+    for name, msg in messages(store, session):
+        if name == "traces":
+            spans += [(s.trace_id, s.span_id, s.name) for rs in msg.resource_spans for ss in rs.scope_spans
+                      for s in ss.spans]
+        elif name == "metrics":
+            points += sum(len(getattr(m, m.WhichOneof("data")).data_points) for rm in msg.resource_metrics
+                          for sm in rm.scope_metrics for m in sm.metrics)
+        else:
+            logs += sum(len(sl.log_records) for rl in msg.resource_logs for sl in rl.scope_logs)
+    return sorted(spans), points, logs
+
+
+def test_seed_live_only_sends_what_live_sends_and_stores_nothing(tmp_path):
+    seed = ("--pattern", "payment-failure", "--rate", "20", "--duration", "3", "--seed", "9",
+            "--start-time", "2026-01-01T00:00:00Z")
+    got = {}
+    for mode, extra in (("live", ("--session-id", "kept", "--store", str(tmp_path / "seeds"))), ("live-only", ())):
+        target = Capture(tmp_path / f"target-{mode}", "--session", "got")
+        try:
+            t0 = time.time()
+            proc = subprocess.run([binary(), "seed", f"--{mode}", "--endpoint", f"http://{target.http}", *seed, *extra,
+                                   "--json"], capture_output=True, timeout=120, cwd=tmp_path)
+            wall = time.time() - t0
+            summary = target.stop()
+        finally:
+            if target.proc.poll() is None:
+                target.proc.kill()
+        assert proc.returncode == 0, proc.stderr.decode()
+        result = json.loads(proc.stdout)
+        assert result["live"]["ok"] and result["live"]["failedRequests"] == 0, result
+        assert (summary["spans"], summary["dataPoints"], summary["logRecords"]) == \
+            (result["spans"], result["dataPoints"], result["logRecords"]) != (0, 0, 0)
+        assert 2.0 <= wall <= 15, wall  # in real time: the seed's 3 simulated seconds
+        got[mode] = span_keys(target.store, "got")
+    assert got["live-only"] == got["live"]
+    assert not (tmp_path / "data").exists()  # the default store was never touched
+    # Flags about a stored session are refused with --live-only.
+    proc = run("seed", "--live-only", "--session-id", "x", check=False)
+    assert proc.returncode == 2 and "--session-id is about the stored session" in proc.stderr.decode()
+    # Ctrl-C stops the generator and the sender at once: exit 130.
+    target = Capture(tmp_path / "target-stop", "--session", "stopped")
+    try:
+        gen = subprocess.Popen([binary(), "seed", "--live-only", "--endpoint", f"http://{target.http}", "--rate", "50",
+                                "--duration", "60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+        time.sleep(2)
+        gen.send_signal(signal.SIGINT)
+        out, _ = gen.communicate(timeout=10)
+        summary = target.stop()
+    finally:
+        for p in (gen, target.proc):
+            if p.poll() is None:
+                p.kill()
+    assert gen.returncode == 130, out.decode()
+    assert "stopped by a signal" in out.decode()
+    assert 0 < summary["spans"] < 50 * 60 * 4
+
+
 def test_progress_lines_come_every_log_interval(seeded, tmp_path):
     store, original = seeded
     target = Capture(tmp_path / "target", "--session", "prog")

@@ -1,0 +1,66 @@
+// A bounded queue of session records from one producer thread to one consumer: what the replay reads
+// from. The session reader's prefetch thread feeds one, and so does a seed generated straight to the
+// sender (`otelrr seed --live-only`: generate::GenerateStream on a thread of its own).
+//
+//   RecordPipe pipe({.max_records = 128, .max_bytes = 2 << 20});
+//   producer:  while (...) if (!pipe.Push(std::move(record))) break;   // false: the consumer closed it
+//              pipe.Finish(status);                                      // the end, or why it ended
+//   consumer:  while (*pipe.Next(&record)) Use(record);                 // an error: the producer's
+//              pipe.Close();                                             // stops the producer early
+#ifndef OTELRR_REPLAY_RECORD_PIPE_H_
+#define OTELRR_REPLAY_RECORD_PIPE_H_
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "session/record.h"
+
+namespace otelrr::replay {
+
+// Records in arrival order, one at a time (a session reader, a pipe).
+class RecordStream {
+ public:
+  virtual ~RecordStream() = default;
+  // The next record: true, false after the last one, or why the stream failed.
+  virtual absl::StatusOr<bool> Next(session::Record* out) = 0;
+};
+
+struct RecordPipeOptions {
+  // The producer waits while this many records, or this many payload bytes, are queued (one record is
+  // always let through, however large).
+  size_t max_records = 128;
+  size_t max_bytes = 2 << 20;
+};
+
+class RecordPipe : public RecordStream {
+ public:
+  explicit RecordPipe(RecordPipeOptions options = {}) : options_(options) {}
+
+  // Producer: queues `record`, waiting for room. False once the consumer closed the pipe (the record is dropped).
+  bool Push(session::Record record);
+  // Producer: there is nothing more. Next returns false after the last record when `status` is OK, else `status`.
+  void Finish(absl::Status status = absl::OkStatus());
+
+  // Consumer.
+  absl::StatusOr<bool> Next(session::Record* out) override;
+  // Consumer: stops the producer (Push returns false from now on, and what is queued is dropped).
+  void Close();
+
+ private:
+  const RecordPipeOptions options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<session::Record> queue_;
+  size_t bytes_ = 0;
+  bool finished_ = false;
+  bool closed_ = false;
+  absl::Status status_;
+};
+
+}  // namespace otelrr::replay
+
+#endif  // OTELRR_REPLAY_RECORD_PIPE_H_
