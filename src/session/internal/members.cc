@@ -73,7 +73,11 @@ absl::StatusOr<bool> MemberReader::Fill(size_t want) {
   bool any = false;
   while (!eof_ && window_.size() < want) {
     size_t old = window_.size();
-    size_t chunk = std::max<size_t>(want - old, 64 << 10);
+    // Reads grow with what the object turned out to hold (64 KiB first, then up to what was read so far):
+    // a small file costs a small buffer, not a zero-filled window of 512 KiB, and a large one reaches the
+    // full window after a few reads.
+    size_t chunk = std::max<size_t>(std::min<uint64_t>(want - old, std::max<uint64_t>(bytes_read_, 64 << 10)),
+                                    64 << 10);
     window_.resize(old + chunk);
     absl::StatusOr<size_t> n = reader_->Read(window_.data() + old, chunk);
     if (!n.ok()) {
