@@ -168,6 +168,67 @@ TEST_F(ReplayTest, EveryRecordArrivesOnceOverHttp) {
   ExpectEveryRecordOnce(handler_, payloads, RunReplay(*sessions_, Config("s", false)));
 }
 
+// Records that are no stored session (seed --live-only): fed through a pipe by a producer thread, they
+// arrive exactly as the stored session's do.
+TEST_F(ReplayTest, RecordsFromAPipeArriveAsTheSessionsDo) {
+  std::vector<std::string> payloads = WriteSession("s");
+  absl::StatusOr<session::SessionMetadata> metadata = sessions_->Load("s");
+  ASSERT_TRUE(metadata.ok());
+  RecordPipe pipe({.max_records = 2, .max_bytes = 1 << 20});  // the producer waits on the sender
+  std::thread producer([&] {
+    absl::StatusOr<std::unique_ptr<session::SessionReader>> reader = sessions_->OpenReader("s", {});
+    session::Record record;
+    while (reader.ok() && *(*reader)->Next(&record)) {
+      if (!pipe.Push(std::move(record))) return;
+    }
+    pipe.Finish();
+  });
+  ReplayDependencies deps{.metadata = &*metadata,
+                          .open_records = [&pipe]() -> absl::StatusOr<std::unique_ptr<RecordStream>> {
+                            struct Borrowed : RecordStream {
+                              explicit Borrowed(RecordPipe& p) : pipe(p) {}
+                              absl::StatusOr<bool> Next(session::Record* out) override { return pipe.Next(out); }
+                              RecordPipe& pipe;
+                            };
+                            return std::unique_ptr<RecordStream>(std::make_unique<Borrowed>(pipe));
+                          }};
+  ExpectEveryRecordOnce(handler_, payloads, RunReplayOfRecords(Config("live", false), deps));
+  producer.join();
+  // Both or neither: RunReplay takes a stored session, RunReplayOfRecords records.
+  EXPECT_EQ(RunReplay(*sessions_, Config("s", false), deps).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RunReplayOfRecords(Config("s", false), {}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(RecordPipeTest, AProducerWaitsForRoomStopsWhenClosedAndItsErrorReachesTheConsumer) {
+  RecordPipe pipe({.max_records = 2, .max_bytes = 100});
+  std::atomic<int> pushed{0};
+  std::thread producer([&] {
+    for (int i = 0; i < 10; ++i) {
+      if (!pipe.Push({.sequence = static_cast<uint64_t>(i), .payload = std::string(10, 'x')})) return;
+      ++pushed;
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(pushed.load(), 2);  // full: it waits
+  session::Record r;
+  ASSERT_TRUE(*pipe.Next(&r));
+  EXPECT_EQ(r.sequence, 0u);
+  pipe.Close();  // the consumer stops: the producer's next Push fails instead of waiting
+  producer.join();
+  EXPECT_LE(pushed.load(), 3);
+
+  RecordPipe failing;
+  std::thread p2([&] {
+    ASSERT_TRUE(failing.Push({.sequence = 7, .payload = std::string(1 << 22, 'y')}));  // larger than max_bytes: let through
+    failing.Finish(absl::DataLossError("file cut short"));
+  });
+  ASSERT_TRUE(*failing.Next(&r));
+  EXPECT_EQ(r.sequence, 7u);
+  absl::StatusOr<bool> end = failing.Next(&r);
+  EXPECT_EQ(end.status().code(), absl::StatusCode::kDataLoss);
+  p2.join();
+}
+
 TEST_F(ReplayTest, EveryRecordArrivesOnceOverGrpc) {
   std::vector<std::string> payloads = WriteSession("s");
   ExpectEveryRecordOnce(handler_, payloads, RunReplay(*sessions_, Config("s", true)));
