@@ -373,9 +373,11 @@ class Receiver:
 def start_capture(store, session, extra=()):
     """`otelrr capture` on port 0 into store: (process, OTLP/HTTP address, OTLP/gRPC address). Stop it
     with SIGTERM; with --json (passed here) it prints its summary on stdout."""
+    # No size limit: at ~1.8 M spans/s the default 5,000 MB is reached in 10 s, and the capture then answers
+    # every request with all of its spans rejected.
     capture = subprocess.Popen(
         [OTELRR, "capture", "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0", "--store", store, "--session", session,
-         "--json", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+         "--max-size-mb", "10000000", "--json", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     ready = capture.stderr.readline()
     m = re.search(r"OTLP/HTTP on (\S+), OTLP/gRPC on (\S+);", ready)
     if not m:

@@ -25,7 +25,9 @@
 //
 // Outcomes: acked (HTTP 200 / gRPC OK), refused (HTTP 429 or 503, gRPC UNAVAILABLE or
 // RESOURCE_EXHAUSTED: the receiver asked for a retry; not retried here), errors (anything else,
-// transport failures included). Only acked spans count towards spans_per_second.
+// transport failures included). Only acked spans count towards spans_per_second, less those an acked
+// request's partial success says were rejected (a capture that reached its size limit answers 200 and
+// rejects every span: counted as `rejectedSpans`, not as acknowledged).
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -46,6 +48,7 @@
 #include "common/status.h"
 #include "fmt/format.h"
 #include "net/grpc_client.h"
+#include "net/otlp_exporter.h"
 #include "otlp/wire.h"
 #include "session/reader.h"
 #include "session/session_store.h"
@@ -156,14 +159,23 @@ absl::StatusOr<std::vector<Batch>> LoadBatches(const Flags& f) {
 
 enum class Outcome { kAcked, kRefused, kError };
 
-// A blocking client for one connection thread.
+// A blocking client for one connection thread. `rejected`: the items an acked answer's partial success
+// rejected.
 class Sender {
  public:
   virtual ~Sender() = default;
-  virtual Outcome Send(const std::string& body, std::string* error) = 0;
+  virtual Outcome Send(const std::string& body, std::string* error, uint64_t* rejected) = 0;
 };
 
-size_t DiscardBody(char*, size_t size, size_t n, void*) { return size * n; }
+size_t KeepBody(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+uint64_t Rejected(std::string_view response) {
+  int64_t n = net::DecodePartialSuccess(response).rejected;
+  return n > 0 ? static_cast<uint64_t>(n) : 0;
+}
 
 class HttpSender : public Sender {
  public:
@@ -175,7 +187,8 @@ class HttpSender : public Sender {
     headers_ = curl_slist_append(headers_, "Expect:");
     curl_easy_setopt(curl_, CURLOPT_URL, url_.c_str());
     curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers_);
-    curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, DiscardBody);
+    curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, KeepBody);
+    curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &response_);
     curl_easy_setopt(curl_, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS, 10'000L);
@@ -185,7 +198,8 @@ class HttpSender : public Sender {
     curl_slist_free_all(headers_);
   }
 
-  Outcome Send(const std::string& body, std::string* error) override {
+  Outcome Send(const std::string& body, std::string* error, uint64_t* rejected) override {
+    response_.clear();
     curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body.data());
     curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
     CURLcode rc = curl_easy_perform(curl_);
@@ -195,7 +209,10 @@ class HttpSender : public Sender {
     }
     long status = 0;
     curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &status);
-    if (status == 200) return Outcome::kAcked;
+    if (status == 200) {
+      *rejected = Rejected(response_);
+      return Outcome::kAcked;
+    }
     if (status == 429 || status == 503) return Outcome::kRefused;
     *error = fmt::format("HTTP {}", status);
     return Outcome::kError;
@@ -203,6 +220,7 @@ class HttpSender : public Sender {
 
  private:
   std::string url_;
+  std::string response_;
   CURL* curl_ = nullptr;
   curl_slist* headers_ = nullptr;
 };
@@ -210,9 +228,12 @@ class HttpSender : public Sender {
 class GrpcSender : public Sender {
  public:
   explicit GrpcSender(net::GrpcExporter& exporter) : exporter_(exporter) {}
-  Outcome Send(const std::string& body, std::string* error) override {
+  Outcome Send(const std::string& body, std::string* error, uint64_t* rejected) override {
     net::GrpcExportResult r = exporter_.Export(otlp::Signal::kTraces, body);
-    if (r.ok()) return Outcome::kAcked;
+    if (r.ok()) {
+      *rejected = Rejected(r.response);
+      return Outcome::kAcked;
+    }
     if (r.code == absl::StatusCode::kUnavailable || r.code == absl::StatusCode::kResourceExhausted) {
       return Outcome::kRefused;
     }
@@ -226,7 +247,7 @@ class GrpcSender : public Sender {
 
 // What one connection thread saw.
 struct ThreadResult {
-  uint64_t sent = 0, acked = 0, refused = 0, errors = 0, spans_acked = 0;
+  uint64_t sent = 0, acked = 0, refused = 0, errors = 0, spans_acked = 0, spans_rejected = 0;
   std::vector<double> latency_ms;                // send -> ack, acked requests only
   std::vector<double> latency_from_schedule_ms;  // due -> ack (open loop only)
   std::string first_error;
@@ -323,14 +344,17 @@ int Run(const Flags& f) {
         }
         Clock::time_point sent = Clock::now();
         std::string error;
-        Outcome outcome = sender->Send(body, &error);
+        uint64_t rejected = 0;
+        Outcome outcome = sender->Send(body, &error, &rejected);
         Clock::time_point answered = Clock::now();
         r.last_answer = answered;
         ++r.sent;
         switch (outcome) {
           case Outcome::kAcked:
             ++r.acked;
-            r.spans_acked += b.spans;
+            rejected = std::min<uint64_t>(rejected, b.spans);
+            r.spans_acked += b.spans - rejected;
+            r.spans_rejected += rejected;
             r.latency_ms.push_back(std::chrono::duration<double, std::milli>(answered - sent).count());
             if (f.rate > 0) {
               r.latency_from_schedule_ms.push_back(
@@ -360,6 +384,7 @@ int Run(const Flags& f) {
     total.refused += r.refused;
     total.errors += r.errors;
     total.spans_acked += r.spans_acked;
+    total.spans_rejected += r.spans_rejected;
     total.latency_ms.insert(total.latency_ms.end(), r.latency_ms.begin(), r.latency_ms.end());
     total.latency_from_schedule_ms.insert(total.latency_from_schedule_ms.end(), r.latency_from_schedule_ms.begin(),
                                           r.latency_from_schedule_ms.end());
@@ -393,6 +418,7 @@ int Run(const Flags& f) {
     w.Field("firstError", total.first_error);
   }
   w.Field("spansAcked", total.spans_acked);
+  w.Field("rejectedSpans", total.spans_rejected);
   w.Field("spansPerSecond", elapsed > 0 ? std::round(static_cast<double>(total.spans_acked) / elapsed) : 0);
   w.Key("bytesPerSecond");
   w.Double(elapsed > 0 && total.acked > 0
