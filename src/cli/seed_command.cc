@@ -98,8 +98,16 @@ class PipeStream : public replay::RecordStream {
 // own timeline (its start time and duration), as a replay of the stored seed would.
 int RunLiveOnly(const SeedFlags& f, generate::SeedConfig config, replay::ReplayConfig live) {
   StopSignals stop;
-  const uint64_t now = RealClock().WallNowUnixNano();
-  if (!config.start_time_unix_nano) config.start_time_unix_nano = now / 1'000'000 * 1'000'000;
+  if (!config.start_time_unix_nano) {
+    // The data happens now: generated with its real times, and the schedule starts at the seed's start, so
+    // nothing needs moving on the way (as --timestamps relative would: a walk of every request).
+    const Clock::TimePoint at = RealClock().Now();
+    const uint64_t wall = RealClock().WallNowUnixNano();
+    const uint64_t start = wall / 1'000'000 * 1'000'000;
+    config.start_time_unix_nano = start;
+    live.start = replay::ReplayConfig::Start{.at = at - std::chrono::nanoseconds(wall - start), .wall_unix_nano = start};
+    live.timestamps = replay::TimestampMode::kNone;
+  }
   const uint64_t start = *config.start_time_unix_nano;
   session::SessionMetadata metadata{.session_id = "live",
                                     .session_type = session::SessionType::kSeed,

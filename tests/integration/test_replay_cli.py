@@ -386,6 +386,20 @@ def test_seed_live_only_sends_what_live_sends_and_stores_nothing(tmp_path):
         got[mode] = span_keys(target.store, "got")
     assert got["live-only"] == got["live"]
     assert not (tmp_path / "data").exists()  # the default store was never touched
+    # Without --start-time the data is generated with the times it is sent at (nothing is moved on the way).
+    target = Capture(tmp_path / "target-now", "--session", "now")
+    try:
+        t0 = time.time()
+        run("seed", "--live-only", "--endpoint", f"grpc://{target.grpc}", "--protocol", "grpc", "--rate", "10",
+            "--duration", "2")
+        t1 = time.time()
+        target.stop()
+    finally:
+        if target.proc.poll() is None:
+            target.proc.kill()
+    ends = [s.end_time_unix_nano / 1e9 for name, msg in messages(target.store, "now") if name == "traces"
+            for rs in msg.resource_spans for ss in rs.scope_spans for s in ss.spans]
+    assert ends and all(t0 - 1 <= end <= t1 + 1 for end in ends), (t0, t1, min(ends), max(ends))
     # Flags about a stored session are refused with --live-only.
     proc = run("seed", "--live-only", "--session-id", "x", check=False)
     assert proc.returncode == 2 and "--session-id is about the stored session" in proc.stderr.decode()
