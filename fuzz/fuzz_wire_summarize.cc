@@ -38,6 +38,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (with_ids.ok() ? fused != visited : !fused.empty()) {
     OracleFailed(kName, "Summarize's trace ids differ from ForEachTraceId's (or were kept after a refusal)");
   }
+  // The trusted walk (stored records) finds the same ids in a valid request.
+  if (summary.ok()) {
+    std::string trusted;
+    absl::Status t = ForEachTraceId(
+        signal, request, [&](const uint8_t* id) { trusted.append(reinterpret_cast<const char*>(id), 16); },
+        LocateMode::kTrusted);
+    if (!t.ok() || trusted != visited) OracleFailed(kName, "the trusted trace-id walk differs on a valid request");
+  }
 
   if (summary.ok() != valid.ok() || summary.ok() != located.ok() || summary.ok() != walked.ok()) {
     OracleFailed(kName, "Summarize, Validate, Locate and ForEachTraceId disagree on validity");

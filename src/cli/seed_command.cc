@@ -22,8 +22,8 @@
 #include "common/status.h"
 #include "fmt/format.h"
 #include "generate/generator.h"
-#include "replay/record_pipe.h"
 #include "replay/replay.h"
+#include "session/record_pipe.h"
 #include "session/session_store.h"
 #include "session/time_format.h"
 
@@ -72,24 +72,24 @@ class ProgressBar {
 // The generator's requests into the pipe the sender reads; Cancelled once the sender stopped reading.
 class PipeSink : public generate::RecordSink {
  public:
-  explicit PipeSink(replay::RecordPipe& pipe) : pipe_(pipe) {}
+  explicit PipeSink(session::RecordPipe& pipe) : pipe_(pipe) {}
   absl::Status Write(session::Record record, const session::RecordCounts&, bool) override {
     if (pipe_.Push(std::move(record))) return absl::OkStatus();
     return absl::CancelledError("the sender stopped");
   }
 
  private:
-  replay::RecordPipe& pipe_;
+  session::RecordPipe& pipe_;
 };
 
 // The pipe as one replay iteration's records (the pipe outlives the replay).
 class PipeStream : public replay::RecordStream {
  public:
-  explicit PipeStream(replay::RecordPipe& pipe) : pipe_(pipe) {}
+  explicit PipeStream(session::RecordPipe& pipe) : pipe_(pipe) {}
   absl::StatusOr<bool> Next(session::Record* out) override { return pipe_.Next(out); }
 
  private:
-  replay::RecordPipe& pipe_;
+  session::RecordPipe& pipe_;
 };
 
 // seed --live-only: the generator runs on a thread of its own and hands each request to the sender
@@ -116,7 +116,7 @@ int RunLiveOnly(const SeedFlags& f, generate::SeedConfig config, replay::ReplayC
   metadata.first_arrival_unix_nano = start;
   metadata.last_arrival_unix_nano = start + static_cast<uint64_t>(std::llround(config.duration_seconds * 1e9));
   // A request is ~0.5-1 MB at most: a few are enough to keep the sender busy at any rate.
-  replay::RecordPipe pipe({.max_records = 64, .max_bytes = 16u << 20});
+  session::RecordPipe pipe({.max_records = 64, .max_bytes = 16u << 20});
   absl::StatusOr<generate::SeedResult> generated = absl::UnknownError("not run");
   std::thread producer([&] {
     PipeSink sink(pipe);

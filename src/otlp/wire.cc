@@ -22,6 +22,29 @@ absl::Status FieldError(const uint8_t* base, const uint8_t* at, const MessageTyp
                                                 name, field.name, field.number, what));
 }
 
+bool MayHoldLocated(const MessageType& type) {
+  static const std::unordered_map<const MessageType*, bool> table = [] {
+    std::unordered_map<const MessageType*, bool> result;
+    auto* t = &result;
+    // Depth-first over the schema; a type on the current path counts as "no" (recursion adds nothing).
+    std::function<bool(const MessageType&)> visit = [&](const MessageType& m) -> bool {
+      if (auto it = t->find(&m); it != t->end()) return it->second;
+      (*t)[&m] = false;
+      bool holds = m.item != ItemKind::kNone;
+      for (const Field& f : m.fields) {
+        if (f.role != FieldRole::kNone) holds = true;
+        if (f.type == FieldType::kMessage && visit(*f.message)) holds = true;
+      }
+      (*t)[&m] = holds;
+      return holds;
+    };
+    for (Signal s : {Signal::kTraces, Signal::kMetrics, Signal::kLogs}) visit(RequestType(s));
+    return result;
+  }();
+  auto it = table.find(&type);
+  return it == table.end() || it->second;
+}
+
 }  // namespace internal
 
 namespace {
@@ -111,29 +134,6 @@ class SummaryVisitor {
   bool has_string_value_ = false;
 };
 
-// Whether a message of `type` can hold, at any depth, a field with a role or an item.
-bool MayHoldLocated(const MessageType& type) {
-  static const std::unordered_map<const MessageType*, bool> table = [] {
-    std::unordered_map<const MessageType*, bool> result;
-    auto* t = &result;
-    // Depth-first over the schema; a type on the current path counts as "no" (recursion adds nothing).
-    std::function<bool(const MessageType&)> visit = [&](const MessageType& m) -> bool {
-      if (auto it = t->find(&m); it != t->end()) return it->second;
-      (*t)[&m] = false;
-      bool holds = m.item != ItemKind::kNone;
-      for (const Field& f : m.fields) {
-        if (f.role != FieldRole::kNone) holds = true;
-        if (f.type == FieldType::kMessage && visit(*f.message)) holds = true;
-      }
-      (*t)[&m] = holds;
-      return holds;
-    };
-    for (Signal s : {Signal::kTraces, Signal::kMetrics, Signal::kLogs}) visit(RequestType(s));
-    return result;
-  }();
-  auto it = table.find(&type);
-  return it == table.end() || it->second;
-}
 
 class LocateVisitor {
  public:
@@ -143,7 +143,7 @@ class LocateVisitor {
     if (type.item == ItemKind::kSpan || type.item == ItemKind::kDataPoint || type.item == ItemKind::kLogRecord) {
       ++out_->items;
     }
-    return !trusted_ || MayHoldLocated(type);
+    return !trusted_ || internal::MayHoldLocated(type);
   }
   void Leave(const Field&, const MessageType&) {}
   void Value(const Field& field, const uint8_t* data, size_t size, uint64_t) {

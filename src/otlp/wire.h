@@ -79,9 +79,12 @@ absl::Status Locate(Signal signal, std::string_view request, FieldLocations* out
                     LocateMode mode = LocateMode::kValidate);
 
 // Calls `fn(const uint8_t* id16)` for every non-empty trace id of every span, log record and exemplar
-// (links excluded: they point at other traces). Used to count distinct traces.
+// (links excluded: they point at other traces). Used to count distinct traces. kTrusted, for records
+// validated when they were stored, skips the messages that hold no id (attributes, resources, scopes): about
+// twice as fast.
 template <typename Fn>
-absl::Status ForEachTraceId(Signal signal, std::string_view request, Fn&& fn);
+absl::Status ForEachTraceId(Signal signal, std::string_view request, Fn&& fn,
+                            LocateMode mode = LocateMode::kValidate);
 
 // ---- low-level wire helpers, shared by the codecs ----
 

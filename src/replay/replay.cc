@@ -16,45 +16,13 @@
 #include "common/latency_histogram.h"
 #include "common/status.h"
 #include "net/address.h"
-#include "replay/record_pipe.h"
+#include "session/record_pipe.h"
 #include "replay/record_transform.h"
 #include "replay/schedule.h"
 #include "replay/sender.h"
 
 namespace otelrr::replay {
 namespace {
-
-// Reads the session on a thread of its own (inflating the files is the costliest part of reading), a
-// bounded distance ahead of the sender: at most 128 records or 2 MiB of payload.
-class Prefetcher : public RecordStream {
- public:
-  explicit Prefetcher(std::unique_ptr<session::SessionReader> reader)
-      : reader_(std::move(reader)), thread_([this] { Run(); }) {}
-
-  ~Prefetcher() override {
-    pipe_.Close();
-    thread_.join();
-  }
-
-  absl::StatusOr<bool> Next(session::Record* out) override { return pipe_.Next(out); }
-
- private:
-  void Run() {
-    while (true) {
-      session::Record rec;
-      absl::StatusOr<bool> more = reader_->Next(&rec);
-      if (!more.ok() || !*more) {
-        pipe_.Finish(more.ok() ? absl::OkStatus() : more.status());
-        return;
-      }
-      if (!pipe_.Push(std::move(rec))) return;
-    }
-  }
-
-  std::unique_ptr<session::SessionReader> reader_;  // used by the thread only
-  RecordPipe pipe_;
-  std::thread thread_;  // last
-};
 
 // The URL the exporter gets: the protocol decides the transport, the scheme whether TLS is used.
 std::string TransportUrl(const ReplayConfig& config) {
@@ -134,7 +102,8 @@ class ReplayRun {
     absl::StatusOr<std::unique_ptr<session::SessionReader>> opened =
         sessions_->OpenReader(config_.session_id, {.signals = signals_});
     if (!opened.ok()) return opened.status();
-    return std::unique_ptr<RecordStream>(std::make_unique<Prefetcher>(std::move(*opened)));
+    // Reading (decompressing the files is its costliest part) goes on a thread of its own.
+    return std::unique_ptr<RecordStream>(std::make_unique<session::ReadAhead>(std::move(*opened)));
   }
 
   // Sends every iteration's records on schedule, until the session (or the loop) ends, the duration is

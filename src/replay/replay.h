@@ -43,7 +43,7 @@
 #include "net/otlp_exporter.h"
 #include "otlp/rewrite.h"
 #include "otlp/signal.h"
-#include "replay/record_pipe.h"
+#include "session/record_pipe.h"
 #include "session/session_store.h"
 
 namespace otelrr::replay {
@@ -204,7 +204,9 @@ absl::Status DeliveryStatus(const ReplayReport& report);
 // is OK exactly when it is OK for every report that sent something.
 ReplayReport SumReports(const std::vector<ReplayReport>& reports);
 
-// Opens the records of one iteration of a replay (record_pipe.h).
+// Records in arrival order (session/record_pipe.h).
+using session::RecordStream;
+// Opens the records of one iteration of a replay.
 using RecordsOpener = std::function<absl::StatusOr<std::unique_ptr<RecordStream>>()>;
 
 // What RunReplay uses besides the config; tests inject their own.

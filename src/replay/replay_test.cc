@@ -174,7 +174,7 @@ TEST_F(ReplayTest, RecordsFromAPipeArriveAsTheSessionsDo) {
   std::vector<std::string> payloads = WriteSession("s");
   absl::StatusOr<session::SessionMetadata> metadata = sessions_->Load("s");
   ASSERT_TRUE(metadata.ok());
-  RecordPipe pipe({.max_records = 2, .max_bytes = 1 << 20});  // the producer waits on the sender
+  session::RecordPipe pipe({.max_records = 2, .max_bytes = 1 << 20});  // the producer waits on the sender
   std::thread producer([&] {
     absl::StatusOr<std::unique_ptr<session::SessionReader>> reader = sessions_->OpenReader("s", {});
     session::Record record;
@@ -186,9 +186,9 @@ TEST_F(ReplayTest, RecordsFromAPipeArriveAsTheSessionsDo) {
   ReplayDependencies deps{.metadata = &*metadata,
                           .open_records = [&pipe]() -> absl::StatusOr<std::unique_ptr<RecordStream>> {
                             struct Borrowed : RecordStream {
-                              explicit Borrowed(RecordPipe& p) : pipe(p) {}
+                              explicit Borrowed(session::RecordPipe& p) : pipe(p) {}
                               absl::StatusOr<bool> Next(session::Record* out) override { return pipe.Next(out); }
-                              RecordPipe& pipe;
+                              session::RecordPipe& pipe;
                             };
                             return std::unique_ptr<RecordStream>(std::make_unique<Borrowed>(pipe));
                           }};
@@ -200,7 +200,7 @@ TEST_F(ReplayTest, RecordsFromAPipeArriveAsTheSessionsDo) {
 }
 
 TEST(RecordPipeTest, AProducerWaitsForRoomStopsWhenClosedAndItsErrorReachesTheConsumer) {
-  RecordPipe pipe({.max_records = 2, .max_bytes = 100});
+  session::RecordPipe pipe({.max_records = 2, .max_bytes = 100});
   std::atomic<int> pushed{0};
   std::thread producer([&] {
     for (int i = 0; i < 10; ++i) {
@@ -217,7 +217,7 @@ TEST(RecordPipeTest, AProducerWaitsForRoomStopsWhenClosedAndItsErrorReachesTheCo
   producer.join();
   EXPECT_LE(pushed.load(), 3);
 
-  RecordPipe failing;
+  session::RecordPipe failing;
   std::thread p2([&] {
     ASSERT_TRUE(failing.Push({.sequence = 7, .payload = std::string(1 << 22, 'y')}));  // larger than max_bytes: let through
     failing.Finish(absl::DataLossError("file cut short"));

@@ -10,6 +10,7 @@
 #include "fmt/format.h"
 #include "otlp/wire.h"
 #include "session/internal/derived.h"
+#include "session/record_pipe.h"
 #include "session/session_id.h"
 #include "session/time_format.h"
 
@@ -123,8 +124,10 @@ absl::StatusOr<SliceReport> SliceSession(SessionStore& sessions, const SliceOpti
   if (!created.ok()) return created.status();
   internal::DerivedSession target(sessions, std::move(*created));
 
-  absl::StatusOr<std::unique_ptr<SessionReader>> reader = sessions.OpenReader(o.source_id, {.signals = o.signals});
-  if (!reader.ok()) return target.Abandon(reader.status());
+  absl::StatusOr<std::unique_ptr<SessionReader>> opened = sessions.OpenReader(o.source_id, {.signals = o.signals});
+  if (!opened.ok()) return target.Abandon(opened.status());
+  // Decompressing goes on beside the filtering and writing.
+  ReadAhead reader(std::move(*opened));
 
   SliceReport report;
   for (const FileEntry& f : source->files) {
@@ -138,7 +141,7 @@ absl::StatusOr<SliceReport> SliceSession(SessionStore& sessions, const SliceOpti
   std::string scratch;
   Record record;
   while (true) {
-    absl::StatusOr<bool> more = (*reader)->Next(&record);
+    absl::StatusOr<bool> more = reader.Next(&record);
     if (!more.ok()) return target.Abandon(more.status());
     if (!*more || record.arrival_unix_nano >= o.to_unix_nano) break;
     ++report.records_read;

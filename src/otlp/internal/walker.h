@@ -121,12 +121,18 @@ absl::Status Walk(const MessageType& type, const uint8_t* p, const uint8_t* end,
 // Visits the trace ids of spans, log records and exemplars; links point at other traces and are skipped.
 const MessageType& LinkType();
 
+// Whether a message of `type` can hold, at any depth, a field with a role (a timestamp or an id) or an item:
+// the messages a walk of trusted bytes must enter.
+bool MayHoldLocated(const MessageType& type);
+
 template <typename Fn>
 struct TraceIdVisitor {
   Fn& fn;
+  bool trusted = false;
   bool in_link = false;
   bool Enter(const Field&, const MessageType& type, const uint8_t*, const uint8_t*) {
     if (&type == &LinkType()) in_link = true;
+    if (trusted && !MayHoldLocated(type)) return false;
     return true;
   }
   void Leave(const Field&, const MessageType& type) {
@@ -141,8 +147,8 @@ struct TraceIdVisitor {
 
 namespace otelrr::otlp {
 template <typename Fn>
-absl::Status ForEachTraceId(Signal signal, std::string_view request, Fn&& fn) {
-  internal::TraceIdVisitor<Fn> v{fn};
+absl::Status ForEachTraceId(Signal signal, std::string_view request, Fn&& fn, LocateMode mode) {
+  internal::TraceIdVisitor<Fn> v{.fn = fn, .trusted = mode == LocateMode::kTrusted};
   const auto* p = reinterpret_cast<const uint8_t*>(request.data());
   return internal::Walk(RequestType(signal), p, p + request.size(), p, 0, v);
 }

@@ -39,9 +39,9 @@ absl::Status DerivedSession::AppendStored(Record record, std::optional<uint64_t>
     items = where_.items;
   }
   trace_ids_.clear();
-  absl::Status walked = otlp::ForEachTraceId(record.signal, record.payload, [&](const uint8_t* id) {
-    trace_ids_.append(reinterpret_cast<const char*>(id), 16);
-  });
+  absl::Status walked = otlp::ForEachTraceId(
+      record.signal, record.payload,
+      [&](const uint8_t* id) { trace_ids_.append(reinterpret_cast<const char*>(id), 16); }, otlp::LocateMode::kTrusted);
   if (!walked.ok()) return malformed(walked);
   RecordCounts counts;
   switch (record.signal) {

@@ -1,8 +1,8 @@
-#include "replay/record_pipe.h"
+#include "session/record_pipe.h"
 
-namespace otelrr::replay {
+namespace otelrr::session {
 
-bool RecordPipe::Push(session::Record record) {
+bool RecordPipe::Push(Record record) {
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [&] {
     return closed_ || queue_.empty() || (queue_.size() < options_.max_records && bytes_ < options_.max_bytes);
@@ -21,7 +21,7 @@ void RecordPipe::Finish(absl::Status status) {
   cv_.notify_all();
 }
 
-absl::StatusOr<bool> RecordPipe::Next(session::Record* out) {
+absl::StatusOr<bool> RecordPipe::Next(Record* out) {
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [&] { return !queue_.empty() || finished_ || closed_; });
   if (queue_.empty()) {
@@ -43,4 +43,24 @@ void RecordPipe::Close() {
   cv_.notify_all();
 }
 
-}  // namespace otelrr::replay
+ReadAhead::ReadAhead(std::unique_ptr<SessionReader> reader, RecordPipeOptions options)
+    : reader_(std::move(reader)), pipe_(options), thread_([this] { Run(); }) {}
+
+ReadAhead::~ReadAhead() {
+  pipe_.Close();
+  thread_.join();
+}
+
+void ReadAhead::Run() {
+  while (true) {
+    Record rec;
+    absl::StatusOr<bool> more = reader_->Next(&rec);
+    if (!more.ok() || !*more) {
+      pipe_.Finish(more.ok() ? absl::OkStatus() : more.status());
+      return;
+    }
+    if (!pipe_.Push(std::move(rec))) return;
+  }
+}
+
+}  // namespace otelrr::session

@@ -1,32 +1,36 @@
-// A bounded queue of session records from one producer thread to one consumer: what the replay reads
-// from. The session reader's prefetch thread feeds one, and so does a seed generated straight to the
-// sender (`otelrr seed --live-only`: generate::GenerateStream on a thread of its own).
+// A bounded queue of session records from one producer thread to one consumer, and a session reader that
+// reads ahead on a thread of its own through one (ReadAhead: replay, slice and merge read this way, so that
+// decompressing overlaps with what they do with each record). A seed generated straight to the sender
+// (`otelrr seed --live-only`: generate::GenerateStream on a thread of its own) feeds one too.
 //
 //   RecordPipe pipe({.max_records = 128, .max_bytes = 2 << 20});
 //   producer:  while (...) if (!pipe.Push(std::move(record))) break;   // false: the consumer closed it
 //              pipe.Finish(status);                                      // the end, or why it ended
 //   consumer:  while (*pipe.Next(&record)) Use(record);                 // an error: the producer's
 //              pipe.Close();                                             // stops the producer early
-#ifndef OTELRR_REPLAY_RECORD_PIPE_H_
-#define OTELRR_REPLAY_RECORD_PIPE_H_
+#ifndef OTELRR_SESSION_RECORD_PIPE_H_
+#define OTELRR_SESSION_RECORD_PIPE_H_
 
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <memory>
 #include <mutex>
+#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "session/reader.h"
 #include "session/record.h"
 
-namespace otelrr::replay {
+namespace otelrr::session {
 
 // Records in arrival order, one at a time (a session reader, a pipe).
 class RecordStream {
  public:
   virtual ~RecordStream() = default;
   // The next record: true, false after the last one, or why the stream failed.
-  virtual absl::StatusOr<bool> Next(session::Record* out) = 0;
+  virtual absl::StatusOr<bool> Next(Record* out) = 0;
 };
 
 struct RecordPipeOptions {
@@ -41,12 +45,12 @@ class RecordPipe : public RecordStream {
   explicit RecordPipe(RecordPipeOptions options = {}) : options_(options) {}
 
   // Producer: queues `record`, waiting for room. False once the consumer closed the pipe (the record is dropped).
-  bool Push(session::Record record);
+  bool Push(Record record);
   // Producer: there is nothing more. Next returns false after the last record when `status` is OK, else `status`.
   void Finish(absl::Status status = absl::OkStatus());
 
   // Consumer.
-  absl::StatusOr<bool> Next(session::Record* out) override;
+  absl::StatusOr<bool> Next(Record* out) override;
   // Consumer: stops the producer (Push returns false from now on, and what is queued is dropped).
   void Close();
 
@@ -54,13 +58,34 @@ class RecordPipe : public RecordStream {
   const RecordPipeOptions options_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<session::Record> queue_;
+  std::deque<Record> queue_;
   size_t bytes_ = 0;
   bool finished_ = false;
   bool closed_ = false;
   absl::Status status_;
 };
 
-}  // namespace otelrr::replay
+// A session reader read ahead on a thread of its own, a bounded distance (the pipe's options) ahead of the
+// caller. Destroying it stops the thread.
+class ReadAhead : public RecordStream {
+ public:
+  explicit ReadAhead(std::unique_ptr<SessionReader> reader, RecordPipeOptions options = {});
+  ~ReadAhead() override;
+  ReadAhead(const ReadAhead&) = delete;
+  ReadAhead& operator=(const ReadAhead&) = delete;
 
-#endif  // OTELRR_REPLAY_RECORD_PIPE_H_
+  absl::StatusOr<bool> Next(Record* out) override { return pipe_.Next(out); }
+  // The reader, once Next returned false or an error (its damage(), files()...).
+  const SessionReader& reader() const { return *reader_; }
+
+ private:
+  void Run();
+
+  std::unique_ptr<SessionReader> reader_;  // used by the thread only, until it ends
+  RecordPipe pipe_;
+  std::thread thread_;  // last
+};
+
+}  // namespace otelrr::session
+
+#endif  // OTELRR_SESSION_RECORD_PIPE_H_
