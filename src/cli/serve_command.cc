@@ -35,7 +35,13 @@ struct ServeFlags {
   RetentionFlags retention;
   std::string ui_dir;
   bool no_ui = false;
+  bool insecure_api = false;
 };
+
+// Whether only this machine can reach an address the API listens on: 127.0.0.0/8, ::1 or localhost.
+bool IsLoopbackHost(std::string_view host) {
+  return host == "localhost" || host == "::1" || host.starts_with("127.");
+}
 
 // One line per scheduled retention run, and one per session it could not remove.
 void ReportRetention(const absl::StatusOr<session::RetentionReport>& r) {
@@ -58,7 +64,15 @@ int RunServe(const StoreFlag& store_flag, const ServeFlags& f) {
     if (const char* env = std::getenv("OTELRR_API_TOKEN"); env != nullptr) token = env;
   }
   if (absl::Status s = ValidateReceiverFlags(f.receivers); !s.ok()) return UsageError(s);
-  if (absl::StatusOr<net::HostPort> a = net::ParseHostPort(f.api); !a.ok()) return UsageError(Prefixed(a.status(), "--api"));
+  absl::StatusOr<net::HostPort> api_address = net::ParseHostPort(f.api);
+  if (!api_address.ok()) return UsageError(Prefixed(api_address.status(), "--api"));
+  // The API starts captures, replays to any endpoint and deletes sessions: reachable from other machines, it
+  // needs a token unless the operator says otherwise.
+  if (token.empty() && !f.insecure_api && !IsLoopbackHost(api_address->host)) {
+    return UsageError(fmt::format("--api {} can be reached from other machines, and the API has no token: give "
+                                  "--api-token (or $OTELRR_API_TOKEN), or --insecure-api to serve it without one",
+                                  f.api));
+  }
   std::optional<std::chrono::nanoseconds> interval;
   if (!f.retention_interval.empty()) {
     absl::StatusOr<std::chrono::nanoseconds> d = session::ParseDuration(f.retention_interval);
@@ -167,7 +181,12 @@ void AddServeCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   cmd->add_option("--ui-dir", f->ui_dir, "serve the web UI from this directory instead of the files built in (development)")
       ->check(CLI::ExistingDirectory);
   cmd->add_flag("--no-ui", f->no_ui, "do not serve the web UI (the API alone)");
-  cmd->add_option("--api-token", f->api_token, "require Authorization: Bearer <token> on the API (default: $OTELRR_API_TOKEN)");
+  cmd->add_option("--api-token", f->api_token,
+                  "require Authorization: Bearer <token> on the API (default: $OTELRR_API_TOKEN); needed when --api "
+                  "is not a loopback address");
+  cmd->add_flag("--insecure-api", f->insecure_api,
+                "serve the API on a non-loopback --api address without a token (anyone who reaches it controls "
+                "captures, replays and sessions)");
   cmd->add_option("--forward", f->forward, "tee: also send every request to this OTLP endpoint (http:// or grpc://)");
   f->clickhouse.AddTo(cmd);
   cmd->add_option("--retention-interval", f->retention_interval,

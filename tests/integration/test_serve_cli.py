@@ -364,3 +364,34 @@ def test_serve_runs_the_retention_policy_on_a_schedule_and_reports_storage(tmp_p
         assert bad.stderr.decode() == f"otelrr: {message} (run with --help for usage)\n", args
     help_text = subprocess.run([binary(), "serve", "--help"], capture_output=True).stdout.decode()
     assert "GET    /api/storage" in help_text and "--retention-interval" in help_text
+
+
+def test_an_api_other_machines_can_reach_needs_a_token_or_insecure_api(tmp_path):
+    """The API starts captures, replays anywhere and deletes sessions: on a non-loopback address serve
+    refuses to run it without a token, unless --insecure-api says so."""
+    base = [binary(), "serve", "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0", "--store", str(tmp_path / "s")]
+    env = {k: v for k, v in os.environ.items() if k != "OTELRR_API_TOKEN"}
+    for api in ("0.0.0.0:0", "[::]:0"):
+        proc = subprocess.run(base + ["--api", api], capture_output=True, timeout=30, env=env)
+        assert proc.returncode == 2, proc.stderr.decode()
+        assert (f"--api {api} can be reached from other machines, and the API has no token: give --api-token "
+                "(or $OTELRR_API_TOKEN), or --insecure-api") in proc.stderr.decode()
+    assert not (tmp_path / "s").exists()
+    # With a token (here from the environment), or --insecure-api, it starts; traffic stays on loopback.
+    for extra, extra_env in ((["--insecure-api"], {}), ([], {"OTELRR_API_TOKEN": TOKEN})):
+        proc = subprocess.Popen(base + ["--api", "0.0.0.0:0", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env={**env, **extra_env})
+        try:
+            lines = []
+            while not (m := READY.search(line := proc.stderr.readline().decode())):
+                assert line, "".join(lines) + proc.stderr.read().decode()
+                lines.append(line)
+            port = int(m.group(3).rsplit(":", 1)[1])
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", "/api/captures")
+            status = conn.getresponse().status
+            conn.close()
+            assert status == (200 if extra else 401)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.communicate(timeout=30)
