@@ -38,8 +38,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (with_ids.ok() ? fused != visited : !fused.empty()) {
     OracleFailed(kName, "Summarize's trace ids differ from ForEachTraceId's (or were kept after a refusal)");
   }
-  // The trusted walk (stored records) finds the same ids in a valid request.
+  // The trusted walks (stored records) find the same ids and count the same items in a valid request.
   if (summary.ok()) {
+    absl::StatusOr<uint64_t> items = CountStoredItems(signal, request);
+    if (!items.ok() || *items != summary->items()) {
+      OracleFailed(kName, "CountStoredItems differs from Summarize on a valid request");
+    }
     std::string trusted;
     absl::Status t = ForEachTraceId(
         signal, request, [&](const uint8_t* id) { trusted.append(reinterpret_cast<const char*>(id), 16); },

@@ -188,6 +188,39 @@ absl::StatusOr<RequestSummary> Summarize(Signal signal, std::string_view request
   return summary;
 }
 
+namespace {
+
+// Counts items and skips their contents, and every message that cannot hold one.
+struct ItemCounter {
+  uint64_t items = 0;
+  bool Enter(const Field&, const MessageType& type, const uint8_t*, const uint8_t*) {
+    switch (type.item) {
+      case ItemKind::kSpan:
+      case ItemKind::kDataPoint:
+      case ItemKind::kLogRecord:
+        ++items;
+        return false;
+      case ItemKind::kResource:
+        return false;
+      case ItemKind::kNone:
+        return internal::MayHoldLocated(type);
+    }
+    return false;
+  }
+  void Leave(const Field&, const MessageType&) {}
+  void Value(const Field&, const uint8_t*, size_t, uint64_t) {}
+};
+
+}  // namespace
+
+absl::StatusOr<uint64_t> CountStoredItems(Signal signal, std::string_view request) {
+  if (absl::Status s = CheckSize(request); !s.ok()) return s;
+  ItemCounter v;
+  const uint8_t* p = Bytes(request);
+  if (absl::Status s = internal::Walk(RequestType(signal), p, p + request.size(), p, 0, v); !s.ok()) return s;
+  return v.items;
+}
+
 absl::Status Validate(Signal signal, std::string_view request) {
   if (absl::Status s = CheckSize(request); !s.ok()) return s;
   NullVisitor v;

@@ -78,6 +78,11 @@ enum class LocateMode { kValidate, kTrusted };
 absl::Status Locate(Signal signal, std::string_view request, FieldLocations* out,
                     LocateMode mode = LocateMode::kValidate);
 
+// The spans, data points or log records of a request that was validated when it was stored (a session's
+// record), counted without walking into them: several times cheaper than Locate, for a replay that has
+// nothing to patch. Bytes that are not well formed may be counted wrong, never read out of bounds.
+absl::StatusOr<uint64_t> CountStoredItems(Signal signal, std::string_view request);
+
 // Calls `fn(const uint8_t* id16)` for every non-empty trace id of every span, log record and exemplar
 // (links excluded: they point at other traces). Used to count distinct traces. kTrusted, for records
 // validated when they were stored, skips the messages that hold no id (attributes, resources, scopes): about

@@ -28,6 +28,17 @@ void BM_Summarize(benchmark::State& state, const bench::Corpus& corpus) {
   ReportThroughput(state, corpus);
 }
 
+void BM_CountStoredItems(benchmark::State& state, const bench::Corpus& corpus) {
+  for (auto _ : state) {
+    for (const std::string& request : corpus.requests) {
+      absl::StatusOr<uint64_t> items = CountStoredItems(corpus.signal, request);
+      if (!items.ok()) return state.SkipWithError(std::string(items.status().message()).c_str());
+      benchmark::DoNotOptimize(*items);
+    }
+  }
+  ReportThroughput(state, corpus);
+}
+
 void BM_Validate(benchmark::State& state, const bench::Corpus& corpus) {
   for (auto _ : state) {
     for (const std::string& request : corpus.requests) {
@@ -80,6 +91,7 @@ int main(int argc, char** argv) {
   std::vector<otelrr::bench::Corpus> corpora = otelrr::bench::InitializeAndLoadCorpora(&argc, argv);
   otelrr::bench::RegisterPerSignal(corpora, {{"Summarize", otelrr::otlp::BM_Summarize},
                                              {"Validate", otelrr::otlp::BM_Validate},
+                                             {"CountStoredItems", otelrr::otlp::BM_CountStoredItems},
                                              {"Locate", otelrr::otlp::BM_Locate},
                                              {"ShiftTimestamps", otelrr::otlp::BM_ShiftTimestamps}});
   return otelrr::bench::RunBenchmarks();

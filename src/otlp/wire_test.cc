@@ -10,6 +10,7 @@
 
 #include "otlp/proto_writer.h"
 #include "otlp/testing/proto_builder.h"
+#include "otlp/testing/requests.h"
 
 namespace otelrr::otlp {
 namespace {
@@ -213,6 +214,20 @@ TEST(ForEachTraceIdTest, VisitsSpansLogsAndExemplarsButNotLinks) {
   std::string damaged = TracesRequest() + "\x0a\x05";
   EXPECT_FALSE(Summarize(Signal::kTraces, damaged, &ids).ok());
   EXPECT_EQ(ids, "kept");
+}
+
+TEST(WireTest, CountStoredItemsCountsWhatSummarizeCounts) {
+  for (auto [signal, request] : {std::pair{Signal::kTraces, TracesRequest()},
+                                 std::pair{Signal::kLogs, otlp::testing::LogsRequest(3, 7)},
+                                 std::pair{Signal::kMetrics, otlp::testing::MetricsRequest(5)},
+                                 std::pair{Signal::kTraces, otlp::testing::TraceRequest(9, 4)}}) {
+    absl::StatusOr<RequestSummary> summary = Summarize(signal, request);
+    ASSERT_TRUE(summary.ok()) << summary.status();
+    absl::StatusOr<uint64_t> items = CountStoredItems(signal, request);
+    ASSERT_TRUE(items.ok()) << items.status();
+    EXPECT_EQ(*items, summary->items()) << SignalName(signal);
+    EXPECT_GT(*items, 0u);
+  }
 }
 
 TEST(WireTest, PackedAndUnpackedRepeatedScalarsAreBothAccepted) {

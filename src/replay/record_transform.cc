@@ -73,7 +73,19 @@ absl::StatusOr<RecordTransform::Result> RecordTransform::Apply(session::Record r
     out.body.swap(scratch_);
   }
   // One walk counts the items and finds what to patch. Records were validated when stored (and each
-  // gzip member is CRC-checked), so attributes, resources and scopes are not walked again.
+  // member is checksummed), so attributes, resources and scopes are not walked again; with nothing to
+  // patch (timestamps as recorded, ids kept), the walk only counts items and does not enter them.
+  const uint64_t id_key = IdKey(config_, iteration);
+  if (config_.timestamps == TimestampMode::kNone && id_key == 0) {
+    absl::StatusOr<uint64_t> items = otlp::CountStoredItems(record.signal, out.body);
+    if (!items.ok()) {
+      return absl::DataLossError(fmt::format("record {} of session {} is not valid OTLP: {}", record.sequence,
+                                             session_id_, items.status().message()));
+    }
+    out.kept = true;
+    out.items = *items;
+    return out;  // no carry either: it exists only for loops and current timestamps
+  }
   if (absl::Status s = otlp::Locate(record.signal, out.body, &where_, otlp::LocateMode::kTrusted); !s.ok()) {
     return absl::DataLossError(
         fmt::format("record {} of session {} is not valid OTLP: {}", record.sequence, session_id_, s.message()));
@@ -99,7 +111,7 @@ absl::StatusOr<RecordTransform::Result> RecordTransform::Apply(session::Record r
       break;
     }
   }
-  if (uint64_t key = IdKey(config_, iteration); key != 0) otlp::RemapIds(&out.body, where_, key);
+  if (id_key != 0) otlp::RemapIds(&out.body, where_, id_key);
   if (carry_.has_value() && record.signal == otlp::Signal::kMetrics) {
     bool rewritten = iteration == 0 ? carry_->Observe(out.body, carry_frame_start, shift, &scratch_)
                                     : carry_->Continue(out.body, iteration, &scratch_);
