@@ -30,8 +30,12 @@ bool Shift(uint64_t t, int64_t shift, uint64_t* out) {
   return true;
 }
 
+// Trace-id fingerprints (TraceFingerprint) in memory: merge copies and compares sets, and bounds their size by
+// MergeOptions::max_checked_traces.
+using Fingerprints = absl::flat_hash_set<uint64_t>;
+
 // Reads the trace ids of a session's spans into `sets`.
-absl::Status ReadTraceIds(SessionStore& sessions, const SessionMetadata& source, const std::vector<TraceIdSet*>& sets,
+absl::Status ReadTraceIds(SessionStore& sessions, const SessionMetadata& source, const std::vector<Fingerprints*>& sets,
                           Cancellation* cancel) {
   const std::string& id = source.session_id;
   ReaderOptions options;
@@ -48,7 +52,8 @@ absl::Status ReadTraceIds(SessionStore& sessions, const SessionMetadata& source,
     // Stored records were validated when written: the trusted walk skips what holds no id.
     absl::Status s = otlp::ForEachTraceId(
         record.signal, record.payload, [&](const uint8_t* trace_id) {
-          for (TraceIdSet* set : sets) set->Insert(trace_id);
+          const uint64_t f = TraceFingerprint(trace_id);
+          for (Fingerprints* set : sets) set->insert(f);
         },
         otlp::LocateMode::kTrusted);
     if (!s.ok()) {
@@ -68,7 +73,7 @@ absl::Status ChooseRemaps(SessionStore& sessions, const std::vector<SessionMetad
     for (size_t i = 1; i < sources.size(); ++i) report->sources[i].remap_key = i;
     return absl::OkStatus();
   }
-  TraceIdSet seen;  // the trace ids of the earlier sources, as they are written
+  Fingerprints seen;  // the trace ids of the earlier sources, as they are written
   for (size_t i = 0; i < sources.size(); ++i) {
     if (sources[i].counts.spans == 0) continue;  // no span: no trace of its own to collide
     const bool last = i + 1 == sources.size();
@@ -78,9 +83,9 @@ absl::Status ChooseRemaps(SessionStore& sessions, const std::vector<SessionMetad
       }
       continue;
     }
-    // Shared ids show as a union smaller than the two sets together (TraceIdSet only counts).
-    TraceIdSet own;
-    TraceIdSet both = seen;
+    // Shared ids show as a union smaller than the two sets together.
+    Fingerprints own;
+    Fingerprints both = seen;
     if (absl::Status s = ReadTraceIds(sessions, sources[i], {&own, &both}, cancel); !s.ok()) return s;
     if (both.size() < seen.size() + own.size()) {
       report->sources[i].remap_key = i;  // its new ids are unrelated to anyone's: `seen` stays as it is

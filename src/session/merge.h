@@ -22,7 +22,7 @@
 // exemplars connected. Log records and exemplars only name traces: a source without spans is never
 // remapped, so a logs-only capture merged with the traces-only capture of the same system keeps its logs
 // pointing at those traces. Finding the shared ids reads each source's span trace ids once before the
-// merge and keeps a 64-bit fingerprint of each (session/trace_id_set.h: about 17 MB per million traces);
+// merge and keeps a 64-bit fingerprint of each in memory (TraceFingerprint: about 17 MB per million traces);
 // a rare fingerprint collision only remaps a source that did not need it. When the sources before the
 // last hold more than `max_checked_traces` trace ids together (their metadata's counts), nothing is
 // read: every source after the first is remapped. Span ids only need to be unique within a trace, so

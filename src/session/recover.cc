@@ -177,7 +177,9 @@ absl::Status Rebuild(store::ObjectStore& store, SessionMetadata metadata, Sessio
   for (const FileEntry& f : files) metadata.total_size_bytes += f.size_bytes;
   metadata.files = std::move(files);
   metadata.counts = totals.counts;
-  metadata.counts.traces = totals.trace_ids.size();
+  absl::StatusOr<uint64_t> traces = totals.trace_ids.Count();
+  if (!traces.ok()) return InSession(id, traces.status());
+  metadata.counts.traces = *traces;
   metadata.SyncCapturedTotals();
   metadata.first_arrival_unix_nano = totals.first_arrival;
   metadata.last_arrival_unix_nano = totals.last_arrival;

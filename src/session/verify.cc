@@ -175,7 +175,9 @@ absl::StatusOr<VerifyReport> VerifySession(store::ObjectStore& store, std::strin
     }
   }
 
-  report.counts.traces = trace_ids.size();
+  absl::StatusOr<uint64_t> traces = trace_ids.Count();
+  if (!traces.ok()) return traces.status();  // this machine's temporary files, not the session
+  report.counts.traces = *traces;
   const SessionCounts& got = report.counts;
   const SessionCounts& want = m.counts;
   auto compare = [&](std::string_view field, uint64_t recomputed, uint64_t recorded) {

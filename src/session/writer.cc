@@ -196,6 +196,7 @@ SessionWriter::SessionWriter(store::ObjectStore& store, SessionMetadata metadata
       prefix_(SessionPrefix(metadata_.session_id)),
       compressor_(options_.compression, *options_.compression_level),
       rng_(options_.random_seed != 0 ? options_.random_seed : std::random_device{}()) {
+  trace_ids_ = TraceIdSet(options_.trace_ids);
   if (options_.compression_threads > 0) {
     worker_ = std::make_unique<CompressionWorker>(options_.compression, *options_.compression_level,
                                                   options_.compression_threads, 4 * options_.member_bytes);
@@ -427,7 +428,7 @@ absl::Status SessionWriter::Store(Record& record, const RecordCounts& counts) {
       ++c.log_requests;
       break;
   }
-  c.traces = trace_ids_.size() + trusted_traces_;
+  c.traces = trace_ids_.bound() + trusted_traces_;
   metadata_.SyncCapturedTotals();
   if (!metadata_.first_arrival_unix_nano || record.arrival_unix_nano < *metadata_.first_arrival_unix_nano) {
     metadata_.first_arrival_unix_nano = record.arrival_unix_nano;
@@ -484,6 +485,12 @@ absl::Status SessionWriter::Close(SessionStatus status, std::string reason) {
   std::sort(metadata_.files.begin(), metadata_.files.end(), [](const FileEntry& a, const FileEntry& b) {
     return std::tie(a.first_arrival_unix_nano, a.path) < std::tie(b.first_arrival_unix_nano, b.path);
   });
+  if (absl::StatusOr<uint64_t> traces = trace_ids_.Count(); traces.ok()) {
+    metadata_.counts.traces = *traces + trusted_traces_;  // exact; bound() counted across spills
+  } else if (status != SessionStatus::kFailed) {
+    status = SessionStatus::kFailed;  // the count is the only thing lost: a later recovery recounts
+    reason = fmt::format("counting distinct traces: {}", std::string(traces.status().message()));
+  }
   metadata_.status = status;
   metadata_.status_reason = std::move(reason);
   if (!metadata_.end_time_unix_nano) metadata_.end_time_unix_nano = clock().WallNowUnixNano();

@@ -20,8 +20,9 @@
 //
 // metadata.json is written at creation (status "active", so a crashed session is visible) and at
 // Close(). Memory: the member buffers (plus up to compression_threads + 2 members in flight on the
-// compression threads), and the distinct trace ids of untrusted appends (TraceIdSet: about 17 MB per million traces;
-// the only part that grows with the session; AppendTrusted adds nothing to it).
+// compression threads), and the distinct trace ids of untrusted appends (TraceIdSet: at most about 17 MB, spilled
+// to sorted runs in a temporary directory beyond that; AppendTrusted adds nothing to it). While the session is
+// written, counts.traces may count a trace twice once ids have spilled; Close() writes the exact count.
 //
 // Compression beside the caller: with compression_threads = N > 0, a full member is handed to a pool
 // of N threads that compress members concurrently and append them to their files strictly in the order
@@ -82,6 +83,8 @@ struct WriterOptions {
   // 0 compresses members inline, on the appending thread. N (up to kMaxCompressionThreads) compresses
   // them on N threads beside it (same bytes, same durability points; see above).
   int compression_threads = 0;
+  // The distinct-trace counter's memory bound and spill directory (session/trace_id_set.h).
+  TraceIdSetOptions trace_ids = {};
 };
 
 // What a trusted producer declares about one request (SessionWriter::AppendTrusted).

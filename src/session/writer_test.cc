@@ -372,6 +372,25 @@ TEST_F(WriterTest, AppendWalkedCountsLikeAppend) {
   EXPECT_EQ(RawFiles(*store_, "walked"), RawFiles(*store_, "plain"));
 }
 
+// A session with more traces than the distinct-trace counter keeps in memory: ids spill to sorted runs, the
+// count while writing is an upper bound, and Close() writes the exact count (the one verify recomputes).
+TEST_F(WriterTest, SpilledTraceIdsStillCountExactlyAtClose) {
+  WriterOptions options = Options();
+  options.trace_ids.max_memory_ids = 7;
+  auto writer = NewWriter("spilled", options);
+  std::vector<Record> records = MixedRecords(150);
+  for (int pass = 0; pass < 2; ++pass) {  // every trace id twice, the second time several spills later
+    for (const Record& r : records) ASSERT_TRUE(writer->Append(r).ok());
+  }
+  EXPECT_GT(writer->counts().traces, 50u);  // the second pass met its ids again only in spilled runs
+  SessionMetadata m = CloseAndLoad(*sessions_, *writer);
+  EXPECT_EQ(m.counts.traces, 50u);
+  EXPECT_EQ(m.captured_traces, 50u);
+  absl::StatusOr<VerifyReport> v = sessions_->Verify("spilled");
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_TRUE(v->ok) << ::testing::PrintToString(v->problems);
+}
+
 TEST_F(WriterTest, CompressionThreadsWriteTheSameBytes) {
   // Small members and files, so the pool is often full and files rotate on their compressed size.
   std::vector<Record> records = MixedRecords(600);
