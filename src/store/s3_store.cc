@@ -146,6 +146,9 @@ class S3Writer : public ObjectWriter {
     const size_t part_bytes = store_.options().part_bytes;
     while (!data.empty()) {
       const size_t take = std::min(part_bytes - buffer_.size(), data.size());
+      if (buffer_.size() + take > std::max<size_t>(buffer_.capacity(), 1 << 20)) {
+        buffer_.reserve(part_bytes);  // a large object: once per part, not a copy at every doubling
+      }
       buffer_.append(data.substr(0, take));
       data.remove_prefix(take);
       if (buffer_.size() < part_bytes) break;

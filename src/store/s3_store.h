@@ -50,10 +50,13 @@
 namespace otelrr::store {
 
 struct S3StoreOptions {
-  size_t part_bytes = 8 << 20;             // multipart part size (S3's minimum is 5 MiB)
+  // Multipart part size: S3's minimum, 5 MiB (10,000 parts: objects up to 48 GiB).
+  size_t part_bytes = 5 << 20;
   // Parts being uploaded at once, all writers of the store together: with part_bytes, what bounds the
-  // memory of uploads however many files are written at once (a seed writes three).
-  size_t parts_in_flight = 4;
+  // memory of uploads however many files are written at once (a seed writes three): 3 parts in flight
+  // and one filling per open file, 30 MiB for a seed. On loopback one part in flight already keeps up
+  // with capture; over a WAN each part in flight adds one connection's throughput.
+  size_t parts_in_flight = 3;
   size_t multipart_threshold = 16 << 20;   // Put of more than this uses a multipart upload
   size_t read_bytes = 8 << 20;             // ranged GET size (a reader holds two)
   std::chrono::seconds lease = std::chrono::seconds(30);

@@ -33,7 +33,7 @@ from test_seed_cli import binary
 SESSION = "s1"
 START = "2026-01-01T00:00:00Z"
 # 120000 traces in one hour of simulated time: three raw files, traces of 22 MB and logs of 10 MB, so both go up
-# as multipart uploads (parts of 8 MiB: 3 and 2 parts) and come down in several ranged GETs (of 8 MiB).
+# as multipart uploads (parts of 5 MiB: 4 and 2 parts) and come down in several ranged GETs (of 8 MiB).
 SEED = ("seed", "--session-id", SESSION, "--rate", "2000", "--duration", "60", "--seed", "11", "--start-time", START)
 LEASE = ".otelrr-lock-"
 RETRY_BUDGET = 30  # seconds: S3ClientOptions::retry_budget
@@ -117,7 +117,7 @@ def reference(s3_server):
     # Multipart objects have an ETag "<md5 of the parts' md5s>-<parts>".
     multipart = sorted((key.split("/")[-1].split("-")[0], size > (16 << 20), etag.strip('"').split("-")[1])
                        for key, (size, etag) in objects.items() if "-" in etag)
-    assert multipart == [("logs", False, "2"), ("traces", True, "3")], objects
+    assert multipart == [("logs", False, "2"), ("traces", True, "4")], objects
     export = otelrr(s3_server.endpoint, direct, "sessions", "export", SESSION, digest=True).stdout
     with S3Proxy(s3_server.endpoint) as proxy:
         via = s3_server.create_bucket("reference-via-proxy")
@@ -152,7 +152,7 @@ def assert_retried_once_each(proxy, reference, injected):
 @pytest.mark.parametrize("match", [None, "partNumber=", "POST "], ids=["first-requests", "parts", "posts"])
 def test_slowdown_storm_during_seed_is_retried(s3_server, s3_proxy, bucket, reference, match):
     """Five 503 SlowDown answers: to the first requests (opening the store, the lock, metadata.json), to the
-    multipart parts (answered before their 8 MiB body is sent: Expect: 100-continue), or to the POSTs that start and
+    multipart parts (answered before their 5 MiB body is sent: Expect: 100-continue), or to the POSTs that start and
     complete the multipart uploads."""
     s3_proxy.faults.slowdown(5, match=match)
     otelrr(s3_proxy.endpoint, bucket, *SEED)
