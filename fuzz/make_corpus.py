@@ -135,7 +135,7 @@ def write(target: str, name: str, data: bytes):
 
 def main():
     tool = OtlpTool(tool_path())
-    for target in ("fuzz_wire_summarize", "fuzz_json_to_proto", "fuzz_proto_to_json"):
+    for target in ("fuzz_wire_summarize", "fuzz_redact", "fuzz_json_to_proto", "fuzz_proto_to_json"):
         for old in (CORPUS / target).glob("*"):
             if old.name.startswith(("gen-", "bad-", "edge-")):
                 old.unlink()
@@ -144,6 +144,7 @@ def main():
         prefix = bytes([SIGNALS.index(signal)])
         write("fuzz_proto_to_json", f"gen-{signal}-{i}.pb", proto)
         write("fuzz_wire_summarize", f"gen-{signal}-{i}.bin", prefix + proto)
+        write("fuzz_redact", f"gen-{signal}-{i}.bin", prefix + proto)  # the same form: signal byte, request
         write("fuzz_json_to_proto", f"gen-{signal}-{i}.json", tool.proto2json(signal, proto).encode())
         if i < 2:
             for form, text in reference_json_forms(req).items():
@@ -152,6 +153,7 @@ def main():
         write("fuzz_proto_to_json", name + ".pb", data)
         for s in range(3):
             write("fuzz_wire_summarize", f"{name}-{SIGNALS[s]}.bin", bytes([s]) + data)
+            write("fuzz_redact", f"{name}-{SIGNALS[s]}.bin", bytes([s]) + data)
     for name, text in MALFORMED_JSON.items():
         write("fuzz_json_to_proto", name + ".json", text if isinstance(text, bytes) else text.encode())
     tool.close()

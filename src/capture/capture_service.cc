@@ -41,6 +41,7 @@ struct Pending {
   // What the receiver thread's walk found (SessionWriter::AppendWalked).
   session::RecordCounts counts = {};
   std::string trace_ids = {};
+  otlp::RedactionCounts redacted = {};
 };
 
 }  // namespace
@@ -293,6 +294,13 @@ class CaptureService::Active {
       last_arrival_ = p.record.arrival_unix_nano;
       absl::Status s = fault_.ok() ? writer_->AppendWalked(std::move(p.record), p.counts, p.trace_ids) : fault_;
       if (s.ok()) {
+        if (p.redacted.any()) {
+          session::RedactionSummary& r = *writer_->metadata().redaction;
+          r.attributes_dropped += p.redacted.attributes_dropped;
+          r.attributes_hashed += p.redacted.attributes_hashed;
+          r.attributes_replaced += p.redacted.attributes_replaced;
+          r.bodies_masked += p.redacted.bodies_masked;
+        }
         acks.emplace_back(std::move(p.done), signal);
       } else if (s.code() == absl::StatusCode::kInvalidArgument) {
         service_.Count(signal, kInvalid);
@@ -468,6 +476,11 @@ absl::StatusOr<session::SessionMetadata> CaptureService::StartCapture(CaptureCon
       .description = config.description,
       .diagnostic_session_id = config.diagnostic_session_id,
   };
+  if (options_.redactor != nullptr) {
+    metadata.redaction.emplace();
+    for (const otlp::RedactionRule& r : options_.redactor->rules()) metadata.redaction->rules.push_back(r.text);
+    metadata.redaction->forward_redacted = options_.forward != nullptr && options_.redact_forward;
+  }
   session::WriterOptions writer_options{
       .compression = config.compression_enabled ? config.compression : session::Compression::kNone,
       .compression_level = config.compression_enabled ? config.compression_level : std::nullopt,
@@ -566,30 +579,55 @@ void CaptureService::Export(net::ExportRequest request, net::ExportDone done) {
   } else {
     payload = std::move(request.body);
   }
+  otlp::RedactionCounts redacted;
+  const bool redact_now = options_.redactor != nullptr && (options_.forward == nullptr || options_.redact_forward);
+  if (redact_now && !Redact(signal, &payload, &redacted, done)) return;
   if (options_.forward == nullptr) {
-    Record(signal, request, std::move(payload), std::move(done));
+    Record(signal, request, std::move(payload), std::move(done), &redacted);
     return;
   }
   // Tee: forward first, and record what the downstream accepted. A request it refused is not recorded:
   // the client gets the refusal and retries, and the retry that gets through is the one recorded, once.
   // The client gets the downstream's answer once the request is also recorded.
   auto shared = std::make_shared<const std::string>(std::move(payload));
-  options_.forward->Export(signal, shared, [this, signal, shared, request = std::move(request),
-                                            done = std::move(done)](net::ExportResult downstream) mutable {
+  options_.forward->Export(signal, shared, [this, signal, shared, request = std::move(request), done = std::move(done),
+                                            redacted, redact_now](net::ExportResult downstream) mutable {
     Count(signal, downstream.status.ok() ? kForwarded : kForwardFailed);
     if (!downstream.status.ok()) {
       done(std::move(downstream));
       return;
     }
-    Record(signal, request, std::string(*shared),
-           [done = std::move(done), downstream = std::move(downstream)](net::ExportResult) mutable {
-             done(std::move(downstream));
-           });
+    Record(
+        signal, request, std::string(*shared),
+        [done = std::move(done), downstream = std::move(downstream)](net::ExportResult) mutable {
+          done(std::move(downstream));
+        },
+        redact_now ? &redacted : nullptr);
   });
 }
 
+bool CaptureService::Redact(otlp::Signal signal, std::string* payload, otlp::RedactionCounts* counts,
+                            net::ExportDone& done) {
+  thread_local std::string redacted;
+  absl::StatusOr<otlp::RedactionCounts> n = options_.redactor->Redact(signal, *payload, &redacted);
+  if (!n.ok()) {
+    Count(signal, kInvalid);
+    done({.status = absl::InvalidArgumentError(
+              fmt::format("not a valid OTLP {} request: {}", otlp::SignalName(signal), n.status().message()))});
+    return false;
+  }
+  *counts = *n;
+  payload->swap(redacted);
+  return true;
+}
+
 void CaptureService::Record(otlp::Signal signal, net::ExportRequest& request, std::string payload,
-                            net::ExportDone done) {
+                            net::ExportDone done, const otlp::RedactionCounts* redacted) {
+  otlp::RedactionCounts own;
+  if (options_.redactor != nullptr && redacted == nullptr) {
+    if (!Redact(signal, &payload, &own, done)) return;
+    redacted = &own;
+  }
   // Validated and walked here, on the receiver's thread (many at once), not on the capture's one: one walk
   // checks the request, counts its items and collects its trace ids.
   std::string trace_ids;
@@ -612,6 +650,7 @@ void CaptureService::Record(otlp::Signal signal, net::ExportRequest& request, st
     p.done = std::move(done);
     p.counts = {.spans = summary->spans, .data_points = summary->data_points, .log_records = summary->log_records};
     p.trace_ids = std::move(trace_ids);
+    if (redacted != nullptr) p.redacted = *redacted;
     switch (active->Enqueue(p, options_.max_queue_bytes)) {
       case Active::Enqueued::kQueued:
         return;

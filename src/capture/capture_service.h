@@ -43,6 +43,7 @@
 #include "annotate/annotation_service.h"
 #include "common/clock.h"
 #include "net/export_handler.h"
+#include "otlp/redact.h"
 #include "net/otlp_exporter.h"
 #include "session/metadata.h"
 #include "session/session_store.h"
@@ -96,6 +97,11 @@ struct CaptureServiceOptions {
   // once it has ended (kept with the session, and in ClickHouse when the service has a sink). Null:
   // phases are only in metadata.json. Not owned; must outlive the service.
   annotate::AnnotationService* annotations = nullptr;
+  // Redaction (otlp/redact.h): every request is redacted before anything of it is written, and what it
+  // changed is counted in the session's metadata ("redaction"). The forwarded copy stays as the client
+  // sent it unless redact_forward. Not owned; must outlive the service.
+  const otlp::Redactor* redactor = nullptr;
+  bool redact_forward = false;
   Clock* clock = nullptr;  // arrival times of CaptureOtlpData, ids, limits; default RealClock()
 };
 
@@ -169,7 +175,11 @@ class CaptureService : public net::ExportHandler {
   class Active;
   std::shared_ptr<Active> CurrentActive();
   // Records (or answers as not recorded) a protobuf request; `done` gets the recording's answer.
-  void Record(otlp::Signal signal, net::ExportRequest& request, std::string payload, net::ExportDone done);
+  // `redacted`: what redaction already changed in `payload`; null: redacted here when the service redacts.
+  void Record(otlp::Signal signal, net::ExportRequest& request, std::string payload, net::ExportDone done,
+              const otlp::RedactionCounts* redacted = nullptr);
+  // Redacts *payload in place; false when it is malformed (then `done` was answered InvalidArgument).
+  bool Redact(otlp::Signal signal, std::string* payload, otlp::RedactionCounts* counts, net::ExportDone& done);
   void Count(otlp::Signal signal, size_t stat);
   // An Active's thread reports that its capture ended by itself.
   void ActiveEnded(Active* active);

@@ -15,6 +15,7 @@
 #include "cli/io.h"
 #include "cli/otlp_target.h"
 #include "cli/receivers.h"
+#include "cli/redact_flags.h"
 #include "cli/retention_flags.h"
 #include "cli/stop_signals.h"
 #include "net/otlp_exporter.h"
@@ -43,6 +44,7 @@ struct CaptureFlags {
   bool max_duration_given = false;
   std::string forward;
   ReceiverFlags receivers;
+  RedactFlags redact;
   bool fsync = false;
   std::optional<int64_t> retention_days;
   bool json = false;
@@ -160,6 +162,8 @@ int RunCapture(const StoreFlag& store_flag, const CaptureFlags& f) {
   if (!std::isfinite(f.queue_mb) || f.queue_mb <= 0) {
     return UsageError(fmt::format("--queue-mb {} is not allowed: use a positive number of megabytes", f.queue_mb));
   }
+  absl::StatusOr<std::unique_ptr<otlp::Redactor>> redactor = OpenRedactor(f.redact, !f.forward.empty());
+  if (!redactor.ok()) return UsageError(redactor.status());
   // Before any thread starts (the forward exporter has threads): they all inherit the blocked signals.
   StopSignals stop;
   absl::StatusOr<std::unique_ptr<net::OtlpExporter>> opened = OpenForward(f.forward);
@@ -172,7 +176,9 @@ int RunCapture(const StoreFlag& store_flag, const CaptureFlags& f) {
   session::SessionStore sessions(**store);
   capture::CaptureService service(sessions, {.max_queue_bytes = static_cast<size_t>(f.queue_mb * 1e6),
                                              .compression_threads = 1,
-                                             .forward = forward.get()});
+                                             .forward = forward.get(),
+                                             .redactor = redactor->get(),
+                                             .redact_forward = f.redact.forward});
   std::atomic<bool> ended{false};
   service.set_on_capture_ended([&ended, &stop](const session::SessionMetadata&) {
     ended.store(true);
@@ -188,8 +194,9 @@ int RunCapture(const StoreFlag& store_flag, const CaptureFlags& f) {
     (void)service.AbortCapture(id, std::string(receivers.status().message()));
     return Fail(receivers.status());
   }
-  std::fprintf(stderr, "otelrr capture: recording session %s; OTLP/HTTP on %s, OTLP/gRPC on %s; Ctrl-C stops%s\n",
+  std::fprintf(stderr, "otelrr capture: recording session %s; OTLP/HTTP on %s, OTLP/gRPC on %s; %sCtrl-C stops%s\n",
                id.c_str(), receivers->http->address().c_str(), receivers->grpc->address().c_str(),
+               TlsNote(f.receivers.tls),
                forward ? fmt::format("; forwarding to {}", forward->url()).c_str() : "");
   std::fflush(stderr);
 
@@ -225,6 +232,7 @@ void AddCaptureCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   cmd->add_option("--forward", f->forward,
                   "tee: also send every request to this endpoint (http://host:port for OTLP/HTTP, grpc://host:port "
                   "for OTLP/gRPC); clients get its answer");
+  AddRedactFlags(cmd, &f->redact);
   AddReceiverFlags(cmd, &f->receivers);
   cmd->add_option("--queue-mb", f->queue_mb,
                   "requests waiting to be written, in MB, before new ones are answered 503/UNAVAILABLE with a "

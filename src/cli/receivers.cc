@@ -25,6 +25,21 @@ void AddReceiverFlags(CLI::App* cmd, ReceiverFlags* f) {
                   "seconds an HTTP client has to send a whole request once it started (default: 30)");
   cmd->add_option("--http-idle-timeout", f->http_idle_timeout_seconds,
                   "seconds a kept-alive HTTP connection may sit without a request (default: 120)");
+  cmd->add_option("--tls-cert", f->tls.cert_file,
+                  "serve TLS (https:// and gRPC over TLS) with this PEM certificate chain, on both receivers and, "
+                  "for serve, the API; needs --tls-key");
+  cmd->add_option("--tls-key", f->tls.key_file, "the PEM private key of --tls-cert (unencrypted)");
+  cmd->add_option("--tls-client-ca", f->tls.client_ca_file,
+                  "mutual TLS: clients must present a certificate signed by a CA of this PEM file");
+}
+
+const char* TlsNote(const net::TlsServerOptions& tls) {
+  if (!tls.enabled()) return "";
+  return tls.client_ca_file.empty() ? "TLS; " : "mutual TLS (client certificates required); ";
+}
+
+absl::StatusOr<net::TlsServerFiles> ReceiverTls(const ReceiverFlags& flags) {
+  return net::LoadTlsServerFiles(flags.tls);
 }
 
 absl::Status ValidateReceiverFlags(const ReceiverFlags& flags) {
@@ -37,22 +52,25 @@ absl::Status ValidateReceiverFlags(const ReceiverFlags& flags) {
   for (auto [name, value] : {std::pair{"--http", &flags.http}, std::pair{"--grpc", &flags.grpc}}) {
     if (absl::StatusOr<net::HostPort> a = net::ParseHostPort(*value); !a.ok()) return Prefixed(a.status(), name);
   }
-  return absl::OkStatus();
+  return ReceiverTls(flags).status();
 }
 
 absl::StatusOr<Receivers> StartReceivers(net::ExportHandler& handler, const ReceiverFlags& flags) {
   if (absl::Status s = ValidateReceiverFlags(flags); !s.ok()) return s;
+  absl::StatusOr<net::TlsServerFiles> tls = ReceiverTls(flags);
+  if (!tls.ok()) return tls.status();
   auto millis = [](double s) { return std::chrono::milliseconds(static_cast<int64_t>(s * 1000)); };
   Receivers r;
   r.otlp_http = std::make_unique<net::OtlpHttpReceiver>(handler);
   absl::StatusOr<std::unique_ptr<net::HttpServer>> http = net::HttpServer::Start(
       {.address = flags.http,
        .request_timeout = millis(flags.http_timeout_seconds),
-       .idle_timeout = millis(flags.http_idle_timeout_seconds)},
+       .idle_timeout = millis(flags.http_idle_timeout_seconds),
+       .tls = *tls},
       *r.otlp_http);
   if (!http.ok()) return absl::Status(http.status().code(), fmt::format("--http: {}", http.status().message()));
   r.http = std::move(*http);
-  absl::StatusOr<std::unique_ptr<net::GrpcReceiver>> grpc = net::GrpcReceiver::Start({.address = flags.grpc}, handler);
+  absl::StatusOr<std::unique_ptr<net::GrpcReceiver>> grpc = net::GrpcReceiver::Start({.address = flags.grpc, .tls = *tls}, handler);
   if (!grpc.ok()) {
     r.http->Shutdown(std::chrono::milliseconds(0));
     return absl::Status(grpc.status().code(), fmt::format("--grpc: {}", grpc.status().message()));

@@ -11,6 +11,7 @@
 #include "net/grpc_receiver.h"
 #include "net/http_server.h"
 #include "net/otlp_http_receiver.h"
+#include "net/tls.h"
 
 namespace otelrr::cli {
 
@@ -31,11 +32,17 @@ struct ReceiverFlags {
   std::string grpc = "127.0.0.1:4317";
   double http_timeout_seconds = 30;        // a whole request (after its first byte), and writing the answer
   double http_idle_timeout_seconds = 120;  // a kept-alive connection with no request
+  net::TlsServerOptions tls = {};          // --tls-cert, --tls-key, --tls-client-ca: both receivers (and serve's API)
 };
 void AddReceiverFlags(CLI::App* cmd, ReceiverFlags* flags);
 
-// Checks the flags that can be checked without binding (timeouts, address syntax). Errors name the flag.
+// Checks the flags that can be checked without binding (timeouts, address syntax, the TLS files). Errors name
+// the flag.
 absl::Status ValidateReceiverFlags(const ReceiverFlags& flags);
+// "TLS; ", "mutual TLS; " or "": for the line a server prints when it is ready.
+const char* TlsNote(const net::TlsServerOptions& tls);
+// The TLS files of the flags, checked (net::LoadTlsServerFiles); empty without TLS flags.
+absl::StatusOr<net::TlsServerFiles> ReceiverTls(const ReceiverFlags& flags);
 // Starts OTLP/HTTP and OTLP/gRPC as `flags` say, both handing requests to `handler`. Errors name the
 // flag (--http / --grpc / --http-timeout...) and the value.
 absl::StatusOr<Receivers> StartReceivers(net::ExportHandler& handler, const ReceiverFlags& flags);

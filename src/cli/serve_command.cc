@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/otlp_target.h"
 #include "cli/receivers.h"
+#include "cli/redact_flags.h"
 #include "cli/retention_flags.h"
 #include "cli/stop_signals.h"
 #include "common/status.h"
@@ -27,6 +28,7 @@ namespace {
 
 struct ServeFlags {
   ReceiverFlags receivers;
+  RedactFlags redact;
   std::string api = "127.0.0.1:8080";
   std::string api_token;
   std::string forward;
@@ -84,6 +86,8 @@ int RunServe(const StoreFlag& store_flag, const ServeFlags& f) {
   }
   absl::StatusOr<session::RetentionPolicy> policy = RetentionPolicyOf(f.retention);
   if (!policy.ok()) return UsageError(policy.status());
+  absl::StatusOr<std::unique_ptr<otlp::Redactor>> redactor = OpenRedactor(f.redact, !f.forward.empty());
+  if (!redactor.ok()) return UsageError(redactor.status());
   // Before any thread starts (the forward exporter has threads): they all inherit the blocked signals.
   StopSignals stop;
   absl::StatusOr<std::unique_ptr<net::OtlpExporter>> opened = OpenForward(f.forward);
@@ -116,7 +120,11 @@ int RunServe(const StoreFlag& store_flag, const ServeFlags& f) {
   }
   annotate::AnnotationService annotations(sessions, sink->get());
   capture::CaptureService service(sessions,
-                                  {.compression_threads = 1, .forward = forward.get(), .annotations = &annotations});
+                                  {.compression_threads = 1,
+                                   .forward = forward.get(),
+                                   .annotations = &annotations,
+                                   .redactor = redactor->get(),
+                                   .redact_forward = f.redact.forward});
   absl::StatusOr<Receivers> receivers = StartReceivers(service, f.receivers);
   if (!receivers.ok()) return Fail(receivers.status());
   replay::ReplayService replays(
@@ -143,16 +151,20 @@ int RunServe(const StoreFlag& store_flag, const ServeFlags& f) {
                           .store = (*store)->Describe(),
                           .otlp_http = receivers->http->address(),
                           .otlp_grpc = receivers->grpc->address()});
+  absl::StatusOr<net::TlsServerFiles> tls = ReceiverTls(f.receivers);  // checked above: cannot fail now
+  if (!tls.ok()) return UsageError(tls.status());
   absl::StatusOr<std::unique_ptr<net::HttpServer>> api_server = net::HttpServer::Start(
-      {.address = f.api, .threads = 2, .max_body_bytes = 1 << 20}, api);
+      {.address = f.api, .threads = 2, .max_body_bytes = 1 << 20, .tls = *tls}, api);
   if (!api_server.ok()) {
     receivers->Shutdown();
     return Fail(Prefixed(api_server.status(), "--api"));
   }
-  std::fprintf(stderr, "otelrr serve: OTLP/HTTP on %s, OTLP/gRPC on %s, control API on http://%s/api%s%s; Ctrl-C stops\n",
-               receivers->http->address().c_str(), receivers->grpc->address().c_str(),
+  const char* scheme = tls->enabled() ? "https" : "http";
+  std::fprintf(stderr, "otelrr serve: OTLP/HTTP on %s, OTLP/gRPC on %s, control API on %s://%s/api%s%s; %sCtrl-C stops\n",
+               receivers->http->address().c_str(), receivers->grpc->address().c_str(), scheme,
                (*api_server)->address().c_str(), token.empty() ? "" : " (bearer token required)",
-               f.no_ui ? "" : fmt::format(", web UI on http://{}/", (*api_server)->address()).c_str());
+               f.no_ui ? "" : fmt::format(", web UI on {}://{}/", scheme, (*api_server)->address()).c_str(),
+               TlsNote(f.receivers.tls));
   std::fflush(stderr);
 
   stop.Wait();
@@ -188,6 +200,7 @@ void AddServeCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
                 "serve the API on a non-loopback --api address without a token (anyone who reaches it controls "
                 "captures, replays and sessions)");
   cmd->add_option("--forward", f->forward, "tee: also send every request to this OTLP endpoint (http:// or grpc://)");
+  AddRedactFlags(cmd, &f->redact);
   f->clickhouse.AddTo(cmd);
   cmd->add_option("--retention-interval", f->retention_interval,
                   "run the retention policy (the flags below, as 'otelrr sessions prune' takes them) at start and "

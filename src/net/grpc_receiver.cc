@@ -218,6 +218,17 @@ class ExportService final : public grpc::CallbackGenericService {
   const std::shared_ptr<Counters> counters_;
 };
 
+// Plaintext, or TLS with the server's key pair (and, with a client CA, client certificates required).
+std::shared_ptr<grpc::ServerCredentials> Credentials(const TlsServerFiles& tls) {
+  if (!tls.enabled()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions ssl(tls.client_ca_pem.empty()
+                                            ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+                                            : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  ssl.pem_root_certs = tls.client_ca_pem;
+  ssl.pem_key_cert_pairs.push_back({.private_key = tls.key_pem, .cert_chain = tls.cert_chain_pem});
+  return grpc::SslServerCredentials(ssl);
+}
+
 }  // namespace
 
 class GrpcReceiver::Impl {
@@ -227,7 +238,7 @@ class GrpcReceiver::Impl {
   absl::Status Start(const GrpcReceiverOptions& options, int requested_port) {
     if (options.clock != nullptr) counters_->clock = options.clock;
     grpc::ServerBuilder builder;
-    builder.AddListeningPort(options.address, grpc::InsecureServerCredentials(), &port_);
+    builder.AddListeningPort(options.address, Credentials(options.tls), &port_);
     // Without this, Linux lets a second server bind the same port (SO_REUSEPORT) and the two would
     // share its connections silently.
     builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);

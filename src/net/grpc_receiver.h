@@ -35,6 +35,7 @@
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "net/export_handler.h"
+#include "net/tls.h"
 
 namespace otelrr::net {
 
@@ -44,6 +45,8 @@ struct GrpcReceiverOptions {
   // The largest request message accepted, after decompression.
   size_t max_receive_message_bytes = 64u << 20;
   Clock* clock = nullptr;  // stamps arrival times; default RealClock()
+  // Set (LoadTlsServerFiles): gRPC over TLS only; with a client CA, clients must present a certificate it signed.
+  TlsServerFiles tls = {};
 };
 
 struct GrpcReceiverStats {

@@ -9,10 +9,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <cctype>
 #include <charconv>
 #include <condition_variable>
@@ -29,7 +31,9 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 // Lets this process hold as many sockets as the hard limit allows (the soft limit is often 1024).
 void RaiseOpenFileLimit() {
@@ -87,7 +91,8 @@ struct HttpCore {
   HttpCore(HttpServerOptions o, HttpHandler& h) : options(std::move(o)), handler(h), ioc(options.threads) {}
   HttpServerOptions options;
   HttpHandler& handler;
-  std::atomic<uint64_t> accepted{0}, open{0}, refused{0}, requests{0}, timeouts{0}, bad{0};
+  std::unique_ptr<ssl::context> tls;  // set: every connection speaks TLS
+  std::atomic<uint64_t> accepted{0}, open{0}, refused{0}, requests{0}, timeouts{0}, bad{0}, tls_failures{0};
   std::atomic<int64_t> in_handler{0};  // requests handed to the handler and not yet answered
   std::atomic<bool> stopping{false};
   asio::io_context ioc;  // last: destroyed first, with the handlers (and connections) it still holds
@@ -95,44 +100,80 @@ struct HttpCore {
 
 namespace {
 
-class Connection : public std::enable_shared_from_this<Connection> {
+// What the server keeps of a connection, whatever its stream.
+class ConnectionBase {
  public:
-  Connection(const std::shared_ptr<HttpCore>& core, tcp::socket socket)
+  virtual ~ConnectionBase() = default;
+  virtual void Cancel() = 0;
+};
+
+// One client connection over Stream: beast::tcp_stream (plain HTTP) or TlsStream (HTTPS).
+template <class Stream>
+class Connection : public ConnectionBase, public std::enable_shared_from_this<Connection<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+  using std::enable_shared_from_this<Connection<Stream>>::shared_from_this;
+
+ public:
+  Connection(const std::shared_ptr<HttpCore>& core, tcp::socket socket) requires(!kTls)
       : core_(core.get()), weak_core_(core), stream_(std::move(socket)) {
+    Init();
+  }
+  Connection(const std::shared_ptr<HttpCore>& core, tcp::socket socket) requires(kTls)
+      : core_(core.get()), weak_core_(core), stream_(std::move(socket), *core->tls) {
+    Init();
+  }
+  ~Connection() override { core_->open.fetch_sub(1); }
+
+  void Start() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if constexpr (kTls) {
+        self->Lowest().expires_after(self->core_->options.request_timeout);
+        self->stream_.async_handshake(ssl::stream_base::server, [self](beast::error_code ec) {
+          if (ec) {
+            // Not TLS, an untrusted or missing client certificate, no common version: nothing to answer.
+            self->core_->tls_failures.fetch_add(1);
+            return self->Close();
+          }
+          self->ReadHeader();
+        });
+      } else {
+        self->ReadHeader();
+      }
+    });
+  }
+
+  // Closes the socket from the connection's own executor.
+  void Cancel() override {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] { self->Lowest().close(); });
+  }
+
+ private:
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+
+  void Init() {
     beast::error_code ec;
-    tcp::endpoint ep = stream_.socket().remote_endpoint(ec);
+    tcp::endpoint ep = Lowest().socket().remote_endpoint(ec);
     if (!ec) {
       peer_ = ep.address().is_v6() ? fmt::format("[{}]:{}", ep.address().to_string(), ep.port())
                                    : fmt::format("{}:{}", ep.address().to_string(), ep.port());
     }
     core_->open.fetch_add(1);
   }
-  ~Connection() { core_->open.fetch_sub(1); }
 
-  void Start() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
-  }
-
-  // Closes the socket from the connection's own executor.
-  void Cancel() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] { self->stream_.close(); });
-  }
-
- private:
   void ReadHeader() {
     parser_.emplace();
     parser_->body_limit(core_->options.max_body_bytes);
     parser_->header_limit(static_cast<uint32_t>(std::min<size_t>(core_->options.max_header_bytes, UINT32_MAX)));
     // Idle until the first byte of a request; the whole header must then arrive within the idle
     // timeout too (bytes already buffered mean a request is under way: the request timeout applies).
-    stream_.expires_after(buffer_.size() > 0 ? core_->options.request_timeout : core_->options.idle_timeout);
+    Lowest().expires_after(buffer_.size() > 0 ? core_->options.request_timeout : core_->options.idle_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&Connection::OnHeader, shared_from_this()));
   }
 
   void OnHeader(beast::error_code ec, size_t) {
     if (ec) return OnReadError(ec);
-    stream_.expires_after(core_->options.request_timeout);
+    Lowest().expires_after(core_->options.request_timeout);
     // Beast reads at most the buffer's free capacity (512 bytes at first): room for the body up to
     // 256 KiB makes a 228 KB request a handful of reads instead of ~450.
     if (auto length = parser_->content_length(); length && *length > buffer_.capacity() - buffer_.size()) {
@@ -154,9 +195,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void OnReadError(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset) {
+    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+        ec == ssl::error::stream_truncated) {
       return Close();
     }
+    if (ec.category() == asio::error::get_ssl_category()) return Close();  // a broken TLS record: nothing to answer
     if (ec == beast::error::timeout) {
       core_->timeouts.fetch_add(1);
       return Close();
@@ -193,7 +236,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     request.body = std::move(req.body());
     request.peer = peer_;
-    stream_.expires_never();  // the handler may take its time; the client waits for the answer
+    Lowest().expires_never();  // the handler may take its time; the client waits for the answer
     core_->in_handler.fetch_add(1);
     // Members are destroyed in reverse order: the connection (and its socket) before the io_context.
     struct Held {
@@ -218,7 +261,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     res_.body() = std::move(response.body);
     res_.keep_alive(keep_alive_);
     res_.prepare_payload();
-    stream_.expires_after(core_->options.request_timeout);
+    Lowest().expires_after(core_->options.request_timeout);
     http::async_write(stream_, res_, beast::bind_front_handler(&Connection::OnWrite, shared_from_this()));
   }
 
@@ -235,8 +278,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void Close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();  // also cancels the stream's timer
+    Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    Lowest().close();  // also cancels the stream's timer
   }
 
   // After refusing a request whose body is still coming: closing with unread bytes would reset the
@@ -245,14 +288,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // a second has passed (nginx's lingering close).
   void Linger() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.expires_after(std::chrono::seconds(1));
+    Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    Lowest().expires_after(std::chrono::seconds(1));
     Drain(0);
   }
 
   void Drain(size_t drained) {
     if (drained >= kMaxLingerBytes) return Close();
-    stream_.async_read_some(asio::buffer(drain_), [self = shared_from_this(), drained](beast::error_code ec, size_t n) {
+    // The raw bytes, TLS or not: they are dropped unread.
+    Lowest().async_read_some(asio::buffer(drain_), [self = shared_from_this(), drained](beast::error_code ec, size_t n) {
       if (ec) return self->Close();
       self->Drain(drained + n);
     });
@@ -260,7 +304,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   HttpCore* core_;
   std::weak_ptr<HttpCore> weak_core_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> res_;
@@ -279,6 +323,7 @@ class HttpServer::Impl {
       : core_(std::make_shared<HttpCore>(std::move(options), handler)), acceptor_(asio::make_strand(core_->ioc)) {}
 
   absl::Status Listen() {
+    if (absl::Status s = SetUpTls(); !s.ok()) return s;
     absl::StatusOr<HostPort> parsed = ParseHostPort(core_->options.address);
     if (!parsed.ok()) return parsed.status();
     const std::string& host = parsed->host;
@@ -305,6 +350,29 @@ class HttpServer::Impl {
     return absl::OkStatus();
   }
 
+  absl::Status SetUpTls() {
+    const TlsServerFiles& files = core_->options.tls;
+    if (!files.enabled()) return absl::OkStatus();
+    auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+    ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                     ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    beast::error_code ec;
+    auto fail = [&](std::string_view what) {
+      return absl::InvalidArgumentError(fmt::format("TLS for {}: {}: {}", core_->options.address, what, ec.message()));
+    };
+    ctx->use_certificate_chain(asio::buffer(files.cert_chain_pem), ec);
+    if (ec) return fail("the certificate");
+    ctx->use_private_key(asio::buffer(files.key_pem), ssl::context::pem, ec);
+    if (ec) return fail("the private key");
+    if (!files.client_ca_pem.empty()) {
+      ctx->add_certificate_authority(asio::buffer(files.client_ca_pem), ec);
+      if (ec) return fail("the client CA");
+      ctx->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+    }
+    core_->tls = std::move(ctx);
+    return absl::OkStatus();
+  }
+
   void Run() {
     RaiseOpenFileLimit();
     Accept();
@@ -323,24 +391,30 @@ class HttpServer::Impl {
               "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
           beast::error_code wec;
           socket.non_blocking(true, wec);
-          socket.write_some(asio::buffer(kBusy.data(), kBusy.size()), wec);
+          if (!core_->tls) socket.write_some(asio::buffer(kBusy.data(), kBusy.size()), wec);  // TLS: no words to spare
           socket.close(wec);
         } else {
-          auto connection = std::make_shared<Connection>(core_, std::move(socket));
-          Track(connection);
-          connection->Start();
+          if (core_->tls) {
+            Start(std::make_shared<Connection<TlsStream>>(core_, std::move(socket)));
+          } else {
+            Start(std::make_shared<Connection<beast::tcp_stream>>(core_, std::move(socket)));
+          }
         }
       }
       Accept();
     });
   }
 
-  void Track(const std::shared_ptr<Connection>& c) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (connections_.size() > 1024 && connections_.size() > 2 * core_->open.load()) {
-      std::erase_if(connections_, [](const std::weak_ptr<Connection>& w) { return w.expired(); });
+  template <class C>
+  void Start(std::shared_ptr<C> c) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (connections_.size() > 1024 && connections_.size() > 2 * core_->open.load()) {
+        std::erase_if(connections_, [](const std::weak_ptr<ConnectionBase>& w) { return w.expired(); });
+      }
+      connections_.push_back(c);
     }
-    connections_.push_back(c);
+    c->Start();
   }
 
   void Shutdown(std::chrono::milliseconds grace) {
@@ -373,7 +447,7 @@ class HttpServer::Impl {
   tcp::endpoint bound_;
   std::vector<std::thread> threads_;
   std::mutex mu_;
-  std::vector<std::weak_ptr<Connection>> connections_;
+  std::vector<std::weak_ptr<ConnectionBase>> connections_;
   std::once_flag shutdown_once_;
 };
 
@@ -407,7 +481,8 @@ HttpServerStats HttpServer::stats() const {
           .connections_refused = c.refused.load(),
           .requests = c.requests.load(),
           .timeouts = c.timeouts.load(),
-          .bad_requests = c.bad.load()};
+          .bad_requests = c.bad.load(),
+          .tls_handshake_failures = c.tls_failures.load()};
 }
 
 }  // namespace otelrr::net

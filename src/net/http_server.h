@@ -32,6 +32,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "net/tls.h"
 
 namespace otelrr::net {
 
@@ -79,6 +80,9 @@ struct HttpServerOptions {
   std::chrono::milliseconds request_timeout = std::chrono::seconds(30);
   std::chrono::milliseconds idle_timeout = std::chrono::seconds(120);
   size_t max_connections = 16384;
+  // Set (LoadTlsServerFiles): HTTPS only, every connection begins with a TLS handshake within
+  // request_timeout; one that fails (plain HTTP, an untrusted or missing client certificate) is closed.
+  TlsServerFiles tls = {};
 };
 
 struct HttpServerStats {
@@ -88,6 +92,7 @@ struct HttpServerStats {
   uint64_t requests = 0;
   uint64_t timeouts = 0;             // connections closed for a slow or stalled client
   uint64_t bad_requests = 0;         // malformed, or over a size limit
+  uint64_t tls_handshake_failures = 0;
 };
 
 // Thread-safe: Shutdown, stats and the accessors may be called from any thread.

@@ -87,6 +87,14 @@ class ObjectView {
     return absl::OkStatus();
   }
 
+  absl::Status Bool(std::string_view key, bool required, bool* out) const {
+    std::optional<element> e = Find(key);
+    if (!e) return required ? Missing(key) : absl::OkStatus();
+    if (absl::Status s = Expect(key, *e, element_type::BOOL, "true or false"); !s.ok()) return s;
+    *out = bool(*e);
+    return absl::OkStatus();
+  }
+
   // A unix-nanosecond value: a decimal string.
   absl::Status UnixNano(std::string_view key, bool required, std::optional<uint64_t>* out) const {
     std::optional<element> e = Find(key);
@@ -356,6 +364,17 @@ void SessionMetadata::WriteJsonFields(JsonWriter* writer, bool with_files) const
     w.Key("generator");
     w.Raw(generator_json);
   }
+  if (redaction) {
+    w.Key("redaction");
+    w.BeginObject();
+    w.StringArray("rules", redaction->rules);
+    w.Field("attributesDropped", redaction->attributes_dropped);
+    w.Field("attributesHashed", redaction->attributes_hashed);
+    w.Field("attributesReplaced", redaction->attributes_replaced);
+    w.Field("bodiesMasked", redaction->bodies_masked);
+    w.Field("forwardRedacted", redaction->forward_redacted);
+    w.EndObject();
+  }
   if (!with_files) return;
   w.Key("files");
   w.BeginArray();
@@ -438,6 +457,20 @@ absl::StatusOr<SessionMetadata> SessionMetadata::FromJson(std::string_view json)
   }
   if (absl::Status s = v.UnixNano("firstArrivalUnixNano", false, &m.first_arrival_unix_nano); !s.ok()) return s;
   if (absl::Status s = v.UnixNano("lastArrivalUnixNano", false, &m.last_arrival_unix_nano); !s.ok()) return s;
+  std::optional<ObjectView> redaction;
+  if (absl::Status s = v.Object("redaction", false, &redaction); !s.ok()) return s;
+  if (redaction) {
+    RedactionSummary r;
+    if (absl::Status s = redaction->StringArray("rules", &r.rules); !s.ok()) return s;
+    for (auto [key, field] : {std::pair{"attributesDropped", &r.attributes_dropped},
+                              std::pair{"attributesHashed", &r.attributes_hashed},
+                              std::pair{"attributesReplaced", &r.attributes_replaced},
+                              std::pair{"bodiesMasked", &r.bodies_masked}}) {
+      if (absl::Status s = redaction->Uint(key, false, field); !s.ok()) return s;
+    }
+    if (absl::Status s = redaction->Bool("forwardRedacted", false, &r.forward_redacted); !s.ok()) return s;
+    m.redaction = std::move(r);
+  }
   if (absl::Status s = v.ObjectArray("phases",
                                      [&](const ObjectView& pv) {
                                        Phase p;

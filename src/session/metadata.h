@@ -83,6 +83,17 @@ struct FileEntry {
   bool operator==(const FileEntry&) const = default;
 };
 
+// What redaction at capture did to a session (capture --redact): the rules as given and what they changed.
+struct RedactionSummary {
+  std::vector<std::string> rules = {};
+  uint64_t attributes_dropped = 0;
+  uint64_t attributes_hashed = 0;
+  uint64_t attributes_replaced = 0;
+  uint64_t bodies_masked = 0;
+  bool forward_redacted = false;  // the forwarded copy was redacted too (--redact-forward)
+  bool operator==(const RedactionSummary&) const = default;
+};
+
 struct SessionMetadata {
   int format_version = kFormatVersion;
   std::string session_id = {};
@@ -111,6 +122,7 @@ struct SessionMetadata {
   std::vector<Phase> phases = {};
   // The generator configuration of a seed session: a JSON object kept verbatim (minified); empty = none.
   std::string generator_json = {};
+  std::optional<RedactionSummary> redaction = {};  // "redaction": set when capture redacted what it stored
   std::vector<FileEntry> files = {};  // sorted by (first arrival, path)
 
   // Sets captured_* from counts (writers call it after updating counts).
