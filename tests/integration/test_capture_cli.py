@@ -133,8 +133,8 @@ class Capture:
 def capture(tmp_path):
     started = []
 
-    def start(*args):
-        c = Capture(tmp_path / "store", *args)
+    def start(*args, store="store"):
+        c = Capture(tmp_path / store, *args)
         started.append(c)
         return c
 

@@ -15,7 +15,7 @@ from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
-from test_capture_cli import SERVICES, Capture, binary, sessions
+from test_capture_cli import SERVICES, binary, capture, sessions  # noqa: F401 (capture: a fixture)
 from test_replay_cli import messages
 
 KEY = "a secret key for the hashes, 32B"
@@ -75,14 +75,14 @@ def logs():
     return req
 
 
-def send_all(capture):
-    """Each signal over OTLP/HTTP protobuf, OTLP/HTTP JSON and OTLP/gRPC."""
+def send_all(c):
+    """Each signal over OTLP/HTTP protobuf, OTLP/HTTP JSON and OTLP/gRPC, to the capture c."""
     for path, req in (("/v1/traces", traces()), ("/v1/metrics", metrics()), ("/v1/logs", logs())):
-        resp, data = capture.post(path, req.SerializeToString())
+        resp, data = c.post(path, req.SerializeToString())
         assert resp.status == 200, data
-        resp, data = capture.post(path, json_format.MessageToJson(req).encode(), "application/json")
+        resp, data = c.post(path, json_format.MessageToJson(req).encode(), "application/json")
         assert resp.status == 200, data
-    with grpc.insecure_channel(capture.grpc) as channel:
+    with grpc.insecure_channel(c.grpc) as channel:
         for signal, req in (("traces", traces()), ("metrics", metrics()), ("logs", logs())):
             method, request_type, response_type = SERVICES[signal]
             channel.unary_unary(method, request_serializer=lambda m: m.SerializeToString(),
@@ -100,29 +100,13 @@ def all_bytes(root):
     return out
 
 
-@pytest.fixture
-def started(tmp_path):
-    procs = []
-
-    def start(*args, store="store"):
-        c = Capture(tmp_path / store, *args)
-        procs.append(c)
-        return c
-
-    yield start
-    for c in procs:
-        if c.proc.poll() is None:
-            c.proc.kill()
-            c.proc.wait()
-
-
 @pytest.mark.parametrize("compression", ["none", "zstd"])
-def test_no_redacted_value_reaches_disk(tmp_path, started, compression, monkeypatch):
+def test_no_redacted_value_reaches_disk(tmp_path, capture, compression, monkeypatch):
     monkeypatch.setenv("OTELRR_REDACT_KEY", KEY)
-    capture = started("--session", "red", "--compression", compression, *RULES)
-    send_all(capture)
-    summary = capture.stop()
-    assert capture.returncode == 0, capture.stderr
+    c = capture("--session", "red", "--compression", compression, *RULES)
+    send_all(c)
+    summary = c.stop()
+    assert c.returncode == 0, c.stderr
     assert (summary["spans"], summary["dataPoints"], summary["logRecords"]) == (3, 3, 3)
     stored = all_bytes(tmp_path / "store")
     for secret in SECRETS:
@@ -146,11 +130,11 @@ def test_no_redacted_value_reaches_disk(tmp_path, started, compression, monkeypa
 
 
 @pytest.mark.parametrize("redact_forward", [False, True])
-def test_forwarded_copy_is_untouched_unless_redact_forward(tmp_path, started, redact_forward):
-    downstream = started("--session", "down", store="down")
+def test_forwarded_copy_is_untouched_unless_redact_forward(tmp_path, capture, redact_forward):
+    downstream = capture("--session", "down", store="down")
     key_file = tmp_path / "key"
     key_file.write_text(KEY + "\n")
-    tee = started("--session", "tee", "--forward", f"http://{downstream.http}", "--redact-key-file", str(key_file),
+    tee = capture("--session", "tee", "--forward", f"http://{downstream.http}", "--redact-key-file", str(key_file),
                   *RULES, *(["--redact-forward"] if redact_forward else []), store="tee")
     send_all(tee)
     assert tee.stop()["spans"] == 3 and tee.returncode == 0, tee.stderr

@@ -17,7 +17,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from peer_binaries import free_port
 from test_capture_cli import Capture, binary
-from test_peers_cli import Collector, show, telemetrygen_all, verify
+from test_peers_cli import Collector, procs, show, telemetrygen_all, verify  # noqa: F401 (procs: a fixture)
 from test_replay_cli import run, seed_store
 
 
@@ -88,18 +88,6 @@ def plain_http_is_refused(address):
         except ConnectionResetError:
             data = b""
     return not data.startswith(b"HTTP/")
-
-
-@pytest.fixture
-def procs():
-    started = []
-    yield started
-    for p in started:
-        if isinstance(p, Collector):
-            p.kill()
-        elif p.proc.poll() is None:
-            p.proc.kill()
-            p.proc.wait()
 
 
 def collector_to(procs, workdir, capture, tls):
