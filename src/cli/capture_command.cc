@@ -1,11 +1,12 @@
 // otelrr capture: receive OTLP over HTTP and gRPC and record one session until stopped.
 #include <signal.h>
 
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -179,9 +180,15 @@ int RunCapture(const StoreFlag& store_flag, const CaptureFlags& f) {
                                              .forward = forward.get(),
                                              .redactor = redactor->get(),
                                              .redact_forward = f.redact.forward});
-  std::atomic<bool> ended{false};
-  service.set_on_capture_ended([&ended, &stop](const session::SessionMetadata&) {
-    ended.store(true);
+  // A capture that ends by itself (a limit, a storage error) hands over its final metadata: the store may not
+  // hold it (a full disk refuses metadata.json too).
+  std::mutex ended_mu;
+  std::optional<session::SessionMetadata> ended_as;
+  service.set_on_capture_ended([&](const session::SessionMetadata& m) {
+    {
+      std::lock_guard<std::mutex> lock(ended_mu);
+      ended_as = m;
+    }
     stop.Stop();
   });
   absl::StatusOr<session::SessionMetadata> started = service.StartCapture(config);
@@ -204,11 +211,20 @@ int RunCapture(const StoreFlag& store_flag, const CaptureFlags& f) {
 
   // Stop taking requests (answering those in flight), then close the session.
   receivers->Shutdown();
+  std::optional<session::SessionMetadata> ended_by_itself;
+  {
+    std::lock_guard<std::mutex> lock(ended_mu);
+    ended_by_itself = ended_as;
+  }
   absl::StatusOr<session::SessionMetadata> final_metadata =
-      ended.load() ? service.GetCaptureStatus(id) : service.StopCapture(id);
+      ended_by_itself ? *std::move(ended_by_itself) : service.StopCapture(id);
   if (!final_metadata.ok()) return Fail(final_metadata.status());
   PrintSummary(*final_metadata, service.stats(), receivers->refused(), f.json);
-  return final_metadata->status == session::SessionStatus::kCompleted ? 0 : 1;
+  if (final_metadata->status == session::SessionStatus::kCompleted) return 0;
+  std::fprintf(stderr, "otelrr capture: session %s ended %s: %s\n", id.c_str(),
+               std::string(session::SessionStatusName(final_metadata->status)).c_str(),
+               final_metadata->status_reason.c_str());
+  return 1;
 }
 
 }  // namespace

@@ -685,3 +685,68 @@ def test_the_text_summary_of_a_capture_without_traces_names_trace_ids_not_traces
     assert proc.returncode == 0
     assert "Spans: 0  Data points: 0  Log records: 3  Distinct trace ids: 3" in text, text
     assert "Traces:" not in text
+
+
+def test_a_full_disk_ends_the_capture_and_loses_no_acknowledged_request(tmp_path):
+    """The store on a 6 MiB tmpfs, mounted in a mount namespace of the capture's own (`unshare -rm`: no root
+    needed), filled by a client until a write fails with ENOSPC. From the failed write on, requests are answered
+    503 with Retry-After (or, once the session has ended, not recorded); the capture ends the session by itself
+    and exits 1 naming the error. Once there is space again (the tmpfs grown, as an operator frees disk), the next
+    command recovers the session, which then holds every request that was acknowledged, and verifies. (A
+    read-only remount under a running capture is refused by the kernel while files are open for writing, so a
+    store turning read-only mid-capture is not tested here.)"""
+    small, copy = tmp_path / "small", tmp_path / "copy"
+    small.mkdir()
+    script = tmp_path / "run.sh"
+    script.write_text(f"""set -u
+mount -t tmpfs -o size=6m tmpfs {small}
+{binary()} capture --http 127.0.0.1:0 --grpc 127.0.0.1:0 --store {small} --session full --compression none \\
+  > {tmp_path}/out 2> {tmp_path}/err
+echo $? > {tmp_path}/rc
+mount -o remount,size=64m {small}
+{binary()} seed --rate 1 --duration 1 --session-id after --store {small} > /dev/null 2> {tmp_path}/recover
+cp -a {small} {copy}
+""")
+    proc = subprocess.Popen(["unshare", "-rm", "bash", str(script)])
+    try:
+        deadline = time.monotonic() + 30
+        while not (m := READY.search((tmp_path / "err").read_text() if (tmp_path / "err").exists() else "")):
+            assert proc.poll() is None and time.monotonic() < deadline, "capture did not start"
+            time.sleep(0.05)
+        port = int(m.group(2).rsplit(":", 1)[1])
+        acked, refusals = [], []
+        for seed in range(1, 200):
+            body = trace_request(1500, seed).SerializeToString()  # ~100 KB each, stored uncompressed
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            try:
+                conn.request("POST", "/v1/traces", body=body, headers={"Content-Type": "application/x-protobuf"})
+                resp = conn.getresponse()
+                data = resp.read()
+            except OSError:
+                break  # the capture has ended and exited
+            finally:
+                conn.close()
+            if resp.status == 200:
+                answer = trace_service_pb2.ExportTraceServiceResponse.FromString(data)
+                if answer.partial_success.rejected_spans == 0:
+                    acked.append(seed)
+                    continue
+            refusals.append((resp.status, resp.getheader("Retry-After")))
+        assert proc.wait(timeout=120) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert acked and refusals, (acked, refusals)
+    assert refusals[0][0] == 503 and refusals[0][1], refusals  # the first refusal asks the client to retry later
+    assert (tmp_path / "rc").read_text().strip() == "1"
+    err = (tmp_path / "err").read_text()
+    assert "otelrr capture: session full ended failed: writing the session failed: " in err
+    assert "No space left on device" in err
+    assert "session full: recovered" in (tmp_path / "recover").read_text()
+    meta = json.loads(sessions(copy, "show", "full", "--json"))
+    assert meta["status"] == "failed", meta
+    recorded = {int.from_bytes(span.trace_id, "big") for _, msg in exported(copy, "full") for rs in msg.resource_spans
+                for ss in rs.scope_spans for span in ss.spans}
+    assert set(acked) <= recorded, f"{len(set(acked) - recorded)} acknowledged requests lost"
+    assert meta["counts"]["traces"] == len(recorded)
+    sessions(copy, "verify", "full")
