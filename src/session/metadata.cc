@@ -434,6 +434,14 @@ absl::StatusOr<SessionMetadata> SessionMetadata::FromJson(std::string_view json)
       return v.Error("expiresAt", fmt::format("{} (or \"{}\")", t.status().message(), kNever));
     }
   }
+  // These three are milliseconds in metadata.json (docs/FORMAT.md): a finer fraction, which another writer may
+  // have put there, is cut to the millisecond as otelrr writes them, so a document reads the same once rewritten.
+  auto to_millis = [](uint64_t t) { return t - t % 1'000'000; };
+  m.start_time_unix_nano = to_millis(m.start_time_unix_nano);
+  if (m.end_time_unix_nano) m.end_time_unix_nano = to_millis(*m.end_time_unix_nano);
+  if (m.expires_at_unix_nano && *m.expires_at_unix_nano != kNeverExpires) {
+    m.expires_at_unix_nano = to_millis(*m.expires_at_unix_nano);
+  }
   if (absl::Status s = v.String("status", true, &text); !s.ok()) return s;
   if (!ParseSessionStatus(text, &m.status)) {
     return v.Error("status", fmt::format("\"{}\" is not one of active, completed, failed", text));

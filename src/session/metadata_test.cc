@@ -83,6 +83,21 @@ TEST(MetadataTest, IgnoresUnknownKeysAndAcceptsTimeZoneOffsets) {
   EXPECT_EQ(m->start_time_unix_nano, 1795693544500000000ull);
 }
 
+// Found by fuzz_metadata_json: a session time with nanoseconds was written back with milliseconds, so the
+// document read differently once rewritten. Session times are milliseconds: finer fractions are cut on reading.
+TEST(MetadataTest, SessionTimesFinerThanMillisecondsAreCutToTheMillisecond) {
+  absl::StatusOr<SessionMetadata> m = SessionMetadata::FromJson(
+      R"({"formatVersion":1,"sessionId":"x","sessionType":"seed","startTime":"2026-11-26T11:45:44.123456789Z",
+          "endTime":"2026-11-26T11:45:46.666666666Z","expiresAt":"2026-12-26T11:45:44.000999Z","status":"completed"})");
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->start_time_unix_nano, 1795693544123000000ull);
+  EXPECT_EQ(*m->end_time_unix_nano, 1795693546666000000ull);
+  EXPECT_EQ(*m->expires_at_unix_nano % 1'000'000, 0u);
+  absl::StatusOr<SessionMetadata> again = SessionMetadata::FromJson(m->ToJson());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again, *m);
+}
+
 TEST(MetadataTest, ASessionKeptForeverExpiresNever) {
   SessionMetadata m{.session_id = "s", .expires_at_unix_nano = kNeverExpires};
   std::string json = m.ToJson();
