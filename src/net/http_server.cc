@@ -295,8 +295,9 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
 
   void Drain(size_t drained) {
     if (drained >= kMaxLingerBytes) return Close();
+    if (!drain_) drain_ = std::make_unique<std::array<char, 16384>>();  // only a lingering connection needs it
     // The raw bytes, TLS or not: they are dropped unread.
-    Lowest().async_read_some(asio::buffer(drain_), [self = shared_from_this(), drained](beast::error_code ec, size_t n) {
+    Lowest().async_read_some(asio::buffer(*drain_), [self = shared_from_this(), drained](beast::error_code ec, size_t n) {
       if (ec) return self->Close();
       self->Drain(drained + n);
     });
@@ -312,7 +313,7 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
   bool keep_alive_ = true;
   bool linger_ = false;
   static constexpr size_t kMaxLingerBytes = 8 << 20;
-  std::array<char, 16384> drain_;
+  std::unique_ptr<std::array<char, 16384>> drain_;
 };
 
 }  // namespace
@@ -394,10 +395,13 @@ class HttpServer::Impl {
           if (!core_->tls) socket.write_some(asio::buffer(kBusy.data(), kBusy.size()), wec);  // TLS: no words to spare
           socket.close(wec);
         } else {
+          // Not make_shared: the server's weak_ptrs would keep a closed connection's memory (and its buffers)
+          // allocated until they are pruned; apart, only the small control block waits for that.
           if (core_->tls) {
-            Start(std::make_shared<Connection<TlsStream>>(core_, std::move(socket)));
+            Start(std::shared_ptr<Connection<TlsStream>>(new Connection<TlsStream>(core_, std::move(socket))));
           } else {
-            Start(std::make_shared<Connection<beast::tcp_stream>>(core_, std::move(socket)));
+            Start(std::shared_ptr<Connection<beast::tcp_stream>>(
+                new Connection<beast::tcp_stream>(core_, std::move(socket))));
           }
         }
       }
