@@ -220,13 +220,10 @@ class Redactor::Walk {
     }
     if (fields.malformed()) return -1;
     const RedactionRule* rule = nullptr;
-    if (!r_.keys_.empty()) {
-      key_.assign(key);  // fnmatch needs a terminated string
-      for (const RedactionRule* k : r_.keys_) {
-        if (fnmatch(k->pattern.c_str(), key_.c_str(), 0) == 0) {
-          rule = k;
-          break;
-        }
+    for (const KeyRule& k : r_.keys_) {
+      if (k.Matches(key, key_)) {
+        rule = k.rule;
+        break;
       }
     }
     if (rule == nullptr) return 0;
@@ -301,7 +298,16 @@ absl::StatusOr<std::unique_ptr<Redactor>> Redactor::Create(std::vector<Redaction
       if (!bodies.empty()) bodies += '|';
       bodies += "(?:" + rule.pattern + ")";
     } else {
-      r->keys_.push_back(&rule);
+      // fnmatch without flags: '*' matches any characters (also '/' and a leading '.'), so a pattern whose only
+      // special character is one final '*' is a prefix, and one without any is the key itself.
+      const size_t special = rule.pattern.find_first_of("*?[\\");
+      if (special == std::string::npos) {
+        r->keys_.push_back({&rule, KeyRule::Match::kExact, rule.pattern});
+      } else if (special == rule.pattern.size() - 1 && rule.pattern.back() == '*') {
+        r->keys_.push_back({&rule, KeyRule::Match::kPrefix, rule.pattern.substr(0, special)});
+      } else {
+        r->keys_.push_back({&rule, KeyRule::Match::kGlob, {}});
+      }
       hashes |= rule.action == RedactionAction::kHash;
     }
   }
@@ -314,6 +320,19 @@ absl::StatusOr<std::unique_ptr<Redactor>> Redactor::Create(std::vector<Redaction
   r->hash_key_ = std::move(hash_key);
   if (!bodies.empty()) r->body_ = std::make_unique<re2::RE2>(bodies, re2::RE2::Quiet);
   return r;
+}
+
+bool Redactor::KeyRule::Matches(std::string_view key, std::string& scratch) const {
+  switch (match) {
+    case Match::kExact:
+      return key == literal;
+    case Match::kPrefix:
+      return key.starts_with(literal);
+    case Match::kGlob:
+      scratch.assign(key);  // fnmatch needs a terminated string
+      return fnmatch(rule->pattern.c_str(), scratch.c_str(), 0) == 0;
+  }
+  return false;
 }
 
 Redactor::~Redactor() = default;

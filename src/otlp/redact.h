@@ -83,7 +83,15 @@ class Redactor {
   Redactor() = default;
   class Walk;
   std::vector<RedactionRule> rules_;        // as given
-  std::vector<const RedactionRule*> keys_;  // the attribute rules, in order
+  // An attribute rule and how its glob is matched: most globs are a plain key or "prefix*", compared
+  // directly; the others go to fnmatch.
+  struct KeyRule {
+    const RedactionRule* rule;
+    enum class Match { kExact, kPrefix, kGlob } match;
+    std::string literal;  // kExact: the key; kPrefix: the part before the final '*'
+    bool Matches(std::string_view key, std::string& scratch) const;
+  };
+  std::vector<KeyRule> keys_;  // the attribute rules, in order
   std::unique_ptr<re2::RE2> body_;          // every body pattern in one alternation; null without body rules
   std::string hash_key_;
 };

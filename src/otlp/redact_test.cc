@@ -1,5 +1,7 @@
 #include "otlp/redact.h"
 
+#include <fnmatch.h>
+
 #include <string>
 #include <vector>
 
@@ -152,6 +154,25 @@ TEST(RedactTest, BodiesAreMaskedInStringsArraysAndLists) {
   absl::StatusOr<RequestSummary> s = Summarize(Signal::kLogs, out);
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_EQ(s->log_records, 4u);
+}
+
+// Plain keys and "prefix*" are matched without fnmatch: every kind of pattern matches exactly the keys fnmatch does.
+TEST(RedactTest, KeyGlobsMatchAsFnmatchDoes) {
+  const std::vector<std::string> keys = {"user.email", "user.id", "user", "users.x", ".hidden", "a/b", "user.*",
+                                         "", "xuser.id", "user.email.x"};
+  for (const std::string pattern : {"user.email", "user.*", "user*", "*", "u?er.*", "[a-z]ser.id", "*.id", "a/*",
+                                    ".*", "user.\\*", "user.email.x"}) {
+    ProtoBuilder span = ProtoBuilder().Bytes(1, std::string(16, '\1')).Bytes(2, std::string(8, '\2'));
+    uint64_t expected = 0;
+    for (const std::string& k : keys) {
+      span.Msg(9, Attribute(k, "v"));
+      expected += fnmatch(pattern.c_str(), k.c_str(), 0) == 0;
+    }
+    std::string request = ProtoBuilder().Msg(1, ProtoBuilder().Msg(2, ProtoBuilder().Msg(2, span))).str();
+    std::string out;
+    RedactionCounts n = Make({"drop:" + pattern})->Redact(Signal::kTraces, request, &out).value();
+    EXPECT_EQ(n.attributes_dropped, expected) << pattern;
+  }
 }
 
 TEST(RedactTest, MalformedRequestsAreRefused) {
