@@ -43,6 +43,16 @@ def trace_request(n_spans, trace_seed):
     return req.SerializeToString()
 
 
+def api_port_of(proc):
+    """(the API port a starting `otelrr serve` prints on its ready line, what it printed before that line: recovery
+    and retention reports). An exit before the ready line fails with everything it printed."""
+    lines = []
+    while not (m := READY.search(line := proc.stderr.readline().decode())):
+        assert line, "".join(lines) + proc.stderr.read().decode()
+        lines.append(line)
+    return int(m.group(3).rsplit(":", 1)[1]), lines
+
+
 @pytest.fixture
 def serve(tmp_path):
     proc = subprocess.Popen([binary(), "serve", "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0", "--api", "127.0.0.1:0",
@@ -298,11 +308,7 @@ def test_serve_runs_the_retention_policy_on_a_schedule_and_reports_storage(tmp_p
                              "127.0.0.1:0", "--store", str(store), "--retention-interval", "1s", "--older-than", "30d"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        lines = []
-        while not (m := READY.search(line := proc.stderr.readline().decode())):
-            assert line, "".join(lines) + proc.stderr.read().decode()
-            lines.append(line)
-        port = int(m.group(3).rsplit(":", 1)[1])
+        port, lines = api_port_of(proc)
 
         def storage():
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -382,11 +388,7 @@ def test_an_api_other_machines_can_reach_needs_a_token_or_insecure_api(tmp_path)
         proc = subprocess.Popen(base + ["--api", "0.0.0.0:0", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 env={**env, **extra_env})
         try:
-            lines = []
-            while not (m := READY.search(line := proc.stderr.readline().decode())):
-                assert line, "".join(lines) + proc.stderr.read().decode()
-                lines.append(line)
-            port = int(m.group(3).rsplit(":", 1)[1])
+            port, _ = api_port_of(proc)
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             conn.request("GET", "/api/captures")
             status = conn.getresponse().status
