@@ -159,7 +159,8 @@ int RunCapture(const StoreFlag& store_flag, const CaptureFlags& f) {
   if (!max_minutes.ok()) return UsageError(max_minutes.status());
   config.max_duration_minutes = f.max_duration_given ? f.max_duration_minutes : *max_minutes;
   if (absl::Status s = capture::ValidateCaptureConfig(config); !s.ok()) return UsageError(s);
-  if (absl::Status s = ValidateReceiverFlags(f.receivers); !s.ok()) return UsageError(s);
+  absl::StatusOr<net::TlsServerFiles> tls = CheckReceiverFlags(f.receivers);
+  if (!tls.ok()) return UsageError(tls.status());
   if (!std::isfinite(f.queue_mb) || f.queue_mb <= 0) {
     return UsageError(fmt::format("--queue-mb {} is not allowed: use a positive number of megabytes", f.queue_mb));
   }
@@ -195,7 +196,7 @@ int RunCapture(const StoreFlag& store_flag, const CaptureFlags& f) {
   if (!started.ok()) return Fail(started.status());
   const std::string id = started->session_id;
 
-  absl::StatusOr<Receivers> receivers = StartReceivers(service, f.receivers);
+  absl::StatusOr<Receivers> receivers = StartReceivers(service, f.receivers, *tls);
   if (!receivers.ok()) {
     // Nothing was recorded: leave no session behind.
     (void)service.AbortCapture(id, std::string(receivers.status().message()));

@@ -38,11 +38,9 @@ const char* TlsNote(const net::TlsServerOptions& tls) {
   return tls.client_ca_file.empty() ? "TLS; " : "mutual TLS (client certificates required); ";
 }
 
-absl::StatusOr<net::TlsServerFiles> ReceiverTls(const ReceiverFlags& flags) {
-  return net::LoadTlsServerFiles(flags.tls);
-}
+namespace {
 
-absl::Status ValidateReceiverFlags(const ReceiverFlags& flags) {
+absl::Status CheckAddressesAndTimeouts(const ReceiverFlags& flags) {
   for (auto [name, value] : {std::pair{"--http-timeout", flags.http_timeout_seconds},
                              std::pair{"--http-idle-timeout", flags.http_idle_timeout_seconds}}) {
     if (!(value > 0) || !std::isfinite(value)) {
@@ -52,13 +50,19 @@ absl::Status ValidateReceiverFlags(const ReceiverFlags& flags) {
   for (auto [name, value] : {std::pair{"--http", &flags.http}, std::pair{"--grpc", &flags.grpc}}) {
     if (absl::StatusOr<net::HostPort> a = net::ParseHostPort(*value); !a.ok()) return Prefixed(a.status(), name);
   }
-  return ReceiverTls(flags).status();
+  return absl::OkStatus();
 }
 
-absl::StatusOr<Receivers> StartReceivers(net::ExportHandler& handler, const ReceiverFlags& flags) {
-  if (absl::Status s = ValidateReceiverFlags(flags); !s.ok()) return s;
-  absl::StatusOr<net::TlsServerFiles> tls = ReceiverTls(flags);
-  if (!tls.ok()) return tls.status();
+}  // namespace
+
+absl::StatusOr<net::TlsServerFiles> CheckReceiverFlags(const ReceiverFlags& flags) {
+  if (absl::Status s = CheckAddressesAndTimeouts(flags); !s.ok()) return s;
+  return net::LoadTlsServerFiles(flags.tls);
+}
+
+absl::StatusOr<Receivers> StartReceivers(net::ExportHandler& handler, const ReceiverFlags& flags,
+                                         const net::TlsServerFiles& tls) {
+  if (absl::Status s = CheckAddressesAndTimeouts(flags); !s.ok()) return s;
   auto millis = [](double s) { return std::chrono::milliseconds(static_cast<int64_t>(s * 1000)); };
   Receivers r;
   r.otlp_http = std::make_unique<net::OtlpHttpReceiver>(handler);
@@ -66,11 +70,11 @@ absl::StatusOr<Receivers> StartReceivers(net::ExportHandler& handler, const Rece
       {.address = flags.http,
        .request_timeout = millis(flags.http_timeout_seconds),
        .idle_timeout = millis(flags.http_idle_timeout_seconds),
-       .tls = *tls},
+       .tls = tls},
       *r.otlp_http);
   if (!http.ok()) return absl::Status(http.status().code(), fmt::format("--http: {}", http.status().message()));
   r.http = std::move(*http);
-  absl::StatusOr<std::unique_ptr<net::GrpcReceiver>> grpc = net::GrpcReceiver::Start({.address = flags.grpc, .tls = *tls}, handler);
+  absl::StatusOr<std::unique_ptr<net::GrpcReceiver>> grpc = net::GrpcReceiver::Start({.address = flags.grpc, .tls = tls}, handler);
   if (!grpc.ok()) {
     r.http->Shutdown(std::chrono::milliseconds(0));
     return absl::Status(grpc.status().code(), fmt::format("--grpc: {}", grpc.status().message()));

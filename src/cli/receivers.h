@@ -36,16 +36,16 @@ struct ReceiverFlags {
 };
 void AddReceiverFlags(CLI::App* cmd, ReceiverFlags* flags);
 
-// Checks the flags that can be checked without binding (timeouts, address syntax, the TLS files). Errors name
-// the flag.
-absl::Status ValidateReceiverFlags(const ReceiverFlags& flags);
+// Checks what can be checked without binding (timeouts, address syntax) and reads the TLS files once
+// (net::LoadTlsServerFiles: empty without TLS flags), for StartReceivers and any other listener of the
+// command. Errors name the flag or the file.
+absl::StatusOr<net::TlsServerFiles> CheckReceiverFlags(const ReceiverFlags& flags);
 // "TLS; ", "mutual TLS; " or "": for the line a server prints when it is ready.
 const char* TlsNote(const net::TlsServerOptions& tls);
-// The TLS files of the flags, checked (net::LoadTlsServerFiles); empty without TLS flags.
-absl::StatusOr<net::TlsServerFiles> ReceiverTls(const ReceiverFlags& flags);
-// Starts OTLP/HTTP and OTLP/gRPC as `flags` say, both handing requests to `handler`. Errors name the
-// flag (--http / --grpc / --http-timeout...) and the value.
-absl::StatusOr<Receivers> StartReceivers(net::ExportHandler& handler, const ReceiverFlags& flags);
+// Starts OTLP/HTTP and OTLP/gRPC as `flags` say, with `tls` from CheckReceiverFlags, both handing requests to
+// `handler`. Errors name the flag (--http / --grpc / --http-timeout...) and the value.
+absl::StatusOr<Receivers> StartReceivers(net::ExportHandler& handler, const ReceiverFlags& flags,
+                                         const net::TlsServerFiles& tls);
 
 }  // namespace otelrr::cli
 

@@ -65,7 +65,8 @@ int RunServe(const StoreFlag& store_flag, const ServeFlags& f) {
   if (token.empty()) {
     if (const char* env = std::getenv("OTELRR_API_TOKEN"); env != nullptr) token = env;
   }
-  if (absl::Status s = ValidateReceiverFlags(f.receivers); !s.ok()) return UsageError(s);
+  absl::StatusOr<net::TlsServerFiles> tls = CheckReceiverFlags(f.receivers);  // the API's TLS too
+  if (!tls.ok()) return UsageError(tls.status());
   absl::StatusOr<net::HostPort> api_address = net::ParseHostPort(f.api);
   if (!api_address.ok()) return UsageError(Prefixed(api_address.status(), "--api"));
   // The API starts captures, replays to any endpoint and deletes sessions: reachable from other machines, it
@@ -125,7 +126,7 @@ int RunServe(const StoreFlag& store_flag, const ServeFlags& f) {
                                    .annotations = &annotations,
                                    .redactor = redactor->get(),
                                    .redact_forward = f.redact.forward});
-  absl::StatusOr<Receivers> receivers = StartReceivers(service, f.receivers);
+  absl::StatusOr<Receivers> receivers = StartReceivers(service, f.receivers, *tls);
   if (!receivers.ok()) return Fail(receivers.status());
   replay::ReplayService replays(
       sessions, {.phase_windows = [&](const std::string& session_id, const std::vector<std::string>& phases) {
@@ -151,8 +152,6 @@ int RunServe(const StoreFlag& store_flag, const ServeFlags& f) {
                           .store = (*store)->Describe(),
                           .otlp_http = receivers->http->address(),
                           .otlp_grpc = receivers->grpc->address()});
-  absl::StatusOr<net::TlsServerFiles> tls = ReceiverTls(f.receivers);  // checked above: cannot fail now
-  if (!tls.ok()) return UsageError(tls.status());
   absl::StatusOr<std::unique_ptr<net::HttpServer>> api_server = net::HttpServer::Start(
       {.address = f.api, .threads = 2, .max_body_bytes = 1 << 20, .tls = *tls}, api);
   if (!api_server.ok()) {

@@ -118,7 +118,8 @@ int RunValidate(const StoreFlag& store_flag, const ValidateFlags& f) {
   ReceiverFlags receiver_flags{.http = f.capture_http, .grpc = f.capture_grpc};
   if (receiver_flags.http.empty()) receiver_flags.http = f.endpoint_given ? "127.0.0.1:14318" : "127.0.0.1:0";
   if (receiver_flags.grpc.empty()) receiver_flags.grpc = f.endpoint_given ? "127.0.0.1:14317" : "127.0.0.1:0";
-  if (absl::Status s = ValidateReceiverFlags(receiver_flags); !s.ok()) return UsageError(s);
+  absl::StatusOr<net::TlsServerFiles> tls = CheckReceiverFlags(receiver_flags);  // no TLS flags: empty
+  if (!tls.ok()) return UsageError(tls.status());
 
   StopSignals stop;
   absl::StatusOr<std::unique_ptr<store::ObjectStore>> store = store_flag.Open(StoreFlag::Access::kCapture, "validate");
@@ -148,7 +149,7 @@ int RunValidate(const StoreFlag& store_flag, const ValidateFlags& f) {
   std::optional<Receivers> receivers;
   std::string capture_id;
   if (!f.no_capture) {
-    absl::StatusOr<Receivers> started = StartReceivers(capture, receiver_flags);
+    absl::StatusOr<Receivers> started = StartReceivers(capture, receiver_flags, *tls);
     if (!started.ok()) return Fail(started.status());
     receivers = std::move(*started);
     absl::StatusOr<session::SessionMetadata> m = capture.StartCapture(
