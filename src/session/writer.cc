@@ -488,7 +488,7 @@ absl::Status SessionWriter::Close(SessionStatus status, std::string reason) {
   if (absl::StatusOr<uint64_t> traces = trace_ids_.Count(); traces.ok()) {
     metadata_.counts.traces = *traces + trusted_traces_;  // exact; bound() counted across spills
   } else if (status != SessionStatus::kFailed) {
-    status = SessionStatus::kFailed;  // the count is the only thing lost: a later recovery recounts
+    status = SessionStatus::kFailed;  // counts.traces keeps the upper bound; `sessions verify` recounts and says so
     reason = fmt::format("counting distinct traces: {}", std::string(traces.status().message()));
   }
   metadata_.status = status;
