@@ -20,9 +20,9 @@ absl::StatusOr<std::string> ReadInput(const std::string& path) {
   char buf[1 << 16];
   size_t n;
   while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) data.append(buf, n);
-  bool failed = std::ferror(f) != 0;
+  const int error = std::ferror(f) != 0 ? errno : 0;
   if (f != stdin) std::fclose(f);
-  if (failed) return absl::DataLossError(fmt::format("{}: read error", path));
+  if (error != 0) return absl::DataLossError(fmt::format("{}: read error: {}", path, std::strerror(error)));
   return data;
 }
 

@@ -1,10 +1,9 @@
 #include "cli/redact_flags.h"
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <utility>
 
+#include "cli/io.h"
 #include "common/status.h"
 #include "fmt/format.h"
 
@@ -35,11 +34,9 @@ absl::StatusOr<std::unique_ptr<otlp::Redactor>> OpenRedactor(const RedactFlags& 
   }
   std::string key;
   if (!f.key_file.empty()) {
-    std::ifstream in(f.key_file, std::ios::binary);
-    if (!in) return absl::InvalidArgumentError(fmt::format("--redact-key-file {}: cannot read the file", f.key_file));
-    std::ostringstream s;
-    s << in.rdbuf();
-    key = s.str();
+    absl::StatusOr<std::string> read = ReadInput(f.key_file);  // a directory or unreadable file: an error
+    if (!read.ok()) return absl::InvalidArgumentError(fmt::format("--redact-key-file {}", read.status().message()));
+    key = *std::move(read);
     while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();  // `echo key > file`
   } else if (const char* env = std::getenv("OTELRR_REDACT_KEY"); env != nullptr) {
     key = env;

@@ -5,9 +5,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include <fstream>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "fmt/format.h"
@@ -24,12 +25,22 @@ std::string OpenSslError() {
   return buf;
 }
 
+// The whole file; a directory or a read error is refused by name (fopen opens a directory, fread fails on it).
 absl::StatusOr<std::string> ReadFile(const std::string& flag, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(fmt::format("{} {}: cannot read the file", flag, path));
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    return absl::InvalidArgumentError(fmt::format("{} {}: cannot read the file: {}", flag, path, std::strerror(errno)));
+  }
+  std::string data;
+  char buf[1 << 14];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) data.append(buf, n);
+  const int error = std::ferror(f) != 0 ? errno : 0;
+  std::fclose(f);
+  if (error != 0) {
+    return absl::InvalidArgumentError(fmt::format("{} {}: cannot read the file: {}", flag, path, std::strerror(error)));
+  }
+  return data;
 }
 
 struct BioFree {

@@ -155,7 +155,8 @@ def test_forwarded_copy_is_untouched_unless_redact_forward(tmp_path, capture, re
     (["--redact", "hash:user.*"], "hash: rules need a key"),
     (["--redact-forward"], "--redact-forward needs --redact"),
     (["--redact", "drop:x", "--redact-forward"], "--redact-forward needs --forward"),
-    (["--redact", "hash:x", "--redact-key-file", "/nonexistent/key"], "--redact-key-file /nonexistent/key: cannot read"),
+    (["--redact", "hash:x", "--redact-key-file", "/nonexistent/key"], "--redact-key-file /nonexistent/key: cannot open"),
+    (["--redact", "hash:x", "--redact-key-file", "/tmp"], "--redact-key-file /tmp: read error: Is a directory"),
 ])
 def test_bad_redaction_flags_are_usage_errors(tmp_path, args, message, monkeypatch):
     monkeypatch.delenv("OTELRR_REDACT_KEY", raising=False)

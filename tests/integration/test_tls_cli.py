@@ -207,11 +207,12 @@ def test_serve_api_and_ui_over_tls(tmp_path, certs):
     (lambda c: ["--tls-cert", c["cert"]], "TLS needs both --tls-cert"),
     (lambda c: ["--tls-key", c["key"]], "TLS needs both --tls-cert"),
     (lambda c: ["--tls-cert", c["cert"], "--tls-key", "/nonexistent/key.pem"], "--tls-key /nonexistent/key.pem: cannot read"),
+    (lambda c: ["--tls-cert", c["dir"], "--tls-key", c["key"]], "cannot read the file: Is a directory"),
     (lambda c: ["--tls-cert", c["key"], "--tls-key", c["key"]], "not a PEM certificate"),
     (lambda c: ["--tls-cert", c["cert"], "--tls-key", c["cert"]], "not an unencrypted PEM private key"),
     (lambda c: ["--tls-cert", c["cert"], "--tls-key", c["client_key"]], "is not the private key of the certificate"),
     (lambda c: ["--tls-cert", c["cert"], "--tls-key", c["key"], "--tls-client-ca", c["key"]], "holds no PEM certificate"),
-], ids=["cert-alone", "key-alone", "missing-key", "key-as-cert", "cert-as-key", "wrong-key", "bad-client-ca"])
+], ids=["cert-alone", "key-alone", "missing-key", "directory-as-cert", "key-as-cert", "cert-as-key", "wrong-key", "bad-client-ca"])
 @pytest.mark.parametrize("command", ["capture", "serve"])
 def test_bad_tls_flags_are_usage_errors_that_name_the_file(tmp_path, certs, command, flags, message):
     proc = subprocess.run([binary(), command, "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0",
