@@ -30,7 +30,11 @@ void StopSignals::Run() {
     if (sigwait(&signals_, &sig) != 0) continue;
     if (closing_.load()) return;
     if (signal_.load() != 0) {
-      constexpr char kMessage[] = "\notelrr: second stop signal: exiting at once\n";
+      // Like a crash: what was acknowledged is on disk, and a session being written stays "active" until the
+      // next otelrr command that opens the store recovers it (status failed, "interrupted").
+      constexpr char kMessage[] =
+          "\notelrr: second stop signal: exiting at once; a session being written is left as it is, and the next "
+          "otelrr command on this store recovers it\n";
       (void)!write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
       _exit(130);
     }

@@ -750,3 +750,22 @@ cp -a {small} {copy}
     assert set(acked) <= recorded, f"{len(set(acked) - recorded)} acknowledged requests lost"
     assert meta["counts"]["traces"] == len(recorded)
     sessions(copy, "verify", "full")
+
+
+def test_a_second_ctrl_c_exits_at_once_and_the_next_command_recovers_the_session(capture):
+    """Two SIGINTs: exit 130 at once, saying the session is left for the next command to recover; the next
+    capture on the store recovers it with the acknowledged request in it."""
+    c = capture("--session", "twice")
+    resp, _ = c.post("/v1/traces", trace_request(5, 77).SerializeToString())
+    assert resp.status == 200
+    c.proc.send_signal(signal.SIGINT)
+    c.proc.send_signal(signal.SIGINT)
+    c.stop()
+    assert c.returncode == 130, c.stderr  # the second signal lands while the first stop is still closing
+    assert "the next otelrr command on this store recovers it" in c.stderr
+    after = capture("--session", "after")
+    assert after.stop()["status"] == "completed"
+    meta = json.loads(sessions(c.store, "show", "twice", "--json"))
+    assert meta["counts"]["spans"] == 5
+    assert (meta["status"], meta["statusReason"]) == ("failed", "interrupted")
+    sessions(c.store, "verify", "twice")
