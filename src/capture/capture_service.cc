@@ -15,6 +15,8 @@
 #include "otlp/wire.h"
 #include "session/retention.h"
 #include "session/session_id.h"
+#include "session/layout.h"
+#include "session/shared.h"
 
 namespace otelrr::capture {
 namespace {
@@ -66,6 +68,14 @@ absl::Status ValidateCaptureConfig(const CaptureConfig& config) {
   }
   if (config.retention_days) {
     if (absl::Status s = session::ValidateRetentionDays(*config.retention_days); !s.ok()) return s;
+  }
+  if (!config.instance.empty()) {
+    if (absl::Status s = session::ValidateInstanceName(config.instance); !s.ok()) return s;
+    if (config.session_id.empty()) {
+      return absl::InvalidArgumentError(fmt::format(
+          "instance '{}' needs a session id: every instance of a shared session records into the session it names",
+          config.instance));
+    }
   }
   if (config.compression_level) {
     if (absl::Status s = session::ValidateCompressionLevel(config.compression, *config.compression_level); !s.ok()) {
@@ -259,7 +269,7 @@ class CaptureService::Active {
       }
       if (now >= next_save) {
         next_save = now + service_.options_.metadata_interval;
-        (void)service_.sessions_.Save(writer_->metadata());  // live counts for `sessions list`; best effort
+        (void)writer_->SaveProgress();  // live counts for `sessions list`; best effort
       }
     }
     session::SessionStatus status;
@@ -274,6 +284,14 @@ class CaptureService::Active {
     {
       std::lock_guard<std::mutex> lock(snapshot_mu_);
       snapshot_ = writer_->metadata();
+    }
+    if (!config_.instance.empty()) {
+      // One instance of a shared session: the last one to stop merges the parts into metadata.json.
+      absl::StatusOr<session::SealResult> sealed = session::SealSession(service_.sessions_.object_store(), id_);
+      if (!sealed.ok()) {
+        std::fprintf(stderr, "otelrr: sealing shared session %s: %s (`otelrr sessions seal %s` tries again)\n",
+                     id_.c_str(), std::string(sealed.status().message()).c_str(), id_.c_str());
+      }
     }
     service_.WritePhaseAnnotations(id_, writer_->metadata().phases);
     if (ended_by_itself_) service_.ActiveEnded(this);
@@ -487,6 +505,7 @@ absl::StatusOr<session::SessionMetadata> CaptureService::StartCapture(CaptureCon
       // The capture thread writes every batch itself (Flush), so a member never waits for a timer.
       .flush_interval = std::chrono::hours(24),
       .compression_threads = options_.compression_threads,
+      .instance = config.instance,
   };
   absl::StatusOr<std::unique_ptr<session::SessionWriter>> writer = sessions_.Create(std::move(metadata), writer_options);
   if (!writer.ok()) return writer.status();

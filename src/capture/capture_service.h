@@ -74,6 +74,10 @@ struct CaptureConfig {
   std::optional<int64_t> retention_days = {};
   // Sync the files before each acknowledgement (survives power loss, costs a disk flush per batch).
   bool fsync = false;
+  // Set: record as this instance of the shared session `session_id` (session/shared.h), beside other
+  // instances on the same store. StopCapture returns the instance's part (its `instance` set); the instance
+  // that stops last also seals the session (its metadata.json then holds the merge).
+  std::string instance = {};
 };
 
 // Checks a config: a valid (or empty) session id, limits > 0 and finite, retention days in range. The

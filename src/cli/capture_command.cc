@@ -31,6 +31,7 @@ namespace {
 
 struct CaptureFlags {
   std::string session_id;
+  std::string instance;
   std::string description;
   std::vector<std::string> flags;
   std::string diagnostic_session_id;
@@ -89,6 +90,7 @@ void PrintSummary(const session::SessionMetadata& m, const capture::CaptureStats
     JsonWriter w(true);
     w.BeginObject();
     w.Field("sessionId", m.session_id);
+    if (!m.instance.empty()) w.Field("instance", m.instance);  // its own part of a shared session
     w.Field("status", session::SessionStatusName(m.status));
     if (!m.status_reason.empty()) w.Field("statusReason", m.status_reason);
     w.Field("traces", m.counts.traces);
@@ -129,9 +131,28 @@ void PrintSummary(const session::SessionMetadata& m, const capture::CaptureStats
   }
 }
 
+// What became of the shared session this instance recorded into: sealed (by this stop or an earlier one), or
+// waiting for the other instances.
+void PrintSharedNote(session::SessionStore& sessions, const std::string& id, const std::string& instance) {
+  absl::StatusOr<session::SessionMetadata> m = sessions.Load(id);
+  if (!m.ok()) return;
+  if (m->status == session::SessionStatus::kActive) {
+    std::fprintf(stderr,
+                 "otelrr capture: instance %s of shared session %s stopped; other instances are still recording: the "
+                 "last one to stop seals the session (or `otelrr sessions seal %s`)\n",
+                 instance.c_str(), id.c_str(), id.c_str());
+  } else {
+    std::fprintf(stderr, "otelrr capture: shared session %s sealed (%s): %zu instances, %llu requests in all%s%s\n",
+                 id.c_str(), std::string(session::SessionStatusName(m->status)).c_str(), m->instances.size(),
+                 static_cast<unsigned long long>(m->counts.requests()), m->status_reason.empty() ? "" : ": ",
+                 m->status_reason.c_str());
+  }
+}
+
 int RunCapture(const StoreFlag& store_flag, const CaptureFlags& f) {
   capture::CaptureConfig config;
   config.session_id = f.session_id;
+  config.instance = f.instance;
   config.description = f.description;
   config.enabled_flags = f.flags;
   config.diagnostic_session_id = f.diagnostic_session_id;
@@ -202,10 +223,11 @@ int RunCapture(const StoreFlag& store_flag, const CaptureFlags& f) {
     (void)service.AbortCapture(id, std::string(receivers.status().message()));
     return Fail(receivers.status());
   }
-  std::fprintf(stderr, "otelrr capture: recording session %s; OTLP/HTTP on %s, OTLP/gRPC on %s; %sCtrl-C stops%s\n",
+  std::fprintf(stderr, "otelrr capture: recording session %s; OTLP/HTTP on %s, OTLP/gRPC on %s; %sCtrl-C stops%s%s\n",
                id.c_str(), receivers->http->address().c_str(), receivers->grpc->address().c_str(),
                TlsNote(f.receivers.tls),
-               forward ? fmt::format("; forwarding to {}", forward->url()).c_str() : "");
+               forward ? fmt::format("; forwarding to {}", forward->url()).c_str() : "",
+               f.instance.empty() ? "" : fmt::format("; as instance {} of a shared session", f.instance).c_str());
   std::fflush(stderr);
 
   stop.Wait();
@@ -221,6 +243,7 @@ int RunCapture(const StoreFlag& store_flag, const CaptureFlags& f) {
       ended_by_itself ? *std::move(ended_by_itself) : service.StopCapture(id);
   if (!final_metadata.ok()) return Fail(final_metadata.status());
   PrintSummary(*final_metadata, service.stats(), receivers->refused(), f.json);
+  if (!f.instance.empty()) PrintSharedNote(sessions, id, f.instance);
   if (final_metadata->status == session::SessionStatus::kCompleted) return 0;
   std::fprintf(stderr, "otelrr capture: session %s ended %s: %s\n", id.c_str(),
                std::string(session::SessionStatusName(final_metadata->status)).c_str(),
@@ -234,6 +257,11 @@ void AddCaptureCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   auto f = std::make_shared<CaptureFlags>();
   CLI::App* cmd = app.add_subcommand("capture", "Receive OTLP over HTTP and gRPC and record it as a session");
   cmd->add_option("--session", f->session_id, "the session's id (default: capture-<time>-<random>)");
+  cmd->add_option("--instance", f->instance,
+                  "record as this instance of a shared session (needs --session): several captures on one store, "
+                  "each with its own name (a pod or host name), write one session; the last to stop seals it "
+                  "(default: $OTELRR_INSTANCE)")
+      ->envname("OTELRR_INSTANCE");
   cmd->add_option("--description", f->description, "human-readable session description");
   cmd->add_option("--flags", f->flags, "feature flags active while capturing, recorded as enabledFlags")->delimiter(',');
   cmd->add_option("--diagnostic-session", f->diagnostic_session_id, "the diagnostic session this capture belongs to");

@@ -31,6 +31,7 @@ struct ServeFlags {
   RedactFlags redact;
   std::string api = "127.0.0.1:8080";
   std::string api_token;
+  std::string instance;
   std::string forward;
   ClickHouseFlag clickhouse;
   std::string retention_interval;
@@ -151,7 +152,8 @@ int RunServe(const StoreFlag& store_flag, const ServeFlags& f) {
                           .ui_dir = f.ui_dir,
                           .store = (*store)->Describe(),
                           .otlp_http = receivers->http->address(),
-                          .otlp_grpc = receivers->grpc->address()});
+                          .otlp_grpc = receivers->grpc->address(),
+                          .instance = f.instance});
   absl::StatusOr<std::unique_ptr<net::HttpServer>> api_server = net::HttpServer::Start(
       {.address = f.api, .threads = 2, .max_body_bytes = 1 << 20, .tls = *tls}, api);
   if (!api_server.ok()) {
@@ -195,6 +197,11 @@ void AddServeCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
   cmd->add_option("--api-token", f->api_token,
                   "require Authorization: Bearer <token> on the API (default: $OTELRR_API_TOKEN); needed when --api "
                   "is not a loopback address");
+  cmd->add_option("--instance", f->instance,
+                  "this serve's name as an instance of shared sessions: a capture started through the API with a "
+                  "sessionId and no \"instance\" records as this instance, so several serves behind a load "
+                  "balancer write one session (default: $OTELRR_INSTANCE)")
+      ->envname("OTELRR_INSTANCE");
   cmd->add_flag("--insecure-api", f->insecure_api,
                 "serve the API on a non-loopback --api address without a token (anyone who reaches it controls "
                 "captures, replays and sessions)");

@@ -33,6 +33,7 @@
 #include "session/retention.h"
 #include "session/session_id.h"
 #include "session/session_store.h"
+#include "session/shared.h"
 #include "session/time_format.h"
 
 namespace otelrr::cli {
@@ -223,6 +224,29 @@ int RunVerifyOne(const StoreFlag& store_flag, const SessionsFlags& f) {
                  r->problems.size() == 1 ? "problem" : "problems");
     for (const std::string& p : r->problems) std::fprintf(stderr, "  %s\n", p.c_str());
     return kExitFailed;
+  });
+}
+
+int RunSeal(const StoreFlag& store_flag, const SessionsFlags& f) {
+  if (absl::Status s = session::ValidateSessionId(f.id); !s.ok()) return UsageError(s);
+  return WithSessions(store_flag, StoreFlag::Access::kRead, "", [&](SessionStore* sessions, const absl::Status&) {
+    absl::StatusOr<session::SealResult> r = sessions != nullptr
+                                                ? session::SealSession(sessions->object_store(), f.id)
+                                                : absl::StatusOr<session::SealResult>(session::NoSuchSession(f.id));
+    if (!r.ok()) return FailAbout(r.status(), store_flag);
+    const bool sealed = r->outcome != session::SealOutcome::kWaiting;
+    if (f.json) {
+      JsonWriter w(true);
+      w.BeginObject();
+      session::WriteSealResultFields(*r, &w);
+      w.EndObject();
+      Print(w.str());
+      Print("\n");
+    } else {
+      Print(session::DescribeSeal(*r) + "\n");
+    }
+    // Not sealed because an instance is still recording: the seal did not happen, which a script must see.
+    return sealed ? 0 : kExitFailed;
   });
 }
 
@@ -974,6 +998,18 @@ void AddSessionsCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
                  "\n\nExamples:\n  otelrr sessions verify import-20261126-114544-a1b2c3\n"
                  "  otelrr sessions verify seed-1 seed-2 capture-7\n  otelrr sessions verify --type seed --json");
   bind(verify, RunVerify);
+
+  CLI::App* seal = sessions->add_subcommand(
+      "seal", "Merge the instances' parts of a shared session into its metadata.json (capture --instance)");
+  seal->add_option("ID", f->id, "session id")->required();
+  seal->add_flag("--json", f->json, "print the outcome and the sealed metadata (without the file index) as JSON");
+  seal->footer(
+      "Several `otelrr capture --instance NAME` (or serve) processes can record one session on a shared store;\n"
+      "the last one to stop seals it. Run this when that one did not (it was killed): instances that died are\n"
+      "recovered first, each alone, and the session is marked failed naming them. Refused (exit 1, nothing\n"
+      "written) while an instance is still recording.\n\n"
+      "Example:\n  otelrr sessions seal loadtest-1");
+  bind(seal, RunSeal);
 
   CLI::App* del = sessions->add_subcommand("delete", "Delete a session and all its files");
   del->add_option("ID", f->ids, "session id (several ids, or a filter instead: see below)");

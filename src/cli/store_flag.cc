@@ -64,7 +64,8 @@ absl::StatusOr<std::unique_ptr<store::ObjectStore>> StoreFlag::Open(Access acces
   absl::StatusOr<session::RecoveryReport> recovered = session::RecoverInterruptedSessions(*store);
   if (!recovered.ok()) return recovered.status();
   for (const session::SessionRecovery& r : recovered->sessions) {
-    if (r.outcome == session::RecoveryOutcome::kRecovered || r.outcome == session::RecoveryOutcome::kFailed) {
+    if (r.outcome == session::RecoveryOutcome::kRecovered || r.outcome == session::RecoveryOutcome::kFailed ||
+        !r.instance.empty()) {
       Report(recover_as, session::DescribeRecovery(r));
     }
   }

@@ -18,6 +18,7 @@
 #include "session/retention.h"
 #include "training/dataset.h"
 #include "session/session_id.h"
+#include "session/shared.h"
 
 namespace otelrr::server {
 namespace {
@@ -185,6 +186,7 @@ absl::StatusOr<capture::CaptureConfig> ParseCaptureConfig(std::string_view json)
   absl::Status s = ReadJsonObject(json, "a CaptureConfig",
                                             {
                                                 {"sessionId", StringInto(&c.session_id)},
+                                                {"instance", StringInto(&c.instance)},
                                                 {"diagnosticSessionId", StringInto(&c.diagnostic_session_id)},
                                                 {"description", StringInto(&c.description)},
                                                 {"enabledFlags", StringsInto(&c.enabled_flags)},
@@ -386,6 +388,7 @@ const std::vector<ControlApi::Route>& ControlApi::Routes() {
       {"GET", "/api/storage", &ControlApi::GetStorage},
       {"GET", "/api/sessions/{id}/timeline", &ControlApi::GetTimeline, /*waits=*/true},
       {"POST", "/api/sessions/{id}/verify", &ControlApi::VerifySession, /*waits=*/true},
+      {"POST", "/api/sessions/{id}/seal", &ControlApi::SealSession, /*waits=*/true},
       {"GET", "/api/sessions/{id}/export", &ControlApi::ExportSession, /*waits=*/true},
       {"GET", "/api/patterns", &ControlApi::ListPatterns},
       {"GET", "/api/seeds", &ControlApi::ListSeeds},
@@ -454,6 +457,7 @@ net::HttpResponse ControlApi::ListCaptures(const net::HttpRequest&, std::string_
 net::HttpResponse ControlApi::StartCapture(const net::HttpRequest& request, std::string_view) {
   absl::StatusOr<capture::CaptureConfig> config = ParseCaptureConfig(request.body);
   if (!config.ok()) return Error(config.status());
+  if (config->instance.empty() && !config->session_id.empty()) config->instance = options_.instance;
   return Metadata(201, capture_.StartCapture(std::move(*config)));
 }
 
@@ -683,6 +687,18 @@ net::HttpResponse ControlApi::VerifySession(const net::HttpRequest&, std::string
   session::WriteVerifyReportFields(*r, &w);
   w.EndObject();
   return Json(200, w.Take());
+}
+
+net::HttpResponse ControlApi::SealSession(const net::HttpRequest&, std::string_view id) {
+  if (absl::Status s = session::ValidateSessionId(id); !s.ok()) return Error(s);
+  absl::StatusOr<session::SealResult> r = session::SealSession(sessions_.object_store(), id);
+  if (!r.ok()) return Error(r.status());
+  JsonWriter w;
+  w.BeginObject();
+  session::WriteSealResultFields(*r, &w);
+  w.EndObject();
+  // 409 while an instance still records: nothing was sealed.
+  return Json(r->outcome == session::SealOutcome::kWaiting ? 409 : 200, w.Take());
 }
 
 net::HttpResponse ControlApi::ExportSession(const net::HttpRequest& request, std::string_view id) {

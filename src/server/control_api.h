@@ -77,6 +77,9 @@ struct ControlApiOptions {
   std::string store = {};   // how the store is described to GET /api/info
   std::string otlp_http = {};  // the OTLP receivers' addresses, for GET /api/info ("" when none)
   std::string otlp_grpc = {};
+  // The instance name (session/shared.h) of captures started with a sessionId and no "instance" of their own:
+  // serve --instance. Empty: such captures are plain.
+  std::string instance = {};
 };
 
 // The largest export GET /api/sessions/{id}/export answers (the whole body is built before it is sent).
@@ -124,6 +127,7 @@ class ControlApi : public net::HttpHandler {
   net::HttpResponse GetStorage(const net::HttpRequest&, std::string_view);
   net::HttpResponse GetTimeline(const net::HttpRequest&, std::string_view id);
   net::HttpResponse VerifySession(const net::HttpRequest&, std::string_view id);
+  net::HttpResponse SealSession(const net::HttpRequest&, std::string_view id);
   net::HttpResponse ExportSession(const net::HttpRequest& request, std::string_view id);
   net::HttpResponse ListPatterns(const net::HttpRequest&, std::string_view);
   net::HttpResponse StartSeed(const net::HttpRequest& request, std::string_view);

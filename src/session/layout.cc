@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <charconv>
 
 #include "session/time_format.h"
@@ -15,10 +16,53 @@ std::string MetadataKey(std::string_view session_id) {
 std::string RawPrefix(std::string_view session_id) { return fmt::format("{}{}/raw/", kSessionsPrefix, session_id); }
 
 std::string RawFilePath(otlp::Signal signal, uint64_t first_arrival_unix_nano, std::string_view uuid,
-                        Compression compression) {
-  return fmt::format("raw/{}/{}-{}-{}{}", FormatPartition(first_arrival_unix_nano), otlp::SignalName(signal),
-                     first_arrival_unix_nano / 1'000'000, uuid, RawFileSuffix(compression));
+                        Compression compression, std::string_view instance) {
+  return fmt::format("raw/{}/{}-{}-{}{}{}{}", FormatPartition(first_arrival_unix_nano), otlp::SignalName(signal),
+                     first_arrival_unix_nano / 1'000'000, instance, instance.empty() ? "" : "-", uuid,
+                     RawFileSuffix(compression));
 }
+
+std::string InstancePrefix(std::string_view session_id, std::string_view instance) {
+  return fmt::format("{}{}/{}{}/", kSessionsPrefix, session_id, kInstancesFolder, instance);
+}
+
+std::string InstancePartKey(std::string_view session_id, std::string_view instance) {
+  return InstancePrefix(session_id, instance) + "part.json";
+}
+
+std::string InstanceTracesKey(std::string_view session_id, std::string_view instance) {
+  return InstancePrefix(session_id, instance) + "traces.bin";
+}
+
+std::string InstanceLockName(std::string_view session_id, std::string_view instance) {
+  return InstancePrefix(session_id, instance) + "writer";
+}
+
+absl::Status ValidateInstanceName(std::string_view name) {
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+  bool ok = !name.empty() && name.size() <= kMaxInstanceNameLength && alnum(name.front()) && alnum(name.back());
+  for (char c : name) ok = ok && (alnum(c) || c == '.' || c == '_' || c == '-');
+  if (ok) return absl::OkStatus();
+  return absl::InvalidArgumentError(fmt::format(
+      "instance name '{}' is not valid: use 1 to {} letters, digits, '.', '_' or '-', starting and ending with a "
+      "letter or digit (a pod name, a host name)",
+      name, kMaxInstanceNameLength));
+}
+
+namespace {
+
+// "8-4-4-4-12" lowercase or uppercase hex digits.
+bool IsUuidText(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    char c = s[i];
+    if (dash ? c != '-' : !std::isxdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 bool ParseRawFilePath(std::string_view path, RawFileName* out) {
   // raw/YYYY-MM-DD/HH/{signal}-{ms}-{uuid}{.otlp.gz|.otlp.zst|.otlp}
@@ -44,9 +88,16 @@ bool ParseRawFilePath(std::string_view path, RawFileName* out) {
   if (ms_text.empty() || ec != std::errc() || ptr != ms_text.data() + ms_text.size()) return false;
   std::string_view uuid = name.substr(dash2 + 1);
   if (uuid.empty()) return false;
+  std::string_view instance;
+  if (uuid.size() > 37 && uuid[uuid.size() - 37] == '-' && IsUuidText(uuid.substr(uuid.size() - 36))) {
+    instance = uuid.substr(0, uuid.size() - 37);  // a shared session's file: {instance}-{uuid}
+    if (!ValidateInstanceName(instance).ok()) return false;
+    uuid = uuid.substr(uuid.size() - 36);
+  }
   out->signal = signal;
   out->timestamp_unix_milli = ms;
   out->uuid = std::string(uuid);
+  out->instance = std::string(instance);
   out->partition = std::move(partition);
   out->compression = *compression;
   return true;

@@ -2,6 +2,8 @@
 //
 //   sessions/{id}/metadata.json
 //   sessions/{id}/raw/YYYY-MM-DD/HH/{signal}-{timestamp}-{uuid}.otlp.zst   (.otlp.gz, .otlp: compression.h)
+//   sessions/{id}/raw/YYYY-MM-DD/HH/{signal}-{timestamp}-{instance}-{uuid}.otlp.zst   (a shared session, shared.h)
+//   sessions/{id}/instances/{instance}/part.json, traces.bin, and its lock "writer"    (a shared session)
 //
 //   MetadataKey("s1")                          -> "sessions/s1/metadata.json"
 //   RawFilePath(Signal::kLogs, t, uuid, Compression::kZstd)
@@ -17,6 +19,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/status/status.h"
 #include "otlp/schema.h"
 #include "session/compression.h"
 
@@ -29,14 +32,28 @@ std::string MetadataKey(std::string_view session_id);
 // "sessions/{id}/raw/"
 std::string RawPrefix(std::string_view session_id);
 // The path, relative to the session folder, of a new raw file whose first record arrived at
-// `first_arrival_unix_nano`: its UTC hour partition, and the arrival in unix milliseconds.
+// `first_arrival_unix_nano`: its UTC hour partition, and the arrival in unix milliseconds. A file of one
+// instance of a shared session names the instance before its uuid.
 std::string RawFilePath(otlp::Signal signal, uint64_t first_arrival_unix_nano, std::string_view uuid,
-                        Compression compression);
+                        Compression compression, std::string_view instance = {});
+
+// The objects of one instance of a shared session (shared.h): "sessions/{id}/instances/{instance}/", its
+// part of the metadata ("part.json"), its distinct trace fingerprints ("traces.bin") and its lock name.
+inline constexpr std::string_view kInstancesFolder = "instances/";
+inline constexpr size_t kMaxInstanceNameLength = 63;
+std::string InstancePrefix(std::string_view session_id, std::string_view instance);
+std::string InstancePartKey(std::string_view session_id, std::string_view instance);
+std::string InstanceTracesKey(std::string_view session_id, std::string_view instance);
+std::string InstanceLockName(std::string_view session_id, std::string_view instance);
+// 1 to 63 letters, digits, '.', '_', '-', starting and ending with a letter or digit; InvalidArgument
+// saying so otherwise.
+absl::Status ValidateInstanceName(std::string_view name);
 
 struct RawFileName {
   otlp::Signal signal = otlp::Signal::kTraces;
   uint64_t timestamp_unix_milli = 0;
   std::string uuid;
+  std::string instance;  // empty, or the instance of a shared session that wrote the file
   std::string partition;  // "YYYY-MM-DD/HH"
   Compression compression = Compression::kGzip;
 };

@@ -7,6 +7,7 @@
 
 #include "common/json_writer.h"
 #include "common/status.h"
+#include "session/layout.h"
 #include "session/time_format.h"
 
 namespace otelrr::session {
@@ -240,6 +241,28 @@ absl::Status ParseFile(const ObjectView& v, FileEntry* f) {
   return absl::OkStatus();
 }
 
+absl::Status ParseInstance(const ObjectView& v, InstanceSummary* i) {
+  if (absl::Status s = v.String("name", true, &i->name); !s.ok()) return s;
+  if (absl::Status s = ValidateInstanceName(i->name); !s.ok()) return v.Error("name", std::string(s.message()));
+  std::string status;
+  if (absl::Status s = v.String("status", true, &status); !s.ok()) return s;
+  if (!ParseSessionStatus(status, &i->status)) {
+    return v.Error("status", fmt::format("\"{}\" is not one of active, completed, failed", status));
+  }
+  if (absl::Status s = v.String("statusReason", false, &i->status_reason); !s.ok()) return s;
+  std::optional<uint64_t> start;
+  if (absl::Status s = v.Time("startTime", true, &start); !s.ok()) return s;
+  auto to_millis = [](uint64_t t) { return t - t % 1'000'000; };  // as metadata.json's own times
+  i->start_time_unix_nano = to_millis(*start);
+  if (absl::Status s = v.Time("endTime", false, &i->end_time_unix_nano); !s.ok()) return s;
+  if (i->end_time_unix_nano) i->end_time_unix_nano = to_millis(*i->end_time_unix_nano);
+  for (auto [key, field] : {std::pair{"requests", &i->requests}, std::pair{"files", &i->files},
+                            std::pair{"sizeBytes", &i->size_bytes}}) {
+    if (absl::Status s = v.Uint(key, false, field); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::string_view SessionTypeName(SessionType type) {
@@ -375,6 +398,25 @@ void SessionMetadata::WriteJsonFields(JsonWriter* writer, bool with_files) const
     w.Field("forwardRedacted", redaction->forward_redacted);
     w.EndObject();
   }
+  if (shared) w.Field("shared", true);
+  if (!instance.empty()) w.Field("instance", instance);
+  if (!instances.empty()) {
+    w.Key("instances");
+    w.BeginArray();
+    for (const InstanceSummary& i : instances) {
+      w.BeginObject();
+      w.Field("name", i.name);
+      w.Field("status", SessionStatusName(i.status));
+      if (!i.status_reason.empty()) w.Field("statusReason", i.status_reason);
+      w.Field("startTime", FormatRfc3339Millis(i.start_time_unix_nano));
+      if (i.end_time_unix_nano) w.Field("endTime", FormatRfc3339Millis(*i.end_time_unix_nano));
+      w.Field("requests", i.requests);
+      w.Field("files", i.files);
+      w.Field("sizeBytes", i.size_bytes);
+      w.EndObject();
+    }
+    w.EndArray();
+  }
   if (!with_files) return;
   w.Key("files");
   w.BeginArray();
@@ -492,6 +534,21 @@ absl::StatusOr<SessionMetadata> SessionMetadata::FromJson(std::string_view json)
   if (std::optional<element> gen = v.Find("generator")) {
     if (absl::Status s = v.Expect("generator", *gen, element_type::OBJECT, "an object"); !s.ok()) return s;
     m.generator_json = simdjson::minify(*gen);
+  }
+  if (absl::Status s = v.Bool("shared", false, &m.shared); !s.ok()) return s;
+  if (absl::Status s = v.String("instance", false, &m.instance); !s.ok()) return s;
+  if (!m.instance.empty()) {
+    if (absl::Status s = ValidateInstanceName(m.instance); !s.ok()) return v.Error("instance", std::string(s.message()));
+  }
+  if (absl::Status s = v.ObjectArray("instances",
+                                     [&](const ObjectView& iv) {
+                                       InstanceSummary i;
+                                       absl::Status st = ParseInstance(iv, &i);
+                                       if (st.ok()) m.instances.push_back(std::move(i));
+                                       return st;
+                                     });
+      !s.ok()) {
+    return s;
   }
   if (absl::Status s = v.ObjectArray("files",
                                      [&](const ObjectView& fv) {

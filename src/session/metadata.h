@@ -94,6 +94,19 @@ struct RedactionSummary {
   bool operator==(const RedactionSummary&) const = default;
 };
 
+// One instance of a shared session (shared.h), as metadata.json lists it once the session is sealed.
+struct InstanceSummary {
+  std::string name = {};
+  SessionStatus status = SessionStatus::kActive;
+  std::string status_reason = {};
+  uint64_t start_time_unix_nano = 0;  // JSON: millisecond precision
+  std::optional<uint64_t> end_time_unix_nano = {};
+  uint64_t requests = 0;  // records it wrote
+  uint64_t files = 0;
+  uint64_t size_bytes = 0;
+  bool operator==(const InstanceSummary&) const = default;
+};
+
 struct SessionMetadata {
   int format_version = kFormatVersion;
   std::string session_id = {};
@@ -124,6 +137,12 @@ struct SessionMetadata {
   std::string generator_json = {};
   std::optional<RedactionSummary> redaction = {};  // "redaction": set when capture redacted what it stored
   std::vector<FileEntry> files = {};  // sorted by (first arrival, path)
+  // A shared session: several instances (capture --instance) record it, each into its own part (shared.h).
+  bool shared = false;
+  // In an instance's part.json: the instance's name. Empty in metadata.json.
+  std::string instance = {};
+  // In a sealed shared session's metadata.json: every instance, by name.
+  std::vector<InstanceSummary> instances = {};
 
   // Sets captured_* from counts (writers call it after updating counts).
   void SyncCapturedTotals() {

@@ -14,6 +14,7 @@
 #include "session/session_id.h"
 #include "session/session_lock.h"
 #include "session/session_store.h"
+#include "session/shared.h"
 #include "session/trace_id_set.h"
 
 namespace otelrr::session {
@@ -136,19 +137,29 @@ absl::StatusOr<std::optional<FileEntry>> RecoverFile(store::ObjectStore& store, 
   return std::optional<FileEntry>(std::move(entry));
 }
 
-// Rebuilds and rewrites the metadata of a session whose lock is held and whose status is "active".
-absl::Status Rebuild(store::ObjectStore& store, SessionMetadata metadata, SessionRecovery& out) {
+// Rebuilds and rewrites the metadata of a session whose lock is held and whose status is "active"; or, for
+// `instance`, that instance's part of a shared session (its files only, its part.json and traces.bin), under
+// the instance's lock.
+absl::Status Rebuild(store::ObjectStore& store, SessionMetadata metadata, SessionRecovery& out,
+                     std::string_view instance = {}) {
   const std::string& id = metadata.session_id;
   std::string prefix = SessionPrefix(id);
   absl::StatusOr<std::vector<store::ObjectInfo>> listing = store.List(RawPrefix(id));
   if (!listing.ok()) return listing.status();
+  if (!instance.empty()) {
+    std::erase_if(*listing, [&](const store::ObjectInfo& o) {
+      RawFileName name;
+      return !ParseRawFilePath(std::string_view(o.key).substr(prefix.size()), &name) || name.instance != instance;
+    });
+  }
 
   // The session ended when its writer last wrote: the latest change of a raw file as found (before
   // recovery touches it), else the creation of metadata.json.
   int64_t end_mtime = 0;
   for (const store::ObjectInfo& o : *listing) end_mtime = std::max(end_mtime, o.mtime_unix_nano);
+  const std::string metadata_key = instance.empty() ? MetadataKey(id) : InstancePartKey(id, instance);
   if (listing->empty()) {
-    absl::StatusOr<store::ObjectInfo> head = store.Head(MetadataKey(id));
+    absl::StatusOr<store::ObjectInfo> head = store.Head(metadata_key);
     if (!head.ok()) return head.status();
     end_mtime = head->mtime_unix_nano;
   }
@@ -177,7 +188,8 @@ absl::Status Rebuild(store::ObjectStore& store, SessionMetadata metadata, Sessio
   for (const FileEntry& f : files) metadata.total_size_bytes += f.size_bytes;
   metadata.files = std::move(files);
   metadata.counts = totals.counts;
-  absl::StatusOr<uint64_t> traces = totals.trace_ids.Count();
+  absl::StatusOr<uint64_t> traces =
+      instance.empty() ? totals.trace_ids.Count() : WriteTraceFingerprints(store, id, instance, totals.trace_ids);
   if (!traces.ok()) return InSession(id, traces.status());
   metadata.counts.traces = *traces;
   metadata.SyncCapturedTotals();
@@ -188,7 +200,7 @@ absl::Status Rebuild(store::ObjectStore& store, SessionMetadata metadata, Sessio
   metadata.end_time_unix_nano =
       std::max(metadata.start_time_unix_nano, static_cast<uint64_t>(std::max<int64_t>(end_mtime, 0)));
   out.counts = metadata.counts;
-  return store.Put(MetadataKey(id), metadata.ToJson());
+  return store.Put(metadata_key, metadata.ToJson());
 }
 
 }  // namespace
@@ -212,6 +224,15 @@ uint64_t RecoveryReport::Count(RecoveryOutcome outcome) const {
                                              [&](const SessionRecovery& s) { return s.outcome == outcome; }));
 }
 
+absl::StatusOr<SessionRecovery> RecoverInstanceLocked(store::ObjectStore& store, SessionMetadata part) {
+  std::string id = part.session_id;
+  std::string instance = part.instance;
+  SessionRecovery out{.session_id = id, .instance = instance};
+  if (absl::Status s = Rebuild(store, std::move(part), out, instance); !s.ok()) return InSession(id, s);
+  out.outcome = RecoveryOutcome::kRecovered;
+  return out;
+}
+
 absl::StatusOr<SessionRecovery> RecoverSession(store::ObjectStore& store, std::string_view session_id) {
   if (absl::Status s = ValidateSessionId(session_id); !s.ok()) return s;
   SessionStore sessions(store);
@@ -219,6 +240,7 @@ absl::StatusOr<SessionRecovery> RecoverSession(store::ObjectStore& store, std::s
   absl::StatusOr<SessionMetadata> before = sessions.Load(session_id);
   if (!before.ok()) return before.status();
   if (before->status != SessionStatus::kActive) return out;
+  if (before->shared) return RecoverSharedSession(store, session_id);
 
   absl::StatusOr<std::unique_ptr<SessionLock>> lock = LockSession(store, session_id);
   if (IsSessionLocked(lock.status())) {
@@ -321,10 +343,16 @@ absl::Status StillActive(std::string_view session_id) {
 std::string DescribeRecovery(const SessionRecovery& r) {
   switch (r.outcome) {
     case RecoveryOutcome::kRecovered:
-      return fmt::format("session {}: recovered: kept {} files ({} records), cut {}, removed {}, dropped {} bytes",
-                         r.session_id, r.files_kept, r.records_kept, r.files_truncated, r.files_removed,
-                         r.bytes_dropped);
+      return fmt::format("session {}: recovered{}: kept {} files ({} records), cut {}, removed {}, dropped {} bytes",
+                         r.session_id, r.instance.empty() ? "" : fmt::format(" instance {}", r.instance),
+                         r.files_kept, r.records_kept, r.files_truncated, r.files_removed, r.bytes_dropped);
     case RecoveryOutcome::kLive:
+      if (!r.instance.empty()) {
+        return fmt::format("session {}: recovered instance {}: kept {} files ({} records), cut {}, removed {}, dropped "
+                           "{} bytes; the session stays active: another instance still records it",
+                           r.session_id, r.instance, r.files_kept, r.records_kept, r.files_truncated, r.files_removed,
+                           r.bytes_dropped);
+      }
       return fmt::format("session {}: left alone: a live writer holds its lock", r.session_id);
     case RecoveryOutcome::kNotActive:
       return fmt::format("session {}: left alone: not active", r.session_id);

@@ -53,6 +53,7 @@ std::string_view RecoveryOutcomeName(RecoveryOutcome outcome);  // "recovered", 
 
 struct SessionRecovery {
   std::string session_id = {};
+  std::string instance = {};  // set when one instance of a shared session was recovered (shared.h)
   RecoveryOutcome outcome = RecoveryOutcome::kNotActive;
   std::string error = {};  // kFailed only
   // One line per file that was cut or deleted, or that recovery left alone because it does not
@@ -77,11 +78,17 @@ struct RecoveryReport {
   uint64_t Count(RecoveryOutcome outcome) const;
 };
 
-// Recovers one session if it is "active" and unlocked. InvalidArgument for an invalid id, NotFound when
+// Recovers one session if it is "active" and unlocked. A shared session (shared.h) is handed to
+// RecoverSharedSession: its crashed instances are recovered one by one, and it is sealed once none is live. InvalidArgument for an invalid id, NotFound when
 // it has no metadata.json, InvalidArgument when that does not parse; store errors (including
 // Unimplemented from a store without locks or truncation) as statuses naming the session. Outcomes
 // kRecovered, kLive and kNotActive are values.
 absl::StatusOr<SessionRecovery> RecoverSession(store::ObjectStore& store, std::string_view session_id);
+
+// Recovers one instance of a shared session (shared.h) whose part.json (`part`) is "active": its files as
+// RecoverSession does a session's, then its part.json ("failed", "interrupted") and traces.bin. The caller
+// holds the instance's lock. Touches no other instance's files.
+absl::StatusOr<SessionRecovery> RecoverInstanceLocked(store::ObjectStore& store, SessionMetadata part);
 
 // Recovers every "active", unlocked session of the store. Fails only when sessions/ cannot be listed;
 // a session that fails is reported (kFailed) and the others are still recovered.

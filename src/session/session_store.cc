@@ -10,6 +10,7 @@
 #include "session/layout.h"
 #include "session/session_id.h"
 #include "session/session_lock.h"
+#include "session/shared.h"
 
 namespace otelrr::session {
 
@@ -125,11 +126,14 @@ absl::Status SessionStore::DeleteLocked(std::string_view session_id) {
   absl::StatusOr<bool> exists = Exists(session_id);
   if (!exists.ok()) return exists.status();
   if (!*exists) return NoSuchSession(session_id);
+  // The instances of a shared session hold locks of their own (shared.h).
+  if (absl::Status s = CheckNoLiveInstance(store_, session_id); !s.ok()) return s;
   return store_.DeletePrefix(SessionPrefix(session_id));
 }
 
 absl::StatusOr<std::unique_ptr<SessionWriter>> SessionStore::Create(SessionMetadata metadata, WriterOptions options) {
   if (absl::Status s = ValidateSessionId(metadata.session_id); !s.ok()) return s;
+  if (!options.instance.empty()) return JoinSharedSession(store_, std::move(metadata), std::move(options));
   // Locked before it exists and until the writer is gone, so crash recovery (recover.h) never takes
   // a session being written for a crashed one. Stores without locks (Unimplemented) write unlocked.
   absl::StatusOr<std::unique_ptr<SessionLock>> lock = LockSession(store_, metadata.session_id);

@@ -49,7 +49,8 @@ class SessionStore {
   // The same for a caller that holds the session's lock already (LockSession; or on a store without
   // locks), so that what it decided under the lock still holds when the session goes (retention.h).
   absl::Status DeleteLocked(std::string_view session_id);
-  // Starts a new session. AlreadyExists when the id is taken.
+  // Starts a new session. AlreadyExists when the id is taken. With options.instance set, starts or joins the
+  // shared session as that instance instead (shared.h: JoinSharedSession).
   absl::StatusOr<std::unique_ptr<SessionWriter>> Create(SessionMetadata metadata, WriterOptions options = {});
   absl::StatusOr<std::unique_ptr<SessionReader>> OpenReader(std::string_view session_id, ReaderOptions options = {});
   absl::StatusOr<VerifyReport> Verify(std::string_view session_id);

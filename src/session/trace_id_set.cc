@@ -55,69 +55,60 @@ absl::Status WriteAll(int fd, const uint64_t* ids, size_t n) {
   return absl::OkStatus();
 }
 
-// Writes distinct fingerprints in ascending order, kIoIds at a time.
-class RunWriter {
- public:
-  explicit RunWriter(int fd) : fd_(fd) { buffer_.reserve(kIoIds); }
-  absl::Status Add(uint64_t id) {
-    buffer_.push_back(id);
-    return buffer_.size() == kIoIds ? Flush() : absl::OkStatus();
-  }
-  absl::Status Flush() {
-    absl::Status s = WriteAll(fd_, buffer_.data(), buffer_.size());
-    buffer_.clear();
-    return s;
-  }
-
- private:
-  int fd_;
-  std::vector<uint64_t> buffer_;
-};
-
-// Reads one run (or a sorted vector) in ascending order.
+// Reads a source of ascending fingerprints one at a time, kIoIds per call of the source.
 class Cursor {
  public:
-  Cursor(int fd, uint64_t ids) : fd_(fd), left_(ids) {}
-  explicit Cursor(const std::vector<uint64_t>* ids) : memory_(ids), left_(ids->size()) {}
+  explicit Cursor(FingerprintSource source) : source_(std::move(source)) {}
 
   // False at the end.
   absl::StatusOr<bool> Next(uint64_t* id) {
-    if (left_ == 0) return false;
-    if (memory_ != nullptr) {
-      *id = (*memory_)[memory_->size() - left_--];
-      return true;
-    }
     if (pos_ == buffer_.size()) {
-      size_t n = static_cast<size_t>(std::min<uint64_t>(left_, kIoIds));
-      buffer_.resize(n);
-      size_t bytes = n * sizeof(uint64_t);
-      size_t got = 0;
-      while (got < bytes) {
-        ssize_t r = pread(fd_, reinterpret_cast<char*>(buffer_.data()) + got, bytes - got,
-                          static_cast<off_t>(offset_ + got));
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) {
-          return absl::DataLossError(fmt::format("reading spilled trace ids back: {}",
-                                                 r == 0 ? "the file is shorter than written" : std::strerror(errno)));
-        }
-        got += static_cast<size_t>(r);
-      }
-      offset_ += bytes;
+      buffer_.resize(kIoIds);
+      absl::StatusOr<size_t> n = source_(buffer_.data(), buffer_.size());
+      if (!n.ok()) return n.status();
+      buffer_.resize(*n);
       pos_ = 0;
+      if (*n == 0) return false;
     }
     *id = buffer_[pos_++];
-    --left_;
     return true;
   }
 
  private:
-  int fd_ = -1;
-  const std::vector<uint64_t>* memory_ = nullptr;
-  uint64_t left_;
-  uint64_t offset_ = 0;
+  FingerprintSource source_;
   std::vector<uint64_t> buffer_;
   size_t pos_ = 0;
 };
+
+// A spilled run: `ids` fingerprints from the start of `fd`.
+FingerprintSource RunSource(int fd, uint64_t ids) {
+  return [fd, left = ids, offset = uint64_t{0}](uint64_t* out, size_t max) mutable -> absl::StatusOr<size_t> {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(left, max));
+    size_t bytes = n * sizeof(uint64_t);
+    size_t got = 0;
+    while (got < bytes) {
+      ssize_t r = pread(fd, reinterpret_cast<char*>(out) + got, bytes - got, static_cast<off_t>(offset + got));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) {
+        return absl::DataLossError(fmt::format("reading spilled trace ids back: {}",
+                                               r == 0 ? "the file is shorter than written" : std::strerror(errno)));
+      }
+      got += static_cast<size_t>(r);
+    }
+    offset += bytes;
+    left -= n;
+    return n;
+  };
+}
+
+FingerprintSource VectorSource(const std::vector<uint64_t>* ids) {
+  return [ids, pos = size_t{0}](uint64_t* out, size_t max) mutable -> absl::StatusOr<size_t> {
+    size_t n = std::min(max, ids->size() - pos);
+    std::copy_n(ids->data() + pos, n, out);
+    pos += n;
+    return n;
+  };
+}
 
 // The set's fingerprints in ascending order. Fingerprints are uniformly spread, so one pass scatters
 // them into 2^16 buckets by their top bits and each small bucket is sorted on its own.
@@ -183,7 +174,9 @@ void TraceIdSet::Spill() {
   // Too many runs: merge them into one, each fingerprint once.
   absl::StatusOr<int> merged_fd = OpenAnonymousFile(options_.spill_dir);
   if (!merged_fd.ok()) return;  // the runs stay as they are; the next spill tries again
-  absl::StatusOr<uint64_t> merged = MergeRuns(/*with_memory=*/false, *merged_fd);
+  const int out_fd = *merged_fd;
+  absl::StatusOr<uint64_t> merged =
+      MergeRuns(/*with_memory=*/false, [out_fd](const uint64_t* ids, size_t n) { return WriteAll(out_fd, ids, n); });
   if (!merged.ok()) {
     close(*merged_fd);
     return;
@@ -193,15 +186,10 @@ void TraceIdSet::Spill() {
   run_ids_ = *merged;
 }
 
-absl::StatusOr<uint64_t> TraceIdSet::MergeRuns(bool with_memory, int out_fd) {
-  std::vector<uint64_t> memory_sorted;
+absl::StatusOr<uint64_t> MergeSortedFingerprints(std::vector<FingerprintSource> sources, const FingerprintSink& sink) {
   std::vector<Cursor> cursors;
-  cursors.reserve(runs_.size() + 1);
-  for (const Run& r : runs_) cursors.emplace_back(r.fd, r.ids);
-  if (with_memory && !memory_.empty()) {
-    memory_sorted = SortedFingerprints(memory_);
-    cursors.emplace_back(&memory_sorted);
-  }
+  cursors.reserve(sources.size());
+  for (FingerprintSource& source : sources) cursors.emplace_back(std::move(source));
   using Head = std::pair<uint64_t, size_t>;  // fingerprint, cursor
   std::priority_queue<Head, std::vector<Head>, std::greater<>> heads;
   for (size_t i = 0; i < cursors.size(); ++i) {
@@ -210,8 +198,8 @@ absl::StatusOr<uint64_t> TraceIdSet::MergeRuns(bool with_memory, int out_fd) {
     if (!more.ok()) return more.status();
     if (*more) heads.emplace(id, i);
   }
-  std::optional<RunWriter> writer;
-  if (out_fd >= 0) writer.emplace(out_fd);
+  std::vector<uint64_t> out;
+  if (sink) out.reserve(kIoIds);
   uint64_t distinct = 0;
   bool any = false;
   uint64_t last = 0;
@@ -222,8 +210,12 @@ absl::StatusOr<uint64_t> TraceIdSet::MergeRuns(bool with_memory, int out_fd) {
       ++distinct;
       any = true;
       last = id;
-      if (writer) {
-        if (absl::Status s = writer->Add(id); !s.ok()) return s;
+      if (sink) {
+        out.push_back(id);
+        if (out.size() == kIoIds) {
+          if (absl::Status s = sink(out.data(), out.size()); !s.ok()) return s;
+          out.clear();
+        }
       }
     }
     uint64_t next;
@@ -231,16 +223,37 @@ absl::StatusOr<uint64_t> TraceIdSet::MergeRuns(bool with_memory, int out_fd) {
     if (!more.ok()) return more.status();
     if (*more) heads.emplace(next, i);
   }
-  if (writer) {
-    if (absl::Status s = writer->Flush(); !s.ok()) return s;
+  if (sink && !out.empty()) {
+    if (absl::Status s = sink(out.data(), out.size()); !s.ok()) return s;
   }
   return distinct;
+}
+
+absl::StatusOr<uint64_t> TraceIdSet::MergeRuns(bool with_memory, const FingerprintSink& sink) {
+  std::vector<uint64_t> memory_sorted;
+  std::vector<FingerprintSource> sources;
+  sources.reserve(runs_.size() + 1);
+  for (const Run& r : runs_) sources.push_back(RunSource(r.fd, r.ids));
+  if (with_memory && !memory_.empty()) {
+    memory_sorted = SortedFingerprints(memory_);
+    sources.push_back(VectorSource(&memory_sorted));
+  }
+  return MergeSortedFingerprints(std::move(sources), sink);
+}
+
+absl::StatusOr<uint64_t> TraceIdSet::WriteSorted(const FingerprintSink& sink) {
+  absl::StatusOr<uint64_t> n = MergeRuns(/*with_memory=*/true, sink);
+  if (n.ok()) {
+    count_ = *n;
+    exact_ = true;
+  }
+  return n;
 }
 
 absl::StatusOr<uint64_t> TraceIdSet::Count() {
   if (runs_.empty()) return memory_.size();
   if (!exact_) {
-    absl::StatusOr<uint64_t> n = MergeRuns(/*with_memory=*/true, -1);
+    absl::StatusOr<uint64_t> n = MergeRuns(/*with_memory=*/true, nullptr);
     if (!n.ok()) return n.status();
     count_ = *n;
     exact_ = true;

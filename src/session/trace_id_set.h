@@ -25,6 +25,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,17 @@ inline uint64_t TraceFingerprint(const uint8_t* id16) {
   std::memcpy(&lo, id16 + 8, 8);
   return mix(hi ^ mix(lo + 0x9e3779b97f4a7c15ull));
 }
+
+// A source of ascending fingerprints (a spilled run, an instance's stored set): writes up to `max` of them to
+// `out` and returns how many; 0 at the end.
+using FingerprintSource = std::function<absl::StatusOr<size_t>(uint64_t* out, size_t max)>;
+// Receives ascending, distinct fingerprints, a block at a time.
+using FingerprintSink = std::function<absl::Status(const uint64_t* ids, size_t n)>;
+
+// Merges sorted sources, each fingerprint once, into `sink` (may be null: count only); returns how many
+// distinct fingerprints there are. Memory: one block of 8192 per source. Sources need not be distinct
+// within themselves.
+absl::StatusOr<uint64_t> MergeSortedFingerprints(std::vector<FingerprintSource> sources, const FingerprintSink& sink);
 
 struct TraceIdSetOptions {
   // Fingerprints kept in memory before a spill. The default fills a table of 2^20 slots to its load limit.
@@ -84,6 +96,10 @@ class TraceIdSet {
   // be read back.
   absl::StatusOr<uint64_t> Count();
 
+  // Streams every distinct fingerprint, ascending, into `sink` (what a shared session's instance stores,
+  // shared.h); returns the exact count, as Count().
+  absl::StatusOr<uint64_t> WriteSorted(const FingerprintSink& sink);
+
   size_t runs() const { return runs_.size(); }
   const absl::Status& spill_error() const { return spill_error_; }
 
@@ -93,9 +109,9 @@ class TraceIdSet {
     uint64_t ids = 0;  // sorted, distinct fingerprints in the file
   };
   void Spill();
-  // Merges every run and (with_memory) the set's fingerprints; writes the distinct ones to `out_fd` when
-  // it is >= 0. Returns how many there are.
-  absl::StatusOr<uint64_t> MergeRuns(bool with_memory, int out_fd);
+  // Merges every run and (with_memory) the set's fingerprints; gives the distinct ones to `sink` when it
+  // is set. Returns how many there are.
+  absl::StatusOr<uint64_t> MergeRuns(bool with_memory, const FingerprintSink& sink);
   void CloseRuns();
 
   TraceIdSetOptions options_;

@@ -18,6 +18,7 @@
 #include "session/layout.h"
 #include "session/session_id.h"
 #include "session/session_lock.h"
+#include "session/shared.h"
 #include "session/time_format.h"
 
 namespace otelrr::session {
@@ -181,8 +182,13 @@ absl::StatusOr<std::unique_ptr<SessionWriter>> SessionWriter::Create(store::Obje
   metadata.last_arrival_unix_nano.reset();
   metadata.total_size_bytes = 0;
   metadata.SyncCapturedTotals();
+  if (!options.instance.empty()) {
+    if (absl::Status s = ValidateInstanceName(options.instance); !s.ok()) return s;
+    metadata.shared = true;
+    metadata.instance = options.instance;
+  }
   std::unique_ptr<SessionWriter> writer(new SessionWriter(store, std::move(metadata), std::move(options)));
-  if (absl::Status s = store.Put(MetadataKey(writer->metadata_.session_id), writer->metadata_.ToJson()); !s.ok()) {
+  if (absl::Status s = store.Put(writer->MetadataObjectKey(), writer->metadata_.ToJson()); !s.ok()) {
     writer->closed_ = true;
     return s;
   }
@@ -211,6 +217,16 @@ SessionWriter::~SessionWriter() {
   }
 }
 
+absl::Status SessionWriter::SaveProgress() {
+  if (closed_) return absl::FailedPreconditionError("session writer is closed");
+  return store_.Put(MetadataObjectKey(), metadata_.ToJson());
+}
+
+std::string SessionWriter::MetadataObjectKey() const {
+  return options_.instance.empty() ? MetadataKey(metadata_.session_id)
+                                   : InstancePartKey(metadata_.session_id, options_.instance);
+}
+
 void SessionWriter::HoldLock(std::unique_ptr<SessionLock> lock) { lock_ = std::move(lock); }
 
 absl::Status SessionWriter::Fail(absl::Status status) {
@@ -221,7 +237,8 @@ absl::Status SessionWriter::Fail(absl::Status status) {
 absl::Status SessionWriter::StartFile(otlp::Signal signal, const Record& record) {
   auto file = std::make_unique<OpenFile>();
   file->path =
-      RawFilePath(record.signal, record.arrival_unix_nano, FormatUuidV4(rng_(), rng_()), options_.compression);
+      RawFilePath(record.signal, record.arrival_unix_nano, FormatUuidV4(rng_(), rng_()), options_.compression,
+                  options_.instance);
   absl::StatusOr<std::unique_ptr<store::ObjectWriter>> w = store_.Create(prefix_ + file->path);
   if (!w.ok()) return Fail(w.status());
   file->writer = std::move(*w);
@@ -361,6 +378,11 @@ absl::Status SessionWriter::AppendTrusted(Record record, const RecordCounts& cou
                                            otlp::SignalName(record.signal)));
   }
 #endif
+  if (!options_.instance.empty() && counts.new_traces > 0) {
+    return absl::InvalidArgumentError(
+        "AppendTrusted: an instance of a shared session counts distinct traces from their ids: use Append or "
+        "AppendWalked");
+  }
   trusted_traces_ += counts.new_traces;
   return Store(record, counts);
 }
@@ -485,7 +507,9 @@ absl::Status SessionWriter::Close(SessionStatus status, std::string reason) {
   std::sort(metadata_.files.begin(), metadata_.files.end(), [](const FileEntry& a, const FileEntry& b) {
     return std::tie(a.first_arrival_unix_nano, a.path) < std::tie(b.first_arrival_unix_nano, b.path);
   });
-  if (absl::StatusOr<uint64_t> traces = trace_ids_.Count(); traces.ok()) {
+  absl::StatusOr<uint64_t> traces = options_.instance.empty() ? trace_ids_.Count()
+                                                                : WriteTraceFingerprints(store_, metadata_.session_id, options_.instance, trace_ids_);
+  if (traces.ok()) {
     metadata_.counts.traces = *traces + trusted_traces_;  // exact; bound() counted across spills
   } else if (status != SessionStatus::kFailed) {
     status = SessionStatus::kFailed;  // counts.traces keeps the upper bound; `sessions verify` recounts and says so
@@ -495,10 +519,11 @@ absl::Status SessionWriter::Close(SessionStatus status, std::string reason) {
   metadata_.status_reason = std::move(reason);
   if (!metadata_.end_time_unix_nano) metadata_.end_time_unix_nano = clock().WallNowUnixNano();
   metadata_.SyncCapturedTotals();
-  absl::Status put = store_.Put(MetadataKey(metadata_.session_id), metadata_.ToJson());
+  absl::Status put = store_.Put(MetadataObjectKey(), metadata_.ToJson());
   // Every file of the session is finished now, and its lock is held: an upload still open under raw/ is an
   // orphan (a start whose answer was lost and was sent again). Best effort: the session is complete anyway.
-  (void)store_.AbortIncompleteWrites(RawPrefix(metadata_.session_id));
+  // Not for an instance: the other instances' uploads are under raw/ too (sealing does it, shared.h).
+  if (options_.instance.empty()) (void)store_.AbortIncompleteWrites(RawPrefix(metadata_.session_id));
   if (!error_.ok()) return error_;
   return put;
 }

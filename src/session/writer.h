@@ -85,7 +85,12 @@ struct WriterOptions {
   int compression_threads = 0;
   // The distinct-trace counter's memory bound and spill directory (session/trace_id_set.h).
   TraceIdSetOptions trace_ids = {};
+  // Set: this writer is one instance of a shared session (shared.h; SessionStore::Join creates it). Its
+  // files carry the name, and it writes instances/{name}/part.json (and, at Close, traces.bin: its distinct
+  // trace fingerprints) instead of metadata.json.
+  std::string instance = {};
 };
+
 
 // What a trusted producer declares about one request (SessionWriter::AppendTrusted).
 struct RecordCounts {
@@ -132,6 +137,9 @@ class SessionWriter {
   // each, concatenated; the writer counts distinct traces from them exactly as Append does. Debug
   // builds check both against the payload. Otherwise as Append().
   absl::Status AppendWalked(Record record, const RecordCounts& counts, std::string_view trace_ids);
+  // Writes metadata.json (an instance: its part.json) as it stands, "active", with the counts so far: what
+  // `sessions list` shows of a long capture. Best effort for callers; nothing depends on it.
+  absl::Status SaveProgress();
   // Writes the members whose flush_interval has passed.
   absl::Status FlushDue();
   // Writes every pending member as complete members to the files, then (kSynced) syncs every open
@@ -170,6 +178,8 @@ class SessionWriter {
   class CompressionWorker;
 
   SessionWriter(store::ObjectStore& store, SessionMetadata metadata, WriterOptions options);
+  // metadata.json, or an instance's part.json.
+  std::string MetadataObjectKey() const;
   Clock& clock() const { return options_.clock != nullptr ? *options_.clock : RealClock(); }
   absl::Status CheckUsable();
   absl::Status CheckAppend(const Record& record);

@@ -33,8 +33,8 @@ def test_manifests_match_the_kubernetes_api_types():
 
 
 @pytest.mark.parametrize("mutation,expect", [
-    (("replicas: 1", "replica: 1"), b"unknown field"),            # a misspelt field
-    (("replicas: 1", "replicas: one"), b"replicas"),              # a value of the wrong type
+    (("replicas: 3", "replica: 3"), b"unknown field"),            # a misspelt field
+    (("replicas: 3", "replicas: one"), b"replicas"),              # a value of the wrong type
     (("containerPort: 4317", "containerPort: 4317\n              protocol: SCTPX\n              bogus: 1"), b"bogus"),
 ])
 def test_the_checker_catches_what_kubectl_would_refuse(tmp_path, mutation, expect):
