@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <optional>
 #include <tuple>
@@ -306,10 +307,39 @@ absl::StatusOr<std::vector<std::string>> UploadSpoolLeftovers(store::SpoolStore&
     absl::StatusOr<std::vector<store::ObjectInfo>> files = store.spool().List(SessionPrefix(id));
     if (!files.ok()) return files.status();
     if (files->empty()) continue;
-    absl::StatusOr<std::unique_ptr<SessionLock>> lock = LockSession(store, id);
-    if (IsSessionLocked(lock.status())) continue;  // its writer lives: the files are its open ones
-    if (!lock.ok()) return lock.status();
+    // A file of a shared session's instance belongs to that instance's writer, under its own lock (shared.h);
+    // any other file to the session's writer. Each lock is taken once, and files whose writer lives are skipped.
+    std::map<std::string, std::unique_ptr<store::ObjectLock>> locks;  // by instance ("": the session)
+    std::map<std::string, bool> live;
+    const std::string prefix = SessionPrefix(id);
     for (const store::ObjectInfo& file : *files) {
+      // Whose file: a raw file names its instance (none: the session's writer); an instance's traces.bin is in
+      // its folder. Anything else is not the spool's: left alone.
+      std::string_view relative = std::string_view(file.key).substr(prefix.size());
+      RawFileName name;
+      const bool raw = ParseRawFilePath(relative, &name);
+      std::string instance = name.instance;
+      if (!raw) {
+        std::string_view folder = relative;
+        if (!folder.starts_with(kInstancesFolder) || !folder.ends_with("/traces.bin")) continue;
+        folder.remove_prefix(kInstancesFolder.size());
+        instance = std::string(folder.substr(0, folder.size() - std::string_view("/traces.bin").size()));
+        if (!ValidateInstanceName(instance).ok()) continue;
+      }
+      if (!live.contains(instance)) {
+        absl::StatusOr<std::unique_ptr<store::ObjectLock>> lock =
+            store.TryLock(instance.empty() ? SessionLockName(id) : InstanceLockName(id, instance));
+        live[instance] = store::IsLockHeld(lock.status());  // its writer lives: the files are its open ones
+        if (!lock.ok() && !live[instance]) return lock.status();
+        if (lock.ok()) locks[instance] = std::move(*lock);
+      }
+      if (live[instance]) continue;
+      if (!raw) {
+        // traces.bin cut short by its instance's death: recovering the instance writes it again.
+        if (absl::Status s = store.spool().Delete(file.key); !s.ok()) return s;
+        log.push_back(fmt::format("{}: removed from the spool: unfinished (recovery writes it again)", file.key));
+        continue;
+      }
       absl::StatusOr<std::unique_ptr<FileReader>> reader = FileReader::Open(store.spool(), file.key, {.stop_at_damage = true});
       if (!reader.ok()) return reader.status();
       Record rec;

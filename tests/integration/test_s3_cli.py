@@ -476,3 +476,53 @@ def test_four_shards_from_s3_into_a_capture_on_s3_equal_one_replay(s3, tmp_path)
     diff = s3.run("sessions", "diff", "single", "sharded", "--store", s3.uri, "--json", check=False)
     d = json.loads(diff.stdout)
     assert diff.returncode == 0 and d["identical"] and d["total"]["matched"] > 0, d["total"]
+
+
+def test_three_capture_instances_record_one_session_on_s3(s3, tmp_path):
+    """Capture scale-out on S3 (docs/SCALE.md): three instances on one spool, each fed by telemetrygen; one is
+    killed with SIGKILL mid-way and the next instance's start must not touch the live ones' open spool files."""
+    from peer_binaries import peer_path
+    spool = tmp_path / "spool"
+
+    def start(instance):
+        p = subprocess.Popen([binary(), "capture", "--store", s3.uri, "--session", "fleet", "--instance", instance,
+                              "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0", "--spool", str(spool), "--json"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=s3.environment())
+        early = ""
+        while True:
+            line = p.stderr.readline().decode()
+            m = READY.search(line)
+            if m or not line:
+                break
+            early += line
+        assert m, early + p.stderr.read().decode()
+        return p, m.group(3), early
+
+    def send(grpc, traces):
+        subprocess.run([peer_path("OTELRR_TELEMETRYGEN"), "traces", "--traces", str(traces), "--workers", "1",
+                        "--rate", "0", "--otlp-endpoint", grpc, "--otlp-insecure"], check=True, capture_output=True,
+                       timeout=60)
+
+    a, a_grpc, _ = start("a")
+    b, b_grpc, _ = start("b")
+    send(a_grpc, 100)
+    send(b_grpc, 150)
+    b.send_signal(signal.SIGKILL)
+    b.wait()
+    c, c_grpc, early = start("c")  # uploads b's spool leftovers and recovers b alone; a's open files stay
+    assert "recovered instance b" in early, early
+    send(a_grpc, 50)
+    send(c_grpc, 70)
+    for p in (a, c):
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err.decode()
+    meta = json.loads(s3.run("sessions", "show", "fleet", "--store", s3.uri).stdout)
+    assert meta["status"] == "failed" and meta["statusReason"] == "instance b: interrupted"
+    # telemetrygen: a root and a child per trace; every acknowledged span is there, traces counted once.
+    assert (meta["counts"]["spans"], meta["counts"]["traces"]) == (2 * 370, 370)
+    assert json.loads(s3.run("sessions", "verify", "fleet", "--store", s3.uri, "--json").stdout)["ok"]
+    assert not list(spool.rglob("*.otlp.zst"))
+    assert s3.uploads() == []
+    keys = s3.keys("sessions/fleet/instances/")
+    assert [k for k in keys if k.endswith("part.json")] == [f"sessions/fleet/instances/{n}/part.json" for n in "abc"]
