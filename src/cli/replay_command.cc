@@ -49,6 +49,7 @@ struct ReplayFlags {
   std::string shard;        // --shard K/N
   uint32_t shards = 0;      // --shards N: K from $JOB_COMPLETION_INDEX
   bool shards_given = false;
+  bool whole_session = false;  // --whole-session: ignore a split
   std::string start_at;     // --start-at TIME
   double log_interval = 60;
   std::string preset;
@@ -102,6 +103,7 @@ absl::Status ApplyShardFlags(const ReplayFlags& f, replay::ReplayConfig* config)
     config->shard = k;
     config->shards = f.shards;
   }
+  config->use_split = !f.whole_session;
   if (!f.start_at.empty()) {
     uint64_t at = 0;
     if (f.start_at.find_first_not_of("0123456789") == std::string::npos) {  // unix nanoseconds
@@ -431,6 +433,9 @@ void AddReplayCommand(CLI::App& app, StoreFlag* store, Handler* handler) {
                   "K/N: send only shard K (0 to N-1) of the session: N replayers send every item once, each trace "
                   "whole from one of them (docs/SCALE.md)");
   cmd->add_option("--shards", f->shards, "N shards, this one's K from $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)");
+  cmd->add_flag("--whole-session", f->whole_session,
+                "with --shard: read the whole session and filter it, even when 'sessions split' made the shard's "
+                "own session (which is read by default)");
   cmd->add_option("--start-at", f->start_at,
                   "begin the schedule at this wall-clock time (RFC 3339 or unix ns), e.g. the same for every shard");
   cmd->add_flag("--json", f->json, "print the final report as one JSON object");

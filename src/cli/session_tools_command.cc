@@ -17,6 +17,7 @@
 #include "fmt/format.h"
 #include "session/merge.h"
 #include "session/retention.h"
+#include "absl/strings/match.h"
 #include "session/session_id.h"
 #include "session/session_store.h"
 #include "session/slice.h"
@@ -35,6 +36,7 @@ struct SessionToolFlags {
   std::vector<std::string> services;
   std::vector<std::string> signals;
   std::string align = "start";
+  uint32_t shards = 0;  // split
   bool json = false;
   CompressionFlags compression;
 };
@@ -204,6 +206,56 @@ int RunSlice(const StoreFlag& store_flag, const SessionToolFlags& f) {
   return 0;
 }
 
+int RunSplit(const StoreFlag& store_flag, const SessionToolFlags& f) {
+  StopSignals stop;
+  const std::string& id = f.ids.front();
+  if (absl::Status s = session::ValidateSessionId(id); !s.ok()) return UsageError(s);
+  if (f.shards < 2 || f.shards > session::kMaxShards) {
+    return UsageError(fmt::format("--shards {}: split into 2 to {} shards", f.shards, session::kMaxShards));
+  }
+  absl::StatusOr<session::WriterOptions> writer = FastWriter(f);
+  if (!writer.ok()) return UsageError(writer.status());
+  // One compressor per shard beside the reader; more threads than that only queue on two cores.
+  writer->compression_threads = f.shards <= 4 ? 1 : 0;
+  absl::StatusOr<std::unique_ptr<store::ObjectStore>> store = store_flag.Open(StoreFlag::Access::kWrite, "sessions split");
+  if (!store.ok()) return Fail(store.status());
+  session::SessionStore sessions(**store);
+  const auto started = std::chrono::steady_clock::now();
+  absl::StatusOr<session::SplitReport> r = session::SplitSession(
+      sessions, {.source_id = id, .shards = f.shards, .cancel = &stop.cancellation(), .writer = *writer});
+  if (absl::IsCancelled(r.status()) && stop.signal() != 0) return Stopped("the split was");
+  if (absl::IsInvalidArgument(r.status()) && absl::StrContains(r.status().message(), "shards")) return UsageError(r.status());
+  if (!r.ok()) return FailSessionTool(r.status(), store_flag);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (f.json) {
+    JsonWriter w(true);
+    w.BeginObject();
+    w.Field("source", id);
+    w.Field("shards", static_cast<uint64_t>(f.shards));
+    w.Key("sessions");
+    w.BeginArray();
+    for (const session::SessionMetadata& m : r->shards) {
+      w.BeginObject();
+      w.Field("sessionId", m.session_id);
+      WriteCounts(m, &w);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Field("recordsRead", r->records_read);
+    w.Field("storedBytesRead", r->stored_bytes_read);
+    w.Field("elapsedSeconds", seconds);
+    w.EndObject();
+    Print(w.str());
+    Print("\n");
+    return 0;
+  }
+  std::string out = fmt::format("Split session {} into {} shard sessions in {:.2f} s\n", id, f.shards, seconds);
+  for (const session::SessionMetadata& m : r->shards) out += fmt::format("   {}\n{}", m.session_id, CountsLine(m));
+  out += fmt::format("'otelrr replay --session {} --shard K/{}' now reads only shard K's session.\n", id, f.shards);
+  Print(out);
+  return 0;
+}
+
 int RunMerge(const StoreFlag& store_flag, const SessionToolFlags& f) {
   StopSignals stop;
   if (f.ids.size() < 2) return UsageError("merge needs at least two sessions");
@@ -326,6 +378,26 @@ Examples:
   otelrr sessions merge capture-traces capture-metrics --align keep --to-session capture-all)");
   AddCompressionFlags(merge, &f->compression);
   bind(merge, RunMerge);
+
+  CLI::App* split = sessions->add_subcommand(
+      "split", "N sessions, one per shard of a sharded replay, so each replayer reads only its share");
+  split->add_option("ID", f->ids, "the session to split")->required()->expected(1);
+  split->add_option("--shards", f->shards, "how many shards (2 to 1024): the N of 'replay --shard K/N'")->required();
+  split->add_flag("--json", f->json, "print the result as JSON");
+  split->footer(R"(Writes the sessions ID.shard-0-of-N ... ID.shard-(N-1)-of-N, each holding of every record only the
+items of its shard, partitioned as 'replay --shard K/N' partitions them (spans and the logs that carry a trace
+id by trace, so traces stay whole; other logs by resource; data points by series). Arrivals, timestamps and
+ids are unchanged; each shard keeps the source's phases and names it ("shardOf" in its metadata.json).
+'otelrr replay --session ID --shard K/N' then reads ID.shard-K-of-N instead of reading all of ID and
+filtering it (on S3, each replayer fetches only its share), on the schedule of the whole session, so N
+replayers together still send what one replay of ID sends. '--whole-session' on replay ignores the split.
+Refused (nothing written) when a shard session exists already; Ctrl-C removes what it wrote (exit 130).
+
+Example:
+  otelrr sessions split loadtest --shards 4
+  otelrr replay --session loadtest --shard 2/4 --start-at 2026-12-06T18:00:00Z --endpoint http://collector:4318)");
+  AddCompressionFlags(split, &f->compression);
+  bind(split, RunSplit);
 }
 
 }  // namespace otelrr::cli

@@ -49,7 +49,7 @@ absl::StatusOr<RecordTransform::Result> RecordTransform::Apply(session::Record r
     if (*kept == 0) return out;  // no item of the phases: not sent
     out.body.swap(scratch_);
   }
-  if (config_.shards > 1) {
+  if (config_.shards > 1 && config_.shard_session.empty()) {  // a split's shard session holds only its items
     absl::StatusOr<uint64_t> kept = otlp::KeepItemsOfShard(record.signal, out.body, config_.shard, config_.shards, &scratch_);
     if (!kept.ok()) {
       return absl::DataLossError(

@@ -16,6 +16,7 @@
 #include "common/latency_histogram.h"
 #include "common/status.h"
 #include "net/address.h"
+#include "session/slice.h"
 #include "session/record_pipe.h"
 #include "replay/record_transform.h"
 #include "replay/schedule.h"
@@ -79,6 +80,7 @@ class ReplayRun {
     report_.start_wall_unix_nano = schedule_.start_wall();
     report_.shard = config.shard;
     report_.shards = config.shards;
+    report_.shard_session = config.shard_session;
     const session::SessionCounts& counts = metadata.counts;
     report_.records_total = (config.replay_traces ? counts.trace_requests : 0) +
                             (config.replay_metrics ? counts.metric_requests : 0) +
@@ -424,7 +426,27 @@ absl::StatusOr<ReplayReport> RunReplayOf(session::SessionStore* sessions, const 
   if (config.replay_metrics) signals.push_back(otlp::Signal::kMetrics);
   if (config.replay_logs) signals.push_back(otlp::Signal::kLogs);
   Clock& clock = dependencies.clock != nullptr ? *dependencies.clock : RealClock();
-  return ReplayRun(sessions, config, *metadata, std::move(signals), *exporter, clock, dependencies.open_records).Run();
+  RecordsOpener open_records = dependencies.open_records;
+  // A split session (sessions split): this shard's own session holds exactly its items, so the whole session
+  // is neither read nor filtered. The schedule stays the whole session's (metadata).
+  ReplayConfig effective = config;
+  if (sessions != nullptr && config.shards > 1 && config.use_split) {
+    const std::string shard_id = session::ShardSessionId(config.session_id, config.shard, config.shards);
+    absl::StatusOr<session::SessionMetadata> shard = sessions->Load(shard_id);
+    if (shard.ok() && shard->status == session::SessionStatus::kCompleted && shard->shard_of &&
+        *shard->shard_of == session::ShardOf{config.session_id, config.shard, config.shards}) {
+      effective.shard_session = shard_id;
+      open_records = [sessions, shard_id, signals]() -> absl::StatusOr<std::unique_ptr<RecordStream>> {
+        absl::StatusOr<std::unique_ptr<session::SessionReader>> opened =
+            sessions->OpenReader(shard_id, {.signals = signals});
+        if (!opened.ok()) return opened.status();
+        return std::unique_ptr<RecordStream>(std::make_unique<session::ReadAhead>(std::move(*opened)));
+      };
+    } else if (!shard.ok() && !absl::IsNotFound(shard.status())) {
+      return shard.status();
+    }
+  }
+  return ReplayRun(sessions, effective, *metadata, std::move(signals), *exporter, clock, std::move(open_records)).Run();
 }
 
 }  // namespace

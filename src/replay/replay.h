@@ -86,6 +86,12 @@ struct ReplayConfig {
   // from one of them. A request with nothing of the shard is not sent (it counts as filtered).
   uint32_t shard = 0;
   uint32_t shards = 1;
+  // With shards > 1: read the shard's own session when the session was split (`sessions split`, slice.h:
+  // ShardSessionId) instead of reading the whole session and filtering it; the schedule and timestamps are
+  // the whole session's either way. False: always filter the whole session.
+  bool use_split = true;
+  // Set by RunReplay (not by callers) when it reads the split's shard session of that name.
+  std::string shard_session = {};
   std::vector<std::pair<std::string, std::string>> headers = {};
   net::TlsFiles tls = {};  // for https:// endpoints (gRPC too)
   bool gzip = false;
@@ -176,6 +182,7 @@ struct ReplayReport {
   uint64_t first_send_unix_nano = 0;
   uint32_t shard = 0;   // ReplayConfig::shard and shards
   uint32_t shards = 1;
+  std::string shard_session = {};  // the split's shard session read instead of the whole session, if any
 
   uint64_t sent_requests() const;
   uint64_t accepted_requests() const;

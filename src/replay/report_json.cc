@@ -52,6 +52,7 @@ void WriteReplayReportFields(const ReplayReport& r, JsonWriter* w) {
   if (r.shards > 1) {
     w->Field("shard", static_cast<uint64_t>(r.shard));
     w->Field("shards", static_cast<uint64_t>(r.shards));
+    if (!r.shard_session.empty()) w->Field("shardSession", r.shard_session);
   }
 }
 

@@ -417,6 +417,14 @@ void SessionMetadata::WriteJsonFields(JsonWriter* writer, bool with_files) const
     }
     w.EndArray();
   }
+  if (shard_of) {
+    w.Key("shardOf");
+    w.BeginObject();
+    w.Field("sessionId", shard_of->session_id);
+    w.Field("shard", static_cast<uint64_t>(shard_of->shard));
+    w.Field("shards", static_cast<uint64_t>(shard_of->shards));
+    w.EndObject();
+  }
   if (!with_files) return;
   w.Key("files");
   w.BeginArray();
@@ -549,6 +557,23 @@ absl::StatusOr<SessionMetadata> SessionMetadata::FromJson(std::string_view json)
                                      });
       !s.ok()) {
     return s;
+  }
+  std::optional<ObjectView> shard_of;
+  if (absl::Status s = v.Object("shardOf", false, &shard_of); !s.ok()) return s;
+  if (shard_of) {
+    ShardOf sh;
+    uint64_t shard = 0;
+    uint64_t shards = 0;
+    if (absl::Status s = shard_of->String("sessionId", true, &sh.session_id); !s.ok()) return s;
+    if (absl::Status s = shard_of->Uint("shard", true, &shard); !s.ok()) return s;
+    if (absl::Status s = shard_of->Uint("shards", true, &shards); !s.ok()) return s;
+    if (shards < 2 || shards > kMaxShards || shard >= shards) {
+      return shard_of->Error("shard", fmt::format("shard {} of {} is not a shard: need 0 <= shard < shards, 2 <= shards "
+                                                  "<= {}", shard, shards, kMaxShards));
+    }
+    sh.shard = static_cast<uint32_t>(shard);
+    sh.shards = static_cast<uint32_t>(shards);
+    m.shard_of = std::move(sh);
   }
   if (absl::Status s = v.ObjectArray("files",
                                      [&](const ObjectView& fv) {

@@ -29,6 +29,9 @@ namespace otelrr::session {
 
 inline constexpr int kFormatVersion = 1;
 
+// The most shards a session is split into (ShardOf, `sessions split --shards N`).
+inline constexpr uint32_t kMaxShards = 1024;
+
 // The expiresAt of a session kept forever ("never" in metadata.json): later than any time, so no
 // retention rule finds it expired (retention.h).
 inline constexpr uint64_t kNeverExpires = UINT64_MAX;
@@ -107,6 +110,15 @@ struct InstanceSummary {
   bool operator==(const InstanceSummary&) const = default;
 };
 
+// A session that holds one shard of another (`otelrr sessions split`, slice.h): replay --shard K/N of the
+// parent reads it instead of the whole parent, on the parent's timeline.
+struct ShardOf {
+  std::string session_id = {};
+  uint32_t shard = 0;
+  uint32_t shards = 0;
+  bool operator==(const ShardOf&) const = default;
+};
+
 struct SessionMetadata {
   int format_version = kFormatVersion;
   std::string session_id = {};
@@ -143,6 +155,8 @@ struct SessionMetadata {
   std::string instance = {};
   // In a sealed shared session's metadata.json: every instance, by name.
   std::vector<InstanceSummary> instances = {};
+  // "shardOf": set in a shard of a split session.
+  std::optional<ShardOf> shard_of = {};
 
   // Sets captured_* from counts (writers call it after updating counts).
   void SyncCapturedTotals() {

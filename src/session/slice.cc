@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "common/status.h"
 #include "fmt/format.h"
+#include "otlp/rewrite.h"
 #include "otlp/wire.h"
 #include "session/internal/derived.h"
 #include "session/record_pipe.h"
@@ -196,6 +197,110 @@ absl::StatusOr<SliceReport> SliceSession(SessionStore& sessions, const SliceOpti
   absl::StatusOr<SessionMetadata> closed = target.Close();
   if (!closed.ok()) return closed.status();
   report.metadata = std::move(*closed);
+  return report;
+}
+
+std::string ShardSessionId(std::string_view source_id, uint32_t shard, uint32_t shards) {
+  return fmt::format("{}.shard-{}-of-{}", source_id, shard, shards);
+}
+
+absl::StatusOr<SplitReport> SplitSession(SessionStore& sessions, const SplitOptions& o) {
+  if (o.shards < 2 || o.shards > kMaxShards) {
+    return absl::InvalidArgumentError(
+        fmt::format("{} shards: split a session into 2 to {} shards", o.shards, kMaxShards));
+  }
+  if (absl::Status s = ValidateSessionId(o.source_id); !s.ok()) return s;
+  for (uint32_t k = 0; k < o.shards; ++k) {
+    const std::string id = ShardSessionId(o.source_id, k, o.shards);
+    if (absl::Status s = ValidateSessionId(id); !s.ok()) {
+      return absl::InvalidArgumentError(fmt::format("the shard sessions' ids would not be valid: {}", s.message()));
+    }
+    absl::StatusOr<bool> exists = sessions.Exists(id);
+    if (!exists.ok()) return exists.status();
+    if (*exists) {
+      return absl::AlreadyExistsError(fmt::format(
+          "session {} exists already: session {} was split into {} shards before (delete the shards to split again)",
+          id, o.source_id, o.shards));
+    }
+  }
+  absl::StatusOr<SessionMetadata> source = internal::LoadFinishedSource(sessions, o.source_id);
+  if (!source.ok()) return source.status();
+  if (source->shard_of) {
+    return absl::InvalidArgumentError(fmt::format("session {} is a shard of {} already: split {} instead",
+                                                  o.source_id, source->shard_of->session_id,
+                                                  source->shard_of->session_id));
+  }
+
+  std::vector<std::unique_ptr<internal::DerivedSession>> targets;
+  auto abandon = [&](absl::Status why) {
+    for (auto& t : targets) {
+      if (t) why = t->Abandon(why);
+    }
+    targets.clear();
+    return why;
+  };
+  for (uint32_t k = 0; k < o.shards; ++k) {
+    SessionMetadata m{.session_id = ShardSessionId(o.source_id, k, o.shards),
+                      .session_type = source->session_type,
+                      .start_time_unix_nano = source->start_time_unix_nano,
+                      .enabled_flags = source->enabled_flags,
+                      .created_by = o.created_by,
+                      .description = fmt::format("shard {} of {} of session {} (otelrr sessions split)", k, o.shards,
+                                                 o.source_id),
+                      .diagnostic_session_id = source->diagnostic_session_id,
+                      .generator_json = source->generator_json};
+    absl::StatusOr<std::unique_ptr<SessionWriter>> created = sessions.Create(std::move(m), o.writer);
+    if (!created.ok()) return abandon(created.status());
+    targets.push_back(std::make_unique<internal::DerivedSession>(sessions, std::move(*created)));
+  }
+
+  absl::StatusOr<std::unique_ptr<SessionReader>> opened = sessions.OpenReader(o.source_id);
+  if (!opened.ok()) return abandon(opened.status());
+  ReadAhead reader(std::move(*opened));
+  SplitReport report;
+  for (const FileEntry& f : source->files) report.stored_bytes_read += f.size_bytes;
+  Record record;
+  std::string part;
+  while (true) {
+    absl::StatusOr<bool> more = reader.Next(&record);
+    if (!more.ok()) return abandon(more.status());
+    if (!*more) break;
+    ++report.records_read;
+    if (o.cancel != nullptr && o.cancel->cancelled()) {
+      return abandon(absl::CancelledError(fmt::format("the split of session {} was stopped", o.source_id)));
+    }
+    for (uint32_t k = 0; k < o.shards; ++k) {
+      absl::StatusOr<uint64_t> kept = otlp::KeepItemsOfShard(record.signal, record.payload, k, o.shards, &part);
+      if (!kept.ok()) {
+        return abandon(absl::DataLossError(fmt::format("record {} of session {} is not valid OTLP: {}",
+                                                       record.sequence, o.source_id, kept.status().message())));
+      }
+      if (*kept == 0) continue;
+      Record shard_record{.arrival_unix_nano = record.arrival_unix_nano,
+                          .sequence = record.sequence,
+                          .signal = record.signal,
+                          .transport = record.transport,
+                          .encoding = record.encoding,
+                          .payload = std::move(part)};
+      part = std::string();
+      if (absl::Status s = targets[k]->AppendStored(std::move(shard_record), *kept); !s.ok()) return abandon(s);
+    }
+  }
+  for (auto& t : targets) {
+    SessionMetadata& out = t->writer().metadata();
+    out.phases = source->phases;
+    out.end_time_unix_nano = source->end_time_unix_nano;
+    out.shard_of = ShardOf{.session_id = o.source_id,
+                           .shard = static_cast<uint32_t>(report.shards.size()),
+                           .shards = o.shards};
+    absl::StatusOr<SessionMetadata> closed = t->Close();
+    if (!closed.ok()) {
+      t.reset();
+      return abandon(closed.status());
+    }
+    report.shards.push_back(std::move(*closed));
+  }
+  targets.clear();
   return report;
 }
 

@@ -80,6 +80,36 @@ absl::StatusOr<SliceReport> SliceSession(SessionStore& sessions, const SliceOpti
 std::vector<Phase> ClipPhases(const std::vector<Phase>& phases, const std::vector<std::string>& names,
                               uint64_t from_unix_nano, uint64_t to_unix_nano);
 
+// A session split into N sessions, one per shard of the partition `replay --shard K/N` uses
+// (otlp::KeepItemsOfShard: spans and traced logs by trace id, untraced logs by resource, points by series):
+// what `otelrr sessions split` does. Shard K is the session ShardSessionId(source, K, N), holding of every
+// record only shard K's items (a record with none is left out), with arrivals, timestamps and ids unchanged,
+// the source's phases, type, flags, start and end, and "shardOf" naming the source. A sharded replay of the
+// source finds these and reads only its own (replay.h), on the source's timeline: N replayers then read the
+// session once between them instead of N times.
+//
+// One pass over the source. Errors, each with nothing left in the store: InvalidArgument for shards outside
+// 2..kMaxShards or a shard id longer than a session id may be; AlreadyExists when a shard session exists
+// (all are left alone); NotFound / FailedPrecondition for the source as SliceSession; Cancelled.
+struct SplitOptions {
+  std::string source_id = {};
+  uint32_t shards = 2;
+  std::string created_by = "otelrr sessions split";
+  Cancellation* cancel = nullptr;  // not owned
+  WriterOptions writer = {};
+};
+
+struct SplitReport {
+  std::vector<SessionMetadata> shards;  // by shard
+  uint64_t records_read = 0;
+  uint64_t stored_bytes_read = 0;
+};
+
+// "{source}.shard-{K}-of-{N}".
+std::string ShardSessionId(std::string_view source_id, uint32_t shard, uint32_t shards);
+
+absl::StatusOr<SplitReport> SplitSession(SessionStore& sessions, const SplitOptions& options);
+
 }  // namespace otelrr::session
 
 #endif  // OTELRR_SESSION_SLICE_H_

@@ -120,3 +120,54 @@ def test_bad_shard_flags_are_usage_errors(store, args, env, message):
     p = subprocess.run([binary(), "replay", "--session", "src", "--store", str(store), *args], env=env,
                        capture_output=True, timeout=30)
     assert p.returncode == 2 and message in p.stderr, p.stderr.decode()
+
+
+def test_a_split_session_replays_each_shard_from_its_own_session(store, tmp_path):
+    split = json.loads(run("sessions", "split", "src", "--shards", str(SHARDS), "--store", str(store), "--json").stdout)
+    ids = [s["sessionId"] for s in split["sessions"]]
+    assert ids == [f"src.shard-{k}-of-{SHARDS}" for k in range(SHARDS)]
+    counts = json.loads(run("sessions", "show", "src", "--json", "--store", str(store)).stdout)["counts"]
+    for key in ("spans", "dataPoints", "logRecords"):
+        assert sum(s[key] for s in split["sessions"]) == counts[key]
+    for sid in ids:
+        assert json.loads(run("sessions", "verify", sid, "--store", str(store), "--json").stdout)["ok"]
+        meta = json.loads(run("sessions", "show", sid, "--store", str(store)).stdout)
+        assert meta["shardOf"] == {"sessionId": "src", "shard": ids.index(sid), "shards": SHARDS}
+
+    # Four shards read from their own sessions, one start: what one replay delivers, item for item.
+    sharded = Capture(store)
+    start_at = str(time.time_ns() + 1_500_000_000)
+    procs = [subprocess.Popen(replay_args(store, sharded, "--shard", f"{k}/{SHARDS}", "--start-at", start_at),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for k in range(SHARDS)]
+    for k, p in enumerate(procs):
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err.decode()
+        report = json.loads(out)
+        assert report["shardSession"] == ids[k]
+        assert report["spans"] == split["sessions"][k]["spans"]
+    sharded.stop()
+    single = Capture(store)
+    subprocess.run(replay_args(store, single), check=True, capture_output=True, timeout=60)
+    single.stop()
+    diff = run("sessions", "diff", single.session, sharded.session, "--json", "--store", str(store), check=False)
+    d = json.loads(diff.stdout)
+    assert diff.returncode == 0 and d["identical"], d["total"]
+
+    # --whole-session ignores the split and sends the same.
+    whole = Capture(store)
+    p = subprocess.run(replay_args(store, whole, "--shard", f"1/{SHARDS}", "--whole-session"), capture_output=True,
+                       timeout=60)
+    whole.stop()
+    assert p.returncode == 0 and "shardSession" not in json.loads(p.stdout)
+    assert json.loads(p.stdout)["spans"] == split["sessions"][1]["spans"]
+
+    # Splitting again is refused and changes nothing; so is splitting a shard, or into one shard.
+    again = run("sessions", "split", "src", "--shards", str(SHARDS), "--store", str(store), check=False)
+    assert again.returncode == 1 and b"exists already" in again.stderr
+    shard = run("sessions", "split", ids[0], "--shards", "2", "--store", str(store), check=False)
+    assert shard.returncode == 1 and b"is a shard of src already" in shard.stderr
+    assert not (store / "sessions" / f"{ids[0]}.shard-0-of-2").exists()
+    one = run("sessions", "split", "src", "--shards", "1", "--store", str(store), check=False)
+    assert one.returncode == 2 and b"2 to 1024 shards" in one.stderr
+    for sid in ids:
+        run("sessions", "delete", sid, "--store", str(store))
