@@ -118,6 +118,7 @@ absl::StatusOr<ReplayReport> ParseReplayReportJson(std::string_view json) {
        {"firstSendUnixNano", Uint64Into(&r.first_send_unix_nano)},
        {"shard", Uint64Into(&shard)},
        {"shards", Uint64Into(&shards)},
+       {"shardSession", StringInto(&r.shard_session)},
        {"firstError", StringInto(&r.first_error)},
        {"lastError", StringInto(&r.last_error)}});
   if (!s.ok()) return s;

@@ -139,13 +139,18 @@ def test_a_split_session_replays_each_shard_from_its_own_session(store, tmp_path
     start_at = str(time.time_ns() + 1_500_000_000)
     procs = [subprocess.Popen(replay_args(store, sharded, "--shard", f"{k}/{SHARDS}", "--start-at", start_at),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE) for k in range(SHARDS)]
+    paths = []
     for k, p in enumerate(procs):
         out, err = p.communicate(timeout=60)
         assert p.returncode == 0, err.decode()
         report = json.loads(out)
         assert report["shardSession"] == ids[k]
         assert report["spans"] == split["sessions"][k]["spans"]
+        paths.append(tmp_path / f"split{k}.json")
+        paths[-1].write_bytes(out)
     sharded.stop()
+    merged = json.loads(run("replay-report", "merge", *map(str, paths), "--json").stdout)
+    assert merged["ok"] and merged["reports"] == SHARDS and merged["spans"] == counts["spans"]
     single = Capture(store)
     subprocess.run(replay_args(store, single), check=True, capture_output=True, timeout=60)
     single.stop()
