@@ -461,19 +461,32 @@ def test_four_shards_from_s3_into_a_capture_on_s3_equal_one_replay(s3, tmp_path)
                                        "--endpoint", f"http://{m.group(2)}", "--json", *args],
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=s3.environment())
                      for args in replays]
+            reports = []
             for p in procs:
                 out, err = p.communicate(timeout=120)
                 assert p.returncode == 0, err.decode()
+                reports.append(json.loads(out))
             capture.send_signal(signal.SIGTERM)
             capture.communicate(timeout=60)
         finally:
             if capture.poll() is None:
                 capture.kill()
+        return reports
 
     start_at = str(time.time_ns() + 2_000_000_000)
     capture_of("sharded", *[("--shard", f"{k}/4", "--start-at", start_at) for k in range(4)])
     capture_of("single", ())
     diff = s3.run("sessions", "diff", "single", "sharded", "--store", s3.uri, "--json", check=False)
+    d = json.loads(diff.stdout)
+    assert diff.returncode == 0 and d["identical"] and d["total"]["matched"] > 0, d["total"]
+
+    # Split on S3: each replayer fetches only its shard's objects, and the four still deliver the same.
+    s3.run("sessions", "split", "src", "--shards", "4", "--store", s3.uri)
+    assert len([k for k in s3.keys("sessions/") if k.endswith("/metadata.json")]) == 3 + 4
+    start_at = str(time.time_ns() + 2_000_000_000)
+    reports = capture_of("split", *[("--shard", f"{k}/4", "--start-at", start_at) for k in range(4)])
+    assert [r["shardSession"] for r in reports] == [f"src.shard-{k}-of-4" for k in range(4)]
+    diff = s3.run("sessions", "diff", "single", "split", "--store", s3.uri, "--json", check=False)
     d = json.loads(diff.stdout)
     assert diff.returncode == 0 and d["identical"] and d["total"]["matched"] > 0, d["total"]
 
