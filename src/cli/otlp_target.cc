@@ -1,6 +1,7 @@
 #include "cli/otlp_target.h"
 
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 
@@ -95,6 +96,9 @@ void AddTargetFlags(CLI::App* cmd, OtlpTargetFlags* f, std::string_view prefix) 
                   help("extra request header NAME=VALUE (repeatable; also $OTEL_EXPORTER_OTLP_HEADERS)"));
   cmd->add_option("--max-retry-seconds", f->max_retry_seconds,
                   help("retry a refused request (429, 502-504, UNAVAILABLE...) for at most this long (default: 60)"));
+  cmd->add_option("--timeout", f->timeout_seconds,
+                  help("seconds an attempt may take before it is abandoned and retried, e.g. against a target that "
+                       "accepts and never answers (default: $OTEL_EXPORTER_OTLP_TIMEOUT in milliseconds, or 10)"));
   AddTlsFlags(cmd, &f->tls);
 }
 
@@ -115,6 +119,24 @@ absl::Status ApplyTargetFlags(const OtlpTargetFlags& f, replay::ReplayConfig* co
     return absl::InvalidArgumentError(fmt::format("--max-retry-seconds {} must be 0 or more", f.max_retry_seconds));
   }
   config->max_retry_elapsed = std::chrono::milliseconds(static_cast<int64_t>(f.max_retry_seconds * 1000));
+  double timeout = 10;
+  if (f.timeout_seconds) {
+    timeout = *f.timeout_seconds;
+    if (!(timeout > 0) || !std::isfinite(timeout) || timeout > 86400) {
+      return absl::InvalidArgumentError(fmt::format("--timeout {} must be more than 0 and at most 86400 seconds", timeout));
+    }
+  } else if (const char* env = std::getenv("OTEL_EXPORTER_OTLP_TIMEOUT"); env != nullptr && *env != '\0') {
+    // The OpenTelemetry exporter convention: an integer of milliseconds.
+    uint64_t ms = 0;
+    std::string_view text(env);
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
+    if (ec != std::errc() || end != text.data() + text.size() || ms == 0 || ms > 86'400'000) {
+      return absl::InvalidArgumentError(fmt::format(
+          "OTEL_EXPORTER_OTLP_TIMEOUT='{}' is not a timeout: give whole milliseconds, 1 to 86400000", text));
+    }
+    timeout = static_cast<double>(ms) / 1000;
+  }
+  config->timeout = std::chrono::milliseconds(std::max<int64_t>(1, static_cast<int64_t>(timeout * 1000)));
   return absl::OkStatus();
 }
 

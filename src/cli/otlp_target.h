@@ -4,6 +4,7 @@
 #define OTELRR_CLI_OTLP_TARGET_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,11 +39,12 @@ struct OtlpTargetFlags {
   std::vector<std::string> headers;
   net::TlsFiles tls;
   double max_retry_seconds = 60;
+  std::optional<double> timeout_seconds;  // --timeout; unset: $OTEL_EXPORTER_OTLP_TIMEOUT (ms) or 10 s
 };
-// --endpoint, --protocol, --compression (named flags->compression_flag), --header, --max-retry-seconds and the TLS
+// --endpoint, --protocol, --compression (named flags->compression_flag), --header, --max-retry-seconds, --timeout and the TLS
 // flags; `prefix` starts each help text (e.g. "with --live: ").
 void AddTargetFlags(CLI::App* cmd, OtlpTargetFlags* flags, std::string_view prefix = "");
-// Resolves them into `config` (endpoint, protocol, gzip, headers, tls, max_retry_elapsed). InvalidArgument
+// Resolves them into `config` (endpoint, protocol, gzip, headers, tls, max_retry_elapsed, timeout). InvalidArgument
 // naming the flag.
 absl::Status ApplyTargetFlags(const OtlpTargetFlags& flags, replay::ReplayConfig* config);
 
