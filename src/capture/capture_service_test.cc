@@ -1,11 +1,15 @@
 #include "capture/capture_service.h"
 
+#include <atomic>
 #include <future>
 #include <thread>
 #include <vector>
 
+#include "fmt/format.h"
 #include "gtest/gtest.h"
+#include "session/recover.h"
 #include "session/testing/fixture.h"
+#include "store/testing/forwarding_store.h"
 
 namespace otelrr::capture {
 namespace {
@@ -27,6 +31,85 @@ class CaptureServiceTest : public session::testing::SessionTest {
     return p.get_future().get();
   }
 };
+
+// A store that turns read-only on cue, as a file system does that the kernel remounts read-only after an error
+// (ext4 errors=remount-ro): from then on every write fails with EROFS, through files already open too.
+class TurnsReadOnly : public store::testing::ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  std::atomic<bool> read_only{false};
+
+  absl::Status Put(std::string_view key, std::string_view data) override {
+    return read_only ? Refused(key) : ForwardingStore::Put(key, data);
+  }
+  absl::StatusOr<std::unique_ptr<store::ObjectWriter>> Create(std::string_view key) override {
+    if (read_only) return Refused(key);
+    absl::StatusOr<std::unique_ptr<store::ObjectWriter>> w = ForwardingStore::Create(key);
+    if (!w.ok()) return w.status();
+    return std::unique_ptr<store::ObjectWriter>(std::make_unique<Writer>(std::move(*w), read_only, std::string(key)));
+  }
+
+ private:
+  static absl::Status Refused(std::string_view key) {
+    return absl::InternalError(fmt::format("writing {}: Read-only file system", key));
+  }
+  class Writer : public store::ObjectWriter {
+   public:
+    Writer(std::unique_ptr<store::ObjectWriter> inner, const std::atomic<bool>& read_only, std::string key)
+        : inner_(std::move(inner)), read_only_(read_only), key_(std::move(key)) {}
+    absl::Status Append(std::string_view data) override { return read_only_ ? Refused(key_) : inner_->Append(data); }
+    absl::Status Sync() override { return read_only_ ? Refused(key_) : inner_->Sync(); }
+    absl::Status Close() override {
+      absl::Status closed = inner_->Close();  // the file as written so far stays, as on a read-only remount
+      return read_only_ ? Refused(key_) : closed;
+    }
+    uint64_t size() const override { return inner_->size(); }
+
+   private:
+    std::unique_ptr<store::ObjectWriter> inner_;
+    const std::atomic<bool>& read_only_;
+    std::string key_;
+  };
+};
+
+TEST_F(CaptureServiceTest, AStoreTurningReadOnlyIsAnsweredUnavailableAndLosesNothingAcknowledged) {
+  TurnsReadOnly faulty(*store_);
+  session::SessionStore sessions(faulty);
+  std::promise<session::SessionMetadata> ended;
+  CaptureService c(sessions, {.retry_after = std::chrono::milliseconds(2000)});
+  c.set_on_capture_ended([&](const session::SessionMetadata& m) { ended.set_value(m); });
+  ASSERT_TRUE(c.StartCapture({.session_id = "ro", .fsync = true}).ok());
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(Send(c, Signal::kTraces, TraceRequest(i + 1, 3)).status.ok());
+  faulty.read_only = true;
+  // The first write that fails: refused for a retry later (never acknowledged), and the capture ends itself.
+  net::ExportResult refused = Send(c, Signal::kTraces, TraceRequest(99, 3));
+  EXPECT_EQ(refused.status.code(), absl::StatusCode::kUnavailable) << refused.status;
+  EXPECT_EQ(refused.retry_after, std::chrono::milliseconds(2000));
+  EXPECT_NE(refused.status.message().find("Read-only file system"), std::string::npos) << refused.status;
+  session::SessionMetadata m = ended.get_future().get();
+  EXPECT_EQ(m.status, session::SessionStatus::kFailed);
+  EXPECT_NE(m.status_reason.find("Read-only file system"), std::string::npos) << m.status_reason;
+  // The service lives on: a request now is answered (not recorded: no capture), and a new capture is refused
+  // with the store's error while it stays read-only.
+  EXPECT_FALSE(c.ActiveCapture());
+  EXPECT_FALSE(c.StartCapture({.session_id = "ro2"}).ok());
+
+  // The disk is writable again (an operator fixed and remounted it): recovery keeps every acknowledged request.
+  faulty.read_only = false;
+  absl::StatusOr<session::RecoveryReport> r = session::RecoverInterruptedSessions(*store_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->sessions.size(), 1u);
+  EXPECT_EQ(r->sessions[0].outcome, session::RecoveryOutcome::kRecovered);
+  absl::StatusOr<session::SessionMetadata> recovered = sessions_->Load("ro");
+  ASSERT_TRUE(recovered.ok());
+  EXPECT_EQ(recovered->counts.trace_requests, 20u);
+  EXPECT_EQ(recovered->counts.traces, 20u);
+  absl::StatusOr<session::VerifyReport> v = sessions_->Verify("ro");
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok);
+  EXPECT_TRUE(c.StartCapture({.session_id = "ro3"}).ok());
+  EXPECT_TRUE(c.StopCapture("ro3").ok());
+}
 
 TEST_F(CaptureServiceTest, RecordsAcknowledgesAndCountsExactly) {
   CaptureService c(*sessions_);
