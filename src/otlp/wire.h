@@ -61,12 +61,16 @@ struct FieldLocations {
   std::vector<uint32_t> timestamps;
   std::vector<uint32_t> trace_ids;
   std::vector<uint32_t> span_ids;
+  // The trace ids of spans, log records and exemplars that hold 16 bytes, in order: those ForEachTraceId visits
+  // (trace_ids without the links' and without malformed lengths). Offsets, so they read the ids as patched.
+  std::vector<uint32_t> item_trace_ids;
   // Spans, data points and log records seen on the way (what Summarize's items() would say).
   uint64_t items = 0;
   void clear() {
     timestamps.clear();
     trace_ids.clear();
     span_ids.clear();
+    item_trace_ids.clear();
     items = 0;
   }
 };

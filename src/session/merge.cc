@@ -1,6 +1,7 @@
 #include "session/merge.h"
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <utility>
 
@@ -117,6 +118,104 @@ struct Cursor {
   bool done = false;
 };
 
+// What the merged session is, apart from its records.
+struct MergedShape {
+  SessionMetadata metadata;
+  std::vector<Phase> phases;
+  std::optional<uint64_t> end;
+};
+
+// Writes the merged session in one pass over the sources, with the remaps of report.sources. With `watch_ids`
+// (no remap chosen yet), each span trace id is checked against the other sources' as it goes by; at the first
+// one two sources share, the session written so far is dropped and the result is false (ChooseRemaps must
+// decide). True: the session is complete and report.metadata holds it.
+absl::StatusOr<bool> WriteMerged(SessionStore& sessions, const MergeOptions& o, const std::vector<SessionMetadata>& sources,
+                                 const MergedShape& shape, bool watch_ids, MergeReport& report) {
+  absl::StatusOr<std::unique_ptr<SessionWriter>> created = sessions.Create(shape.metadata, o.writer);
+  if (!created.ok()) return created.status();
+  internal::DerivedSession target(sessions, std::move(*created));
+  target.writer().metadata().description = MergeDescription(report);
+
+  std::vector<Fingerprints> ids(watch_ids ? sources.size() : 0);  // each source's span trace ids so far
+  bool shared = false;
+  size_t current = 0;  // the source of the record being written
+  uint64_t last = 0;   // the spans of a trace come together: their id is checked once
+  const std::function<void(const uint8_t*)> kNoWatch;
+  const std::function<void(const uint8_t*)> watch = [&](const uint8_t* id) {
+    const uint64_t f = TraceFingerprint(id);
+    if (f == last) return;
+    last = f;
+    for (size_t j = 0; j < ids.size(); ++j) {
+      if (j != current && ids[j].contains(f)) shared = true;
+    }
+    ids[current].insert(f);
+  };
+
+  std::vector<Cursor> cursors(sources.size());
+  auto advance = [&](size_t i) -> absl::Status {
+    Cursor& c = cursors[i];
+    absl::StatusOr<bool> more = c.reader->Next(&c.record);
+    if (!more.ok()) return more.status();
+    c.done = !*more;
+    if (!c.done && !Shift(c.record.arrival_unix_nano, report.sources[i].shift_nanos, &c.arrival)) {
+      return absl::InvalidArgumentError(
+          fmt::format("record {} of session {} would arrive before 1970", c.record.sequence, sources[i].session_id));
+    }
+    return absl::OkStatus();
+  };
+  for (size_t i = 0; i < sources.size(); ++i) {
+    absl::StatusOr<std::unique_ptr<SessionReader>> reader = sessions.OpenReader(sources[i].session_id, {});
+    if (!reader.ok()) return target.Abandon(reader.status());
+    cursors[i].reader = std::make_unique<ReadAhead>(std::move(*reader));
+    if (absl::Status s = advance(i); !s.ok()) return target.Abandon(s);
+  }
+  otlp::FieldLocations where;
+  while (true) {
+    // A handful of sources: a linear scan for the earliest is as fast as a heap and keeps ties in list order.
+    size_t next = cursors.size();
+    for (size_t i = 0; i < cursors.size(); ++i) {
+      if (!cursors[i].done && (next == cursors.size() || cursors[i].arrival < cursors[next].arrival)) next = i;
+    }
+    if (next == cursors.size()) break;
+    if (o.cancel != nullptr && o.cancel->cancelled()) {
+      return target.Abandon(absl::CancelledError("the merge was stopped"));
+    }
+    Cursor& c = cursors[next];
+    MergeSource& source = report.sources[next];
+    Record record = std::move(c.record);
+    record.arrival_unix_nano = c.arrival;
+    // Only spans make a trace a source's own (merge.h): log records and exemplars may point at other sources' traces.
+    const bool watched = watch_ids && record.signal == otlp::Signal::kTraces;
+    if (current != next) last = 0;
+    current = next;
+    const std::function<void(const uint8_t*)>& on_id = watched ? watch : kNoWatch;
+    // One walk per record: it finds the timestamps and ids to patch, the items, and the trace ids the writer counts.
+    if (absl::Status s = otlp::Locate(record.signal, record.payload, &where, otlp::LocateMode::kTrusted); !s.ok()) {
+      return target.Abandon(absl::DataLossError(fmt::format("record {} of session {} is not valid OTLP: {}",
+                                                            record.sequence, source.session_id, s.message())));
+    }
+    if (source.shift_nanos != 0) otlp::ShiftTimestamps(&record.payload, where, source.shift_nanos);
+    if (source.remap_key != 0) otlp::RemapIds(&record.payload, where, source.remap_key);
+    const absl::Status appended = target.AppendLocated(std::move(record), where, on_id);  // the ids as patched
+    if (!appended.ok()) return target.Abandon(appended);
+    if (shared) {
+      (void)target.Abandon(absl::OkStatus());
+      return false;
+    }
+    ++source.records;
+    if (absl::Status s = advance(next); !s.ok()) return target.Abandon(s);
+  }
+  uint64_t records = 0;
+  for (const MergeSource& s : report.sources) records += s.records;
+  if (records == 0) return target.Abandon(absl::InvalidArgumentError("nothing to merge: the sessions hold no record"));
+  target.writer().metadata().phases = shape.phases;
+  if (shape.end) target.writer().metadata().end_time_unix_nano = shape.end;
+  absl::StatusOr<SessionMetadata> closed = target.Close();
+  if (!closed.ok()) return closed.status();
+  report.metadata = std::move(*closed);
+  return true;
+}
+
 }  // namespace
 
 absl::StatusOr<MergeReport> MergeSessions(SessionStore& sessions, const MergeOptions& o) {
@@ -171,71 +270,31 @@ absl::StatusOr<MergeReport> MergeSessions(SessionStore& sessions, const MergeOpt
                    [](const Phase& a, const Phase& b) { return a.start_time_unix_nano < b.start_time_unix_nano; });
   m.start_time_unix_nano = start == UINT64_MAX ? 0 : start;
 
-  // Taken before anything is read: the id check reads every source once, and it must not run for a
-  // session id that cannot be used.
-  absl::StatusOr<std::unique_ptr<SessionWriter>> created = sessions.Create(std::move(m), o.writer);
-  if (!created.ok()) return created.status();
-  internal::DerivedSession target(sessions, std::move(*created));
-  if (absl::Status s = ChooseRemaps(sessions, sources, o.max_checked_traces, o.cancel, &report); !s.ok()) {
-    return target.Abandon(s);
-  }
-  target.writer().metadata().description = MergeDescription(report);
+  const MergedShape shape{.metadata = std::move(m), .phases = std::move(phases), .end = end};
 
-  std::vector<Cursor> cursors(sources.size());
-  auto advance = [&](size_t i) -> absl::Status {
-    Cursor& c = cursors[i];
-    absl::StatusOr<bool> more = c.reader->Next(&c.record);
-    if (!more.ok()) return more.status();
-    c.done = !*more;
-    if (!c.done && !Shift(c.record.arrival_unix_nano, report.sources[i].shift_nanos, &c.arrival)) {
-      return absl::InvalidArgumentError(
-          fmt::format("record {} of session {} would arrive before 1970", c.record.sequence, sources[i].session_id));
-    }
-    return absl::OkStatus();
-  };
-  for (size_t i = 0; i < sources.size(); ++i) {
-    absl::StatusOr<std::unique_ptr<SessionReader>> reader = sessions.OpenReader(sources[i].session_id, {});
-    if (!reader.ok()) return target.Abandon(reader.status());
-    cursors[i].reader = std::make_unique<ReadAhead>(std::move(*reader));
-    if (absl::Status s = advance(i); !s.ok()) return target.Abandon(s);
+  // The usual case, sources whose traces are their own, takes one pass: merge without remapping, watching the
+  // span trace ids go by, and start again the careful way (read the ids first, ChooseRemaps) only if two
+  // sources turn out to share one. Beyond max_checked_traces nothing is checked: every later source is remapped.
+  uint64_t earlier = 0;
+  for (size_t i = 0; i + 1 < sources.size(); ++i) earlier += sources[i].counts.traces;
+  if (earlier <= o.max_checked_traces) {
+    absl::StatusOr<bool> done = WriteMerged(sessions, o, sources, shape, /*watch_ids=*/true, report);
+    if (!done.ok()) return done.status();
+    if (*done) return report;
+    for (MergeSource& s : report.sources) s.records = 0;
   }
-  otlp::FieldLocations where;
-  while (true) {
-    // A handful of sources: a linear scan for the earliest is as fast as a heap and keeps ties in list order.
-    size_t next = cursors.size();
-    for (size_t i = 0; i < cursors.size(); ++i) {
-      if (!cursors[i].done && (next == cursors.size() || cursors[i].arrival < cursors[next].arrival)) next = i;
+  // Created (and dropped again) before the ids are read: the id check must not run for a session id that
+  // cannot be used.
+  {
+    absl::StatusOr<std::unique_ptr<SessionWriter>> probe = sessions.Create(shape.metadata, o.writer);
+    if (!probe.ok()) return probe.status();
+    internal::DerivedSession dropped(sessions, std::move(*probe));
+    if (absl::Status s = ChooseRemaps(sessions, sources, o.max_checked_traces, o.cancel, &report); !s.ok()) {
+      return dropped.Abandon(s);
     }
-    if (next == cursors.size()) break;
-    if (o.cancel != nullptr && o.cancel->cancelled()) {
-      return target.Abandon(absl::CancelledError("the merge was stopped"));
-    }
-    Cursor& c = cursors[next];
-    MergeSource& source = report.sources[next];
-    Record record = std::move(c.record);
-    record.arrival_unix_nano = c.arrival;
-    std::optional<uint64_t> items;
-    if (source.shift_nanos != 0 || source.remap_key != 0) {
-      if (absl::Status s = otlp::Locate(record.signal, record.payload, &where, otlp::LocateMode::kTrusted); !s.ok()) {
-        return target.Abandon(absl::DataLossError(fmt::format("record {} of session {} is not valid OTLP: {}",
-                                                              record.sequence, source.session_id, s.message())));
-      }
-      if (source.shift_nanos != 0) otlp::ShiftTimestamps(&record.payload, where, source.shift_nanos);
-      if (source.remap_key != 0) otlp::RemapIds(&record.payload, where, source.remap_key);
-      items = where.items;
-    }
-    if (absl::Status s = target.AppendStored(std::move(record), items); !s.ok()) return target.Abandon(s);
-    ++source.records;
-    if (absl::Status s = advance(next); !s.ok()) return target.Abandon(s);
   }
-  uint64_t records = 0;
-  for (const MergeSource& s : report.sources) records += s.records;
-  if (records == 0) return target.Abandon(absl::InvalidArgumentError("nothing to merge: the sessions hold no record"));
-  target.writer().metadata().phases = std::move(phases);
-  if (end) target.writer().metadata().end_time_unix_nano = end;
-  absl::StatusOr<SessionMetadata> closed = target.Close();
-  if (!closed.ok()) return closed.status();
-  report.metadata = std::move(*closed);
+  absl::StatusOr<bool> done = WriteMerged(sessions, o, sources, shape, /*watch_ids=*/false, report);
+  if (!done.ok()) return done.status();
   return report;
 }
 

@@ -21,9 +21,11 @@
 // the list, 1 for the second), which keeps its traces, parents, links and the trace ids of its logs and
 // exemplars connected. Log records and exemplars only name traces: a source without spans is never
 // remapped, so a logs-only capture merged with the traces-only capture of the same system keeps its logs
-// pointing at those traces. Finding the shared ids reads each source's span trace ids once before the
-// merge and keeps a 64-bit fingerprint of each in memory (TraceFingerprint: about 17 MB per million traces);
-// a rare fingerprint collision only remaps a source that did not need it. When the sources before the
+// pointing at those traces. The merge first runs as if no id were shared, keeping a 64-bit fingerprint of each
+// source's span trace ids in memory as they go by (TraceFingerprint: about 17 MB per million traces); at the
+// first id two sources share it drops what it wrote, reads each source's span trace ids once to choose the
+// remaps, and merges again. So sessions whose traces are their own are read once; a rare fingerprint
+// collision only remaps a source that did not need it. When the sources before the
 // last hold more than `max_checked_traces` trace ids together (their metadata's counts), nothing is
 // read: every source after the first is remapped. Span ids only need to be unique within a trace, so
 // they follow their traces. The same session listed twice is allowed: its second copy collides with the

@@ -81,9 +81,13 @@ class TraceIdSet {
   TraceIdSet(const TraceIdSet&) = delete;
   TraceIdSet& operator=(const TraceIdSet&) = delete;
 
-  // Every id of `ids`: whole 16-byte ids back to back (Summarize's trace ids).
+  // Every id of `ids`: whole 16-byte ids back to back (Summarize's trace ids). The spans (or log records) of a
+  // trace usually come one after another: an id equal to the one before it is not looked up again.
   void InsertAll(std::string_view ids) {
-    for (size_t i = 0; i + 16 <= ids.size(); i += 16) Insert(reinterpret_cast<const uint8_t*>(ids.data() + i));
+    for (size_t i = 0; i + 16 <= ids.size(); i += 16) {
+      if (i >= 16 && std::memcmp(ids.data() + i, ids.data() + i - 16, 16) == 0) continue;
+      Insert(reinterpret_cast<const uint8_t*>(ids.data() + i));
+    }
   }
   void Insert(const uint8_t* id16) {
     if (memory_.size() >= options_.max_memory_ids && !spill_failed_) Spill();

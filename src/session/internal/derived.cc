@@ -27,7 +27,8 @@ absl::Status DerivedSession::Abandon(absl::Status why) {
                                               id_, deleted.message()));
 }
 
-absl::Status DerivedSession::AppendStored(Record record, std::optional<uint64_t> items) {
+absl::Status DerivedSession::AppendStored(Record record, std::optional<uint64_t> items,
+                                          const std::function<void(const uint8_t*)>& on_trace_id) {
   auto malformed = [&](const absl::Status& s) {
     return absl::DataLossError(fmt::format("a {} request is not valid OTLP: {}", otlp::SignalName(record.signal),
                                            s.message()));
@@ -41,18 +42,37 @@ absl::Status DerivedSession::AppendStored(Record record, std::optional<uint64_t>
   trace_ids_.clear();
   absl::Status walked = otlp::ForEachTraceId(
       record.signal, record.payload,
-      [&](const uint8_t* id) { trace_ids_.append(reinterpret_cast<const char*>(id), 16); }, otlp::LocateMode::kTrusted);
+      [&](const uint8_t* id) {
+        trace_ids_.append(reinterpret_cast<const char*>(id), 16);
+        if (on_trace_id) on_trace_id(id);
+      },
+      otlp::LocateMode::kTrusted);
   if (!walked.ok()) return malformed(walked);
+  return Append(std::move(record), *items);
+}
+
+absl::Status DerivedSession::AppendLocated(Record record, const otlp::FieldLocations& where,
+                                           const std::function<void(const uint8_t*)>& on_trace_id) {
+  trace_ids_.clear();
+  for (uint32_t offset : where.item_trace_ids) {
+    const char* id = record.payload.data() + offset;
+    trace_ids_.append(id, 16);
+    if (on_trace_id) on_trace_id(reinterpret_cast<const uint8_t*>(id));
+  }
+  return Append(std::move(record), where.items);
+}
+
+absl::Status DerivedSession::Append(Record record, uint64_t items) {
   RecordCounts counts;
   switch (record.signal) {
     case otlp::Signal::kTraces:
-      counts.spans = *items;
+      counts.spans = items;
       break;
     case otlp::Signal::kMetrics:
-      counts.data_points = *items;
+      counts.data_points = items;
       break;
     case otlp::Signal::kLogs:
-      counts.log_records = *items;
+      counts.log_records = items;
       break;
   }
   return writer_->AppendWalked(std::move(record), counts, trace_ids_);

@@ -3,6 +3,7 @@
 #ifndef OTELRR_SESSION_INTERNAL_DERIVED_H_
 #define OTELRR_SESSION_INTERNAL_DERIVED_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,7 +39,14 @@ class DerivedSession {
   // one walk for its trace ids (SessionWriter::AppendWalked) instead of Append's validating walk and its
   // trace-id walk. `items`: its spans, data points or log records when the caller knows them, else
   // counted here (otlp::Locate, trusted). DataLoss when the request does not decode.
-  absl::Status AppendStored(Record record, std::optional<uint64_t> items = std::nullopt);
+  // `on_trace_id`, when set, sees every trace id the walk finds (as otlp::ForEachTraceId gives them), before the
+  // record is written: for a caller that checks ids without a walk of its own.
+  absl::Status AppendStored(Record record, std::optional<uint64_t> items = std::nullopt,
+                            const std::function<void(const uint8_t*)>& on_trace_id = nullptr);
+  // The same for a record the caller located (and perhaps patched) already: `where` is otlp::Locate's of its
+  // payload, so the trace ids are read at where.item_trace_ids instead of walking the payload again.
+  absl::Status AppendLocated(Record record, const otlp::FieldLocations& where,
+                             const std::function<void(const uint8_t*)>& on_trace_id = nullptr);
   // Deletes the session and returns `why` (with the delete's failure appended, when it failed too).
   absl::Status Abandon(absl::Status why);
   // Closes the session as completed and returns its final metadata; deletes it when that fails.
@@ -48,6 +56,7 @@ class DerivedSession {
   SessionStore& sessions_;
   std::unique_ptr<SessionWriter> writer_;
   const std::string id_;
+  absl::Status Append(Record record, uint64_t items);  // trace_ids_ filled
   otlp::FieldLocations where_;  // reused
   std::string trace_ids_;       // reused
 };
