@@ -62,6 +62,13 @@ absl::StatusOr<std::vector<otlp::Signal>> ParseSignalList(const std::vector<std:
   return out;
 }
 
+// As diff(1): 1 says the sessions differ, so a failure to compare them at all is 2 (with its message).
+template <typename Why>
+int Trouble(const Why& why) {
+  (void)Fail(why);
+  return kExitUsage;
+}
+
 int RunDiff(const StoreFlag& store_flag, const DiffFlags& f) {
   compare::SessionCompareOptions options;
   if (absl::Status s = ParseShift(f.shift, &options.compare); !s.ok()) return UsageError(s);
@@ -70,16 +77,16 @@ int RunDiff(const StoreFlag& store_flag, const DiffFlags& f) {
   options.signals = *signals;
   options.compare.max_differences = std::max<size_t>(f.max_differences, 1);
   absl::StatusOr<std::unique_ptr<store::ObjectStore>> store = store_flag.Open(StoreFlag::Access::kRead);
-  if (!store.ok()) return Fail(store.status());
+  if (!store.ok()) return Trouble(store.status());
   session::SessionStore sessions(**store);
   for (const std::string& id : {f.a, f.b}) {
     absl::StatusOr<session::SessionMetadata> m = sessions.Load(id);
     if (!m.ok() && m.status().code() == absl::StatusCode::kNotFound) {
-      return Fail(fmt::format("{} (store: {})", std::string(m.status().message()), store_flag.Resolved()));
+      return Trouble(fmt::format("{} (store: {})", std::string(m.status().message()), store_flag.Resolved()));
     }
   }
   absl::StatusOr<compare::CompareReport> r = compare::CompareSessions(sessions, f.a, f.b, options);
-  if (!r.ok()) return Fail(r.status());
+  if (!r.ok()) return Trouble(r.status());
   compare::ReportContext context{.title = fmt::format("otelrr sessions diff {} {}", f.a, f.b),
                                  .a = f.a,
                                  .b = f.b,
@@ -87,7 +94,7 @@ int RunDiff(const StoreFlag& store_flag, const DiffFlags& f) {
                                  .b_role = "B",
                                  .max_differences = f.max_differences};
   if (!f.report.empty()) {
-    if (absl::Status s = WriteOutput(f.report, compare::FormatReportHtml(*r, context)); !s.ok()) return Fail(s);
+    if (absl::Status s = WriteOutput(f.report, compare::FormatReportHtml(*r, context)); !s.ok()) return Trouble(s);
   }
   if (f.json) {
     JsonWriter w(true);
@@ -122,7 +129,8 @@ void AddSessionsDiffCommand(CLI::App* sessions, StoreFlag* store, Handler* handl
   cmd->footer(R"(Items are matched by identity: spans by trace and span id, data points and log records by their
 whole content and time. Each is "missing" (in A only), "extra" (in B only), "duplicated" (in B more often
 than in A) or "altered" (in both, changed: the fields that differ are listed). Attribute order and the
-encoding do not matter. Exits 0 when the sessions hold the same items, 1 when they differ.
+encoding do not matter. Exits 0 when the sessions hold the same items, 1 when they differ, and 2 when they
+cannot be compared (a bad flag, a session that is missing or damaged), as diff(1) does.
 
 Examples:
   otelrr sessions diff seed-20261126-114544-a1b2c3 capture-20261126-120001-d4e5f6

@@ -644,6 +644,14 @@ BatchOutcome Failed(std::string_view id, const absl::Status& s) {
   return {.session_id = std::string(id), .ok = false, .result = "failed", .detail = std::string(s.message())};
 }
 
+// Whether a session had feature flag `flag` on: in its enabledFlags, or in the flags of one of its phases (a
+// seed pattern's incident phase turns flags on for its duration only).
+bool HasFlag(const SessionMetadata& m, const std::string& flag) {
+  auto in = [&](const std::vector<std::string>& flags) { return std::find(flags.begin(), flags.end(), flag) != flags.end(); };
+  if (in(m.enabled_flags)) return true;
+  return std::any_of(m.phases.begin(), m.phases.end(), [&](const session::Phase& p) { return in(p.flags); });
+}
+
 // The filter of a batch command, parsed: each mistake is a usage error naming its flag.
 struct SessionFilter {
   std::optional<session::SessionType> type;
@@ -654,9 +662,7 @@ struct SessionFilter {
   bool Matches(const SessionMetadata& m) const {
     if (type && m.session_type != *type) return false;
     if (started_before_unix_nano && m.start_time_unix_nano > *started_before_unix_nano) return false;
-    if (!flag.empty() && std::find(m.enabled_flags.begin(), m.enabled_flags.end(), flag) == m.enabled_flags.end()) {
-      return false;
-    }
+    if (!flag.empty() && !HasFlag(m, flag)) return false;
     if (description && !std::regex_search(m.description, *description)) return false;
     return true;
   }
@@ -945,7 +951,8 @@ void AddSessionFilterFlags(CLI::App* cmd, SessionFilterFlags* filter) {
       ->check(CLI::IsMember({"seed", "capture", "training"}));
   cmd->add_option("--older-than", filter->older_than,
                   "without ids: the sessions that started at least this long ago (7d, 12h, 90m)");
-  cmd->add_option("--flag", filter->flag, "without ids: the sessions with this feature flag in their enabledFlags");
+  cmd->add_option("--flag", filter->flag,
+                  "without ids: the sessions with this feature flag on, in their enabledFlags or in one of their phases");
   cmd->add_option("--description-match", filter->description_match,
                   "without ids: the sessions whose description contains a match of this regular expression "
                   "(ECMAScript syntax, std::regex)");

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iterator>
 #include <limits>
+#include <optional>
 
 #include "common/status.h"
 #include "fmt/format.h"
@@ -411,6 +412,54 @@ absl::StatusOr<uint64_t> KeepItemsInWindows(Signal signal, std::string_view requ
         return InWindows(windows, t) ? 1 : 0;
       },
       out, "filtered by time");
+}
+
+absl::StatusOr<std::optional<uint64_t>> AllItemsInWindows(Signal signal, std::string_view request,
+                                                         std::span<const TimeWindow> windows) {
+  // The same path through the request as KeepItems, reading only: resources (1), their scopes (2), for metrics
+  // each metric (2) and its data (5, 7, 9, 10, 11), and the items (2; a metric's data points: 1).
+  uint64_t count = 0;
+  bool all = true;
+  bool ok = true;
+  const uint32_t items_field = signal == Signal::kMetrics ? 1 : 2;
+  auto items = [&](std::string_view container) {
+    ok = ok && ForEachField(container, [&](const RawField& f) {
+      if (!all || !f.Is(items_field, WireType::kLen)) return;
+      uint64_t t = 0;
+      if (!ItemTime(signal, f.value, &t)) {
+        ok = false;
+      } else if (!InWindows(windows, t)) {
+        all = false;
+      }
+      ++count;
+    });
+  };
+  auto metric = [&](std::string_view m) {
+    ok = ok && ForEachField(m, [&](const RawField& f) {
+      if (all && f.wire == WireType::kLen &&
+          (f.number == 5 || f.number == 7 || f.number == 9 || f.number == 10 || f.number == 11)) {
+        items(f.value);
+      }
+    });
+  };
+  auto scope = [&](std::string_view sc) {
+    if (signal != Signal::kMetrics) return items(sc);
+    ok = ok && ForEachField(sc, [&](const RawField& f) {
+      if (all && f.Is(2, WireType::kLen)) metric(f.value);
+    });
+  };
+  ok = ok && ForEachField(request, [&](const RawField& r) {
+    if (!all || !r.Is(1, WireType::kLen)) return;
+    ok = ok && ForEachField(r.value, [&](const RawField& f) {
+      if (all && f.Is(2, WireType::kLen)) scope(f.value);
+    });
+  });
+  if (!ok) {
+    return absl::InvalidArgumentError(
+        fmt::format("the {} request is not well-formed protobuf: its items cannot be filtered by time", SignalName(signal)));
+  }
+  if (!all) return std::optional<uint64_t>();
+  return std::optional<uint64_t>(count);
 }
 
 absl::StatusOr<uint64_t> KeepItemsOfShard(Signal signal, std::string_view request, uint32_t shard, uint32_t shards,

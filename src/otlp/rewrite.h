@@ -21,6 +21,7 @@
 #define OTELRR_OTLP_REWRITE_H_
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -108,6 +109,13 @@ struct TimeWindow {
 // it is meant for requests that were validated when they were stored.
 absl::StatusOr<uint64_t> KeepItemsInWindows(Signal signal, std::string_view request,
                                             std::span<const TimeWindow> windows, std::string* out);
+
+// Whether every span, data point or log record of `request` has its own time (as KeepItemsInWindows reads it)
+// in `windows`: their number when so (KeepItemsInWindows would keep the request as it is), nullopt at the first
+// that has not. Reads only, so a caller whose requests usually lie wholly inside its windows (a slice of a
+// whole session) skips the copy. InvalidArgument when malformed.
+absl::StatusOr<std::optional<uint64_t>> AllItemsInWindows(Signal signal, std::string_view request,
+                                                         std::span<const TimeWindow> windows);
 
 // Writes to `*out` a copy of `request` that keeps only the items of shard `shard` of `shards` (replay
 // --shard K/N): a deterministic partition, the same in every process on every machine, so that N

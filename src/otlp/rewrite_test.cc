@@ -464,6 +464,45 @@ TEST(KeepItemsInWindowsTest, MetricPointsAndLogRecords) {
   EXPECT_EQ(out, Proto().Msg(1, Proto().Msg(2, Proto().Bytes(2, log(150, 500)).Bytes(2, log(0, 150)))).str());
 }
 
+TEST(KeepItemsInWindowsTest, AllItemsInWindowsSaysWhenTheRequestWouldBeKeptAsItIs) {
+  auto span = [](uint64_t start) { return Proto().Bytes(5, "s").Fixed64(7, start).str(); };
+  const std::string traces =
+      Proto()
+          .Msg(1, Proto().Msg(1, ServiceResource("a")).Bytes(2, Proto().Bytes(2, span(150)).Bytes(2, span(399)).str()))
+          .Msg(1, Proto().Bytes(2, Proto().Bytes(2, span(120)).str()))
+          .str();
+  const std::vector<TimeWindow> both = {{100, 200}, {300, 400}};
+  absl::StatusOr<std::optional<uint64_t>> all = AllItemsInWindows(Signal::kTraces, traces, both);
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(*all, 3u);
+  std::string out;
+  ASSERT_EQ(*KeepItemsInWindows(Signal::kTraces, traces, both, &out), 3u);
+  EXPECT_EQ(out, traces);  // what the caller skips copying
+  const std::vector<TimeWindow> first = {{100, 200}};
+  all = AllItemsInWindows(Signal::kTraces, traces, first);
+  ASSERT_TRUE(all.ok());
+  EXPECT_FALSE(*all);
+
+  auto point = [](uint64_t t) { return Proto().Fixed64(3, t).Fixed64(6, 1).str(); };
+  const std::string metrics =
+      Proto()
+          .Msg(1, Proto().Msg(2, Proto().Bytes(2, Proto().Bytes(1, "m").Bytes(9, Proto().Bytes(1, point(150)).Bytes(
+                                                                                  1, point(160)).str()).str())))
+          .str();
+  all = AllItemsInWindows(Signal::kMetrics, metrics, first);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(*all, 2u);
+  all = AllItemsInWindows(Signal::kMetrics, metrics, std::vector<TimeWindow>{{155, 200}});
+  ASSERT_TRUE(all.ok());
+  EXPECT_FALSE(*all);
+  auto log = [](uint64_t time, uint64_t observed) { return Proto().Fixed64(1, time).Fixed64(11, observed).str(); };
+  const std::string logs = Proto().Msg(1, Proto().Msg(2, Proto().Bytes(2, log(0, 150)).Bytes(2, log(199, 0)))).str();
+  all = AllItemsInWindows(Signal::kLogs, logs, first);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(*all, 2u);
+  EXPECT_FALSE(AllItemsInWindows(Signal::kTraces, std::string("\x0a\x05\x0a", 3), first).ok());
+}
+
 TEST(KeepItemsInWindowsTest, MalformedInputIsAnError) {
   std::string out = "x";
   const std::vector<TimeWindow> windows = {{0, kMaxTime}};

@@ -156,11 +156,18 @@ absl::StatusOr<SliceReport> SliceSession(SessionStore& sessions, const SliceOpti
     };
     std::optional<uint64_t> items;  // known when nothing but the window filters
     if (filter_items) {
-      absl::StatusOr<uint64_t> kept = otlp::KeepItemsInWindows(record.signal, record.payload, item_windows, &scratch);
-      if (!kept.ok()) return malformed(kept.status());
-      if (*kept == 0) continue;
-      record.payload.swap(scratch);
-      items = *kept;
+      // Most records of a window lie wholly inside it: those are kept as they are, without a copy.
+      absl::StatusOr<std::optional<uint64_t>> all = otlp::AllItemsInWindows(record.signal, record.payload, item_windows);
+      if (!all.ok()) return malformed(all.status());
+      if (*all) {
+        items = **all;
+      } else {
+        absl::StatusOr<uint64_t> kept = otlp::KeepItemsInWindows(record.signal, record.payload, item_windows, &scratch);
+        if (!kept.ok()) return malformed(kept.status());
+        if (*kept == 0) continue;
+        record.payload.swap(scratch);
+        items = *kept;
+      }
     }
     if (!unseen.empty()) {
       absl::StatusOr<otlp::RequestSummary> summary = otlp::Summarize(record.signal, record.payload);

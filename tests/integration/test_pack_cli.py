@@ -209,6 +209,12 @@ def test_batch_verify_by_ids_and_by_filters(several):
 
     assert verified("--type", "seed") == ["a", "b", "pf"]
     assert verified("--flag", "paymentServiceFailure") == ["pf"]
+    # A flag that was on in one phase only (a capture's phase marked with flags) matches too.
+    meta_path = store / "sessions" / "b" / "metadata.json"
+    meta = json.loads(meta_path.read_text())
+    meta["phases"] = [{"name": "canary", "startTime": meta["startTime"], "flags": ["canaryRollout"]}]
+    meta_path.write_text(json.dumps(meta))
+    assert verified("--flag", "canaryRollout") == ["b"]
     assert verified("--description-match", "^incident") == ["pf"]
     assert verified("--older-than", "1d") == ["a", "b"]  # seeded in 2026-11; pf starts now
     assert verified("--type", "capture") == []
