@@ -211,6 +211,16 @@ int RunCapture(const StoreFlag& store_flag, const CaptureFlags& f) {
       std::lock_guard<std::mutex> lock(ended_mu);
       ended_as = m;
     }
+    if (forward && m.status == session::SessionStatus::kFailed) {
+      // A tee whose recording failed (a full or read-only disk) keeps the pipeline it stands in flowing: the
+      // requests still go downstream, and the clients still get the downstream's answers.
+      std::fprintf(stderr,
+                   "otelrr capture: session %s ended failed: %s; still forwarding to %s, recording nothing (Ctrl-C "
+                   "stops; the exit status will be 1)\n",
+                   m.session_id.c_str(), m.status_reason.c_str(), forward->url().c_str());
+      std::fflush(stderr);
+      return;
+    }
     stop.Stop();
   });
   absl::StatusOr<session::SessionMetadata> started = service.StartCapture(config);

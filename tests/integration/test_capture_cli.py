@@ -752,6 +752,66 @@ cp -a {small} {copy}
     sessions(copy, "verify", "full")
 
 
+def test_a_tee_whose_disk_fills_keeps_forwarding(tmp_path):
+    """`capture --forward` stands in a pipeline: when its disk fills, the session ends (failed) but the requests
+    still go downstream and the clients still get the downstream's answers, until Ctrl-C (exit 1). The store
+    is a 6 MiB tmpfs in a mount namespace of the capture's own, as in the full-disk test above."""
+    import http.server
+    got = []
+
+    class Sink(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            got.append(trace_service_pb2.ExportTraceServiceRequest.FromString(
+                self.rfile.read(int(self.headers["Content-Length"]))).resource_spans[0].scope_spans[0].spans[0].trace_id)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    sink = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+    threading.Thread(target=sink.serve_forever, daemon=True).start()
+    small = tmp_path / "small"
+    small.mkdir()
+    script = tmp_path / "run.sh"
+    script.write_text(f"""set -u
+mount -t tmpfs -o size=6m tmpfs {small}
+exec {binary()} capture --http 127.0.0.1:0 --grpc 127.0.0.1:0 --store {small} --session tee --compression none \\
+  --forward http://127.0.0.1:{sink.server_address[1]} > {tmp_path}/out 2> {tmp_path}/err
+""")
+    proc = subprocess.Popen(["unshare", "-rm", "bash", str(script)])
+    try:
+        deadline = time.monotonic() + 30
+        while not (m := READY.search((tmp_path / "err").read_text() if (tmp_path / "err").exists() else "")):
+            assert proc.poll() is None and time.monotonic() < deadline, "capture did not start"
+            time.sleep(0.05)
+        port = int(m.group(2).rsplit(":", 1)[1])
+        answers = []
+        for seed in range(1, 151):  # ~100 KB each: the 6 MiB fill after ~60
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("POST", "/v1/traces", body=trace_request(1500, seed).SerializeToString(),
+                         headers={"Content-Type": "application/x-protobuf"})
+            answers.append(conn.getresponse().status)
+            conn.close()
+        err = (tmp_path / "err").read_text()
+        assert "still forwarding to" in err and "No space left on device" in err, err
+        assert proc.poll() is None  # still running, still a tee
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 1
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        sink.shutdown()
+    # Every request was answered with the downstream's 200, and every one reached the downstream once.
+    assert answers == [200] * 150
+    assert sorted(int.from_bytes(t, "big") for t in got) == list(range(1, 151))
+    assert "session tee ended failed" in (tmp_path / "err").read_text()
+
+
 def test_a_second_ctrl_c_exits_at_once_and_the_next_command_recovers_the_session(capture):
     """Two SIGINTs: exit 130 at once, saying the session is left for the next command to recover; the next
     capture on the store recovers it with the acknowledged request in it."""
