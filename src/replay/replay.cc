@@ -433,8 +433,20 @@ absl::StatusOr<ReplayReport> RunReplayOf(session::SessionStore* sessions, const 
   if (sessions != nullptr && config.shards > 1 && config.use_split) {
     const std::string shard_id = session::ShardSessionId(config.session_id, config.shard, config.shards);
     absl::StatusOr<session::SessionMetadata> shard = sessions->Load(shard_id);
-    if (shard.ok() && shard->status == session::SessionStatus::kCompleted && shard->shard_of &&
-        *shard->shard_of == session::ShardOf{config.session_id, config.shard, config.shards}) {
+    // A split of this very session: the shard says so, and has its bounds (a session deleted and made again
+    // under the same id would leave shards of the old one, which must not be sent in its place).
+    const bool ours = shard.ok() && shard->status == session::SessionStatus::kCompleted && shard->shard_of &&
+                      *shard->shard_of == session::ShardOf{config.session_id, config.shard, config.shards} &&
+                      shard->start_time_unix_nano == metadata->start_time_unix_nano &&
+                      shard->end_time_unix_nano == metadata->end_time_unix_nano;
+    if (shard.ok() && !ours) {
+      return absl::FailedPreconditionError(fmt::format(
+          "session {} is not shard {}/{} of session {} as it is now (a split of an earlier session of that id, or "
+          "another session): delete the shard sessions and run 'otelrr sessions split {} --shards {}' again, or "
+          "replay with --whole-session",
+          shard_id, config.shard, config.shards, config.session_id, config.session_id, config.shards));
+    }
+    if (ours) {
       effective.shard_session = shard_id;
       open_records = [sessions, shard_id, signals]() -> absl::StatusOr<std::unique_ptr<RecordStream>> {
         absl::StatusOr<std::unique_ptr<session::SessionReader>> opened =
@@ -442,7 +454,7 @@ absl::StatusOr<ReplayReport> RunReplayOf(session::SessionStore* sessions, const 
         if (!opened.ok()) return opened.status();
         return std::unique_ptr<RecordStream>(std::make_unique<session::ReadAhead>(std::move(*opened)));
       };
-    } else if (!shard.ok() && !absl::IsNotFound(shard.status())) {
+    } else if (!absl::IsNotFound(shard.status())) {
       return shard.status();
     }
   }

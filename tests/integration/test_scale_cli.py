@@ -176,3 +176,23 @@ def test_a_split_session_replays_each_shard_from_its_own_session(store, tmp_path
     assert one.returncode == 2 and b"2 to 1024 shards" in one.stderr
     for sid in ids:
         run("sessions", "delete", sid, "--store", str(store))
+
+
+def test_shards_of_an_earlier_session_of_the_same_id_are_refused(tmp_path):
+    store = tmp_path / "store"
+
+    def seed(start):
+        run("seed", "--session-id", "re", "--duration", "3", "--rate", "10", "--seed", "4", "--start-time", start,
+            "--store", str(store))
+
+    seed("2026-01-01T00:00:00Z")
+    run("sessions", "split", "re", "--shards", "2", "--store", str(store))
+    run("sessions", "delete", "re", "--store", str(store))
+    seed("2026-02-01T00:00:00Z")  # the same id, another session: its old shards must not be sent for it
+    cap = Capture(store)
+    args = [a if a != "src" else "re" for a in replay_args(store, cap, "--shard", "0/2")]
+    stale = subprocess.run(args, capture_output=True, timeout=60)
+    whole = subprocess.run(args + ["--whole-session"], capture_output=True, timeout=60)
+    cap.stop()
+    assert stale.returncode == 1 and b"is not shard 0/2 of session re as it is now" in stale.stderr, stale.stderr
+    assert whole.returncode == 0, whole.stderr.decode()
