@@ -142,8 +142,9 @@ void PrintSharedNote(session::SessionStore& sessions, const std::string& id, con
                  "last one to stop seals the session (or `otelrr sessions seal %s`)\n",
                  instance.c_str(), id.c_str(), id.c_str());
   } else {
-    std::fprintf(stderr, "otelrr capture: shared session %s sealed (%s): %zu instances, %llu requests in all%s%s\n",
+    std::fprintf(stderr, "otelrr capture: shared session %s sealed (%s): %zu instance%s, %llu requests in all%s%s\n",
                  id.c_str(), std::string(session::SessionStatusName(m->status)).c_str(), m->instances.size(),
+                 m->instances.size() == 1 ? "" : "s",
                  static_cast<unsigned long long>(m->counts.requests()), m->status_reason.empty() ? "" : ": ",
                  m->status_reason.c_str());
   }

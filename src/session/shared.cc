@@ -457,9 +457,10 @@ std::string DescribeSeal(const SealResult& r) {
   }
   switch (r.outcome) {
     case SealOutcome::kSealed:
-      return fmt::format("session {} sealed ({}): {} instances ({}), {} requests, {} spans, {} data points, {} log "
+      return fmt::format("session {} sealed ({}): {} instance{} ({}), {} requests, {} spans, {} data points, {} log "
                          "records, {} traces{}",
                          r.metadata.session_id, SessionStatusName(r.metadata.status), names.size(),
+                         names.size() == 1 ? "" : "s",
                          fmt::join(names, ", "), r.metadata.counts.requests(), r.metadata.counts.spans,
                          r.metadata.counts.data_points, r.metadata.counts.log_records, r.metadata.counts.traces,
                          recovered);
