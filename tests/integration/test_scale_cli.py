@@ -38,21 +38,27 @@ def trace_ids(msgs):
             for sp in ss.spans}
 
 
+def sharded_into(store, capture, tmp_path, prefix):
+    """SHARDS replayers of "src" with one --start-at into `capture`, each exiting 0: [(report, its file)]."""
+    start_at = str(time.time_ns() + 1_500_000_000)
+    procs = [subprocess.Popen(replay_args(store, capture, "--shard", f"{k}/{SHARDS}", "--start-at", start_at),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for k in range(SHARDS)]
+    out = []
+    for k, p in enumerate(procs):
+        stdout, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err.decode()
+        report = json.loads(stdout)
+        assert report["shard"] == k and report["shards"] == SHARDS and report["startWallUnixNano"] == int(start_at)
+        path = tmp_path / f"{prefix}{k}.json"
+        path.write_bytes(stdout)
+        out.append((report, path))
+    return out
+
+
 def test_shards_together_deliver_what_one_replay_does(store, tmp_path):
     # N shards from one start into one capture.
     sharded = Capture(store)
-    start_at = str(time.time_ns() + 1_500_000_000)
-    procs = [subprocess.Popen(replay_args(store, sharded, "--shard", f"{k}/{SHARDS}", "--start-at", start_at),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for k in range(SHARDS)]
-    reports = []
-    for k, p in enumerate(procs):
-        out, err = p.communicate(timeout=60)
-        assert p.returncode == 0, err.decode()
-        report = json.loads(out)
-        assert report["shard"] == k and report["shards"] == SHARDS and report["startWallUnixNano"] == int(start_at)
-        path = tmp_path / f"r{k}.json"
-        path.write_bytes(out)
-        reports.append(path)
+    reports = [path for _, path in sharded_into(store, sharded, tmp_path, "r")]
     sharded.stop()
     # One replay into another capture.
     single = Capture(store)
@@ -136,18 +142,11 @@ def test_a_split_session_replays_each_shard_from_its_own_session(store, tmp_path
 
     # Four shards read from their own sessions, one start: what one replay delivers, item for item.
     sharded = Capture(store)
-    start_at = str(time.time_ns() + 1_500_000_000)
-    procs = [subprocess.Popen(replay_args(store, sharded, "--shard", f"{k}/{SHARDS}", "--start-at", start_at),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for k in range(SHARDS)]
     paths = []
-    for k, p in enumerate(procs):
-        out, err = p.communicate(timeout=60)
-        assert p.returncode == 0, err.decode()
-        report = json.loads(out)
+    for k, (report, path) in enumerate(sharded_into(store, sharded, tmp_path, "split")):
         assert report["shardSession"] == ids[k]
         assert report["spans"] == split["sessions"][k]["spans"]
-        paths.append(tmp_path / f"split{k}.json")
-        paths[-1].write_bytes(out)
+        paths.append(path)
     sharded.stop()
     merged = json.loads(run("replay-report", "merge", *map(str, paths), "--json").stdout)
     assert merged["ok"] and merged["reports"] == SHARDS and merged["spans"] == counts["spans"]
