@@ -106,6 +106,16 @@ void WriteCounts(const session::SessionMetadata& m, JsonWriter* w) {
   w->Field("storedBytes", m.total_size_bytes);
 }
 
+// The end of a slice's, merge's or split's --json object: what it read and how long it took; prints it. Exit 0.
+int PrintToolJson(JsonWriter* w, uint64_t stored_bytes_read, double seconds) {
+  w->Field("storedBytesRead", stored_bytes_read);
+  w->Field("elapsedSeconds", seconds);
+  w->EndObject();
+  Print(w->str());
+  Print("\n");
+  return 0;
+}
+
 std::string CountsLine(const session::SessionMetadata& m) {
   return fmt::format("   Records: {}  Trace ids: {}  Spans: {}  Data points: {}  Log records: {}\n",
                      m.counts.requests(), m.counts.traces, m.counts.spans, m.counts.data_points, m.counts.log_records);
@@ -188,12 +198,7 @@ int RunSlice(const StoreFlag& store_flag, const SessionToolFlags& f) {
     for (const session::Phase& p : m.phases) p.WriteJson(&w);
     w.EndArray();
     w.Field("recordsRead", r->records_read);
-    w.Field("storedBytesRead", r->stored_bytes_read);
-    w.Field("elapsedSeconds", seconds);
-    w.EndObject();
-    Print(w.str());
-    Print("\n");
-    return 0;
+    return PrintToolJson(&w, r->stored_bytes_read, seconds);
   }
   std::string out = fmt::format("Sliced session {} into {}\n   {}\n", id, m.session_id, m.description);
   out += CountsLine(m);
@@ -242,12 +247,7 @@ int RunSplit(const StoreFlag& store_flag, const SessionToolFlags& f) {
     }
     w.EndArray();
     w.Field("recordsRead", r->records_read);
-    w.Field("storedBytesRead", r->stored_bytes_read);
-    w.Field("elapsedSeconds", seconds);
-    w.EndObject();
-    Print(w.str());
-    Print("\n");
-    return 0;
+    return PrintToolJson(&w, r->stored_bytes_read, seconds);
   }
   std::string out = fmt::format("Split session {} into {} shard sessions in {:.2f} s\n", id, f.shards, seconds);
   for (const session::SessionMetadata& m : r->shards) out += fmt::format("   {}\n{}", m.session_id, CountsLine(m));
@@ -297,12 +297,7 @@ int RunMerge(const StoreFlag& store_flag, const SessionToolFlags& f) {
     }
     w.EndArray();
     WriteCounts(m, &w);
-    w.Field("storedBytesRead", r->stored_bytes_read);
-    w.Field("elapsedSeconds", seconds);
-    w.EndObject();
-    Print(w.str());
-    Print("\n");
-    return 0;
+    return PrintToolJson(&w, r->stored_bytes_read, seconds);
   }
   std::string out = fmt::format("Merged {} sessions into {}\n", r->sources.size(), m.session_id);
   for (const session::MergeSource& s : r->sources) {
