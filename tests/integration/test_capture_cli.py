@@ -687,6 +687,16 @@ def test_the_text_summary_of_a_capture_without_traces_names_trace_ids_not_traces
     assert "Traces:" not in text
 
 
+def http_port_once_ready(proc, err_file):
+    """The OTLP/HTTP port of a capture started in a mount namespace of its own, which writes its stderr to
+    err_file, once its ready line is there (within 30 s, while it runs)."""
+    deadline = time.monotonic() + 30
+    while not (m := READY.search(err_file.read_text() if err_file.exists() else "")):
+        assert proc.poll() is None and time.monotonic() < deadline, "capture did not start"
+        time.sleep(0.05)
+    return int(m.group(2).rsplit(":", 1)[1])
+
+
 def test_a_full_disk_ends_the_capture_and_loses_no_acknowledged_request(tmp_path):
     """The store on a 6 MiB tmpfs, mounted in a mount namespace of the capture's own (`unshare -rm`: no root
     needed), filled by a client until a write fails with ENOSPC. From the failed write on, requests are answered
@@ -709,11 +719,7 @@ cp -a {small} {copy}
 """)
     proc = subprocess.Popen(["unshare", "-rm", "bash", str(script)])
     try:
-        deadline = time.monotonic() + 30
-        while not (m := READY.search((tmp_path / "err").read_text() if (tmp_path / "err").exists() else "")):
-            assert proc.poll() is None and time.monotonic() < deadline, "capture did not start"
-            time.sleep(0.05)
-        port = int(m.group(2).rsplit(":", 1)[1])
+        port = http_port_once_ready(proc, tmp_path / "err")
         acked, refusals = [], []
         for seed in range(1, 200):
             body = trace_request(1500, seed).SerializeToString()  # ~100 KB each, stored uncompressed
@@ -785,11 +791,7 @@ exec {binary()} capture --http 127.0.0.1:0 --grpc 127.0.0.1:0 --store {small} --
 """)
     proc = subprocess.Popen(["unshare", "-rm", "bash", str(script)])
     try:
-        deadline = time.monotonic() + 30
-        while not (m := READY.search((tmp_path / "err").read_text() if (tmp_path / "err").exists() else "")):
-            assert proc.poll() is None and time.monotonic() < deadline, "capture did not start"
-            time.sleep(0.05)
-        port = int(m.group(2).rsplit(":", 1)[1])
+        port = http_port_once_ready(proc, tmp_path / "err")
         answers = []
         for seed in range(1, 151):  # ~100 KB each: the 6 MiB fill after ~60
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
