@@ -9,6 +9,7 @@
 #include "common/version.h"
 #include "fmt/format.h"
 #include "fmt/ranges.h"
+#include "net/grpc_runtime.h"
 
 namespace otelrr::cli {
 
@@ -76,5 +77,8 @@ Run 'otelrr COMMAND --help' for a command's flags.)");
     return UsageError(std::string(e.what()));
   }
   if (!handler) return UsageError(std::string("no command given"));
-  return handler();
+  const int code = handler();
+  // gRPC may still be shutting down on its own threads (net/grpc_runtime.h): let it finish first.
+  otelrr::net::AwaitGrpcShutdown(std::chrono::seconds(2));
+  return code;
 }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "net/grpc_runtime.h"
 #include "net/internal/grpc_bytes.h"
 #include "otlp/field_reader.h"
 #include "otlp/wire.h"
@@ -176,6 +177,7 @@ absl::StatusOr<std::unique_ptr<GrpcExporter>> GrpcExporter::Create(GrpcExporterO
     return absl::InvalidArgumentError(
         fmt::format("gRPC exporter for {}: the call timeout must be positive", options.target));
   }
+  NoteGrpcInUse();
   grpc::ChannelArguments args;
   // Export calls are independent: never retried by gRPC itself (the caller's retry policy decides).
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);

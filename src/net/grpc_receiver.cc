@@ -26,6 +26,7 @@
 #include "common/status.h"
 #include "net/address.h"
 #include "net/grpc_client.h"
+#include "net/grpc_runtime.h"
 #include "net/internal/grpc_bytes.h"
 
 namespace otelrr::net {
@@ -237,6 +238,7 @@ class GrpcReceiver::Impl {
 
   absl::Status Start(const GrpcReceiverOptions& options, int requested_port) {
     if (options.clock != nullptr) counters_->clock = options.clock;
+    NoteGrpcInUse();
     grpc::ServerBuilder builder;
     builder.AddListeningPort(options.address, Credentials(options.tls), &port_);
     // Without this, Linux lets a second server bind the same port (SO_REUSEPORT) and the two would
