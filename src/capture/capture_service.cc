@@ -8,7 +8,9 @@
 #include <cstdio>
 #include <deque>
 #include <future>
+#include <optional>
 #include <thread>
+#include <utility>
 
 #include "common/status.h"
 #include "otlp/json.h"
@@ -229,6 +231,7 @@ class CaptureService::Active {
     }
     const double max_bytes = config_.max_size_mb ? *config_.max_size_mb * 1e6 : 0;
     auto next_save = start + service_.options_.metadata_interval;
+    writer_->Checkpoint();  // what a storage error rolls back to (Record)
     std::deque<Pending> batch;
     while (true) {
       bool stopping;
@@ -279,6 +282,11 @@ class CaptureService::Active {
       status = stop_status_;
       reason = stop_reason_;
     }
+    if (std::string note = PauseNote(); !note.empty()) {
+      reason = reason.empty() ? note : fmt::format("{}; {}", reason, note);
+      // A tee's clients got the downstream's answer: what it forwarded while paused is missing from the copy.
+      if (service_.options_.forward != nullptr && refused_while_paused_ > 0) status = session::SessionStatus::kFailed;
+    }
     TakePhases(/*closing=*/true);
     (void)writer_->Close(status, std::move(reason));  // a write error marks the session failed itself
     {
@@ -298,8 +306,17 @@ class CaptureService::Active {
   }
 
   // Appends the batch, writes it as complete members, then answers every request. Returns its bytes.
+  //
+  // A storage error (no space, a read-only file system) fails the batch: its requests are answered
+  // UNAVAILABLE with the retry delay, and the writer takes back what it appended of them (Rollback), so the
+  // session holds exactly the acknowledged requests. Recording is then paused: requests are refused the
+  // same way, without touching the store, for one retry delay; the next batch after it tries again, and
+  // recording resumes once a write succeeds. When the writer cannot take the batch back, the capture ends
+  // (Run), failed, as after any other storage error.
   size_t Record(std::deque<Pending>& batch) {
     if (batch.empty()) return 0;
+    const Clock::TimePoint now = service_.clock().Now();
+    if (paused_since_ && now < resume_at_) return RefuseWhilePaused(batch);
     size_t bytes = 0;
     std::vector<std::pair<net::ExportDone, otlp::Signal>> acks;
     acks.reserve(batch.size());
@@ -325,6 +342,7 @@ class CaptureService::Active {
         p.done({.status = s});
       } else {
         if (fault_.ok()) fault_ = s;
+        ++refused_while_paused_;
         service_.Count(signal, kFailed);
         p.done({.status = absl::UnavailableError(fmt::format("could not record the request: {}", s.message())),
                 .retry_after = service_.options_.retry_after});
@@ -335,6 +353,10 @@ class CaptureService::Active {
       absl::Status s = writer_->Flush(config_.fsync ? session::SessionWriter::FlushMode::kSynced
                                                     : session::SessionWriter::FlushMode::kWritten);
       if (!s.ok() && fault_.ok()) fault_ = s;
+      if (fault_.ok()) {
+        writer_->Checkpoint();
+        Resumed(now);
+      }
       {
         // Before the acknowledgements: a client that saw its answer then sees its request counted.
         std::lock_guard<std::mutex> lock(snapshot_mu_);
@@ -345,22 +367,86 @@ class CaptureService::Active {
           service_.Count(signal, kRecorded);
           done({});
         } else {
+          ++refused_while_paused_;
           service_.Count(signal, kFailed);
           done({.status = absl::UnavailableError(fmt::format("could not record the request: {}", s.message())),
                 .retry_after = service_.options_.retry_after});
         }
       }
     }
+    if (!fault_.ok()) Pause(now);
     std::lock_guard<std::mutex> lock(snapshot_mu_);
     snapshot_ = writer_->metadata();
     return bytes;
+  }
+
+  // After a storage error: the writer takes back the failed batch and recording pauses for a retry delay;
+  // fault_ stays (and the capture ends) when it cannot.
+  void Pause(Clock::TimePoint now) {
+    if (fault_.ok()) return;
+    if (absl::Status s = writer_->Rollback(); !s.ok()) return;
+    const absl::Status error = std::exchange(fault_, absl::OkStatus());
+    resume_at_ = now + std::chrono::duration_cast<Clock::Duration>(service_.options_.retry_after);
+    if (paused_since_) return;
+    paused_since_ = now;
+    ++pauses_;
+    if (first_pause_error_.empty()) first_pause_error_ = std::string(error.message());
+    std::fprintf(stderr,
+                 "otelrr: capture %s: recording paused: writing the session failed: %s; %s until the store takes "
+                 "writes again (everything recorded so far is kept)\n",
+                 id_.c_str(), std::string(error.message()).c_str(),
+                 service_.options_.forward != nullptr ? "requests are still forwarded, not recorded,"
+                                                      : "requests are refused with a retry delay");
+  }
+
+  void Resumed(Clock::TimePoint now) {
+    if (!paused_since_) return;
+    const Clock::Duration paused = now - *paused_since_;
+    paused_total_ += paused;
+    paused_since_.reset();
+    std::fprintf(stderr, "otelrr: capture %s: recording resumed after %.1f s paused\n", id_.c_str(),
+                 std::chrono::duration<double>(paused).count());
+  }
+
+  size_t RefuseWhilePaused(std::deque<Pending>& batch) {
+    size_t bytes = 0;
+    for (Pending& p : batch) {
+      bytes += p.record.payload.size();
+      ++refused_while_paused_;
+      service_.Count(p.record.signal, kFailed);
+      p.done({.status = absl::UnavailableError(fmt::format(
+                  "could not record the request: recording is paused by a storage error ({}); retry later",
+                  first_pause_error_)),
+              .retry_after = service_.options_.retry_after});
+    }
+    batch.clear();
+    return bytes;
+  }
+
+  // For the session's statusReason: what the pauses cost, if there were any.
+  std::string PauseNote() {
+    if (pauses_ == 0) return "";
+    Clock::Duration total = paused_total_;
+    if (paused_since_) total += service_.clock().Now() - *paused_since_;
+    const bool tee = service_.options_.forward != nullptr;
+    return fmt::format("recording paused {} time{} by storage errors ({:.1f} s in all; first: {}); {} request{} {}",
+                       pauses_, pauses_ == 1 ? "" : "s", std::chrono::duration<double>(total).count(),
+                       first_pause_error_, refused_while_paused_, refused_while_paused_ == 1 ? " was" : "s were",
+                       tee ? "forwarded but not recorded" : "refused with a retry delay meanwhile");
   }
 
   CaptureService& service_;
   const CaptureConfig config_;
   std::string id_;
   std::unique_ptr<session::SessionWriter> writer_;  // only the thread uses it
-  absl::Status fault_;                               // the first storage error; the capture then ends
+  absl::Status fault_;  // a storage error the writer could not take back: the capture then ends
+  // Recording paused by a storage error (Record): since when, until when requests are refused outright.
+  std::optional<Clock::TimePoint> paused_since_;
+  Clock::TimePoint resume_at_{};
+  int pauses_ = 0;
+  Clock::Duration paused_total_{};
+  uint64_t refused_while_paused_ = 0;  // requests answered UNAVAILABLE for a storage error
+  std::string first_pause_error_;
   uint64_t last_arrival_ = 0;                        // of the last record appended
 
   std::mutex mu_;

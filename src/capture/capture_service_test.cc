@@ -32,55 +32,116 @@ class CaptureServiceTest : public session::testing::SessionTest {
   }
 };
 
-// A store that turns read-only on cue, as a file system does that the kernel remounts read-only after an error
-// (ext4 errors=remount-ro): from then on every write fails with EROFS, through files already open too.
-class TurnsReadOnly : public store::testing::ForwardingStore {
+// A store whose disk fails on cue. kFull, as a file system out of space: an append writes part of its data and
+// fails with ENOSPC, as does a whole-object write (metadata.json), while opening an empty file, cutting one back
+// and deleting one (which free space) still work. kReadOnly, as a file system the kernel remounts read-only
+// after an error (ext4 errors=remount-ro): every write fails with EROFS, through files already open too,
+// cuts and deletes included.
+class FaultyDisk : public store::testing::ForwardingStore {
  public:
+  enum class State { kOk, kFull, kReadOnly };
   using ForwardingStore::ForwardingStore;
-  std::atomic<bool> read_only{false};
+  std::atomic<State> state{State::kOk};
 
   absl::Status Put(std::string_view key, std::string_view data) override {
-    return read_only ? Refused(key) : ForwardingStore::Put(key, data);
+    return state != State::kOk ? Refused(key) : ForwardingStore::Put(key, data);
   }
   absl::StatusOr<std::unique_ptr<store::ObjectWriter>> Create(std::string_view key) override {
-    if (read_only) return Refused(key);
+    if (state == State::kReadOnly) return Refused(key);
     absl::StatusOr<std::unique_ptr<store::ObjectWriter>> w = ForwardingStore::Create(key);
     if (!w.ok()) return w.status();
-    return std::unique_ptr<store::ObjectWriter>(std::make_unique<Writer>(std::move(*w), read_only, std::string(key)));
+    return std::unique_ptr<store::ObjectWriter>(std::make_unique<Writer>(std::move(*w), *this, std::string(key)));
+  }
+  absl::Status Truncate(std::string_view key, uint64_t size) override {
+    return state == State::kReadOnly ? Refused(key) : ForwardingStore::Truncate(key, size);
+  }
+  absl::Status Delete(std::string_view key) override {
+    return state == State::kReadOnly ? Refused(key) : ForwardingStore::Delete(key);
   }
 
  private:
-  static absl::Status Refused(std::string_view key) {
-    return absl::InternalError(fmt::format("writing {}: Read-only file system", key));
+  absl::Status Refused(std::string_view key) const {
+    return absl::InternalError(fmt::format(
+        "writing {}: {}", key, state == State::kFull ? "No space left on device" : "Read-only file system"));
   }
   class Writer : public store::ObjectWriter {
    public:
-    Writer(std::unique_ptr<store::ObjectWriter> inner, const std::atomic<bool>& read_only, std::string key)
-        : inner_(std::move(inner)), read_only_(read_only), key_(std::move(key)) {}
-    absl::Status Append(std::string_view data) override { return read_only_ ? Refused(key_) : inner_->Append(data); }
-    absl::Status Sync() override { return read_only_ ? Refused(key_) : inner_->Sync(); }
+    Writer(std::unique_ptr<store::ObjectWriter> inner, const FaultyDisk& disk, std::string key)
+        : inner_(std::move(inner)), disk_(disk), key_(std::move(key)) {}
+    absl::Status Append(std::string_view data) override {
+      if (disk_.state == State::kOk) return inner_->Append(data);
+      // What fitted is written (a short write), then the error.
+      if (disk_.state == State::kFull) (void)inner_->Append(data.substr(0, data.size() / 2));
+      return disk_.Refused(key_);
+    }
+    absl::Status Sync() override { return disk_.state == State::kReadOnly ? disk_.Refused(key_) : inner_->Sync(); }
     absl::Status Close() override {
-      absl::Status closed = inner_->Close();  // the file as written so far stays, as on a read-only remount
-      return read_only_ ? Refused(key_) : closed;
+      absl::Status closed = inner_->Close();  // the file as written so far stays
+      return disk_.state == State::kReadOnly ? disk_.Refused(key_) : closed;
     }
     uint64_t size() const override { return inner_->size(); }
 
    private:
     std::unique_ptr<store::ObjectWriter> inner_;
-    const std::atomic<bool>& read_only_;
+    const FaultyDisk& disk_;
     std::string key_;
   };
 };
 
+TEST_F(CaptureServiceTest, AFullDiskPausesRecordingWhichResumesOnceThereIsSpaceKeepingExactlyTheAcknowledged) {
+  FaultyDisk disk(*store_);
+  session::SessionStore sessions(disk);
+  CaptureService c(sessions, {.retry_after = std::chrono::milliseconds(50)});
+  ASSERT_TRUE(c.StartCapture({.session_id = "full", .fsync = true}).ok());
+  for (int i = 1; i <= 10; ++i) ASSERT_TRUE(Send(c, Signal::kTraces, TraceRequest(i, 3)).status.ok());
+  disk.state = FaultyDisk::State::kFull;
+  // The write that fails is refused for a retry later; so is every request while the disk stays full. The
+  // capture goes on.
+  for (int i = 0; i < 5; ++i) {
+    net::ExportResult refused = Send(c, Signal::kTraces, TraceRequest(100 + i, 3));
+    EXPECT_EQ(refused.status.code(), absl::StatusCode::kUnavailable) << refused.status;
+    EXPECT_EQ(refused.retry_after, std::chrono::milliseconds(50));
+    EXPECT_NE(refused.status.message().find("No space left on device"), std::string::npos) << refused.status;
+    if (i % 2 == 1) std::this_thread::sleep_for(std::chrono::milliseconds(60));  // some tries reach the disk
+  }
+  EXPECT_EQ(c.ActiveCapture(), "full");
+  // Space again: after at most one retry delay, requests are recorded again.
+  disk.state = FaultyDisk::State::kOk;
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  for (int i = 11; i <= 15; ++i) ASSERT_TRUE(Send(c, Signal::kTraces, TraceRequest(i, 3)).status.ok()) << i;
+  EXPECT_TRUE(Send(c, Signal::kLogs, LogsRequest(2)).status.ok());
+  absl::StatusOr<session::SessionMetadata> done = c.StopCapture("full");
+  ASSERT_TRUE(done.ok()) << done.status();
+  // Exactly the acknowledged requests, counted exactly; the pause is written down.
+  EXPECT_EQ(done->status, session::SessionStatus::kCompleted);
+  EXPECT_NE(done->status_reason.find("recording paused 1 time by storage errors"), std::string::npos)
+      << done->status_reason;
+  EXPECT_NE(done->status_reason.find("No space left on device"), std::string::npos) << done->status_reason;
+  EXPECT_NE(done->status_reason.find("5 requests were refused"), std::string::npos) << done->status_reason;
+  EXPECT_EQ(done->counts.trace_requests, 15u);
+  EXPECT_EQ(done->counts.spans, 45u);
+  EXPECT_EQ(done->counts.traces, 15u);
+  EXPECT_EQ(done->counts.log_requests, 1u);
+  std::vector<session::Record> records = ReadAll("full");
+  ASSERT_EQ(records.size(), 16u);
+  for (size_t i = 0; i < 15; ++i) {
+    EXPECT_EQ(records[i].payload, TraceRequest(static_cast<uint64_t>(i) + 1, 3)) << i;
+    EXPECT_EQ(records[i].sequence, i);
+  }
+  absl::StatusOr<session::VerifyReport> v = sessions_->Verify("full");
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_TRUE(v->ok);
+}
+
 TEST_F(CaptureServiceTest, AStoreTurningReadOnlyIsAnsweredUnavailableAndLosesNothingAcknowledged) {
-  TurnsReadOnly faulty(*store_);
+  FaultyDisk faulty(*store_);
   session::SessionStore sessions(faulty);
   std::promise<session::SessionMetadata> ended;
   CaptureService c(sessions, {.retry_after = std::chrono::milliseconds(2000)});
   c.set_on_capture_ended([&](const session::SessionMetadata& m) { ended.set_value(m); });
   ASSERT_TRUE(c.StartCapture({.session_id = "ro", .fsync = true}).ok());
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(Send(c, Signal::kTraces, TraceRequest(i + 1, 3)).status.ok());
-  faulty.read_only = true;
+  faulty.state = FaultyDisk::State::kReadOnly;
   // The first write that fails: refused for a retry later (never acknowledged), and the capture ends itself.
   net::ExportResult refused = Send(c, Signal::kTraces, TraceRequest(99, 3));
   EXPECT_EQ(refused.status.code(), absl::StatusCode::kUnavailable) << refused.status;
@@ -95,7 +156,7 @@ TEST_F(CaptureServiceTest, AStoreTurningReadOnlyIsAnsweredUnavailableAndLosesNot
   EXPECT_FALSE(c.StartCapture({.session_id = "ro2"}).ok());
 
   // The disk is writable again (an operator fixed and remounted it): recovery keeps every acknowledged request.
-  faulty.read_only = false;
+  faulty.state = FaultyDisk::State::kOk;
   absl::StatusOr<session::RecoveryReport> r = session::RecoverInterruptedSessions(*store_);
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->sessions.size(), 1u);

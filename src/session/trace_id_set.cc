@@ -145,9 +145,24 @@ TraceIdSet& TraceIdSet::operator=(TraceIdSet&& other) noexcept {
   count_ = std::exchange(other.count_, 0);
   spill_failed_ = std::exchange(other.spill_failed_, false);
   spill_error_ = std::exchange(other.spill_error_, absl::OkStatus());
+  marked_ = std::exchange(other.marked_, false);
+  inserted_since_mark_ = std::move(other.inserted_since_mark_);
   other.runs_.clear();
   other.memory_.clear();
+  other.inserted_since_mark_.clear();
   return *this;
+}
+
+void TraceIdSet::Mark() {
+  marked_ = true;
+  inserted_since_mark_.clear();
+  if (memory_.size() >= options_.max_memory_ids && !spill_failed_) Spill();
+}
+
+void TraceIdSet::UndoToMark() {
+  for (uint64_t fingerprint : inserted_since_mark_) memory_.erase(fingerprint);
+  inserted_since_mark_.clear();
+  exact_ = false;
 }
 
 void TraceIdSet::CloseRuns() {

@@ -18,6 +18,8 @@
 // Between spills, bound() is the runs' sizes plus the set's, which counts a trace twice when its ids fall
 // on both sides of a spill; Count() is exact.
 //
+// A writer that may take back appends (SessionWriter::Rollback) marks the set and undoes to the mark.
+//
 // A spill that fails (no space, spill_dir missing) keeps the fingerprints in memory instead: the count
 // stays exact, only the memory bound is lost; spill_error() says why.
 #ifndef OTELRR_SESSION_TRACE_ID_SET_H_
@@ -90,9 +92,19 @@ class TraceIdSet {
     }
   }
   void Insert(const uint8_t* id16) {
-    if (memory_.size() >= options_.max_memory_ids && !spill_failed_) Spill();
-    if (memory_.insert(TraceFingerprint(id16)).second) exact_ = false;
+    if (memory_.size() >= options_.max_memory_ids && !spill_failed_ && !marked_) Spill();
+    const uint64_t fingerprint = TraceFingerprint(id16);
+    if (memory_.insert(fingerprint).second) {
+      exact_ = false;
+      if (marked_) inserted_since_mark_.push_back(fingerprint);
+    }
   }
+
+  // Undo to a mark, for a writer that takes back what a failed write appended. After Mark(), the set
+  // remembers what it inserts (and spills only at the next Mark(), so that all of it is in memory: the set
+  // may then exceed max_memory_ids by what was inserted between two marks); UndoToMark() forgets it.
+  void Mark();
+  void UndoToMark();
 
   // The distinct count while nothing was spilled; after a spill an upper bound (see above). O(1).
   uint64_t bound() const { return run_ids_ + memory_.size(); }
@@ -126,6 +138,8 @@ class TraceIdSet {
   uint64_t count_ = 0;
   bool spill_failed_ = false;
   absl::Status spill_error_;
+  bool marked_ = false;                        // Mark() was called
+  std::vector<uint64_t> inserted_since_mark_;  // new to memory_ since then
 };
 
 }  // namespace otelrr::session

@@ -31,6 +31,29 @@ TEST(TraceIdSetTest, CountsDistinctIdsInMemory) {
   EXPECT_EQ(set.runs(), 0u);
 }
 
+// What a writer takes back (SessionWriter::Rollback): ids inserted since the mark are forgotten, ids seen before
+// it stay, even when inserted again since; no spill happens between a mark and the undo, so all of it is in
+// memory to forget, and the deferred spill comes at the next mark.
+TEST(TraceIdSetTest, UndoToMarkForgetsExactlyWhatWasNewSinceTheMark) {
+  TraceIdSet set({.max_memory_ids = 10});
+  for (uint64_t i = 0; i < 25; ++i) Insert(set, Id(1, i));  // spills twice before any mark
+  const size_t runs = set.runs();
+  ASSERT_GT(runs, 0u);
+  set.Mark();
+  for (uint64_t i = 20; i < 60; ++i) Insert(set, Id(1, i));  // 20..24 seen before, 25..59 new
+  EXPECT_EQ(set.runs(), runs) << "no spill between a mark and the undo";
+  set.UndoToMark();
+  EXPECT_EQ(set.Count().value(), 25u);
+  set.Mark();
+  for (uint64_t i = 25; i < 30; ++i) Insert(set, Id(1, i));
+  set.Mark();  // kept, and the set is at its bound: spilled now
+  EXPECT_EQ(set.runs(), runs + 1);
+  EXPECT_EQ(set.Count().value(), 30u);
+  for (uint64_t i = 0; i < 40; ++i) Insert(set, Id(2, i));
+  set.UndoToMark();
+  EXPECT_EQ(set.Count().value(), 30u);
+}
+
 // Random ids with repeats spread over the whole session (as a trace's spans arrive across spills): the
 // count over spilled runs and the set equals an exact std::set count, through the merge of kMaxRuns runs.
 TEST(TraceIdSetTest, SpilledRunsCountExactlyThroughCompaction) {

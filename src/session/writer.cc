@@ -77,6 +77,12 @@ class SessionWriter::CompressionWorker {
     return error_;
   }
 
+  // Once idle: forgets the error (SessionWriter::Rollback took back what it was about).
+  void ClearError() {
+    std::lock_guard<std::mutex> lock(mu_);
+    error_ = absl::OkStatus();
+  }
+
   // An empty buffer, reusing a written member's allocation when there is one.
   std::string TakeBuffer() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -493,9 +499,85 @@ absl::Status SessionWriter::Flush(FlushMode mode) {
   return absl::OkStatus();
 }
 
+void SessionWriter::Checkpoint() {
+  Mark mark{.counts = metadata_.counts,
+            .next_sequence = next_sequence_,
+            .trusted_traces = trusted_traces_,
+            .first_arrival_unix_nano = metadata_.first_arrival_unix_nano,
+            .last_arrival_unix_nano = metadata_.last_arrival_unix_nano,
+            .files = metadata_.files.size(),
+            .open = {}};
+  for (otlp::Signal signal : otlp::kSignals) {
+    if (const OpenFile* file = open_[signal].get()) {
+      mark.open[signal] = file->entry;
+      mark.open[signal]->size_bytes = file->written_bytes;
+    }
+  }
+  mark_ = std::move(mark);
+  trace_ids_.Mark();
+}
+
+absl::Status SessionWriter::Rollback() {
+  if (closed_) return absl::FailedPreconditionError("session writer is closed");
+  if (error_.ok() && (!worker_ || worker_->error().ok())) return absl::OkStatus();
+  const absl::Status error = !error_.ok() ? error_ : worker_->error();
+  if (!mark_ || abandoned_) return error;
+  if (worker_) (void)worker_->WaitIdle();
+  // A file finished since the mark may already be closed (uploaded): what it holds cannot be taken back.
+  if (absl::Status s = ReapClosing(/*all=*/true); !s.ok()) return s;
+  if (metadata_.files.size() != mark_->files) return error;
+  // From here on a failure leaves files this writer can no longer describe: it writes nothing more, and
+  // recovery rebuilds the session from its files at the next start (as after a crash).
+  auto abandon = [&](absl::Status s) {
+    abandoned_ = true;
+    return Fail(std::move(s));
+  };
+  for (otlp::Signal signal : otlp::kSignals) {
+    std::unique_ptr<OpenFile> file = std::move(open_[signal]);
+    if (!file) continue;
+    const std::optional<FileEntry>& kept = mark_->open[signal];
+    // Closed first: on S3 the close uploads what was spooled, and the cut applies to the uploaded object.
+    (void)file->writer->Close();
+    const std::string key = prefix_ + file->path;
+    if (!kept || kept->size_bytes == 0) {
+      if (absl::Status s = store_.Delete(key); !s.ok() && !absl::IsNotFound(s)) return abandon(s);
+      continue;
+    }
+    if (absl::Status s = store_.Truncate(key, kept->size_bytes); !s.ok()) return abandon(s);
+    absl::StatusOr<std::pair<std::string, uint64_t>> hashed = internal::HashObject(store_, key);
+    if (!hashed.ok()) return abandon(hashed.status());
+    if (hashed->second != kept->size_bytes) {
+      return abandon(absl::DataLossError(
+          fmt::format("{}: {} bytes after cutting it back to {}", key, hashed->second, kept->size_bytes)));
+    }
+    FileEntry entry = *kept;
+    entry.sha256 = hashed->first;
+    metadata_.total_size_bytes += entry.size_bytes;
+    metadata_.files.push_back(std::move(entry));
+  }
+  metadata_.counts = mark_->counts;
+  next_sequence_ = mark_->next_sequence;
+  trusted_traces_ = mark_->trusted_traces;
+  metadata_.first_arrival_unix_nano = mark_->first_arrival_unix_nano;
+  metadata_.last_arrival_unix_nano = mark_->last_arrival_unix_nano;
+  metadata_.SyncCapturedTotals();
+  trace_ids_.UndoToMark();
+  error_ = absl::OkStatus();
+  if (worker_) worker_->ClearError();
+  Checkpoint();
+  return absl::OkStatus();
+}
+
 absl::Status SessionWriter::Close(SessionStatus status, std::string reason) {
   if (closed_) return absl::FailedPreconditionError("session writer is already closed");
   closed_ = true;
+  if (abandoned_) {
+    // Rollback could not cut its files back: metadata.json stays "active" and recovery rebuilds the session.
+    metadata_.status = SessionStatus::kFailed;
+    metadata_.status_reason = reason.empty() ? std::string(error_.message())
+                                             : fmt::format("{}; {}", reason, std::string(error_.message()));
+    return error_;
+  }
   for (otlp::Signal signal : otlp::kSignals) {
     if (open_[signal]) (void)FinishFile(signal);  // the first error is kept in error_
   }

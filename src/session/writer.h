@@ -147,6 +147,19 @@ class SessionWriter {
   // machine losing power too. Either way nothing appended before the call is lost by a later crash.
   enum class FlushMode { kWritten, kSynced };
   absl::Status Flush(FlushMode mode = FlushMode::kSynced);
+  // A point to come back to after a storage error: everything appended so far must be written (call it
+  // right after a Flush() that succeeded). Capture marks one after each batch it acknowledges.
+  void Checkpoint();
+  // After a storage error (an append or flush failed: no space, a read-only file system), takes back
+  // everything appended since the last Checkpoint(): the records are dropped, each open file is cut back
+  // to what it held then and finished (a file started since is removed), the counts, sequence numbers,
+  // arrivals and distinct traces are those of the checkpoint, and the error is cleared, so that appends
+  // go on, into new files, once the store takes writes again. The error stays, and is returned, when
+  // that cannot be done: no checkpoint, a file finished since it (its close may have uploaded it), or
+  // the store refusing the cut (a read-only file system). After a refused cut the writer writes nothing
+  // more, Close() included: metadata.json stays "active" and recovery rebuilds the session from its files
+  // at the next start, as after a crash.
+  absl::Status Rollback();
   // Flushes and closes everything, finalises the file index, counts and endTime, and writes
   // metadata.json with `status` (kFailed is forced when an earlier write failed). Call once.
   absl::Status Close(SessionStatus status = SessionStatus::kCompleted, std::string reason = "");
@@ -209,6 +222,18 @@ class SessionWriter {
   uint64_t next_sequence_ = 0;
   absl::Status error_;  // sticky storage error
   bool closed_ = false;
+  // The state Rollback() returns to.
+  struct Mark {
+    SessionCounts counts;
+    uint64_t next_sequence = 0;
+    uint64_t trusted_traces = 0;
+    std::optional<uint64_t> first_arrival_unix_nano;
+    std::optional<uint64_t> last_arrival_unix_nano;
+    size_t files = 0;                         // metadata_.files.size()
+    otlp::PerSignal<std::optional<FileEntry>> open;  // each open file's entry (its size: written bytes)
+  };
+  std::optional<Mark> mark_;
+  bool abandoned_ = false;  // Rollback failed half-way: nothing more is written (Close leaves metadata.json)
   std::unique_ptr<SessionLock> lock_;          // released last (declared before the worker)
   // Finished files being closed on threads of their own: on a store that uploads at close (S3 through
   // the spool) a rotation must not hold up the appends behind it. Waited for by Close (and the
