@@ -448,6 +448,8 @@ TEST_F(WriterTest, FlushWaitsForTheCompressionThreads) {
 class FailingStore : public store::testing::ForwardingStore {
  public:
   FailingStore(store::ObjectStore& inner, uint64_t budget) : ForwardingStore(inner), budget_(budget) {}
+  // Space again: `more` bytes beyond what was used.
+  void Grow(uint64_t more) { budget_ = used_.load() + more; }
   absl::StatusOr<std::unique_ptr<store::ObjectWriter>> Create(std::string_view key) override {
     absl::StatusOr<std::unique_ptr<store::ObjectWriter>> w = ForwardingStore::Create(key);
     if (!w.ok()) return w;
@@ -474,7 +476,7 @@ class FailingStore : public store::testing::ForwardingStore {
     FailingStore& store_;
   };
 
-  const uint64_t budget_;
+  std::atomic<uint64_t> budget_;
   std::atomic<uint64_t> used_{0};
 };
 
@@ -507,6 +509,82 @@ TEST_F(WriterTest, StorageErrorsOfTheCompressionThreadsAreSticky) {
     EXPECT_EQ(m->status, SessionStatus::kFailed);
     EXPECT_NE(m->status_reason.find("disk full"), std::string::npos) << m->status_reason;
   }
+}
+
+// Rollback (what capture does on a full disk): everything appended since the last checkpoint is taken back (the
+// open files cut to the checkpoint and finished, the counts, sequence numbers and distinct traces as they were),
+// and once there is space appends go on into new files: the session then equals one written without the fault,
+// inline and on compression threads alike.
+TEST_F(WriterTest, RollbackTakesBackWhatFollowedTheCheckpointAndAppendsGoOn) {
+  const std::vector<Record> records = MixedRecords(600);
+  std::unique_ptr<SessionWriter> clean = NewWriter("clean", Options());
+  for (const Record& r : records) ASSERT_TRUE(clean->Append(r).ok());
+  const SessionMetadata expected = CloseAndLoad(*sessions_, *clean);
+  for (int threads : {0, 2}) {
+    FailingStore failing(*store_, 3000);
+    SessionStore sessions(failing);
+    WriterOptions options = Options();
+    options.member_bytes = 600;
+    options.compression_threads = threads;
+    const std::string id = fmt::format("rolled{}", threads);
+    absl::StatusOr<std::unique_ptr<SessionWriter>> w = sessions.Create(
+        {.session_id = id, .session_type = SessionType::kCapture, .start_time_unix_nano = kT0}, options);
+    ASSERT_TRUE(w.ok()) << w.status();
+    EXPECT_TRUE((*w)->Rollback().ok()) << "nothing failed: nothing to do";
+    // Batches of 7 appended, flushed and checkpointed, until a batch fails.
+    size_t kept = 0;
+    absl::Status s;
+    while (s.ok()) {
+      ASSERT_LT(kept, records.size()) << "the budget never ran out";
+      for (size_t i = kept; i < kept + 7 && s.ok(); ++i) s = (*w)->Append(records[i]);
+      if (s.ok()) s = (*w)->Flush(SessionWriter::FlushMode::kWritten);
+      if (s.ok()) {
+        (*w)->Checkpoint();
+        kept += 7;
+      }
+    }
+    ASSERT_GT(kept, 0u);
+    EXPECT_EQ((*w)->Append(records[kept]).code(), absl::StatusCode::kResourceExhausted);
+    ASSERT_TRUE((*w)->Rollback().ok());
+    EXPECT_EQ((*w)->records(), kept);
+    failing.Grow(uint64_t{1} << 30);
+    for (size_t i = kept; i < records.size(); ++i) ASSERT_TRUE((*w)->Append(records[i]).ok()) << i;
+    ASSERT_TRUE((*w)->Close().ok());
+    absl::StatusOr<SessionMetadata> m = sessions_->Load(id);
+    ASSERT_TRUE(m.ok());
+    EXPECT_EQ(m->status, SessionStatus::kCompleted);
+    EXPECT_EQ(m->counts, expected.counts);
+    EXPECT_GT(m->files.size(), expected.files.size()) << "new files after the rollback";
+    std::vector<Record> read = ReadAll(id);
+    std::sort(read.begin(), read.end(), [](const Record& a, const Record& b) { return a.sequence < b.sequence; });
+    ASSERT_EQ(read.size(), records.size());
+    for (size_t i = 0; i < read.size(); ++i) {
+      EXPECT_EQ(read[i].sequence, i);
+      EXPECT_EQ(read[i].payload, records[i].payload) << i;
+    }
+    absl::StatusOr<VerifyReport> v = sessions_->Verify(id);
+    ASSERT_TRUE(v.ok()) << v.status();
+    EXPECT_TRUE(v->ok);
+  }
+}
+
+// A file finished since the checkpoint (a rotation) may already be closed and uploaded: the writer cannot take
+// it back, and the error stays.
+TEST_F(WriterTest, RollbackRefusesWhenAFileWasFinishedSinceTheCheckpoint) {
+  FailingStore failing(*store_, 1'000'000);
+  SessionStore sessions(failing);
+  absl::StatusOr<std::unique_ptr<SessionWriter>> w = sessions.Create(
+      {.session_id = "rotated", .session_type = SessionType::kCapture, .start_time_unix_nano = kT0}, Options());
+  ASSERT_TRUE(w.ok()) << w.status();
+  ASSERT_TRUE((*w)->Append(Rec(kT0, Signal::kTraces, TraceRequest(1, 2))).ok());
+  ASSERT_TRUE((*w)->Flush().ok());
+  (*w)->Checkpoint();
+  ASSERT_TRUE((*w)->Append(Rec(kT0 + kNanosPerHour, Signal::kTraces, TraceRequest(2, 2))).ok());  // a new file
+  failing.Grow(0);
+  ASSERT_EQ((*w)->Flush().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ((*w)->Rollback().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ((*w)->Append(Rec(kT0 + kNanosPerHour, Signal::kTraces, TraceRequest(3, 2))).code(),
+            absl::StatusCode::kResourceExhausted);
 }
 
 TEST_F(WriterTest, RejectsUnsupportedCompressionThreads) {
