@@ -534,6 +534,7 @@ absl::StatusOr<std::string> SelectSession(session::SessionStore& sessions, std::
   std::vector<const session::SessionMetadata*> candidates;
   for (const session::SessionMetadata& m : *all) {
     if (m.status == session::SessionStatus::kActive) continue;  // still being written
+    if (m.shard_of) continue;  // a part of another session (sessions split), replayed with --shard
     if (!type.empty() && m.session_type != want) continue;
     candidates.push_back(&m);
   }

@@ -173,6 +173,10 @@ def test_a_split_session_replays_each_shard_from_its_own_session(store, tmp_path
     assert not (store / "sessions" / f"{ids[0]}.shard-0-of-2").exists()
     one = run("sessions", "split", "src", "--shards", "1", "--store", str(store), check=False)
     assert one.returncode == 2 and b"2 to 1024 shards" in one.stderr
+    # The shards are the smallest seed sessions, but `replay --session auto` never picks a part of a session.
+    picked = run("replay", "--strategy", "smallest", "--filter-type", "seed", "--endpoint", "http://127.0.0.1:9",
+                 "--speed", "0", "--max-retry-seconds", "0", "--json", "--store", str(store), check=False)
+    assert json.loads(picked.stdout)["sessionId"] == "src"
     for sid in ids:
         run("sessions", "delete", sid, "--store", str(store))
 
