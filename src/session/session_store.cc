@@ -128,7 +128,26 @@ absl::Status SessionStore::DeleteLocked(std::string_view session_id) {
   if (!*exists) return NoSuchSession(session_id);
   // The instances of a shared session hold locks of their own (shared.h).
   if (absl::Status s = CheckNoLiveInstance(store_, session_id); !s.ok()) return s;
-  return store_.DeletePrefix(SessionPrefix(session_id));
+  if (absl::Status s = store_.DeletePrefix(SessionPrefix(session_id)); !s.ok()) return s;
+  return DeleteShardsOf(session_id);
+}
+
+absl::Status SessionStore::DeleteShardsOf(std::string_view session_id) {
+  absl::StatusOr<std::vector<std::string>> ids = store_.ListDirectories(std::string(kSessionsPrefix));
+  if (!ids.ok()) return ids.status();
+  const std::string prefix = fmt::format("{}.shard-", session_id);
+  absl::Status first;
+  for (const std::string& id : *ids) {
+    if (!id.starts_with(prefix)) continue;
+    absl::StatusOr<SessionMetadata> shard = Load(id);
+    if (!shard.ok() || !shard->shard_of || shard->shard_of->session_id != session_id) continue;
+    absl::Status s = Delete(id);
+    if (!s.ok() && !absl::IsNotFound(s) && first.ok()) {
+      first = absl::Status(s.code(), fmt::format("session {} is deleted, but not its shard {}: {}", session_id, id,
+                                                 std::string(s.message())));
+    }
+  }
+  return first;
 }
 
 absl::StatusOr<std::unique_ptr<SessionWriter>> SessionStore::Create(SessionMetadata metadata, WriterOptions options) {

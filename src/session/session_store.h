@@ -43,8 +43,9 @@ class SessionStore {
   // Writes metadata.json atomically.
   absl::Status Save(const SessionMetadata& metadata);
   absl::StatusOr<bool> Exists(std::string_view session_id);
-  // Removes everything under sessions/{id}/. NotFound when there is nothing; FailedPrecondition while a
-  // writer holds the session's lock (session_lock.h).
+  // Removes everything under sessions/{id}/, and the shard sessions split from it (`sessions split`: parts of it
+  // that replay refuses once it is gone). NotFound when there is nothing; FailedPrecondition while a writer
+  // holds the session's lock (session_lock.h), or a shard's (that shard then stays, and the error names it).
   absl::Status Delete(std::string_view session_id);
   // The same for a caller that holds the session's lock already (LockSession; or on a store without
   // locks), so that what it decided under the lock still holds when the session goes (retention.h).
@@ -58,6 +59,7 @@ class SessionStore {
   store::ObjectStore& object_store() { return store_; }
 
  private:
+  absl::Status DeleteShardsOf(std::string_view session_id);
   static constexpr size_t kListThreads = 8;  // reading metadata.json files at once in List
   store::ObjectStore& store_;
 };

@@ -9,6 +9,7 @@ By hand: OTELRR_BIN=build/otelrr .venv/bin/python -m pytest -q tests/integration
 
 import json
 import os
+import shutil
 import subprocess
 import time
 
@@ -190,7 +191,13 @@ def test_shards_of_an_earlier_session_of_the_same_id_are_refused(tmp_path):
 
     seed("2026-01-01T00:00:00Z")
     run("sessions", "split", "re", "--shards", "2", "--store", str(store))
+    # Deleting a session deletes its shards: parts of it, of no use without it.
     run("sessions", "delete", "re", "--store", str(store))
+    assert not (store / "sessions").exists() or not any((store / "sessions").iterdir())
+    # Shards can still outlive their session (removed by hand, say).
+    seed("2026-01-01T00:00:00Z")
+    run("sessions", "split", "re", "--shards", "2", "--store", str(store))
+    shutil.rmtree(store / "sessions" / "re")
     seed("2026-02-01T00:00:00Z")  # the same id, another session: its old shards must not be sent for it
     cap = Capture(store)
     args = [a if a != "src" else "re" for a in replay_args(store, cap, "--shard", "0/2")]
