@@ -12,6 +12,7 @@
 #include <thread>
 #include <utility>
 
+#include "common/memory.h"
 #include "common/status.h"
 #include "otlp/json.h"
 #include "otlp/wire.h"
@@ -231,6 +232,10 @@ class CaptureService::Active {
     }
     const double max_bytes = config_.max_size_mb ? *config_.max_size_mb * 1e6 : 0;
     auto next_save = start + service_.options_.metadata_interval;
+    // Freed request buffers go back to the system now and then (common/memory.h), so that a long capture's
+    // memory follows what it holds, not the largest burst it ever queued.
+    constexpr auto kTrimInterval = std::chrono::minutes(1);
+    auto next_trim = start + kTrimInterval;
     writer_->Checkpoint();  // what a storage error rolls back to (Record)
     std::deque<Pending> batch;
     while (true) {
@@ -273,6 +278,10 @@ class CaptureService::Active {
       if (now >= next_save) {
         next_save = now + service_.options_.metadata_interval;
         (void)writer_->SaveProgress();  // live counts for `sessions list`; best effort
+      }
+      if (now >= next_trim) {
+        next_trim = now + kTrimInterval;
+        ReturnFreeMemoryToSystem();
       }
     }
     session::SessionStatus status;
@@ -377,6 +386,8 @@ class CaptureService::Active {
     if (!fault_.ok()) Pause(now);
     std::lock_guard<std::mutex> lock(snapshot_mu_);
     snapshot_ = writer_->metadata();
+    // What the API shows of a live capture: why it refuses requests now.
+    if (paused_since_) snapshot_.status_reason = fmt::format("recording paused: {}", first_pause_error_);
     return bytes;
   }
 

@@ -105,6 +105,11 @@ TEST_F(CaptureServiceTest, AFullDiskPausesRecordingWhichResumesOnceThereIsSpaceK
     if (i % 2 == 1) std::this_thread::sleep_for(std::chrono::milliseconds(60));  // some tries reach the disk
   }
   EXPECT_EQ(c.ActiveCapture(), "full");
+  absl::StatusOr<session::SessionMetadata> live = c.GetCaptureStatus("full");
+  ASSERT_TRUE(live.ok());
+  EXPECT_EQ(live->status, session::SessionStatus::kActive);
+  EXPECT_NE(live->status_reason.find("recording paused: "), std::string::npos) << live->status_reason;
+  EXPECT_EQ(live->counts.trace_requests, 10u);
   // Space again: after at most one retry delay, requests are recorded again.
   disk.state = FaultyDisk::State::kOk;
   std::this_thread::sleep_for(std::chrono::milliseconds(60));
