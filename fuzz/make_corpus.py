@@ -127,6 +127,38 @@ MALFORMED_JSON = {
 }
 
 
+def http_streams(signal: str, proto: bytes) -> dict[str, bytes]:
+    """Connection byte streams for fuzz_http_framing: one request of each kind the receiver answers differently,
+    pipelined requests, chunked bodies, and framing errors."""
+    import gzip
+    path = f"/v1/{signal}"
+
+    def post(body, content_type="application/x-protobuf", extra="", target=path, method="POST"):
+        return (f"{method} {target} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\n{extra}"
+                f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+    zipped = gzip.compress(proto, mtime=0)
+    chunked = (f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+               "Transfer-Encoding: chunked\r\n\r\n").encode()
+    chunked += f"{len(proto[:10]):x}\r\n".encode() + proto[:10] + b"\r\n"
+    chunked += f"{len(proto[10:]):x}\r\n".encode() + proto[10:] + b"\r\n0\r\n\r\n"
+    return {
+        "proto": post(proto),
+        "json": post(b"{}", "application/json; charset=utf-8"),
+        "gzip": post(zipped, extra="Content-Encoding: gzip\r\n"),
+        "gzip-bad": post(zipped[:-4], extra="Content-Encoding: gzip\r\n"),
+        "pipelined": post(proto) + post(b"", "application/json") + post(proto, extra="Connection: close\r\n"),
+        "chunked": chunked,
+        "unknown-path": post(proto, target="/v1/other?x=1"),
+        "get": post(b"", method="GET"),
+        "text": post(proto, "text/plain"),
+        "brotli": post(proto, extra="Content-Encoding: br\r\n"),
+        "long-header": post(proto, extra="X-Pad: " + "a" * 5000 + "\r\n"),
+        "bad-length": f"POST {path} HTTP/1.1\r\nContent-Length: 12x\r\n\r\n".encode(),
+        "half": post(proto)[: len(post(proto)) // 2],
+    }
+
+
 def write(target: str, name: str, data: bytes):
     d = CORPUS / target
     d.mkdir(parents=True, exist_ok=True)
@@ -135,7 +167,7 @@ def write(target: str, name: str, data: bytes):
 
 def main():
     tool = OtlpTool(tool_path())
-    for target in ("fuzz_wire_summarize", "fuzz_redact", "fuzz_json_to_proto", "fuzz_proto_to_json"):
+    for target in ("fuzz_wire_summarize", "fuzz_redact", "fuzz_json_to_proto", "fuzz_proto_to_json", "fuzz_http_framing"):
         for old in (CORPUS / target).glob("*"):
             if old.name.startswith(("gen-", "bad-", "edge-")):
                 old.unlink()
@@ -154,6 +186,10 @@ def main():
         for s in range(3):
             write("fuzz_wire_summarize", f"{name}-{SIGNALS[s]}.bin", bytes([s]) + data)
             write("fuzz_redact", f"{name}-{SIGNALS[s]}.bin", bytes([s]) + data)
+    for signal, i, req in small_requests():
+        if i == 0:
+            for name, data in http_streams(signal, wire(req)).items():
+                write("fuzz_http_framing", f"gen-{signal}-{name}.http", data)
     for name, text in MALFORMED_JSON.items():
         write("fuzz_json_to_proto", name + ".json", text if isinstance(text, bytes) else text.encode())
     tool.close()

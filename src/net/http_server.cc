@@ -47,7 +47,65 @@ void RaiseOpenFileLimit() {
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr uint64_t kMaxReadReserve = 256 << 10;
 
+using RequestParser = http::request_parser<http::string_body>;
+
+// The framing every connection applies, and FrameHttpRequests too: a fresh parser for each request, with
+// the server's limits.
+void ConfigureParser(RequestParser& parser, const HttpFramingLimits& limits) {
+  parser.body_limit(limits.max_body_bytes);
+  parser.header_limit(static_cast<uint32_t>(std::min<size_t>(limits.max_header_bytes, UINT32_MAX)));
+}
+
+// What the handler is given of a parsed request.
+HttpRequest ToHttpRequest(http::request<http::string_body>&& req, std::string peer) {
+  HttpRequest request;
+  request.method = std::string(req.method_string());
+  request.target = std::string(req.target());
+  request.path = request.target.substr(0, request.target.find('?'));
+  request.headers.reserve(8);
+  for (const auto& field : req) {
+    std::string name(field.name_string());
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    request.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  request.body = std::move(req.body());
+  request.peer = std::move(peer);
+  return request;
+}
+
+// The answer to a request that cannot be framed.
+HttpFramingRefusal RefusalOf(beast::error_code ec, const HttpFramingLimits& limits) {
+  if (ec == http::error::body_limit) {
+    return {413, fmt::format("request body exceeds the limit of {} bytes", limits.max_body_bytes)};
+  }
+  if (ec == http::error::header_limit) {
+    return {431, fmt::format("request headers exceed the limit of {} bytes", limits.max_header_bytes)};
+  }
+  return {400, fmt::format("malformed HTTP request: {}", ec.message())};
+}
+
 }  // namespace
+
+std::optional<HttpFramingRefusal> FrameHttpRequests(std::string_view bytes, const HttpFramingLimits& limits,
+                                                    const std::function<void(HttpRequest)>& on_request) {
+  while (!bytes.empty()) {
+    RequestParser parser;
+    ConfigureParser(parser, limits);
+    while (!parser.is_done()) {
+      beast::error_code ec;
+      const size_t used = parser.put(asio::buffer(bytes.data(), bytes.size()), ec);
+      bytes.remove_prefix(used);
+      if (ec == http::error::need_more) return std::nullopt;  // the client closed mid-request: nothing to answer
+      if (ec) return RefusalOf(ec, limits);
+      if (used == 0 && !parser.is_done()) return std::nullopt;
+    }
+    http::request<http::string_body> req = parser.release();
+    const bool keep_alive = req.keep_alive();
+    on_request(ToHttpRequest(std::move(req), ""));
+    if (!keep_alive) break;  // the server closes after answering: what follows is never read
+  }
+  return std::nullopt;
+}
 
 int HttpStatusOf(absl::StatusCode code) {
   switch (code) {
@@ -162,8 +220,8 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
 
   void ReadHeader() {
     parser_.emplace();
-    parser_->body_limit(core_->options.max_body_bytes);
-    parser_->header_limit(static_cast<uint32_t>(std::min<size_t>(core_->options.max_header_bytes, UINT32_MAX)));
+    ConfigureParser(*parser_, {.max_body_bytes = core_->options.max_body_bytes,
+                               .max_header_bytes = core_->options.max_header_bytes});
     // Idle until the first byte of a request; the whole header must then arrive within the idle
     // timeout too (bytes already buffered mean a request is under way: the request timeout applies).
     Lowest().expires_after(buffer_.size() > 0 ? core_->options.request_timeout : core_->options.idle_timeout);
@@ -208,15 +266,9 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
     core_->bad.fetch_add(1);
     keep_alive_ = false;
     linger_ = true;  // the client may still be sending what we refuse
-    if (ec == http::error::body_limit) {
-      Write(core_->handler.Refusal(
-          413, fmt::format("request body exceeds the limit of {} bytes", core_->options.max_body_bytes)));
-    } else if (ec == http::error::header_limit) {
-      Write(core_->handler.Refusal(
-          431, fmt::format("request headers exceed the limit of {} bytes", core_->options.max_header_bytes)));
-    } else {
-      Write(core_->handler.Refusal(400, fmt::format("malformed HTTP request: {}", ec.message())));
-    }
+    HttpFramingRefusal refusal =
+        RefusalOf(ec, {.max_body_bytes = core_->options.max_body_bytes, .max_header_bytes = core_->options.max_header_bytes});
+    Write(core_->handler.Refusal(refusal.status, std::move(refusal.message)));
   }
 
   void OnBody(beast::error_code ec, size_t) {
@@ -224,18 +276,7 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
     core_->requests.fetch_add(1);
     http::request<http::string_body> req = parser_->release();
     keep_alive_ = req.keep_alive() && !core_->stopping.load();
-    HttpRequest request;
-    request.method = std::string(req.method_string());
-    request.target = std::string(req.target());
-    request.path = request.target.substr(0, request.target.find('?'));
-    request.headers.reserve(8);
-    for (const auto& field : req) {
-      std::string name(field.name_string());
-      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-      request.headers.emplace_back(std::move(name), std::string(field.value()));
-    }
-    request.body = std::move(req.body());
-    request.peer = peer_;
+    HttpRequest request = ToHttpRequest(std::move(req), peer_);
     Lowest().expires_never();  // the handler may take its time; the client waits for the answer
     core_->in_handler.fetch_add(1);
     // Members are destroyed in reverse order: the connection (and its socket) before the io_context.

@@ -26,7 +26,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -119,6 +121,21 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
+// How the servers cut a connection's bytes into requests (Boost.Beast's parser with their limits), without a
+// socket: the receivers' HTTP framing, for the fuzz target that feeds it hostile bytes.
+struct HttpFramingLimits {
+  size_t max_body_bytes = 64u << 20;
+  size_t max_header_bytes = 64u << 10;
+};
+struct HttpFramingRefusal {
+  int status = 400;  // 400 malformed, 413 body over the limit, 431 headers over the limit
+  std::string message;
+};
+// Frames `bytes` as one connection's stream carries them: each whole request goes to `on_request` as a server
+// hands it to its handler (peer empty), until the bytes end, a request asks to close the connection, or one
+// cannot be framed: then the refusal a server answers before it closes the connection.
+std::optional<HttpFramingRefusal> FrameHttpRequests(std::string_view bytes, const HttpFramingLimits& limits,
+                                                    const std::function<void(HttpRequest)>& on_request);
 
 }  // namespace otelrr::net
 
