@@ -697,20 +697,20 @@ def http_port_once_ready(proc, err_file):
     return int(m.group(2).rsplit(":", 1)[1])
 
 
-def test_a_full_disk_pauses_recording_until_there_is_space_and_keeps_exactly_what_was_acknowledged(tmp_path):
-    """The store on a 6 MiB tmpfs, mounted in a mount namespace of the capture's own (`unshare -rm`: no root
-    needed), filled by a client until a write fails with ENOSPC. From the failed write on, requests are answered
-    503 with Retry-After while the capture keeps running (the failed request taken back out of the session). Once
-    there is space again (the tmpfs grown, as an operator frees disk) recording resumes by itself; the client's
-    retries get through. After Ctrl-C the session is completed, says it was paused, holds exactly the acknowledged
-    requests, each once, and verifies. (A read-only remount under a running capture is refused by the kernel while
-    files are open for writing, so a store turning read-only mid-capture is tested in capture_service_test.)"""
+def full_disk_capture(tmp_path, store=None, env=None):
+    """Runs `otelrr capture --session full` whose disk is a 6 MiB tmpfs, mounted in a mount namespace of the
+    capture's own (`unshare -rm`: no root needed): the store itself, or with `store` (an S3 bucket) its spool. A
+    client fills it until requests are refused, sends a few more (each refused, the capture still up), then the
+    tmpfs is grown (as an operator frees disk) and the client goes on, retrying each refusal after its
+    Retry-After, until 10 more are acknowledged; then Ctrl-C. Returns the acknowledged seeds (trace ids), the
+    refusals' statuses and Retry-After, the exit code and stderr. A local store is copied to tmp_path/copy."""
     small, copy = tmp_path / "small", tmp_path / "copy"
     small.mkdir()
+    target = f"--store {small}" if store is None else f"--store {store} --spool {small}"
     script = tmp_path / "run.sh"
     script.write_text(f"""set -u
 mount -t tmpfs -o size=6m tmpfs {small}
-{binary()} capture --http 127.0.0.1:0 --grpc 127.0.0.1:0 --store {small} --session full --compression none \\
+{binary()} capture --http 127.0.0.1:0 --grpc 127.0.0.1:0 {target} --session full --compression none \\
   > {tmp_path}/out 2> {tmp_path}/err &
 echo $! > {tmp_path}/pid
 while [ ! -e {tmp_path}/grow ]; do sleep 0.05; done
@@ -720,7 +720,7 @@ wait %1
 echo $? > {tmp_path}/rc
 cp -a {small} {copy}
 """)
-    proc = subprocess.Popen(["unshare", "-rm", "bash", str(script)])
+    proc = subprocess.Popen(["unshare", "-rm", "bash", str(script)], env=env)
 
     def post(seed):
         body = trace_request(1500, seed).SerializeToString()  # ~100 KB each, stored uncompressed
@@ -746,7 +746,6 @@ cp -a {small} {copy}
                 acked.append(seed)
             else:
                 refusals.append((status, retry_after))
-        assert all(s == 503 and r for s, r in refusals), refusals  # clients are asked to retry later
         assert proc.poll() is None
         (tmp_path / "grow").touch()
         deadline = time.time() + 30
@@ -769,19 +768,36 @@ cp -a {small} {copy}
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert (tmp_path / "rc").read_text().strip() == "0"
-    err = (tmp_path / "err").read_text()
+    return acked, refusals, int((tmp_path / "rc").read_text()), (tmp_path / "err").read_text()
+
+
+def check_paused_session(meta, spans_by_trace, acked, err):
+    """What a capture paused by a full disk leaves: stderr says so, the session is completed and says it was
+    paused, and it holds exactly the acknowledged requests, each once."""
     assert "otelrr: capture full: recording paused: writing the session failed: " in err, err
     assert "No space left on device" in err and "otelrr: capture full: recording resumed after " in err, err
-    meta = json.loads(sessions(copy, "show", "full", "--json"))
     assert meta["status"] == "completed", meta
     assert "recording paused 1 time by storage errors" in meta["statusReason"], meta["statusReason"]
+    assert sorted(set(spans_by_trace)) == sorted(acked), "the session holds exactly the acknowledged requests"
+    assert len(spans_by_trace) == 1500 * len(acked), "each once"
+    assert (meta["counts"]["traces"], meta["counts"]["spans"]) == (len(acked), 1500 * len(acked))
+
+
+def test_a_full_disk_pauses_recording_until_there_is_space_and_keeps_exactly_what_was_acknowledged(tmp_path):
+    """From the failed write on, requests are answered 503 with Retry-After while the capture keeps running (the
+    failed request taken back out of the session); once there is space again recording resumes by itself and the
+    client's retries get through (full_disk_capture). After Ctrl-C the session is completed, says it was paused,
+    holds exactly the acknowledged requests, each once, and verifies. (A read-only remount under a running
+    capture is refused by the kernel while files are open for writing, so a store turning read-only mid-capture
+    is tested in capture_service_test.)"""
+    acked, refusals, rc, err = full_disk_capture(tmp_path)
+    assert all(s == 503 and r for s, r in refusals), refusals  # clients are asked to retry later
+    assert rc == 0, err
+    copy = tmp_path / "copy"
+    meta = json.loads(sessions(copy, "show", "full", "--json"))
     recorded = [int.from_bytes(span.trace_id, "big") for _, msg in exported(copy, "full") for rs in msg.resource_spans
                 for ss in rs.scope_spans for span in ss.spans]
-    traces = sorted(set(recorded))
-    assert traces == sorted(acked), "the session holds exactly the acknowledged requests"
-    assert len(recorded) == 1500 * len(acked), "each once"
-    assert (meta["counts"]["traces"], meta["counts"]["spans"]) == (len(acked), 1500 * len(acked))
+    check_paused_session(meta, recorded, acked, err)
     sessions(copy, "verify", "full")
 
 

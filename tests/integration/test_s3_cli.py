@@ -21,7 +21,7 @@ import time
 import pytest
 
 from s3server import s3_server  # noqa: F401 (a fixture)
-from test_capture_cli import READY, binary, trace_request
+from test_capture_cli import READY, binary, check_paused_session, full_disk_capture, trace_request
 
 _buckets = itertools.count(1)
 
@@ -145,6 +145,22 @@ def test_replay_from_s3_into_a_capture_recording_into_s3(s3, tmp_path):
     picked = s3.run("replay", "--store", s3.uri, "--strategy", "latest", "--endpoint", "http://127.0.0.1:9",
                     "--max-retry-seconds", "0", "--json", check=False)
     assert json.loads(picked.stdout)["sessionId"] == "got"
+
+
+def test_a_full_spool_pauses_an_s3_capture_which_resumes_once_there_is_space(s3, tmp_path):
+    """The full-disk pause of test_capture_cli.py with the store in S3: the spool is the 6 MiB tmpfs. The failed
+    batch is taken back from the object the spool uploaded (the store's Truncate: the kept range copied into a
+    new upload), recording resumes once the spool has space, and the session in the bucket holds exactly the
+    acknowledged requests, verifies, and leaves no multipart upload behind."""
+    acked, refusals, rc, err = full_disk_capture(tmp_path, s3.uri, env=s3.environment())
+    assert all(s == 503 and r for s, r in refusals), refusals
+    assert rc == 0, err
+    meta = json.loads(s3.run("sessions", "show", "full", "--store", s3.uri, "--json").stdout)
+    recorded = [int(span["traceId"], 16) for line in export(s3, "full", s3.uri).decode().splitlines()
+                for rs in json.loads(line).get("resourceSpans", []) for ss in rs["scopeSpans"] for span in ss["spans"]]
+    check_paused_session(meta, recorded, acked, err)
+    s3.run("sessions", "verify", "full", "--store", s3.uri)
+    assert s3.uploads() == []
 
 
 def test_kill_9_during_a_capture_into_s3_loses_no_acknowledged_request(s3, tmp_path):
