@@ -640,7 +640,9 @@ absl::Status CaptureService::AbortCapture(std::string_view session_id, std::stri
 absl::StatusOr<session::SessionMetadata> CaptureService::GetCaptureStatus(std::string_view session_id) {
   if (absl::Status s = session::ValidateSessionId(session_id); !s.ok()) return s;
   if (std::shared_ptr<Active> a = CurrentActive(); a && a->id() == session_id) return a->Snapshot();
-  return sessions_.Load(session_id);
+  absl::StatusOr<session::SessionMetadata> m = sessions_.Load(session_id);
+  if (m.ok()) (void)session::AddLiveInstances(sessions_.object_store(), &*m);  // other instances recording it
+  return m;
 }
 
 absl::StatusOr<std::vector<session::SessionMetadata>> CaptureService::ListCaptureSessions() {

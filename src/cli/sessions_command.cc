@@ -185,6 +185,7 @@ int RunShow(const StoreFlag& store_flag, const SessionsFlags& f) {
     absl::StatusOr<SessionMetadata> m =
         sessions != nullptr ? sessions->Load(f.id) : absl::StatusOr<SessionMetadata>(session::NoSuchSession(f.id));
     if (!m.ok()) return FailAbout(m.status(), store_flag);
+    (void)session::AddLiveInstances(sessions->object_store(), &*m);  // a shared session's counts while recorded
     Print(m->ToJson());
     return 0;
   });

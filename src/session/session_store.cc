@@ -30,6 +30,8 @@ absl::StatusOr<std::vector<SessionMetadata>> SessionStore::List(std::vector<std:
       absl::StatusOr<bool> exists = Exists(id);
       if (exists.ok() && !*exists) m = absl::CancelledError("not a session");
     }
+    // A shared session still recorded: its counts so far are in its instances' parts (best effort: as stored).
+    if (m.ok()) (void)AddLiveInstances(store_, &*m);
     loaded[i] = std::move(m);
   };
   const size_t threads = std::min<size_t>(kListThreads, ids->size());

@@ -147,8 +147,8 @@ absl::StatusOr<std::vector<Found>> FindInstances(store::ObjectStore& store, std:
 }
 
 // metadata.json of the sealed session: `base` (the session as started) with the parts merged.
-absl::StatusOr<SessionMetadata> Merge(store::ObjectStore& store, SessionMetadata base, const std::vector<Found>& found) {
-  SessionMetadata m = std::move(base);
+// What the parts make of a shared session: cleared here, then added part by part (AddPart).
+void ClearMerged(SessionMetadata& m) {
   m.instance.clear();
   m.instances.clear();
   m.files.clear();
@@ -158,49 +158,60 @@ absl::StatusOr<SessionMetadata> Merge(store::ObjectStore& store, SessionMetadata
   m.first_arrival_unix_nano.reset();
   m.last_arrival_unix_nano.reset();
   m.end_time_unix_nano.reset();
+}
+
+// Adds instance `name`'s part: its times, counts (distinct traces excepted: they need the fingerprints),
+// sizes, files, phases and redaction, and its line in `instances`.
+void AddPart(SessionMetadata& m, const std::string& name, const SessionMetadata& p) {
+  m.start_time_unix_nano = std::min(m.start_time_unix_nano, p.start_time_unix_nano);
+  if (p.end_time_unix_nano) m.end_time_unix_nano = std::max(m.end_time_unix_nano.value_or(0), *p.end_time_unix_nano);
+  if (p.first_arrival_unix_nano) {
+    m.first_arrival_unix_nano = std::min(m.first_arrival_unix_nano.value_or(UINT64_MAX), *p.first_arrival_unix_nano);
+  }
+  if (p.last_arrival_unix_nano) {
+    m.last_arrival_unix_nano = std::max(m.last_arrival_unix_nano.value_or(0), *p.last_arrival_unix_nano);
+  }
+  const SessionCounts& c = p.counts;
+  m.counts.spans += c.spans;
+  m.counts.data_points += c.data_points;
+  m.counts.log_records += c.log_records;
+  m.counts.trace_requests += c.trace_requests;
+  m.counts.metric_requests += c.metric_requests;
+  m.counts.log_requests += c.log_requests;
+  m.counts.uncompressed_bytes += c.uncompressed_bytes;
+  m.total_size_bytes += p.total_size_bytes;
+  m.files.insert(m.files.end(), p.files.begin(), p.files.end());
+  m.phases.insert(m.phases.end(), p.phases.begin(), p.phases.end());
+  if (p.redaction) {
+    if (!m.redaction) m.redaction = RedactionSummary{.rules = p.redaction->rules};
+    m.redaction->attributes_dropped += p.redaction->attributes_dropped;
+    m.redaction->attributes_hashed += p.redaction->attributes_hashed;
+    m.redaction->attributes_replaced += p.redaction->attributes_replaced;
+    m.redaction->bodies_masked += p.redaction->bodies_masked;
+    m.redaction->forward_redacted = m.redaction->forward_redacted || p.redaction->forward_redacted;
+  }
+  m.instances.push_back({.name = name,
+                         .status = p.status,
+                         .status_reason = p.status_reason,
+                         .start_time_unix_nano = p.start_time_unix_nano,
+                         .end_time_unix_nano = p.end_time_unix_nano,
+                         .requests = c.requests(),
+                         .files = p.files.size(),
+                         .size_bytes = p.total_size_bytes});
+}
+
+absl::StatusOr<SessionMetadata> Merge(store::ObjectStore& store, SessionMetadata base, const std::vector<Found>& found) {
+  SessionMetadata m = std::move(base);
+  ClearMerged(m);
   std::vector<std::string> failed;
   std::vector<FingerprintSource> sources;
   for (const Found& f : found) {
     const SessionMetadata& p = *f.part;
-    m.start_time_unix_nano = std::min(m.start_time_unix_nano, p.start_time_unix_nano);
-    if (p.end_time_unix_nano) m.end_time_unix_nano = std::max(m.end_time_unix_nano.value_or(0), *p.end_time_unix_nano);
-    if (p.first_arrival_unix_nano) {
-      m.first_arrival_unix_nano = std::min(m.first_arrival_unix_nano.value_or(UINT64_MAX), *p.first_arrival_unix_nano);
-    }
-    if (p.last_arrival_unix_nano) {
-      m.last_arrival_unix_nano = std::max(m.last_arrival_unix_nano.value_or(0), *p.last_arrival_unix_nano);
-    }
-    const SessionCounts& c = p.counts;
-    m.counts.spans += c.spans;
-    m.counts.data_points += c.data_points;
-    m.counts.log_records += c.log_records;
-    m.counts.trace_requests += c.trace_requests;
-    m.counts.metric_requests += c.metric_requests;
-    m.counts.log_requests += c.log_requests;
-    m.counts.uncompressed_bytes += c.uncompressed_bytes;
-    m.total_size_bytes += p.total_size_bytes;
-    m.files.insert(m.files.end(), p.files.begin(), p.files.end());
-    m.phases.insert(m.phases.end(), p.phases.begin(), p.phases.end());
-    if (p.redaction) {
-      if (!m.redaction) m.redaction = RedactionSummary{.rules = p.redaction->rules};
-      m.redaction->attributes_dropped += p.redaction->attributes_dropped;
-      m.redaction->attributes_hashed += p.redaction->attributes_hashed;
-      m.redaction->attributes_replaced += p.redaction->attributes_replaced;
-      m.redaction->bodies_masked += p.redaction->bodies_masked;
-      m.redaction->forward_redacted = m.redaction->forward_redacted || p.redaction->forward_redacted;
-    }
+    AddPart(m, f.name, p);
     if (p.status != SessionStatus::kCompleted) {
       failed.push_back(fmt::format("instance {}: {}", f.name, p.status_reason.empty() ? "failed" : p.status_reason));
     }
-    m.instances.push_back({.name = f.name,
-                           .status = p.status,
-                           .status_reason = p.status_reason,
-                           .start_time_unix_nano = p.start_time_unix_nano,
-                           .end_time_unix_nano = p.end_time_unix_nano,
-                           .requests = c.requests(),
-                           .files = p.files.size(),
-                           .size_bytes = p.total_size_bytes});
-    if (c.traces > 0) {
+    if (p.counts.traces > 0) {
       absl::StatusOr<FingerprintSource> source = FingerprintFile::Open(store, InstanceTracesKey(m.session_id, f.name));
       if (!source.ok()) return source.status();
       sources.push_back(std::move(*source));
@@ -416,6 +427,31 @@ absl::StatusOr<SessionRecovery> RecoverSharedSession(store::ObjectStore& store, 
       break;
   }
   return out;
+}
+
+absl::Status AddLiveInstances(store::ObjectStore& store, SessionMetadata* metadata) {
+  if (!metadata->shared || metadata->status != SessionStatus::kActive) return absl::OkStatus();
+  const std::string& id = metadata->session_id;
+  absl::StatusOr<std::vector<std::string>> names = store.ListDirectories(InstancesPrefix(id));
+  if (!names.ok()) return names.status();
+  SessionMetadata m = *metadata;
+  ClearMerged(m);
+  for (const std::string& name : *names) {
+    if (!ValidateInstanceName(name).ok()) continue;
+    absl::StatusOr<SessionMetadata> part = LoadObject(store, InstancePartKey(id, name));
+    if (part.status().code() == absl::StatusCode::kNotFound) continue;  // joining: no part yet
+    if (!part.ok()) return part.status();
+    AddPart(m, name, *part);
+    m.counts.traces += part->counts.traces;  // an upper bound: a trace may have reached several instances
+  }
+  m.status = SessionStatus::kActive;
+  m.end_time_unix_nano.reset();
+  m.SyncCapturedTotals();
+  std::sort(m.files.begin(), m.files.end(), [](const FileEntry& a, const FileEntry& b) {
+    return std::tie(a.first_arrival_unix_nano, a.path) < std::tie(b.first_arrival_unix_nano, b.path);
+  });
+  *metadata = std::move(m);
+  return absl::OkStatus();
 }
 
 absl::Status CheckNoLiveInstance(store::ObjectStore& store, std::string_view session_id) {

@@ -85,6 +85,12 @@ absl::StatusOr<SealResult> SealSession(store::ObjectStore& store, std::string_vi
 // sealed, kLive when an instance still records (its crashed instances are recovered all the same).
 absl::StatusOr<SessionRecovery> RecoverSharedSession(store::ObjectStore& store, std::string_view session_id);
 
+// A shared session still being recorded (metadata.json "active") as its instances' parts have it now (each
+// writes its part at start, every few seconds and at stop): the sums of their counts, sizes, files and arrival
+// ranges, and `instances`; distinct traces are the sum of the instances' (an upper bound until the seal merges
+// them). What `sessions list`/`show` and the API show. Leaves any other session as it is.
+absl::Status AddLiveInstances(store::ObjectStore& store, SessionMetadata* metadata);
+
 // FailedPrecondition naming the instance when an instance of `session_id` holds its lock (a live writer).
 absl::Status CheckNoLiveInstance(store::ObjectStore& store, std::string_view session_id);
 

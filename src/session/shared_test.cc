@@ -88,6 +88,21 @@ TEST_F(SharedSessionTest, ThreeInstancesSealIntoOneSessionWithTheCountsOfOneWrit
   EXPECT_EQ(early->live, std::vector<std::string>{"pod-c"});
   EXPECT_EQ(sessions_->Load("shared")->status, SessionStatus::kActive);
   EXPECT_EQ(DescribeSeal(*early), "session shared not sealed: instance pod-c still recording");
+  // While pod-c records, a listing shows the session's counts so far, from the parts (a live instance rewrites
+  // its part every few seconds: SaveProgress).
+  ASSERT_TRUE(c->SaveProgress().ok());
+  absl::StatusOr<std::vector<SessionMetadata>> listed = sessions_->List();
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 1u);
+  const SessionMetadata& live = listed->front();
+  EXPECT_EQ(live.status, SessionStatus::kActive);
+  EXPECT_EQ(live.counts.requests(), 3u * kPerInstance);
+  EXPECT_EQ(live.counts.spans, 60u);
+  EXPECT_EQ(live.counts.data_points, 90u);
+  EXPECT_EQ(live.counts.log_records, 60u);
+  ASSERT_EQ(live.instances.size(), 3u);
+  EXPECT_EQ(live.instances[2].status, SessionStatus::kActive);
+  EXPECT_EQ(sessions_->Load("shared")->counts.requests(), 0u) << "metadata.json itself is left as it is";
 
   ASSERT_TRUE(c->Close().ok());
   absl::StatusOr<SealResult> sealed = SealSession(*store_, "shared");

@@ -99,6 +99,12 @@ def test_three_captures_fed_by_three_generators_write_one_session(tmp_path, capt
         assert summary["instance"] == c.proc.args[c.proc.args.index("--instance") + 1]
         assert "other instances are still recording" in c.stderr
         assert show(store, "fleet")["status"] == "active"
+    # While capture-2 records, `sessions show` sums what the instances' parts hold so far: at least the two
+    # that stopped, all three named.
+    live = show(store, "fleet")
+    assert [i["name"] for i in live["instances"]] == ["capture-0", "capture-1", "capture-2"]
+    assert [i["status"] for i in live["instances"]] == ["completed", "completed", "active"]
+    assert live["counts"]["spans"] >= 3 * (300 + 400)
     waiting = run("sessions", "seal", "fleet", "--store", str(store), check=False)
     assert waiting.returncode == 1 and b"instance capture-2 still recording" in waiting.stdout
     caps[2].stop(signal.SIGINT)
