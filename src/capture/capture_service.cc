@@ -327,8 +327,9 @@ class CaptureService::Active {
     const Clock::TimePoint now = service_.clock().Now();
     if (paused_since_ && now < resume_at_) return RefuseWhilePaused(batch);
     size_t bytes = 0;
-    std::vector<std::pair<net::ExportDone, otlp::Signal>> acks;
-    acks.reserve(batch.size());
+    std::vector<std::pair<net::ExportDone, otlp::Signal>> appended;
+    appended.reserve(batch.size());
+    std::vector<std::pair<net::ExportDone, otlp::Signal>> failed;  // answered once the batch is taken back
     for (Pending& p : batch) {
       bytes += p.record.payload.size();
       otlp::Signal signal = p.record.signal;
@@ -345,49 +346,48 @@ class CaptureService::Active {
           r.attributes_replaced += p.redacted.attributes_replaced;
           r.bodies_masked += p.redacted.bodies_masked;
         }
-        acks.emplace_back(std::move(p.done), signal);
+        appended.emplace_back(std::move(p.done), signal);
       } else if (s.code() == absl::StatusCode::kInvalidArgument) {
         service_.Count(signal, kInvalid);
         p.done({.status = s});
       } else {
         if (fault_.ok()) fault_ = s;
-        ++refused_while_paused_;
-        service_.Count(signal, kFailed);
-        p.done({.status = absl::UnavailableError(fmt::format("could not record the request: {}", s.message())),
-                .retry_after = service_.options_.retry_after});
+        failed.emplace_back(std::move(p.done), signal);
       }
     }
     batch.clear();
-    if (!acks.empty()) {
+    if (!appended.empty() && fault_.ok()) {
       absl::Status s = writer_->Flush(config_.fsync ? session::SessionWriter::FlushMode::kSynced
                                                     : session::SessionWriter::FlushMode::kWritten);
-      if (!s.ok() && fault_.ok()) fault_ = s;
-      if (fault_.ok()) {
-        writer_->Checkpoint();
-        Resumed(now);
-      }
-      {
-        // Before the acknowledgements: a client that saw its answer then sees its request counted.
-        std::lock_guard<std::mutex> lock(snapshot_mu_);
-        snapshot_ = writer_->metadata();
-      }
-      for (auto& [done, signal] : acks) {
-        if (s.ok()) {
-          service_.Count(signal, kRecorded);
-          done({});
-        } else {
-          ++refused_while_paused_;
-          service_.Count(signal, kFailed);
-          done({.status = absl::UnavailableError(fmt::format("could not record the request: {}", s.message())),
-                .retry_after = service_.options_.retry_after});
-        }
-      }
+      if (!s.ok()) fault_ = s;
     }
-    if (!fault_.ok()) Pause(now);
-    std::lock_guard<std::mutex> lock(snapshot_mu_);
-    snapshot_ = writer_->metadata();
-    // What the API shows of a live capture: why it refuses requests now.
-    if (paused_since_) snapshot_.status_reason = fmt::format("recording paused: {}", first_pause_error_);
+    const absl::Status fault = fault_;
+    if (fault.ok()) {
+      writer_->Checkpoint();
+      if (!appended.empty()) Resumed(now);  // a write went through
+    } else {
+      // Nothing of this batch is acknowledged: the writer takes it all back (or the capture ends).
+      for (auto& a : appended) failed.push_back(std::move(a));
+      appended.clear();
+      Pause(now);
+    }
+    {
+      // Before the answers: a client that saw its answer then sees the session as it is.
+      std::lock_guard<std::mutex> lock(snapshot_mu_);
+      snapshot_ = writer_->metadata();
+      // What the API shows of a live capture: why it refuses requests now.
+      if (paused_since_) snapshot_.status_reason = fmt::format("recording paused: {}", first_pause_error_);
+    }
+    for (auto& [done, signal] : appended) {
+      service_.Count(signal, kRecorded);
+      done({});
+    }
+    for (auto& [done, signal] : failed) {
+      ++refused_while_paused_;
+      service_.Count(signal, kFailed);
+      done({.status = absl::UnavailableError(fmt::format("could not record the request: {}", fault.message())),
+            .retry_after = service_.options_.retry_after});
+    }
     return bytes;
   }
 
