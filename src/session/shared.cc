@@ -147,6 +147,33 @@ absl::StatusOr<std::vector<Found>> FindInstances(store::ObjectStore& store, std:
 }
 
 // metadata.json of the sealed session: `base` (the session as started) with the parts merged.
+// Phases marked on several instances (the same API call sent to each, a few milliseconds apart) are one phase
+// of the session: from the earliest start to the latest end (open while one of them is), with every flag.
+// Phases of different names stay as they are; the list is ordered by start.
+void MergeSameNamedPhases(std::vector<Phase>& phases) {
+  std::vector<Phase> merged;
+  for (Phase& p : phases) {
+    auto same = std::find_if(merged.begin(), merged.end(), [&](const Phase& q) { return q.name == p.name; });
+    if (same == merged.end()) {
+      merged.push_back(std::move(p));
+      continue;
+    }
+    same->start_time_unix_nano = std::min(same->start_time_unix_nano, p.start_time_unix_nano);
+    if (!same->end_time_unix_nano || !p.end_time_unix_nano) {
+      same->end_time_unix_nano.reset();
+    } else {
+      same->end_time_unix_nano = std::max(*same->end_time_unix_nano, *p.end_time_unix_nano);
+    }
+    for (std::string& flag : p.flags) {
+      if (std::find(same->flags.begin(), same->flags.end(), flag) == same->flags.end()) same->flags.push_back(flag);
+    }
+  }
+  std::stable_sort(merged.begin(), merged.end(), [](const Phase& a, const Phase& b) {
+    return std::tie(a.start_time_unix_nano, a.name) < std::tie(b.start_time_unix_nano, b.name);
+  });
+  phases = std::move(merged);
+}
+
 // What the parts make of a shared session: cleared here, then added part by part (AddPart).
 void ClearMerged(SessionMetadata& m) {
   m.instance.clear();
@@ -224,11 +251,7 @@ absl::StatusOr<SessionMetadata> Merge(store::ObjectStore& store, SessionMetadata
   std::sort(m.files.begin(), m.files.end(), [](const FileEntry& a, const FileEntry& b) {
     return std::tie(a.first_arrival_unix_nano, a.path) < std::tie(b.first_arrival_unix_nano, b.path);
   });
-  // Phases marked on several instances (the same API call sent to each) are listed once.
-  std::sort(m.phases.begin(), m.phases.end(), [](const Phase& a, const Phase& b) {
-    return std::tie(a.start_time_unix_nano, a.name) < std::tie(b.start_time_unix_nano, b.name);
-  });
-  m.phases.erase(std::unique(m.phases.begin(), m.phases.end()), m.phases.end());
+  MergeSameNamedPhases(m.phases);
   if (!m.end_time_unix_nano) m.end_time_unix_nano = m.start_time_unix_nano;
   m.status = failed.empty() ? SessionStatus::kCompleted : SessionStatus::kFailed;
   m.status_reason.clear();
@@ -444,6 +467,7 @@ absl::Status AddLiveInstances(store::ObjectStore& store, SessionMetadata* metada
     AddPart(m, name, *part);
     m.counts.traces += part->counts.traces;  // an upper bound: a trace may have reached several instances
   }
+  MergeSameNamedPhases(m.phases);
   m.status = SessionStatus::kActive;
   m.end_time_unix_nano.reset();
   m.SyncCapturedTotals();

@@ -144,6 +144,39 @@ TEST_F(SharedSessionTest, ThreeInstancesSealIntoOneSessionWithTheCountsOfOneWrit
   EXPECT_EQ(JoinStatus("shared", "pod-d").code(), absl::StatusCode::kFailedPrecondition);
 }
 
+// The same phase marked on every instance (one API call per pod, milliseconds apart) is one phase of the sealed
+// session: earliest start to latest end, every flag; a phase only one instance marked stays as it was.
+TEST_F(SharedSessionTest, PhasesOfOneNameOnSeveralInstancesMergeIntoOne) {
+  constexpr uint64_t kMs = 1'000'000;
+  std::unique_ptr<SessionWriter> a = Join("phased", "pod-a");
+  std::unique_ptr<SessionWriter> b = Join("phased", "pod-b");
+  ASSERT_TRUE(a && b);
+  Fill(*a, 0);
+  Fill(*b, 1);
+  a->metadata().phases = {{.name = "baseline", .start_time_unix_nano = kT0, .end_time_unix_nano = kT0 + 10 * kMs},
+                          {.name = "failure", .start_time_unix_nano = kT0 + 10 * kMs,
+                           .end_time_unix_nano = kT0 + 20 * kMs, .flags = {"paymentDown"}}};
+  b->metadata().phases = {{.name = "baseline", .start_time_unix_nano = kT0 + 1 * kMs, .end_time_unix_nano = kT0 + 11 * kMs},
+                          {.name = "failure", .start_time_unix_nano = kT0 + 11 * kMs,
+                           .end_time_unix_nano = kT0 + 22 * kMs, .flags = {"paymentDown", "slowDb"}},
+                          {.name = "b-only", .start_time_unix_nano = kT0 + 30 * kMs, .end_time_unix_nano = kT0 + 31 * kMs}};
+  ASSERT_TRUE(a->Close().ok());
+  ASSERT_TRUE(b->Close().ok());
+  absl::StatusOr<SealResult> sealed = SealSession(*store_, "phased");
+  ASSERT_TRUE(sealed.ok()) << sealed.status();
+  const std::vector<Phase>& phases = sealed->metadata.phases;
+  ASSERT_EQ(phases.size(), 3u);
+  EXPECT_EQ(phases[0].name, "baseline");
+  EXPECT_EQ(phases[0].start_time_unix_nano, kT0);
+  EXPECT_EQ(phases[0].end_time_unix_nano, kT0 + 11 * kMs);
+  EXPECT_EQ(phases[1].name, "failure");
+  EXPECT_EQ(phases[1].start_time_unix_nano, kT0 + 10 * kMs);
+  EXPECT_EQ(phases[1].end_time_unix_nano, kT0 + 22 * kMs);
+  EXPECT_EQ(phases[1].flags, (std::vector<std::string>{"paymentDown", "slowDb"}));
+  EXPECT_EQ(phases[2].name, "b-only");
+  EXPECT_EQ(phases[2].end_time_unix_nano, kT0 + 31 * kMs);
+}
+
 TEST_F(SharedSessionTest, DistinctTracesStayExactWhenInstancesSpill) {
   std::unique_ptr<SessionWriter> a = Join("spill", "a", {.trace_ids = {.max_memory_ids = 2}});
   std::unique_ptr<SessionWriter> b = Join("spill", "b", {.trace_ids = {.max_memory_ids = 3}});
