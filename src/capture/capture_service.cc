@@ -596,14 +596,14 @@ absl::StatusOr<session::SessionMetadata> CaptureService::StartCapture(CaptureCon
     for (const otlp::RedactionRule& r : options_.redactor->rules()) metadata.redaction->rules.push_back(r.text);
     metadata.redaction->forward_redacted = options_.forward != nullptr && options_.redact_forward;
   }
-  session::WriterOptions writer_options{
-      .compression = config.compression_enabled ? config.compression : session::Compression::kNone,
-      .compression_level = config.compression_enabled ? config.compression_level : std::nullopt,
-      // The capture thread writes every batch itself (Flush), so a member never waits for a timer.
-      .flush_interval = std::chrono::hours(24),
-      .compression_threads = options_.compression_threads,
-      .instance = config.instance,
-  };
+  // Filled field by field: g++ 12 -O3 warns (falsely) about a designated initializer here.
+  session::WriterOptions writer_options;
+  writer_options.compression = config.compression_enabled ? config.compression : session::Compression::kNone;
+  writer_options.compression_level = config.compression_enabled ? config.compression_level : std::nullopt;
+  // The capture thread writes every batch itself (Flush), so a member never waits for a timer.
+  writer_options.flush_interval = std::chrono::hours(24);
+  writer_options.compression_threads = options_.compression_threads;
+  writer_options.instance = config.instance;
   absl::StatusOr<std::unique_ptr<session::SessionWriter>> writer = sessions_.Create(std::move(metadata), writer_options);
   if (!writer.ok()) return writer.status();
   auto active = std::make_shared<Active>(*this, std::move(*writer), std::move(config));
