@@ -155,7 +155,8 @@ class ReplayRun {
       if (now >= due && sender_.HasRoom(bytes)) return true;
       Clock::TimePoint wake = std::min({deadline_, next_retry, next_log_});
       if (now < due) wake = std::min(wake, due);
-      sender_.Wait(wake);
+      // Until the record is due, successes can wait to be accounted for; after, one may make room.
+      sender_.Wait(wake, /*for_any_answer=*/now >= due);
     }
   }
 

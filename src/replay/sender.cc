@@ -52,9 +52,13 @@ void Sender::Attempt(const std::shared_ptr<Job>& job) {
   }
   exporter_.Export(job->signal, job->body, [this, job](net::ExportResult r) {
     std::lock_guard<std::mutex> lock(mu_);
+    const bool failure = !r.status.ok();
     answers_.push_back({job, std::move(r)});
     --outstanding_;
-    cv_.notify_all();
+    failure_queued_ = failure_queued_ || failure;
+    // A wake-up costs more than the accounting: only when someone waits for this answer (the destructor
+    // waits for the last one).
+    if (failure || any_answer_wakes_ || outstanding_ == 0) cv_.notify_all();
   });
 }
 
@@ -63,6 +67,7 @@ Clock::TimePoint Sender::Poll() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     answers.swap(answers_);
+    failure_queued_ = false;
   }
   for (Answer& a : answers) Account(std::move(a));
   const Clock::TimePoint now = clock_.Now();
@@ -145,9 +150,12 @@ void Sender::Failed(const Job& job, std::string message) {
   in_flight_bytes_ -= job.body->size();
 }
 
-void Sender::Wait(Clock::TimePoint until) {
+void Sender::Wait(Clock::TimePoint until, bool for_any_answer) {
   std::unique_lock<std::mutex> lock(mu_);
-  clock_.WaitUntil(lock, cv_, until, [&] { return !answers_.empty() || woken_; });
+  any_answer_wakes_ = for_any_answer;
+  clock_.WaitUntil(lock, cv_, until,
+                   [&] { return (for_any_answer ? !answers_.empty() : failure_queued_) || woken_; });
+  any_answer_wakes_ = true;
   woken_ = false;
 }
 

@@ -47,8 +47,10 @@ class Sender {
   // Accounts for the answers that came, schedules retries of the retryable failures and sends the
   // retries that are due. Returns when the next retry is due (TimePoint::max() when none waits).
   Clock::TimePoint Poll();
-  // Waits until an answer comes, Wake() is called, or `until`.
-  void Wait(Clock::TimePoint until);
+  // Waits until an answer comes, Wake() is called, or `until`. With `for_any_answer` false, only an
+  // answer that is not a success ends it early (it may need a retry): a paced replay that waits for its
+  // next record accounts for the successes when it wakes anyway, instead of waking for each of them.
+  void Wait(Clock::TimePoint until, bool for_any_answer = true);
   // Ends a Wait early (any thread).
   void Wake();
 
@@ -107,6 +109,8 @@ class Sender {
   std::vector<Answer> answers_;  // guarded by mu_
   size_t outstanding_ = 0;       // guarded by mu_: attempts whose callback has not run
   bool woken_ = false;           // guarded by mu_
+  bool failure_queued_ = false;  // guarded by mu_: answers_ holds one that is not a success
+  bool any_answer_wakes_ = true; // guarded by mu_: what the Wait under way waits for
 };
 
 }  // namespace otelrr::replay

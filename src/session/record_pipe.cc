@@ -2,15 +2,25 @@
 
 namespace otelrr::session {
 
+bool RecordPipe::Full() const {
+  return !queue_.empty() && (queue_.size() >= options_.max_records || bytes_ >= options_.max_bytes);
+}
+
+bool RecordPipe::Drained() const {
+  return queue_.empty() || (queue_.size() <= options_.max_records / 2 && bytes_ <= options_.max_bytes / 2);
+}
+
 bool RecordPipe::Push(Record record) {
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [&] {
-    return closed_ || queue_.empty() || (queue_.size() < options_.max_records && bytes_ < options_.max_bytes);
-  });
+  if (!closed_ && Full()) {
+    producer_waits_ = true;
+    room_.wait(lock, [&] { return closed_ || Drained(); });
+    producer_waits_ = false;
+  }
   if (closed_) return false;
   bytes_ += record.payload.size();
   queue_.push_back(std::move(record));
-  cv_.notify_all();
+  if (consumer_waits_) records_.notify_one();
   return true;
 }
 
@@ -18,12 +28,16 @@ void RecordPipe::Finish(absl::Status status) {
   std::lock_guard<std::mutex> lock(mu_);
   finished_ = true;
   status_ = std::move(status);
-  cv_.notify_all();
+  records_.notify_one();
 }
 
 absl::StatusOr<bool> RecordPipe::Next(Record* out) {
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [&] { return !queue_.empty() || finished_ || closed_; });
+  if (queue_.empty() && !finished_ && !closed_) {
+    consumer_waits_ = true;
+    records_.wait(lock, [&] { return !queue_.empty() || finished_ || closed_; });
+    consumer_waits_ = false;
+  }
   if (queue_.empty()) {
     if (!status_.ok()) return status_;
     return false;
@@ -31,7 +45,7 @@ absl::StatusOr<bool> RecordPipe::Next(Record* out) {
   *out = std::move(queue_.front());
   queue_.pop_front();
   bytes_ -= out->payload.size();
-  cv_.notify_all();
+  if (producer_waits_ && Drained()) room_.notify_one();
   return true;
 }
 
@@ -40,7 +54,8 @@ void RecordPipe::Close() {
   closed_ = true;
   queue_.clear();
   bytes_ = 0;
-  cv_.notify_all();
+  room_.notify_one();
+  records_.notify_one();
 }
 
 ReadAhead::ReadAhead(std::unique_ptr<SessionReader> reader, RecordPipeOptions options)

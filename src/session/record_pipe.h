@@ -35,7 +35,8 @@ class RecordStream {
 
 struct RecordPipeOptions {
   // The producer waits while this many records, or this many payload bytes, are queued (one record is
-  // always let through, however large).
+  // always let through, however large). Once it waits, it waits until the consumer has taken half of
+  // them: the producer then runs in bursts, not woken for every record the consumer takes.
   size_t max_records = 128;
   size_t max_bytes = 2 << 20;
 };
@@ -55,9 +56,16 @@ class RecordPipe : public RecordStream {
   void Close();
 
  private:
+  // Whether the producer may go on, and (once it waits) whether it may go on again.
+  bool Full() const;
+  bool Drained() const;
+
   const RecordPipeOptions options_;
   std::mutex mu_;
-  std::condition_variable cv_;
+  std::condition_variable room_;     // the producer waits on it
+  std::condition_variable records_;  // the consumer waits on it
+  bool producer_waits_ = false;
+  bool consumer_waits_ = false;
   std::deque<Record> queue_;
   size_t bytes_ = 0;
   bool finished_ = false;
