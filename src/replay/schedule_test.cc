@@ -71,7 +71,11 @@ class ScheduleTest : public session::testing::SessionTest {
         std::this_thread::sleep_for(milliseconds(1));
         continue;
       }
-      if (at) at(*next - start);
+      if (at) {
+        at(*next - start);
+        next = clock_.NextDeadline();  // what `at` did may have changed what the replay waits for
+        if (!next) continue;
+      }
       clock_.AdvanceTo(*next);
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
@@ -189,6 +193,49 @@ TEST_F(ScheduleTest, ADeadTargetIsRetriedUntilTheDurationEndsThenAbandoned) {
   absl::Status delivered = DeliveryStatus(*r);
   EXPECT_EQ(delivered.code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(delivered.message().find("abandoned"), absl::string_view::npos) << delivered;
+}
+
+// The answers of a paced replay are accounted for when its next record is due, but a refusal must not
+// wait that long: it wakes the replay, which retries it after its backoff.
+TEST_F(ScheduleTest, ARefusalThatComesWhileTheReplayWaitsForItsNextRecordIsRetriedAfterItsBackoff) {
+  Write("gap", {{0, Signal::kTraces, TraceRequest(1, 1)},
+                {kSecond, Signal::kTraces, TraceRequest(2, 1)},
+                {100 * kSecond, Signal::kTraces, TraceRequest(3, 1)}});
+  int calls = 0;
+  exporter_.answer = [&](const std::string&) -> std::optional<net::ExportResult> {
+    if (++calls <= 2) return std::nullopt;  // the first two are answered by the test, below
+    return net::ExportResult{};
+  };
+  const Clock::TimePoint start = clock_.Now();
+  int step = 0;
+  absl::StatusOr<ReplayReport> r = Run(Config("gap"), [&](Clock::Duration next) {
+    if (step == 0 && next == seconds(1)) {
+      // Waiting for the second record: the first one's success comes, and changes nothing until then.
+      ASSERT_TRUE(exporter_.AnswerHeld({}));
+      ++step;
+    } else if (step == 1 && next == seconds(100)) {
+      // Waiting for the third record, 99 s away: the second one is refused.
+      ASSERT_TRUE(exporter_.AnswerHeld({.status = absl::UnavailableError("busy")}));
+      ++step;
+      for (int i = 0; i < 2000; ++i) {  // the replay wakes and waits for the retry instead
+        if (std::optional<Clock::TimePoint> d = clock_.NextDeadline(); d && *d < start + seconds(2)) break;
+        std::this_thread::sleep_for(milliseconds(1));
+      }
+    }
+  });
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(step, 2);
+  std::vector<Clock::Duration> at = SendTimes(start);
+  ASSERT_EQ(at.size(), 4u);
+  EXPECT_EQ(at[0], Clock::Duration(0));
+  EXPECT_EQ(at[1], seconds(1));
+  // The retry: 50 to 100 ms after the refusal (a 100 ms backoff with jitter), not when the third is due.
+  EXPECT_GE(at[2], seconds(1) + milliseconds(50));
+  EXPECT_LE(at[2], seconds(1) + milliseconds(100));
+  EXPECT_EQ(at[3], seconds(100));
+  EXPECT_EQ(r->accepted_requests(), 3u);
+  EXPECT_EQ(r->retries(), 1u);
+  EXPECT_EQ(r->failed_requests(), 0u);
 }
 
 TEST_F(ScheduleTest, CancelStopsAtOnceWhileWaitingForTheNextRecord) {

@@ -64,6 +64,19 @@ class FakeExporter : public OtlpExporter {
     std::lock_guard<std::mutex> lock(mu_);
     return sent_;
   }
+  // Answers the oldest request still held (answer returned nullopt for it) with `result`, on the caller's
+  // thread, as a real exporter answers on one of its own. False when none is held.
+  bool AnswerHeld(ExportResult result) {
+    ExportDone done;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (held_.empty()) return false;
+      done = std::move(held_.front());
+      held_.pop_front();
+    }
+    done(std::move(result));
+    return true;
+  }
   // Takes requests again after a Cancel (a real exporter never does: one replay, one exporter).
   void Reset() {
     std::lock_guard<std::mutex> lock(mu_);
