@@ -86,37 +86,48 @@ class SummaryVisitor {
   // With `trace_ids`, also appends every non-empty trace id outside links (as ForEachTraceId gives them).
   explicit SummaryVisitor(RequestSummary* out, std::string* trace_ids = nullptr) : out_(out), trace_ids_(trace_ids) {}
 
+  // Every message of every request passes here, so the visitor keeps a depth and two marks rather than a
+  // stack of types: it only needs to know whether it is in a link, and whether a value is a resource
+  // attribute's key or string value (Resource > KeyValue > AnyValue, at the resource's depth + 1 and + 2).
   bool Enter(const Field&, const MessageType& type, const uint8_t*, const uint8_t*) {
+    ++depth_;
     switch (type.item) {
-      case ItemKind::kResource: ++out_->resources; break;
+      case ItemKind::kResource:
+        ++out_->resources;
+        resource_depth_ = depth_;
+        break;
       case ItemKind::kSpan: ++out_->spans; break;
       case ItemKind::kDataPoint: ++out_->data_points; break;
       case ItemKind::kLogRecord: ++out_->log_records; break;
-      case ItemKind::kNone: break;
-    }
-    stack_.push_back(&type);
-    if (InResourceAttribute()) {
-      key_ = {};
-      string_value_ = {};
-      has_string_value_ = false;
+      case ItemKind::kNone:
+        if (&type == link_) {
+          in_link_ = true;
+        } else if (InResourceAttribute(type)) {
+          key_ = {};
+          string_value_ = {};
+          has_string_value_ = false;
+        }
+        break;
     }
     return true;
   }
 
-  void Leave(const Field&, const MessageType&) {
-    if (InResourceAttribute() && has_string_value_ && key_ == "service.name") {
+  void Leave(const Field&, const MessageType& type) {
+    if (InResourceAttribute(type) && has_string_value_ && key_ == "service.name") {
       if (std::find(out_->service_names.begin(), out_->service_names.end(), string_value_) ==
           out_->service_names.end()) {
         out_->service_names.emplace_back(string_value_);
       }
     }
-    stack_.pop_back();
+    if (&type == link_) in_link_ = false;
+    if (depth_ == resource_depth_) resource_depth_ = 0;
+    --depth_;
   }
 
   void Value(const Field& field, const uint8_t* data, size_t size, uint64_t) {
     if (field.role == FieldRole::kTraceId) {
       // A link's trace id is another trace's: not counted (a link holds no message that holds an id).
-      if (trace_ids_ != nullptr && size == 16 && (stack_.empty() || stack_.back() != link_)) {
+      if (trace_ids_ != nullptr && size == 16 && !in_link_) {
         trace_ids_->append(reinterpret_cast<const char*>(data), 16);
       }
       return;
@@ -129,30 +140,31 @@ class SummaryVisitor {
       }
       return;
     }
+    if (resource_depth_ == 0) return;
     // Resource > KeyValue: the key. Resource > KeyValue > AnyValue: a string value.
-    size_t n = stack_.size();
-    if (n >= 2 && stack_[n - 2] == resource_ && stack_[n - 1] == key_value_ && field.number == 1) {
+    if (&field == key_field_ && depth_ == resource_depth_ + 1) {
       key_ = std::string_view(reinterpret_cast<const char*>(data), size);
-    } else if (n >= 3 && stack_[n - 3] == resource_ && stack_[n - 2] == key_value_ && stack_[n - 1] == any_value_ &&
-               field.number == 1) {
+    } else if (&field == string_value_field_ && depth_ == resource_depth_ + 2) {
       string_value_ = std::string_view(reinterpret_cast<const char*>(data), size);
       has_string_value_ = true;
     }
   }
 
  private:
-  bool InResourceAttribute() const {
-    size_t n = stack_.size();
-    return n >= 2 && stack_[n - 2] == resource_ && stack_[n - 1] == key_value_;
+  // `type`, entered or about to be left at depth_, is one of the resource's attributes.
+  bool InResourceAttribute(const MessageType& type) const {
+    return resource_depth_ != 0 && depth_ == resource_depth_ + 1 && &type == key_value_;
   }
 
   RequestSummary* out_;
   std::string* trace_ids_;
   const MessageType* const link_ = &internal::LinkType();
-  const MessageType* const resource_ = &ResourceType();
   const MessageType* const key_value_ = &KeyValueType();
-  const MessageType* const any_value_ = &AnyValueType();
-  std::vector<const MessageType*> stack_;
+  const Field* const key_field_ = FindField(KeyValueType(), 1);            // KeyValue.key
+  const Field* const string_value_field_ = FindField(AnyValueType(), 1);   // AnyValue.string_value
+  int depth_ = 0;           // messages entered and not left
+  int resource_depth_ = 0;  // the Resource's depth while in one, else 0
+  bool in_link_ = false;
   std::string_view key_;
   std::string_view string_value_;
   bool has_string_value_ = false;

@@ -104,6 +104,23 @@ TEST(SummarizeTest, ServiceNameOnlyFromStringResourceAttributes) {
   absl::StatusOr<RequestSummary> s = Summarize(Signal::kTraces, request);
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_EQ(s->service_names, std::vector<std::string>{"y"});
+
+  // A service.name inside a resource attribute's key-value list is not the resource's; a second resource
+  // (another ResourceSpans, after a span's attributes) is read afresh; a name given twice is listed once.
+  Proto nested;
+  nested.Msg(1, Proto().Bytes(1, "config").Msg(2, Proto().Msg(6, Proto().Msg(1, Attribute("service.name", "inner")))));
+  Proto second;
+  second.Msg(1, Attribute("service.name", "z")).Msg(1, Attribute("service.name", "y"));
+  request = Proto()
+                .Msg(1, Proto().Msg(1, nested).Msg(2, Proto().Msg(2, span)))
+                .Msg(1, Proto().Msg(1, resource).Msg(2, Proto().Msg(2, span)))
+                .Msg(1, Proto().Msg(1, second))
+                .str();
+  s = Summarize(Signal::kTraces, request);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->service_names, (std::vector<std::string>{"y", "z"}));
+  EXPECT_EQ(s->resources, 3u);
+  EXPECT_EQ(s->spans, 2u);
 }
 
 TEST(SummarizeTest, EmptyRequestIsValid) {
