@@ -146,16 +146,25 @@ absl::StatusOr<std::vector<Found>> FindInstances(store::ObjectStore& store, std:
   return out;
 }
 
-// metadata.json of the sealed session: `base` (the session as started) with the parts merged.
-// Phases marked on several instances (the same API call sent to each, a few milliseconds apart) are one phase
-// of the session: from the earliest start to the latest end (open while one of them is), with every flag.
-// Phases of different names stay as they are; the list is ordered by start.
-void MergeSameNamedPhases(std::vector<Phase>& phases) {
-  std::vector<Phase> merged;
-  for (Phase& p : phases) {
-    auto same = std::find_if(merged.begin(), merged.end(), [&](const Phase& q) { return q.name == p.name; });
-    if (same == merged.end()) {
-      merged.push_back(std::move(p));
+// Adds an instance's phases to the others'. The same phase marked on every instance (one API call per pod,
+// milliseconds apart) is one phase of the session: the k-th phase of a name on one instance is the k-th of that
+// name on the others, merged from the earliest start to the latest end (open while one of them is), with every
+// flag. A name marked again later (failure, recovery, failure again) stays as many phases.
+void AddPhases(std::vector<Phase>& merged, const std::vector<Phase>& part) {
+  std::map<std::string_view, size_t> seen;  // phases of each name met in `part` so far
+  for (const Phase& p : part) {
+    size_t skip = seen[p.name]++;
+    Phase* same = nullptr;
+    for (Phase& q : merged) {
+      if (q.name != p.name) continue;
+      if (skip == 0) {
+        same = &q;
+        break;
+      }
+      --skip;
+    }
+    if (same == nullptr) {
+      merged.push_back(p);
       continue;
     }
     same->start_time_unix_nano = std::min(same->start_time_unix_nano, p.start_time_unix_nano);
@@ -164,14 +173,20 @@ void MergeSameNamedPhases(std::vector<Phase>& phases) {
     } else {
       same->end_time_unix_nano = std::max(*same->end_time_unix_nano, *p.end_time_unix_nano);
     }
-    for (std::string& flag : p.flags) {
+    for (const std::string& flag : p.flags) {
       if (std::find(same->flags.begin(), same->flags.end(), flag) == same->flags.end()) same->flags.push_back(flag);
     }
   }
-  std::stable_sort(merged.begin(), merged.end(), [](const Phase& a, const Phase& b) {
+}
+
+// The merged files in arrival order, the phases by start.
+void SortMerged(SessionMetadata& m) {
+  std::sort(m.files.begin(), m.files.end(), [](const FileEntry& a, const FileEntry& b) {
+    return std::tie(a.first_arrival_unix_nano, a.path) < std::tie(b.first_arrival_unix_nano, b.path);
+  });
+  std::stable_sort(m.phases.begin(), m.phases.end(), [](const Phase& a, const Phase& b) {
     return std::tie(a.start_time_unix_nano, a.name) < std::tie(b.start_time_unix_nano, b.name);
   });
-  phases = std::move(merged);
 }
 
 // What the parts make of a shared session: cleared here, then added part by part (AddPart).
@@ -208,7 +223,7 @@ void AddPart(SessionMetadata& m, const std::string& name, const SessionMetadata&
   m.counts.uncompressed_bytes += c.uncompressed_bytes;
   m.total_size_bytes += p.total_size_bytes;
   m.files.insert(m.files.end(), p.files.begin(), p.files.end());
-  m.phases.insert(m.phases.end(), p.phases.begin(), p.phases.end());
+  AddPhases(m.phases, p.phases);
   if (p.redaction) {
     if (!m.redaction) m.redaction = RedactionSummary{.rules = p.redaction->rules};
     m.redaction->attributes_dropped += p.redaction->attributes_dropped;
@@ -227,6 +242,7 @@ void AddPart(SessionMetadata& m, const std::string& name, const SessionMetadata&
                          .size_bytes = p.total_size_bytes});
 }
 
+// metadata.json of the sealed session: `base` (the session as started) with the parts merged.
 absl::StatusOr<SessionMetadata> Merge(store::ObjectStore& store, SessionMetadata base, const std::vector<Found>& found) {
   SessionMetadata m = std::move(base);
   ClearMerged(m);
@@ -248,10 +264,7 @@ absl::StatusOr<SessionMetadata> Merge(store::ObjectStore& store, SessionMetadata
   if (!traces.ok()) return traces.status();
   m.counts.traces = *traces;
   m.SyncCapturedTotals();
-  std::sort(m.files.begin(), m.files.end(), [](const FileEntry& a, const FileEntry& b) {
-    return std::tie(a.first_arrival_unix_nano, a.path) < std::tie(b.first_arrival_unix_nano, b.path);
-  });
-  MergeSameNamedPhases(m.phases);
+  SortMerged(m);
   if (!m.end_time_unix_nano) m.end_time_unix_nano = m.start_time_unix_nano;
   m.status = failed.empty() ? SessionStatus::kCompleted : SessionStatus::kFailed;
   m.status_reason.clear();
@@ -467,13 +480,10 @@ absl::Status AddLiveInstances(store::ObjectStore& store, SessionMetadata* metada
     AddPart(m, name, *part);
     m.counts.traces += part->counts.traces;  // an upper bound: a trace may have reached several instances
   }
-  MergeSameNamedPhases(m.phases);
+  SortMerged(m);
   m.status = SessionStatus::kActive;
   m.end_time_unix_nano.reset();
   m.SyncCapturedTotals();
-  std::sort(m.files.begin(), m.files.end(), [](const FileEntry& a, const FileEntry& b) {
-    return std::tie(a.first_arrival_unix_nano, a.path) < std::tie(b.first_arrival_unix_nano, b.path);
-  });
   *metadata = std::move(m);
   return absl::OkStatus();
 }

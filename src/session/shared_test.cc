@@ -145,7 +145,8 @@ TEST_F(SharedSessionTest, ThreeInstancesSealIntoOneSessionWithTheCountsOfOneWrit
 }
 
 // The same phase marked on every instance (one API call per pod, milliseconds apart) is one phase of the sealed
-// session: earliest start to latest end, every flag; a phase only one instance marked stays as it was.
+// session: earliest start to latest end, every flag; a phase only one instance marked stays as it was, and a
+// name marked again later (failure, recovery, failure again) stays two phases.
 TEST_F(SharedSessionTest, PhasesOfOneNameOnSeveralInstancesMergeIntoOne) {
   constexpr uint64_t kMs = 1'000'000;
   std::unique_ptr<SessionWriter> a = Join("phased", "pod-a");
@@ -155,17 +156,19 @@ TEST_F(SharedSessionTest, PhasesOfOneNameOnSeveralInstancesMergeIntoOne) {
   Fill(*b, 1);
   a->metadata().phases = {{.name = "baseline", .start_time_unix_nano = kT0, .end_time_unix_nano = kT0 + 10 * kMs},
                           {.name = "failure", .start_time_unix_nano = kT0 + 10 * kMs,
-                           .end_time_unix_nano = kT0 + 20 * kMs, .flags = {"paymentDown"}}};
+                           .end_time_unix_nano = kT0 + 20 * kMs, .flags = {"paymentDown"}},
+                          {.name = "failure", .start_time_unix_nano = kT0 + 40 * kMs, .end_time_unix_nano = kT0 + 50 * kMs}};
   b->metadata().phases = {{.name = "baseline", .start_time_unix_nano = kT0 + 1 * kMs, .end_time_unix_nano = kT0 + 11 * kMs},
                           {.name = "failure", .start_time_unix_nano = kT0 + 11 * kMs,
                            .end_time_unix_nano = kT0 + 22 * kMs, .flags = {"paymentDown", "slowDb"}},
-                          {.name = "b-only", .start_time_unix_nano = kT0 + 30 * kMs, .end_time_unix_nano = kT0 + 31 * kMs}};
+                          {.name = "b-only", .start_time_unix_nano = kT0 + 30 * kMs, .end_time_unix_nano = kT0 + 31 * kMs},
+                          {.name = "failure", .start_time_unix_nano = kT0 + 41 * kMs}};  // still open
   ASSERT_TRUE(a->Close().ok());
   ASSERT_TRUE(b->Close().ok());
   absl::StatusOr<SealResult> sealed = SealSession(*store_, "phased");
   ASSERT_TRUE(sealed.ok()) << sealed.status();
   const std::vector<Phase>& phases = sealed->metadata.phases;
-  ASSERT_EQ(phases.size(), 3u);
+  ASSERT_EQ(phases.size(), 4u);
   EXPECT_EQ(phases[0].name, "baseline");
   EXPECT_EQ(phases[0].start_time_unix_nano, kT0);
   EXPECT_EQ(phases[0].end_time_unix_nano, kT0 + 11 * kMs);
@@ -175,6 +178,10 @@ TEST_F(SharedSessionTest, PhasesOfOneNameOnSeveralInstancesMergeIntoOne) {
   EXPECT_EQ(phases[1].flags, (std::vector<std::string>{"paymentDown", "slowDb"}));
   EXPECT_EQ(phases[2].name, "b-only");
   EXPECT_EQ(phases[2].end_time_unix_nano, kT0 + 31 * kMs);
+  EXPECT_EQ(phases[3].name, "failure");
+  EXPECT_EQ(phases[3].start_time_unix_nano, kT0 + 40 * kMs);
+  EXPECT_EQ(phases[3].end_time_unix_nano, std::nullopt);
+  EXPECT_TRUE(phases[3].flags.empty());
 }
 
 TEST_F(SharedSessionTest, DistinctTracesStayExactWhenInstancesSpill) {
