@@ -287,20 +287,30 @@ absl::StatusOr<std::vector<ObjectInfo>> LocalStore::List(std::string_view prefix
   std::vector<ObjectInfo> out;
   std::error_code ec;
   if (!fs::is_directory(start, ec)) return out;
-  fs::recursive_directory_iterator it(start, fs::directory_options::skip_permission_denied, ec);
-  if (ec) return ErrorCodeStatus(ec, "listing", start);
-  for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) return ErrorCodeStatus(ec, "listing", start);
-    const fs::directory_entry& entry = *it;
-    std::string name = entry.path().filename().string();
-    if (name.starts_with(kTempPrefix) || name.starts_with(kLockPrefix)) continue;
-    struct stat st;
-    if (::lstat(entry.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    std::string key = entry.path().lexically_relative(root_).generic_string();
-    if (!key.starts_with(prefix)) continue;
-    out.push_back({.key = std::move(key), .size = static_cast<uint64_t>(st.st_size), .mtime_unix_nano = MtimeNanos(st)});
+  // Directory by directory rather than with recursive_directory_iterator: a folder deleted while it is
+  // listed (retention or `sessions delete` beside a listing) is skipped, where that iterator ends in an error.
+  std::vector<fs::path> dirs{start};
+  while (!dirs.empty()) {
+    const fs::path dir = std::move(dirs.back());
+    dirs.pop_back();
+    fs::directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
+    for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      const fs::directory_entry& entry = *it;
+      struct stat st;
+      if (::lstat(entry.path().c_str(), &st) != 0) continue;  // gone meanwhile
+      if (S_ISDIR(st.st_mode)) {
+        dirs.push_back(entry.path());
+        continue;
+      }
+      std::string name = entry.path().filename().string();
+      if (!S_ISREG(st.st_mode) || name.starts_with(kTempPrefix) || name.starts_with(kLockPrefix)) continue;
+      std::string key = entry.path().lexically_relative(root_).generic_string();
+      if (!key.starts_with(prefix)) continue;
+      out.push_back({.key = std::move(key), .size = static_cast<uint64_t>(st.st_size), .mtime_unix_nano = MtimeNanos(st)});
+    }
+    if (ec == std::errc::no_such_file_or_directory && dir != start) ec.clear();  // deleted while listed
+    if (ec) return ErrorCodeStatus(ec, "listing", dir);
   }
-  if (ec) return ErrorCodeStatus(ec, "listing", start);
   std::sort(out.begin(), out.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
   return out;
 }

@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <thread>
@@ -145,6 +147,30 @@ TEST(LocalStoreTest, CreateAppendsSyncsAndNeverOverwrites) {
   ASSERT_TRUE((*w)->Close().ok());
   EXPECT_EQ(store->Create("raw/2026/01/f.gz").status().code(), absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(*store->ReadAll("raw/2026/01/f.gz"), "abcdef");
+}
+
+// Retention or `sessions delete` may remove a session's folder while the store is listed (GET /api/storage
+// beside the retention scheduler): the listing goes on without it, never fails.
+TEST(LocalStoreTest, AListingSkipsFoldersDeletedMeanwhile) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  ASSERT_TRUE(store->Put("sessions/kept/metadata.json", "{}").ok());
+  std::atomic<bool> done{false};
+  std::thread churn([&] {
+    for (int i = 0; !done.load(); ++i) {
+      const std::string key = fmt::format("sessions/gone-{}/raw/traces/f.bin", i % 8);
+      (void)store->Put(key, "x");
+      (void)store->DeletePrefix(fmt::format("sessions/gone-{}/", (i + 4) % 8));
+    }
+  });
+  for (int i = 0; i < 2000; ++i) {
+    absl::StatusOr<std::vector<ObjectInfo>> listed = store->List("sessions/");
+    ASSERT_TRUE(listed.ok()) << "listing " << i << ": " << listed.status();
+    EXPECT_TRUE(std::any_of(listed->begin(), listed->end(),
+                            [](const ObjectInfo& o) { return o.key == "sessions/kept/metadata.json"; }));
+  }
+  done = true;
+  churn.join();
 }
 
 TEST(LocalStoreTest, StreamingGetReadsInChunks) {
