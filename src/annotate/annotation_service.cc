@@ -62,11 +62,14 @@ absl::StatusOr<std::vector<Annotation>> AnnotationService::Add(std::string_view 
       return annotations.size() == 1 ? s : Prefixed(s, fmt::format("annotation {}", i));
     }
   }
-  absl::StatusOr<bool> exists = sessions_.Exists(session_id);
-  if (!exists.ok()) return exists.status();
-  if (!*exists) return session::NoSuchSession(session_id);
+  // A whole session (one without metadata.json is refused by Load with the reason), and still one after the
+  // write: a session deleted meanwhile does not come back as a folder holding only its annotations.
+  if (absl::Status s = sessions_.Load(session_id).status(); !s.ok()) return s;
   absl::StatusOr<std::vector<Annotation>> added = log_.Add(session_id, annotations);
   if (!added.ok()) return added.status();
+  if (!added->empty()) {
+    if (absl::Status s = sessions_.UndoIfDeleted(session_id, AnnotationsKey(session_id)); !s.ok()) return s;
+  }
   // Only what is new: an annotation already kept (a retried request, a phase written again) is already sent.
   if (sink_ != nullptr && !added->empty()) {
     if (absl::Status s = sink_->Insert(*added); !s.ok()) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <thread>
 
 #include "annotate/annotation_log.h"
@@ -264,6 +265,26 @@ TEST_F(AnnotationLogTest, ServiceRefusesMissingSessionsAndBadBatchesWholly) {
   EXPECT_EQ((*added)[0].created_by, "otelrr annotate");
   EXPECT_EQ(*service.List("s1"), *added);
   EXPECT_EQ(service.Sync("s1").status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// An annotation added while its session is deleted is either refused (NotFound) or deleted with it: the
+// session never comes back as a folder holding only annotations.jsonl.
+TEST_F(AnnotationLogTest, ASessionDeletedWhileItIsAnnotatedStaysDeleted) {
+  AnnotationService service(*sessions_, nullptr, &clock_);
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(NewWriter("d", Options())->Close().ok());  // and its lock released
+    absl::Status annotated;
+    std::thread annotator([&] { annotated = service.Add("d", {Human()}, "t").status(); });
+    std::this_thread::sleep_for(std::chrono::microseconds(i % 40 * 25));  // across the annotator's steps
+    absl::Status deleted = sessions_->Delete("d");
+    annotator.join();
+    ASSERT_TRUE(deleted.ok()) << "round " << i << ": " << deleted;
+    EXPECT_TRUE(annotated.ok() || absl::IsNotFound(annotated)) << "round " << i << ": " << annotated;
+    EXPECT_EQ(sessions_->Delete("d").code(), absl::StatusCode::kNotFound) << "round " << i;
+    absl::StatusOr<std::vector<store::ObjectInfo>> left = store_->List(session::SessionPrefix("d"));
+    ASSERT_TRUE(left.ok()) << left.status();
+    ASSERT_TRUE(left->empty()) << "round " << i << ": " << left->front().key << " is left";
+  }
 }
 
 TEST_F(AnnotationLogTest, MetadataPhasesAreListedWhenNotKept) {

@@ -130,8 +130,18 @@ absl::Status SessionStore::DeleteLocked(std::string_view session_id) {
   if (!*exists) return NoSuchSession(session_id);
   // The instances of a shared session hold locks of their own (shared.h).
   if (absl::Status s = CheckNoLiveInstance(store_, session_id); !s.ok()) return s;
+  // metadata.json first: from then on the session is gone for whoever writes into its folder without its
+  // lock and checks afterwards (UndoIfDeleted), and what they wrote before goes with the folder.
+  if (absl::Status s = store_.Delete(MetadataKey(session_id)); !s.ok() && !absl::IsNotFound(s)) return s;
   if (absl::Status s = store_.DeletePrefix(SessionPrefix(session_id)); !s.ok()) return s;
   return DeleteShardsOf(session_id);
+}
+
+absl::Status SessionStore::UndoIfDeleted(std::string_view session_id, std::string_view key) {
+  absl::Status there = store_.Head(MetadataKey(session_id)).status();
+  if (!absl::IsNotFound(there)) return there;
+  if (absl::Status s = store_.Delete(key); !s.ok() && !absl::IsNotFound(s)) return s;
+  return NoSuchSession(session_id);
 }
 
 absl::Status SessionStore::DeleteShardsOf(std::string_view session_id) {

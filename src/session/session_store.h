@@ -50,6 +50,12 @@ class SessionStore {
   // The same for a caller that holds the session's lock already (LockSession; or on a store without
   // locks), so that what it decided under the lock still holds when the session goes (retention.h).
   absl::Status DeleteLocked(std::string_view session_id);
+  // For a write into a session's folder by one who does not hold its lock (the timeline's cache, an
+  // annotation), called after writing `key`: when the session was deleted meanwhile (it has no metadata.json
+  // any more), removes `key` again and answers NotFound, so that the write does not bring the folder back as
+  // a broken session. Delete removes metadata.json before the rest, so either this sees it gone or the
+  // delete removes `key`.
+  absl::Status UndoIfDeleted(std::string_view session_id, std::string_view key);
   // Starts a new session. AlreadyExists when the id is taken. With options.instance set, starts or joins the
   // shared session as that instance instead (shared.h: JoinSharedSession).
   absl::StatusOr<std::unique_ptr<SessionWriter>> Create(SessionMetadata metadata, WriterOptions options = {});

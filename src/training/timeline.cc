@@ -181,11 +181,9 @@ absl::StatusOr<SessionTimeline> LoadTimeline(session::SessionStore& sessions, st
   w.EndObject();
   // A cache: reading works without it, so failures to write it are ignored. A session deleted while its
   // timeline was counted must not come back as a folder holding only the cache.
-  store::ObjectStore& store = sessions.object_store();
-  auto gone = [&] { return absl::IsNotFound(store.Head(session::MetadataKey(session_id)).status()); };
-  if (gone()) return t;
-  (void)store.Put(TimelineKey(session_id), w.Take());
-  if (gone()) (void)store.Delete(TimelineKey(session_id));
+  if (sessions.object_store().Put(TimelineKey(session_id), w.Take()).ok()) {
+    (void)sessions.UndoIfDeleted(session_id, TimelineKey(session_id));
+  }
   return t;
 }
 

@@ -2,6 +2,8 @@
 // error spans, and the cache beside the session (used while current, recomputed when the session changed).
 #include "training/timeline.h"
 
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "otlp/testing/proto_builder.h"
@@ -120,6 +122,22 @@ TEST_F(TimelineTest, IsCachedBesideTheSessionAndRecomputedWhenTheSessionChanged)
   ASSERT_TRUE(store_->Put(TimelineKey("c"), "{\"sessionId\": ").ok());
   EXPECT_EQ(LoadTimeline(*sessions_, "c")->spans[0], 2u);
   EXPECT_EQ(LoadTimeline(*sessions_, "missing").status().code(), absl::StatusCode::kNotFound);
+}
+
+// A timeline read while the session is deleted must not leave its cache behind as a folder that makes the
+// deleted session exist again (a second delete then "succeeded" and the UI showed no 404).
+TEST_F(TimelineTest, ASessionDeletedWhileItsTimelineIsReadStaysDeleted) {
+  for (int i = 0; i < 300; ++i) {
+    Write("d", {{kT0, Signal::kTraces, Spans("a", 2, 0)}});
+    std::thread reader([&] { (void)LoadTimeline(*sessions_, "d"); });
+    absl::Status deleted = sessions_->Delete("d");
+    reader.join();
+    ASSERT_TRUE(deleted.ok()) << "round " << i << ": " << deleted;
+    EXPECT_EQ(sessions_->Delete("d").code(), absl::StatusCode::kNotFound) << "round " << i;
+    absl::StatusOr<std::vector<store::ObjectInfo>> left = store_->List(session::SessionPrefix("d"));
+    ASSERT_TRUE(left.ok()) << left.status();
+    ASSERT_TRUE(left->empty()) << "round " << i << ": " << left->front().key << " is left";
+  }
 }
 
 TEST(TimelineJsonTest, RefusesSeriesOfTheWrongLength) {
