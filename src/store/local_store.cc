@@ -308,7 +308,7 @@ absl::StatusOr<std::vector<ObjectInfo>> LocalStore::List(std::string_view prefix
       if (!key.starts_with(prefix)) continue;
       out.push_back({.key = std::move(key), .size = static_cast<uint64_t>(st.st_size), .mtime_unix_nano = MtimeNanos(st)});
     }
-    if (ec == std::errc::no_such_file_or_directory && dir != start) ec.clear();  // deleted while listed
+    if (ec == std::errc::no_such_file_or_directory) ec.clear();  // deleted while listed: it holds nothing
     if (ec) return ErrorCodeStatus(ec, "listing", dir);
   }
   std::sort(out.begin(), out.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
@@ -325,8 +325,10 @@ absl::StatusOr<std::vector<std::string>> LocalStore::ListDirectories(std::string
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return out;
   for (fs::directory_iterator it(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
-    if (it->is_directory(ec)) out.push_back(it->path().filename().string());
+    std::error_code gone;  // an entry deleted meanwhile is skipped
+    if (it->is_directory(gone)) out.push_back(it->path().filename().string());
   }
+  if (ec == std::errc::no_such_file_or_directory) ec.clear();  // the folder itself deleted while listed
   if (ec) return ErrorCodeStatus(ec, "listing", dir);
   std::sort(out.begin(), out.end());
   return out;

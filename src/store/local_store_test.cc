@@ -168,6 +168,12 @@ TEST(LocalStoreTest, AListingSkipsFoldersDeletedMeanwhile) {
     ASSERT_TRUE(listed.ok()) << "listing " << i << ": " << listed.status();
     EXPECT_TRUE(std::any_of(listed->begin(), listed->end(),
                             [](const ObjectInfo& o) { return o.key == "sessions/kept/metadata.json"; }));
+    // A folder listed while it is deleted lists what it held, or nothing.
+    absl::StatusOr<std::vector<ObjectInfo>> one = store->List(fmt::format("sessions/gone-{}/", i % 8));
+    ASSERT_TRUE(one.ok()) << "listing " << i << ": " << one.status();
+    absl::StatusOr<std::vector<std::string>> folders = store->ListDirectories("sessions/");
+    ASSERT_TRUE(folders.ok()) << "listing " << i << ": " << folders.status();
+    EXPECT_TRUE(std::find(folders->begin(), folders->end(), "kept") != folders->end());
   }
   done = true;
   churn.join();
