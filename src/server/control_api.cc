@@ -614,6 +614,10 @@ net::HttpResponse ControlApi::StopReplay(const net::HttpRequest&, std::string_vi
 }
 
 net::HttpResponse ControlApi::GetStorage(const net::HttpRequest&, std::string_view) {
+  // The last run is taken before the store is measured, so that the figures show at least what it left
+  // (taken after, a run deleting meanwhile could be reported done beside figures that still count its session).
+  std::optional<absl::StatusOr<session::RetentionReport>> last;
+  if (options_.retention != nullptr) last = options_.retention->last();
   absl::StatusOr<session::StorageMetrics> metrics = session::MeasureStorage(sessions_);
   if (!metrics.ok()) return Error(metrics.status());
   JsonWriter w;
@@ -626,7 +630,6 @@ net::HttpResponse ControlApi::GetStorage(const net::HttpRequest&, std::string_vi
     w.BeginObject();
     w.Field("interval", session::FormatDuration(options_.retention->options().interval));
     w.Key("lastRun");
-    std::optional<absl::StatusOr<session::RetentionReport>> last = options_.retention->last();
     if (!last) {
       w.Null();  // the first run has not finished yet
     } else if (!last->ok()) {
