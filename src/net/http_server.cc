@@ -18,6 +18,7 @@
 #include <cctype>
 #include <charconv>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -46,6 +47,22 @@ void RaiseOpenFileLimit() {
 
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr uint64_t kMaxReadReserve = 256 << 10;
+// A streamed body (HttpResponse::stream) goes out in chunks of at least this much (smaller writes are
+// joined), and its producer waits while this much is queued for a slow client.
+constexpr size_t kMinStreamChunk = 64 << 10;
+constexpr size_t kMaxStreamQueued = 4 << 20;
+
+// A streamed body between its producer's thread and the connection that sends it.
+struct BodyQueue {
+  enum class End { kNone, kDone, kBroken };
+  std::mutex mu;
+  std::condition_variable room;
+  std::deque<std::string> chunks;  // guarded by mu, as is the rest
+  size_t queued = 0;               // bytes in chunks
+  End end = End::kNone;
+  bool writing = false;  // the connection is sending, or about to: the producer need not wake it
+  bool gone = false;     // the client: nothing more will be sent
+};
 
 using RequestParser = http::request_parser<http::string_body>;
 
@@ -180,7 +197,10 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
       : core_(core.get()), weak_core_(core), stream_(std::move(socket), *core->tls) {
     Init();
   }
-  ~Connection() override { core_->open.fetch_sub(1); }
+  ~Connection() override {
+    if (body_ != nullptr) EndBody({});
+    core_->open.fetch_sub(1);
+  }
 
   void Start() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
@@ -276,6 +296,7 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
     core_->requests.fetch_add(1);
     http::request<http::string_body> req = parser_->release();
     keep_alive_ = req.keep_alive() && !core_->stopping.load();
+    http11_ = req.version() >= 11;
     HttpRequest request = ToHttpRequest(std::move(req), peer_);
     Lowest().expires_never();  // the handler may take its time; the client waits for the answer
     core_->in_handler.fetch_add(1);
@@ -286,11 +307,149 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
     };
     Held held{weak_core_.lock(), shared_from_this()};
     core_->handler.Handle(std::move(request), [held = std::move(held)](HttpResponse response) {
+      if (response.stream) {
+        held.self->SendStreamed(std::move(response));  // counted in the handler until the body is out
+        held.core->in_handler.fetch_sub(1);
+        return;
+      }
       held.core->in_handler.fetch_sub(1);
-      asio::post(held.self->stream_.get_executor(), [self = held.self, response = std::move(response)]() mutable {
-        self->Write(std::move(response));
-      });
+      held.self->Post(std::move(response));
     });
+  }
+
+  void Post(HttpResponse response) {
+    asio::post(stream_.get_executor(), [self = shared_from_this(), response = std::move(response)]() mutable {
+      self->Write(std::move(response));
+    });
+  }
+
+  // The producer's side of a streamed body: joins small writes, waits for room, wakes the connection.
+  class BodyWriter final : public HttpBodyWriter {
+   public:
+    BodyWriter(std::shared_ptr<Connection> connection, HttpResponse head)
+        : connection_(std::move(connection)), head_(std::move(head)), queue_(std::make_shared<BodyQueue>()) {}
+
+    absl::Status Write(std::string_view data) override {
+      pending_.append(data);
+      return pending_.size() < kMinStreamChunk ? absl::OkStatus() : Send(BodyQueue::End::kNone);
+    }
+
+    // Hands what is pending to the connection, with the body's end unless `end` is kNone. The first call
+    // sends the status line and headers.
+    absl::Status Send(BodyQueue::End end) {
+      std::unique_lock<std::mutex> lock(queue_->mu);
+      while (end != BodyQueue::End::kBroken && queue_->queued >= kMaxStreamQueued && !queue_->gone) {
+        queue_->room.wait_for(lock, std::chrono::milliseconds(100));
+        if (connection_->core_->ioc.stopped()) queue_->gone = true;  // nothing will be sent any more
+      }
+      if (queue_->gone) return absl::UnavailableError("the client is gone before the whole answer was sent");
+      if (!pending_.empty()) {
+        queue_->queued += pending_.size();
+        queue_->chunks.push_back(std::move(pending_));
+        pending_.clear();
+      }
+      queue_->end = end;
+      if (queue_->writing) return absl::OkStatus();
+      queue_->writing = true;
+      if (started_) {
+        asio::post(connection_->stream_.get_executor(), [c = connection_] { c->Pump(); });
+      } else {
+        started_ = true;
+        asio::post(connection_->stream_.get_executor(),
+                   [c = connection_, head = std::move(head_), q = queue_]() mutable { c->BeginBody(std::move(head), q); });
+      }
+      return absl::OkStatus();
+    }
+
+    bool started() const { return started_; }
+
+   private:
+    std::shared_ptr<Connection> connection_;
+    HttpResponse head_;  // until started
+    std::shared_ptr<BodyQueue> queue_;
+    std::string pending_;
+    bool started_ = false;
+  };
+
+  // Runs a streamed answer's producer on the calling thread (HttpResponse::stream).
+  void SendStreamed(HttpResponse response) {
+    auto produce = std::move(response.stream);
+    response.stream = nullptr;
+    response.body.clear();
+    BodyWriter writer(shared_from_this(), std::move(response));
+    absl::Status s = produce(writer);
+    if (s.ok()) s = writer.Send(BodyQueue::End::kDone);
+    if (s.ok()) return;
+    if (!writer.started()) return Post(core_->handler.Refusal(HttpStatusOf(s.code()), std::string(s.message())));
+    (void)writer.Send(BodyQueue::End::kBroken);
+  }
+
+  // On the connection's executor from here: the status line and headers of a streamed body, then its chunks.
+  void BeginBody(HttpResponse head, std::shared_ptr<BodyQueue> queue) {
+    body_ = std::move(queue);
+    body_head_ = {};
+    body_head_.version(11);
+    body_head_.result(static_cast<unsigned>(head.status));
+    if (!head.content_type.empty()) body_head_.set(http::field::content_type, head.content_type);
+    for (auto& [k, v] : head.headers) body_head_.set(k, v);
+    // HTTP/1.0 has no chunks: the body then ends when the connection closes.
+    if (!http11_) keep_alive_ = false;
+    body_head_.keep_alive(keep_alive_);
+    body_head_.chunked(http11_);
+    body_head_writer_.emplace(body_head_);
+    Lowest().expires_after(core_->options.request_timeout);
+    http::async_write_header(stream_, *body_head_writer_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->EndBody(ec);
+      self->Pump();
+    });
+  }
+
+  void Pump() {
+    std::unique_lock<std::mutex> lock(body_->mu);
+    if (!body_->chunks.empty()) {
+      chunk_ = std::move(body_->chunks.front());
+      body_->chunks.pop_front();
+      body_->queued -= chunk_.size();
+      lock.unlock();
+      body_->room.notify_one();
+      Lowest().expires_after(core_->options.request_timeout);
+      auto next = [self = shared_from_this()](beast::error_code ec, size_t) {
+        if (ec) return self->EndBody(ec);
+        self->Pump();
+      };
+      if (http11_) {
+        asio::async_write(stream_, http::make_chunk(asio::buffer(chunk_)), std::move(next));
+      } else {
+        asio::async_write(stream_, asio::buffer(chunk_), std::move(next));
+      }
+      return;
+    }
+    const BodyQueue::End end = body_->end;
+    if (end == BodyQueue::End::kNone) {
+      body_->writing = false;  // the producer wakes us with its next chunk
+      return;
+    }
+    lock.unlock();
+    body_.reset();
+    chunk_ = std::string();
+    if (end == BodyQueue::End::kBroken || !http11_) return Close();
+    Lowest().expires_after(core_->options.request_timeout);
+    asio::async_write(stream_, http::make_chunk_last(),
+                      beast::bind_front_handler(&Connection::OnWrite, shared_from_this()));
+  }
+
+  // A streamed body that cannot be sent: its producer stops at its next write.
+  void EndBody(beast::error_code ec) {
+    if (ec == beast::error::timeout) core_->timeouts.fetch_add(1);
+    if (body_ != nullptr) {
+      {
+        std::lock_guard<std::mutex> lock(body_->mu);
+        body_->gone = true;
+      }
+      body_->room.notify_all();
+      body_.reset();
+    }
+    Close();
   }
 
   void Write(HttpResponse response) {
@@ -350,8 +509,13 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> res_;
+  std::shared_ptr<BodyQueue> body_;  // while a streamed body is sent
+  http::response<http::empty_body> body_head_;
+  std::optional<http::response_serializer<http::empty_body>> body_head_writer_;
+  std::string chunk_;  // the chunk being sent
   std::string peer_;
   bool keep_alive_ = true;
+  bool http11_ = true;  // the request's version: 1.0 gets no chunked body
   bool linger_ = false;
   static constexpr size_t kMaxLingerBytes = 8 << 20;
   std::unique_ptr<std::array<char, 16384>> drain_;

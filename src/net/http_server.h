@@ -10,7 +10,7 @@
 //
 // Connections are kept alive (HTTP/1.1 keep-alive, HTTP/1.0 Connection: keep-alive) and serve one
 // request at a time. The handler may answer later and from any thread: the responder posts the answer
-// back to the connection. What the server enforces itself, before a handler sees anything:
+// back to the connection. A body too large to hold is streamed (HttpResponse::stream). What the server enforces itself, before a handler sees anything:
 //   - a body larger than max_body_bytes: 413, the connection closed (nothing beyond the limit is read);
 //   - headers larger than max_header_bytes: 431;
 //   - a malformed request line or header: 400, closed;
@@ -50,11 +50,27 @@ struct HttpRequest {
   std::string_view Header(std::string_view name) const;
 };
 
+// Where a streamed answer's body goes (HttpResponse::stream).
+class HttpBodyWriter {
+ public:
+  virtual ~HttpBodyWriter() = default;
+  // Appends to the body. Blocks while the client reads slower than the body is made (a few MiB wait in
+  // the server at most); Unavailable once the client is gone (closed, timed out, the server stopped).
+  virtual absl::Status Write(std::string_view data) = 0;
+};
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = {};  // omitted when empty
   std::string body = {};
   std::vector<std::pair<std::string, std::string>> headers = {};  // extra headers, e.g. Retry-After
+  // Set: the body is what this writes, sent as it comes (chunked transfer encoding), not `body`; for
+  // answers too large to hold, such as an export. It runs on the thread that calls the responder, which
+  // returns once the body is sent or the client is gone: respond from a thread of the handler's own, never
+  // from Handle's. When it fails before it wrote anything, the answer is the handler's Refusal for the
+  // status; once a part of the body is sent, the connection is closed without the body's end, which
+  // clients see as a transfer cut short.
+  std::function<absl::Status(HttpBodyWriter&)> stream = {};
 };
 
 using HttpResponder = std::function<void(HttpResponse)>;

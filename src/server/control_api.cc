@@ -718,23 +718,14 @@ net::HttpResponse ControlApi::ExportSession(const net::HttpRequest& request, std
     }
     options.signals.push_back(signal);
   }
-  std::string body;
-  absl::StatusOr<session::ExportStats> stats =
-      session::ExportJsonLines(sessions_, id, options, [&](std::string_view chunk) {
-        if (body.size() + chunk.size() > kMaxExportBytes) {
-          return absl::ResourceExhaustedError(fmt::format(
-              "session {} exports to more than {} MiB of JSON: use `otelrr sessions export {}` instead", id,
-              kMaxExportBytes >> 20, id));
-        }
-        body.append(chunk);
-        return absl::OkStatus();
-      });
-  if (!stats.ok()) {
-    if (stats.status().code() != absl::StatusCode::kResourceExhausted) return Error(stats.status());
-    return Error(413, std::string(stats.status().message()));
-  }
-  net::HttpResponse r{.status = 200, .content_type = "application/x-ndjson", .body = std::move(body)};
+  // Streamed as it is read (the handler runs on a thread of waiting_): memory does not grow with the
+  // session. A session that cannot be read answers its error; one that breaks midway cuts the transfer.
+  net::HttpResponse r{.status = 200, .content_type = "application/x-ndjson"};
   r.headers.emplace_back("Content-Disposition", fmt::format("attachment; filename=\"{}.jsonl\"", id));
+  r.stream = [this, id = std::string(id), options](net::HttpBodyWriter& out) {
+    return session::ExportJsonLines(sessions_, id, options, [&out](std::string_view chunk) { return out.Write(chunk); })
+        .status();
+  };
   return r;
 }
 

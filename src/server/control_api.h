@@ -24,7 +24,7 @@
 //                                     interval of arrival, services, phases (training/timeline.h) -> 200
 //   POST   /api/sessions/{id}/verify  the session's files checked against metadata.json -> 200, the report
 //   GET    /api/sessions/{id}/export[?signals=traces,logs]  OTLP JSON Lines (application/x-ndjson, an
-//                                     attachment), up to kMaxExportBytes; larger: `otelrr sessions export`
+//                                     attachment), streamed as the session is read (chunked)
 //   GET    /api/patterns              the seed patterns (as `otelrr patterns --json`) -> 200, {"patterns": [...]}
 //   POST   /api/seeds                 body: a seed request (ParseSeedRequest) -> 202, the seed's status
 //   GET    /api/seeds[/{id}]          the seeds this server ran or runs (generate/seed_service.h)
@@ -81,9 +81,6 @@ struct ControlApiOptions {
   // serve --instance. Empty: such captures are plain.
   std::string instance = {};
 };
-
-// The largest export GET /api/sessions/{id}/export answers (the whole body is built before it is sent).
-inline constexpr size_t kMaxExportBytes = size_t{512} << 20;
 
 class ControlApi : public net::HttpHandler {
  public:

@@ -55,8 +55,30 @@ class ControlApiTest : public session::testing::SessionTest {
     if (!authorization.empty()) request.headers.emplace_back("authorization", std::move(authorization));
     std::promise<net::HttpResponse> answer;
     std::future<net::HttpResponse> got = answer.get_future();
-    api_->Handle(std::move(request), [&answer](net::HttpResponse r) { answer.set_value(std::move(r)); });
+    api_->Handle(std::move(request), [this, &answer](net::HttpResponse r) {
+      if (r.stream) r = Collected(std::move(r));  // on the handler's thread, as the server does
+      answer.set_value(std::move(r));
+    });
     return got.get();
+  }
+
+  // A streamed answer as the client receives it: its body, or the refusal when it fails before writing.
+  net::HttpResponse Collected(net::HttpResponse r) {
+    struct Collector : net::HttpBodyWriter {
+      absl::Status Write(std::string_view data) override {
+        body.append(data);
+        return absl::OkStatus();
+      }
+      std::string body;
+    } collector;
+    absl::Status s = r.stream(collector);
+    r.stream = nullptr;
+    if (!s.ok()) {
+      EXPECT_TRUE(collector.body.empty()) << "failed midway: " << s;
+      return api_->Refusal(net::HttpStatusOf(s.code()), std::string(s.message()));
+    }
+    r.body = std::move(collector.body);
+    return r;
   }
 
   // The "error" member of a JSON error body ("" when there is none).

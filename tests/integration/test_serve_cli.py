@@ -287,6 +287,11 @@ def test_a_sessions_timeline_verification_and_export_over_the_api(serve):
     status, headers, body = serve.get("/api/sessions/s/export?signals=traces")
     assert status == 200 and headers["Content-Type"] == "application/x-ndjson"
     assert 'filename="s.jsonl"' in headers["Content-Disposition"]
+    # Streamed as the session is read, byte for byte what the command line exports.
+    assert headers["Transfer-Encoding"] == "chunked" and "Content-Length" not in headers
+    cli = subprocess.run([binary(), "sessions", "export", "s", "--signals", "traces", "--store", str(serve.store)],
+                         capture_output=True, timeout=120, check=True)
+    assert body == cli.stdout and len(body) > 1 << 20
     lines = body.decode().splitlines()
     spans = sum(len(ss["spans"]) for line in lines for rs in json.loads(line)["resourceSpans"]
                 for ss in rs["scopeSpans"])
