@@ -105,6 +105,23 @@ std::unique_ptr<HttpServer> StartServer(HttpHandler& handler) {
   return s.ok() ? std::move(*s) : nullptr;
 }
 
+struct Answer {
+  beast::error_code error;  // what ended the read, if not the answer's end
+  http::response<http::string_body> response = {};
+};
+
+// The answer to one request to a server whose handler streams `produce`.
+Answer GetOnce(std::function<absl::Status(HttpBodyWriter&)> produce, unsigned version = 11) {
+  StreamingHandler handler(std::move(produce));
+  std::unique_ptr<HttpServer> server = StartServer(handler);
+  if (server == nullptr) return {.error = asio::error::not_connected};
+  Client client(server->port());
+  client.Send("/export", version);
+  Answer a;
+  a.error = client.Read(&a.response);
+  return a;
+}
+
 TEST(HttpServerStreamTest, ABodyLargerThanTheQueueArrivesWholeAndChunkedOnAKeptAliveConnection) {
   constexpr int kLines = 200'000;  // 20 MB, five times what the server queues
   StreamingHandler handler([](HttpBodyWriter& out) { return WriteLines(out, kLines); });
@@ -128,59 +145,38 @@ TEST(HttpServerStreamTest, ABodyLargerThanTheQueueArrivesWholeAndChunkedOnAKeptA
 
 TEST(HttpServerStreamTest, AnHttp10ClientGetsTheBodyWholeUntilTheConnectionCloses) {
   constexpr int kLines = 50'000;
-  StreamingHandler handler([](HttpBodyWriter& out) { return WriteLines(out, kLines); });
-  std::unique_ptr<HttpServer> server = StartServer(handler);
-  ASSERT_NE(server, nullptr);
-  Client client(server->port());
-  client.Send("/export", 10);
-  http::response<http::string_body> res;
-  ASSERT_FALSE(client.Read(&res));
-  EXPECT_EQ(res.result_int(), 200u);
-  EXPECT_FALSE(res.chunked());  // HTTP/1.0 has no chunks
-  EXPECT_FALSE(res.keep_alive());
-  ASSERT_EQ(res.body().size(), size_t{kLines} * 100);
-  EXPECT_EQ(res.body().substr(size_t{kLines - 1} * 100), Line(kLines - 1));
+  Answer a = GetOnce([](HttpBodyWriter& out) { return WriteLines(out, kLines); }, 10);
+  ASSERT_FALSE(a.error) << a.error.message();
+  EXPECT_EQ(a.response.result_int(), 200u);
+  EXPECT_FALSE(a.response.chunked());  // HTTP/1.0 has no chunks
+  EXPECT_FALSE(a.response.keep_alive());
+  ASSERT_EQ(a.response.body().size(), size_t{kLines} * 100);
+  EXPECT_EQ(a.response.body().substr(size_t{kLines - 1} * 100), Line(kLines - 1));
 }
 
 TEST(HttpServerStreamTest, AnEmptyBodyIsAnswered) {
-  StreamingHandler handler([](HttpBodyWriter&) { return absl::OkStatus(); });
-  std::unique_ptr<HttpServer> server = StartServer(handler);
-  ASSERT_NE(server, nullptr);
-  Client client(server->port());
-  client.Send();
-  http::response<http::string_body> res;
-  ASSERT_FALSE(client.Read(&res));
-  EXPECT_EQ(res.result_int(), 200u);
-  EXPECT_EQ(res.body(), "");
+  Answer a = GetOnce([](HttpBodyWriter&) { return absl::OkStatus(); });
+  ASSERT_FALSE(a.error) << a.error.message();
+  EXPECT_EQ(a.response.result_int(), 200u);
+  EXPECT_EQ(a.response.body(), "");
 }
 
 TEST(HttpServerStreamTest, AFailureBeforeTheFirstByteIsTheHandlersRefusal) {
-  StreamingHandler handler([](HttpBodyWriter& out) {
+  Answer a = GetOnce([](HttpBodyWriter& out) {
     (void)out.Write("less than a chunk, never sent");
     return absl::NotFoundError("session x does not exist");
   });
-  std::unique_ptr<HttpServer> server = StartServer(handler);
-  ASSERT_NE(server, nullptr);
-  Client client(server->port());
-  client.Send();
-  http::response<http::string_body> res;
-  ASSERT_FALSE(client.Read(&res));
-  EXPECT_EQ(res.result_int(), 404u);
-  EXPECT_EQ(res.body(), "refused: session x does not exist");
+  ASSERT_FALSE(a.error) << a.error.message();
+  EXPECT_EQ(a.response.result_int(), 404u);
+  EXPECT_EQ(a.response.body(), "refused: session x does not exist");
 }
 
 TEST(HttpServerStreamTest, AFailureMidwayCutsTheTransferShort) {
-  StreamingHandler handler([](HttpBodyWriter& out) {
+  Answer a = GetOnce([](HttpBodyWriter& out) {
     if (absl::Status s = WriteLines(out, 10'000); !s.ok()) return s;  // 1 MB: sent
     return absl::DataLossError("file 3 is truncated");
   });
-  std::unique_ptr<HttpServer> server = StartServer(handler);
-  ASSERT_NE(server, nullptr);
-  Client client(server->port());
-  client.Send();
-  http::response<http::string_body> res;
-  beast::error_code ec = client.Read(&res);
-  EXPECT_EQ(ec, http::error::partial_message) << ec.message();  // the body never ends: not a whole answer
+  EXPECT_EQ(a.error, http::error::partial_message) << a.error.message();  // the body never ends
 }
 
 TEST(HttpServerStreamTest, AClientThatDoesNotReadHoldsTheProducerBackAndOneThatLeavesStopsIt) {
