@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -133,11 +134,21 @@ int FailSessionTool(const absl::Status& s, const StoreFlag& store_flag) {
   return Fail(s);
 }
 
-// A slice or merge stopped by Ctrl-C or SIGTERM left nothing behind: it says so and exits 130.
-int Stopped(std::string_view what) {
-  std::fprintf(stderr, "otelrr: %.*s stopped by a signal; nothing was written\n", static_cast<int>(what.size()),
-               what.data());
-  return kExitInterrupted;
+// The exit code of a slice, split or merge that failed: 130 when Ctrl-C or SIGTERM stopped it (it left
+// nothing behind, and says so), else the error's. Nothing when it succeeded.
+std::optional<int> FailedToolExit(const absl::Status& s, const StopSignals& stop, std::string_view what,
+                                  const StoreFlag& store_flag) {
+  if (s.ok()) return std::nullopt;
+  if (absl::IsCancelled(s) && stop.signal() != 0) {
+    std::fprintf(stderr, "otelrr: %.*s stopped by a signal; nothing was written\n", static_cast<int>(what.size()),
+                 what.data());
+    return kExitInterrupted;
+  }
+  return FailSessionTool(s, store_flag);
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 int RunSlice(const StoreFlag& store_flag, const SessionToolFlags& f) {
@@ -182,9 +193,8 @@ int RunSlice(const StoreFlag& store_flag, const SessionToolFlags& f) {
   }
   const auto started = std::chrono::steady_clock::now();
   absl::StatusOr<session::SliceReport> r = session::SliceSession(sessions, options);
-  if (absl::IsCancelled(r.status()) && stop.signal() != 0) return Stopped("the slice was");
-  if (!r.ok()) return FailSessionTool(r.status(), store_flag);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (std::optional<int> exit = FailedToolExit(r.status(), stop, "the slice was", store_flag)) return *exit;
+  const double seconds = SecondsSince(started);
   const session::SessionMetadata& m = r->metadata;
   if (f.json) {
     JsonWriter w(true);
@@ -228,10 +238,9 @@ int RunSplit(const StoreFlag& store_flag, const SessionToolFlags& f) {
   const auto started = std::chrono::steady_clock::now();
   absl::StatusOr<session::SplitReport> r = session::SplitSession(
       sessions, {.source_id = id, .shards = f.shards, .cancel = &stop.cancellation(), .writer = *writer});
-  if (absl::IsCancelled(r.status()) && stop.signal() != 0) return Stopped("the split was");
   if (absl::IsInvalidArgument(r.status()) && absl::StrContains(r.status().message(), "shards")) return UsageError(r.status());
-  if (!r.ok()) return FailSessionTool(r.status(), store_flag);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (std::optional<int> exit = FailedToolExit(r.status(), stop, "the split was", store_flag)) return *exit;
+  const double seconds = SecondsSince(started);
   if (f.json) {
     JsonWriter w(true);
     w.BeginObject();
@@ -273,9 +282,8 @@ int RunMerge(const StoreFlag& store_flag, const SessionToolFlags& f) {
   session::SessionStore sessions(**store);
   const auto started = std::chrono::steady_clock::now();
   absl::StatusOr<session::MergeReport> r = session::MergeSessions(sessions, options);
-  if (absl::IsCancelled(r.status()) && stop.signal() != 0) return Stopped("the merge was");
-  if (!r.ok()) return FailSessionTool(r.status(), store_flag);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (std::optional<int> exit = FailedToolExit(r.status(), stop, "the merge was", store_flag)) return *exit;
+  const double seconds = SecondsSince(started);
   const session::SessionMetadata& m = r->metadata;
   if (f.json) {
     JsonWriter w(true);
