@@ -461,7 +461,8 @@ def test_a_seed_generated_from_the_ui_appears_in_the_sessions(serve, browser, sh
     assert f"{meta['counts']['spans']:,} spans" in done[0].text
     screenshot(browser, shots, "seed-done")
     click(browser, css(done[0], "a[href='#/sessions/ui-seed']"))
-    wait(browser, lambda: css(browser, "h1").text == "ui-seed")
+    # The heading shows while the page loads; the summary once the session is read.
+    wait(browser, lambda: css(browser, "h1").text == "ui-seed" and all_css(browser, "dl.summary"), what="the session")
     # Every digit of a seed beyond 2^53, in the summary and in metadata.json.
     assert "random seed 18446744073709551615" in css(browser, "dl.summary").text
     metadata = browser.execute_script("return document.querySelector('pre.json').textContent")
@@ -614,8 +615,9 @@ def test_api_errors_show_as_messages(serve, store, browser):
     assert "answered 404" in css(browser, ".error-box").text
     # Deleting a session that went away meanwhile: the 404 as a message; a real delete then works.
     run("seed", "--preset", "quick", "--seed", "9", "--session-id", "doomed", "--store", str(serve.store))
-    open_page(browser, serve, "/sessions/doomed", "h1")
-    wait(browser, lambda: css(browser, "h1").text == "doomed")
+    # Loaded (its summary shown) before the session goes: read after, the page would be the 404.
+    open_page(browser, serve, "/sessions/doomed", "dl.summary")
+    assert css(browser, "h1").text == "doomed"
     status, _ = serve.api("DELETE", "/api/sessions/doomed")
     assert status == 204
     click(browser, button(browser, "Delete…"))
