@@ -5,16 +5,24 @@
 //   std::string out;
 //   absl::Status s = c.CompressMember(data, &out);   // appends one member to out
 //
+// GzipStream (zlib) makes one member of data that comes in pieces, for a body compressed as it is sent
+// (an HTTP answer with Content-Encoding: gzip, which clients expect to be a single member):
+//
+//   GzipStream z(/*level=*/1);
+//   z.Write(piece, &out);  ...  z.Finish(&out);    // each appends what is ready
+//
 // Thread-compatible: one compressor per thread.
 #ifndef OTELRR_COMMON_GZIP_H_
 #define OTELRR_COMMON_GZIP_H_
 
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
 
 struct libdeflate_compressor;
+struct z_stream_s;
 
 namespace otelrr {
 
@@ -31,6 +39,24 @@ class GzipCompressor {
 
  private:
   libdeflate_compressor* compressor_;
+};
+
+class GzipStream {
+ public:
+  // `level`: zlib's 1 (fastest) to 9.
+  explicit GzipStream(int level);
+  ~GzipStream();
+  GzipStream(const GzipStream&) = delete;
+  GzipStream& operator=(const GzipStream&) = delete;
+
+  // Compresses `data`, appending to `out` what is ready of the member.
+  absl::Status Write(std::string_view data, std::string* out);
+  // Ends the member: appends the rest of it and its trailer. Nothing may be written after.
+  absl::Status Finish(std::string* out);
+
+ private:
+  absl::Status Deflate(std::string_view data, int flush, std::string* out);
+  std::unique_ptr<z_stream_s> z_;
 };
 
 }  // namespace otelrr

@@ -17,6 +17,7 @@
 #include <boost/beast/ssl.hpp>
 #include <cctype>
 #include <charconv>
+#include <cstdlib>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -149,6 +150,23 @@ int HttpStatusOf(absl::StatusCode code) {
 HttpResponse HttpHandler::Refusal(int status, std::string message) {
   message.push_back('\n');
   return {.status = status, .content_type = "text/plain; charset=utf-8", .body = std::move(message)};
+}
+
+bool AcceptsGzip(std::string_view accept_encoding) {
+  for (std::string_view rest = accept_encoding; !rest.empty();) {
+    const size_t comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    rest.remove_prefix(comma == std::string_view::npos ? rest.size() : comma + 1);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    const size_t semi = item.find(';');
+    std::string_view coding = item.substr(0, semi);
+    while (!coding.empty() && coding.back() == ' ') coding.remove_suffix(1);
+    if (coding != "gzip" && coding != "*") continue;
+    const size_t q = semi == std::string_view::npos ? std::string_view::npos : item.find("q=", semi);
+    if (q != std::string_view::npos && std::strtod(std::string(item.substr(q + 2)).c_str(), nullptr) <= 0) continue;
+    return true;
+  }
+  return false;
 }
 
 std::string_view HttpRequest::Header(std::string_view name) const {

@@ -75,6 +75,9 @@ struct HttpResponse {
 
 using HttpResponder = std::function<void(HttpResponse)>;
 
+// Whether an Accept-Encoding header accepts gzip ("gzip", "gzip, deflate, br", "*"; not "gzip;q=0").
+bool AcceptsGzip(std::string_view accept_encoding);
+
 // The HTTP status of a status code, one mapping for every server of ours: OK 200; InvalidArgument and
 // OutOfRange 400; NotFound 404; AlreadyExists, FailedPrecondition and Aborted 409; ResourceExhausted
 // 429; Unavailable 503; anything else 500.

@@ -6,10 +6,12 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <future>
 #include <thread>
 
 #include "fmt/format.h"
+#include "net/otlp_http_receiver.h"
 #include "net/testing/fake_exporter.h"
 #include "session/testing/fixture.h"
 #include "session/time_format.h"
@@ -53,6 +55,10 @@ class ControlApiTest : public session::testing::SessionTest {
     request.path = path.substr(0, path.find('?'));
     request.body = std::move(body);
     if (!authorization.empty()) request.headers.emplace_back("authorization", std::move(authorization));
+    return Send(std::move(request));
+  }
+
+  net::HttpResponse Send(net::HttpRequest request) {
     std::promise<net::HttpResponse> answer;
     std::future<net::HttpResponse> got = answer.get_future();
     api_->Handle(std::move(request), [this, &answer](net::HttpResponse r) {
@@ -369,9 +375,7 @@ TEST_F(ControlApiTest, TheWebUiIsServedWithoutATokenAndNothingOutsideItsFiles) {
   gz.method = "GET";
   gz.target = gz.path = "/app.js";
   gz.headers = {{"accept-encoding", "gzip, deflate, br"}};
-  std::promise<net::HttpResponse> answer;
-  api_->Handle(gz, [&answer](net::HttpResponse got) { answer.set_value(std::move(got)); });
-  net::HttpResponse zipped = answer.get_future().get();
+  net::HttpResponse zipped = Send(gz);
   bool gzip = false;
   for (const auto& [k, v] : zipped.headers) gzip |= k == "Content-Encoding" && v == "gzip";
   EXPECT_TRUE(gzip);
@@ -428,6 +432,21 @@ TEST_F(ControlApiTest, ASessionsTimelineVerificationAndExport) {
   EXPECT_EQ(r.content_type, "application/x-ndjson");
   EXPECT_EQ(std::count(r.body.begin(), r.body.end(), '\n'), 10);
   EXPECT_EQ(Call("GET", "/api/sessions/recorded/export?signals=logs").body, "");
+  // Gzipped for a client that takes it: one member holding the same lines.
+  net::HttpRequest gz;
+  gz.method = "GET";
+  gz.target = gz.path = "/api/sessions/recorded/export";
+  gz.headers = {{"authorization", "Bearer s3cret"}, {"accept-encoding", "gzip, br"}};
+  net::HttpResponse zipped = Send(gz);
+  ASSERT_EQ(zipped.status, 200) << zipped.body;
+  EXPECT_NE(std::find(zipped.headers.begin(), zipped.headers.end(), std::pair<std::string, std::string>("Content-Encoding", "gzip")),
+            zipped.headers.end());
+  std::string inflated;
+  ASSERT_TRUE(net::GunzipBounded(zipped.body, 1 << 30, &inflated).ok());
+  EXPECT_EQ(inflated, r.body);
+  EXPECT_LT(zipped.body.size(), r.body.size());
+  gz.headers.back().second = "gzip;q=0, identity";
+  EXPECT_EQ(Send(gz).body, r.body);
   r = Call("GET", "/api/sessions/recorded/export?signals=traces,bogus");
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(ErrorOf(r).find("'bogus' is not a signal"), std::string::npos) << r.body;

@@ -72,28 +72,6 @@ std::optional<std::string> UiFiles::Read(std::string_view path) const {
   return std::move(bytes).str();
 }
 
-namespace {
-
-// Whether an Accept-Encoding header accepts gzip ("gzip", "gzip, deflate, br", "*"; not "gzip;q=0").
-bool AcceptsGzip(std::string_view header) {
-  for (std::string_view rest = header; !rest.empty();) {
-    const size_t comma = rest.find(',');
-    std::string_view item = rest.substr(0, comma);
-    rest.remove_prefix(comma == std::string_view::npos ? rest.size() : comma + 1);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    const size_t semi = item.find(';');
-    std::string_view coding = item.substr(0, semi);
-    while (!coding.empty() && coding.back() == ' ') coding.remove_suffix(1);
-    if (coding != "gzip" && coding != "*") continue;
-    const size_t q = semi == std::string_view::npos ? std::string_view::npos : item.find("q=", semi);
-    if (q != std::string_view::npos && std::strtod(std::string(item.substr(q + 2)).c_str(), nullptr) <= 0) continue;
-    return true;
-  }
-  return false;
-}
-
-}  // namespace
-
 std::string UiFiles::Gzipped(std::string_view path, std::string_view bytes) const {
   std::lock_guard<std::mutex> lock(gzip_mu_);
   auto it = gzipped_.find(path);
@@ -125,7 +103,7 @@ std::optional<net::HttpResponse> UiFiles::Serve(std::string_view method, std::st
   net::HttpResponse r = Page(200, std::string(ContentTypeOf(file)), "");
   r.headers.emplace_back("Vary", "Accept-Encoding");
   std::string gzipped;
-  if (options_.dir.empty() && AcceptsGzip(accept_encoding)) gzipped = Gzipped(file, *bytes);
+  if (options_.dir.empty() && net::AcceptsGzip(accept_encoding)) gzipped = Gzipped(file, *bytes);
   if (!gzipped.empty()) {
     r.headers.emplace_back("Content-Encoding", "gzip");
     bytes = std::move(gzipped);
