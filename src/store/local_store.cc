@@ -362,15 +362,21 @@ absl::Status LocalStore::DeletePrefix(std::string_view prefix) {
   if (absl::Status s = ValidatePrefix(prefix); !s.ok()) return s;
   fs::path dir = PathOf(prefix.substr(0, prefix.size() - 1));
   std::error_code ec;
-  // A file created in the folder while it is removed (a reader's cache, a lock file) makes the last rmdir
-  // fail with ENOTEMPTY: removing again takes it too, unless something keeps writing there.
+  // Files that come or go in the folder while it is removed (a reader's cache renamed into place, a lock
+  // file) end remove_all early: ENOTEMPTY at the last rmdir, or ENOENT for an entry gone before its turn,
+  // which leaves the entries after it. Removing again takes the rest, unless something keeps writing there.
   constexpr int kAttempts = 8;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     ec.clear();
     fs::remove_all(dir, ec);
-    if (ec.value() != ENOTEMPTY) break;
+    if (ec.value() != ENOTEMPTY && ec.value() != ENOENT) break;
+    std::error_code unknown;
+    if (!fs::exists(dir, unknown) && !unknown) {
+      ec.clear();
+      break;
+    }
   }
-  if (ec && ec.value() != ENOENT) return ErrorCodeStatus(ec, "deleting", dir);
+  if (ec) return ErrorCodeStatus(ec, "deleting", dir);
   PruneEmptyDirectories(root_, dir.parent_path());
   return absl::OkStatus();
 }
